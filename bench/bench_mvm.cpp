@@ -1,0 +1,86 @@
+// Benchmark (not a test): one K = 1152 (128 ch x 3 x 3), N = 128 layer over B = 4096 vectors at
+// input_bits 4, dac_bits 1, weight_bits 4, cell_bits 1, rows_per_cycle 64, adc_bits 5 through the
+// SystemC macros, against Eigen's float GEMM on the same total work (B x K x N x phases x slices)
+// in the same run. Prints both rates, their ratio and the peak resident memory.
+//   build/bench/bench_mvm [--vectors B] [--hw configs/hw/rram-neurosim-128.yaml] [--gemm-reps 3] [--batch 256]
+#include <sys/resource.h>
+
+#include <Eigen/Core>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include <spdlog/spdlog.h>
+
+#include "config/hw_config.h"
+#include "core/rng.h"
+#include "mvm_run.h"
+#include "report_handler.h"
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  int vectors = 4096;
+  int gemm_reps = 3;
+  int batch = 256;
+  std::string hw_path = std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml";
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--vectors")) vectors = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--hw")) hw_path = argv[i + 1];
+    if (!std::strcmp(argv[i], "--gemm-reps")) gemm_reps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+  }
+  cimsim::install_report_handler(false);
+  spdlog::set_level(spdlog::level::debug);
+  const cimsim::HwConfig hw = cimsim::load_hw_config(
+      hw_path, {"macro.input_bits=4", "macro.dac_bits=1", "macro.weight_bits=4", "macro.cell_bits=1",
+                "macro.rows_per_cycle=64", "macro.adc_bits=5"});
+  const int K = 1152, N = 128;
+  const cimsim::CounterRng rng(2024, {uint64_t(cimsim::RngTag::kTestData)});
+  Eigen::MatrixXi W(K, N);
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n) W(k, n) = int(rng.bits(uint64_t(k) * N + n) % 15) - 7;
+  cimsim::IntMatrix X(vectors, K);
+  for (int b = 0; b < vectors; ++b)
+    for (int k = 0; k < K; ++k) X(b, k) = int(rng.bits(1u << 30 | (uint64_t(b) * K + k)) % 16);
+
+  const double work = double(vectors) * K * N * hw.macro.phases() * hw.macro.slices();  // MACs
+
+  cimsim::MvmOptions options;
+  options.batch = batch;
+  Eigen::MatrixXd Y;
+  const auto t0 = std::chrono::steady_clock::now();
+  const cimsim::LayerReport report = cimsim::run_mvm(hw, W, X, Y, options);
+  const double sim_s = seconds_since(t0);
+
+  // The same total work as one float GEMM: (B * phases) x K times K x (N * slices).
+  Eigen::MatrixXf A = Eigen::MatrixXf::Random(Eigen::Index(vectors) * hw.macro.phases(), K);
+  Eigen::MatrixXf Bm = Eigen::MatrixXf::Random(K, N * hw.macro.slices());
+  Eigen::MatrixXf C(A.rows(), Bm.cols());
+  double gemm_s = 1e30;
+  for (int rep = 0; rep < gemm_reps; ++rep) {
+    const auto g0 = std::chrono::steady_clock::now();
+    C.noalias() = A * Bm;
+    gemm_s = std::min(gemm_s, seconds_since(g0));
+  }
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+
+  std::printf("layer K=%d N=%d B=%d phases=%d slices=%d: %d macros, %lld cycles/MVM, %lld conversions\n", K, N,
+              vectors, hw.macro.phases(), hw.macro.slices(), report.macros, (long long)report.cycles_per_mvm,
+              (long long)report.stats.adc.conversions);
+  std::printf("simulator   %8.3f s  %8.2f GMAC/s (array operations)\n", sim_s, work / sim_s * 1e-9);
+  std::printf("eigen gemm  %8.3f s  %8.2f GMAC/s (fp32, Eigen %d threads)\n", gemm_s, work / gemm_s * 1e-9,
+              Eigen::nbThreads());
+  std::printf("ratio simulator/gemm = %.3f (target >= 0.5)\n", gemm_s / sim_s);
+  std::printf("peak resident memory = %.1f MiB\n", double(usage.ru_maxrss) / 1024.0);
+  std::printf("checksum %.17g\n", Y.sum() + C(0, 0) * 0);
+  return 0;
+}

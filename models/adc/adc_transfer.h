@@ -1,0 +1,73 @@
+// The ADC transfer function of the numerics contract (docs/numerics.md, "ADC"):
+//   y_in  = (1 + gain_error) * y + offset_lsb * step + thermal_sigma_lsb * step * z
+//   code  = clamp(round_half_even((y_in - lo) / step), 0, 2^bits - 1)
+//   value = lo + (code + inl_lsb[code]) * step
+// with step = (hi - lo) / (2^bits - 1): noise first, then quantization, then clipping, as in
+// aihwkit's forward pass. An ideal converter returns y unchanged. Offset, gain error and thermal
+// noise are in LSB of the configured interval so that they scale with it, as SAR/flash datasheets
+// quote them; the INL table gives the deviation of each code's level in LSB.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "config/hw_config.h"
+#include "core/rng.h"
+
+namespace cimsim {
+
+struct AdcCounters {
+  int64_t conversions = 0;
+  int64_t clipped_low = 0;   // round((y_in - lo) / step) < 0
+  int64_t clipped_high = 0;  // round((y_in - lo) / step) > 2^bits - 1
+
+  void add(const AdcCounters& o) {
+    conversions += o.conversions;
+    clipped_low += o.clipped_low;
+    clipped_high += o.clipped_high;
+  }
+};
+
+class AdcTransfer {
+ public:
+  AdcTransfer(const MacroConfig& macro, const AdcConfig& adc, const AdcInterval& interval);
+
+  bool ideal() const { return ideal_; }
+  double lo() const { return lo_; }
+  double hi() const { return hi_; }
+  double step() const { return step_; }
+  int max_code() const { return max_code_; }
+  bool has_thermal_noise() const { return thermal_sigma_lsb_ > 0; }
+
+  // Converts y[i * stride_unused..] for i in [0, n): value[i] from y[i]. Thermal draws use index
+  // noise_base + i * noise_stride of `thermal`. Counts conversions and clips into `counters`.
+  void convert(const float* y, double* value, int64_t n, AdcCounters& counters, const CounterRng& thermal,
+               uint64_t noise_base, uint64_t noise_stride) const;
+  // The code of one sample without noise (used for the trace of the first replica).
+  int code_of(double y) const;
+
+  // For integer partial sums (ideal cells, no read noise) and a deterministic converter, the
+  // transfer function is tabulated once over every integer in [table_lo, table_hi]: value and
+  // clip flag (-1 low, 0, +1 high) of y = table_lo + i. Computed with the same formula as
+  // convert(), so both paths give identical bits. Empty for an ideal or noisy converter.
+  bool has_table() const { return !table_value_.empty(); }
+  int table_lo() const { return table_lo_; }
+  std::size_t table_size() const { return table_value_.size(); }
+  const double* table_value() const { return table_value_.data(); }
+  const int8_t* table_clip() const { return table_clip_.data(); }
+  // Builds the table for [lo, hi] if the converter is deterministic and the span is at most 2^20.
+  void build_table(int lo, int hi);
+
+ private:
+  double input_of(double y, double z) const;
+  bool ideal_;
+  double lo_, hi_, step_;
+  int max_code_;
+  double gain_error_, offset_lsb_, thermal_sigma_lsb_;
+  std::vector<double> inl_lsb_;
+  int table_lo_ = 0;
+  std::vector<double> table_value_;
+  std::vector<int8_t> table_clip_;
+};
+
+}  // namespace cimsim

@@ -1,0 +1,208 @@
+#include "config/yaml_section.h"
+
+#include <algorithm>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+
+namespace cimsim {
+
+std::size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<std::size_t> prev(b.size() + 1), cur(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) prev[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    cur[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t substitute = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, substitute});
+    }
+    std::swap(prev, cur);
+  }
+  return prev[b.size()];
+}
+
+std::string ConfigSource::locate(const std::string& path, const YAML::Node& node) const {
+  // An override of this path or of a parent mapping wins over the file position.
+  for (std::string p = path;; p = p.substr(0, p.rfind('.'))) {
+    auto it = overrides.find(p);
+    if (it != overrides.end()) return it->second;
+    if (p.find('.') == std::string::npos) break;
+  }
+  if (node && node.Mark().line >= 0) return file + ":" + std::to_string(node.Mark().line + 1);
+  return file;
+}
+
+YamlSection::YamlSection(YAML::Node node, std::string path, std::shared_ptr<const ConfigSource> source)
+    : node_(std::move(node)), path_(std::move(path)), source_(std::move(source)) {
+  if (node_ && !node_.IsNull() && !node_.IsMap()) {
+    throw InputError(source_->locate(path_, node_) + ": " + (path_.empty() ? "the document" : path_) +
+                     ": expected a mapping of keys to values");
+  }
+}
+
+bool YamlSection::has(const std::string& key) const { return node_ && node_.IsMap() && node_[key]; }
+
+std::string YamlSection::where(const std::string& key) const {
+  const YAML::Node n = has(key) ? node_[key] : node_;
+  return source_->locate(key_path(key), n);
+}
+
+void YamlSection::fail(const std::string& key, const std::string& problem, const std::string& fix) const {
+  throw InputError(where(key) + ": " + key_path(key) + ": " + problem + "; " + fix);
+}
+
+YAML::Node YamlSection::value(const std::string& key) {
+  read_.insert(key);
+  if (!has(key)) fail(key, "missing required key", "add '" + key + ":' under '" + (path_.empty() ? "the top level" : path_) + "'");
+  return node_[key];
+}
+
+YAML::Node YamlSection::raw(const std::string& key) {
+  read_.insert(key);
+  return has(key) ? node_[key] : YAML::Node();
+}
+
+namespace {
+std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string("a non-scalar"); }
+
+template <typename T>
+std::string range_text(T lo, T hi) {
+  std::ostringstream s;
+  s << lo << ".." << hi;
+  return s.str();
+}
+}  // namespace
+
+int YamlSection::integer(const std::string& key, int lo, int hi) {
+  const YAML::Node n = value(key);
+  long long v = 0;
+  if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
+    fail(key, "'" + scalar_text(n) + "' is not an integer", "write an integer in " + range_text(lo, hi));
+  }
+  if (v < lo || v > hi) {
+    fail(key, std::to_string(v) + " is out of range", "use an integer in " + range_text(lo, hi));
+  }
+  return static_cast<int>(v);
+}
+
+double YamlSection::real(const std::string& key, double lo, double hi) {
+  const YAML::Node n = value(key);
+  double v = 0;
+  if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v)) {
+    fail(key, "'" + scalar_text(n) + "' is not a finite number", "write a number in " + range_text(lo, hi));
+  }
+  if (v < lo || v > hi) {
+    std::ostringstream s;
+    s << v << " is out of range";
+    fail(key, s.str(), "use a number in " + range_text(lo, hi));
+  }
+  return v;
+}
+
+int YamlSection::integer_or(const std::string& key, int lo, int hi, int fallback) {
+  if (!has(key)) {
+    read_.insert(key);
+    return fallback;
+  }
+  return integer(key, lo, hi);
+}
+
+double YamlSection::real_or(const std::string& key, double lo, double hi, double fallback) {
+  if (!has(key)) {
+    read_.insert(key);
+    return fallback;
+  }
+  return real(key, lo, hi);
+}
+
+bool YamlSection::boolean_or(const std::string& key, bool fallback) {
+  if (!has(key)) {
+    read_.insert(key);
+    return fallback;
+  }
+  const YAML::Node n = value(key);
+  bool v = false;
+  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+    fail(key, "'" + scalar_text(n) + "' is not a boolean", "write true or false");
+  }
+  return v;
+}
+
+std::string YamlSection::text(const std::string& key) {
+  const YAML::Node n = value(key);
+  if (!n.IsScalar()) fail(key, "expected a single value", "write a plain string");
+  return n.Scalar();
+}
+
+std::string YamlSection::choice(const std::string& key, const std::vector<std::string>& choices) {
+  const std::string v = text(key);
+  if (std::find(choices.begin(), choices.end(), v) == choices.end()) {
+    std::string list;
+    for (const auto& c : choices) list += (list.empty() ? "" : " or ") + c;
+    fail(key, "'" + v + "' is not a known value", "use " + list);
+  }
+  return v;
+}
+
+std::string YamlSection::choice_or(const std::string& key, const std::vector<std::string>& choices,
+                                   const std::string& fallback) {
+  if (!has(key)) {
+    read_.insert(key);
+    return fallback;
+  }
+  return choice(key, choices);
+}
+
+std::vector<double> YamlSection::real_list_or(const std::string& key) {
+  std::vector<double> out;
+  if (!has(key)) {
+    read_.insert(key);
+    return out;
+  }
+  const YAML::Node n = value(key);
+  if (!n.IsSequence()) fail(key, "expected a list of numbers", "write [a, b, ...] or []");
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    double v = 0;
+    if (!n[i].IsScalar() || !YAML::convert<double>::decode(n[i], v) || !std::isfinite(v)) {
+      fail(key, "entry " + std::to_string(i) + " ('" + scalar_text(n[i]) + "') is not a finite number",
+           "write only numbers in the list");
+    }
+    out.push_back(v);
+  }
+  return out;
+}
+
+YamlSection YamlSection::child(const std::string& key, bool optional) {
+  if (optional && !has(key)) {
+    read_.insert(key);
+    return YamlSection(YAML::Node(YAML::NodeType::Map), key_path(key), source_);
+  }
+  YAML::Node n = value(key);
+  if (!n.IsMap()) fail(key, "expected a mapping of keys to values", "indent the keys of '" + key + "' under it");
+  return YamlSection(n, key_path(key), source_);
+}
+
+void YamlSection::finish() const {
+  if (!node_ || !node_.IsMap()) return;
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.Scalar();
+    if (read_.count(key)) continue;
+    std::string best;
+    std::size_t best_distance = 4;
+    for (const auto& known : read_) {
+      const std::size_t d = edit_distance(key, known);
+      if (d < best_distance) {
+        best_distance = d;
+        best = known;
+      }
+    }
+    std::string known_list;
+    for (const auto& k : read_) known_list += (known_list.empty() ? "" : ", ") + k;
+    const std::string where_text = source_->locate(key_path(key), kv.first);
+    throw InputError(where_text + ": " + key_path(key) + ": unknown key; " +
+                     (best.empty() ? "" : "did you mean '" + best + "'? ") + "known keys here: " + known_list);
+  }
+}
+
+}  // namespace cimsim

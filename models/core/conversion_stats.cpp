@@ -1,0 +1,186 @@
+#include "core/conversion_stats.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+namespace cimsim {
+
+void PartialSumHistogram::init(double range_lo, double range_hi) {
+  const double span = std::floor(range_hi) - std::ceil(range_lo) + 1.0;
+  width_ = std::max(1.0, std::ceil(span / kMaxBins));
+  first_edge_ = std::ceil(range_lo) - 0.5;
+  bins_ = int64_t(std::ceil(span / width_));
+  banked_.assign(std::size_t((bins_ + 2) * kBanks), 0);
+}
+
+void PartialSumHistogram::add(const float* y, int64_t n) {
+  constexpr int64_t kChunk = 256;
+  int32_t slot[kChunk];
+  const double inv = 1.0 / width_;
+  const double top = double(bins_);
+  const double edge = first_edge_;
+  for (int64_t offset = 0; offset < n; offset += kChunk) {
+    const int64_t m = std::min(kChunk, n - offset);
+    const float* in = y + offset;
+    // Vectorisable: position in bins clamped to [-1, bins]; +1 makes it non-negative, so the
+    // truncating conversion floors it, and slot 0 becomes the underflow slot.
+    for (int64_t i = 0; i < m; ++i) {
+      const double pos = std::min(std::max((double(in[i]) - edge) * inv, -1.0), top);
+      slot[i] = int32_t(pos + 1.0);
+    }
+    for (int64_t i = 0; i < m; ++i) ++banked_[std::size_t(slot[i]) * kBanks + std::size_t(i & (kBanks - 1))];
+  }
+}
+
+void PartialSumHistogram::add_count(double y, int64_t count) {
+  const double pos = std::min(std::max((y - first_edge_) / width_, -1.0), double(bins_));
+  banked_[std::size_t(int64_t(pos + 1.0)) * kBanks] += count;
+}
+
+void PartialSumHistogram::merge(const PartialSumHistogram& other) {
+  if (banked_.empty()) {
+    *this = other;
+    return;
+  }
+  for (std::size_t i = 0; i < banked_.size(); ++i) banked_[i] += other.banked_[i];
+}
+
+int64_t PartialSumHistogram::slot_count(int64_t slot) const {
+  if (banked_.empty()) return 0;
+  int64_t c = 0;
+  for (int q = 0; q < kBanks; ++q) c += banked_[std::size_t(slot * kBanks + q)];
+  return c;
+}
+
+std::vector<int64_t> PartialSumHistogram::counts() const {
+  std::vector<int64_t> c(std::size_t(bins_), 0);
+  for (int64_t j = 0; j < bins_; ++j) c[std::size_t(j)] = slot_count(j + 1);
+  return c;
+}
+
+int64_t PartialSumHistogram::total() const {
+  int64_t t = 0;
+  for (int64_t c : banked_) t += c;
+  return t;
+}
+
+nlohmann::json PartialSumHistogram::to_json() const {
+  return {{"first_edge", first_edge_}, {"bin_width", width_}, {"counts", counts()},
+          {"underflow", underflow()}, {"overflow", overflow()}};
+}
+
+void ErrorAccumulator::add(const double* value, const float* ideal, int64_t n) {
+  double s = 0, s2 = 0, signal = 0;
+#pragma omp simd reduction(+ : s, s2, signal)
+  for (int64_t i = 0; i < n; ++i) {
+    const double y = ideal[i];
+    const double e = value[i] - y;
+    s += e;
+    s2 += e * e;
+    signal += y * y;
+  }
+  count += n;
+  sum += s;
+  sum_sq += s2;
+  signal_sq += signal;
+}
+
+void ErrorAccumulator::merge(const ErrorAccumulator& o) {
+  count += o.count;
+  sum += o.sum;
+  sum_sq += o.sum_sq;
+  signal_sq += o.signal_sq;
+}
+
+double ErrorAccumulator::mean() const { return count ? sum / double(count) : 0.0; }
+
+double ErrorAccumulator::stddev() const {
+  if (count == 0) return 0.0;
+  const double m = mean();
+  return std::sqrt(std::max(0.0, sum_sq / double(count) - m * m));
+}
+
+double ErrorAccumulator::sqnr_db() const {
+  if (sum_sq == 0) return std::numeric_limits<double>::infinity();
+  return 10.0 * std::log10(signal_sq / sum_sq);
+}
+
+void EnergyEvents::merge(const EnergyEvents& o) {
+  dac_row_drives += o.dac_row_drives;
+  cell_reads += o.cell_reads;
+  adc_conversions += o.adc_conversions;
+  shift_add_ops += o.shift_add_ops;
+}
+
+nlohmann::json EnergyBreakdown::to_json() const {
+  return {{"dac", dac_pj}, {"array", array_pj}, {"adc", adc_pj}, {"shift_add", shift_add_pj},
+          {"leakage", leakage_pj}, {"total", total_pj()}};
+}
+
+EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int macros, double seconds) {
+  const EnergyConfig& e = hw.energy;
+  const double comparisons = hw.macro.adc_type == AdcType::kSar ? hw.macro.adc_bits
+                                                                 : double((1 << hw.macro.adc_bits) - 1);
+  EnergyBreakdown b;
+  b.dac_pj = double(events.dac_row_drives) * e.dac_pj_per_row;
+  b.array_pj = double(events.cell_reads) * e.array_pj_per_cell;
+  b.adc_pj = double(events.adc_conversions) * comparisons * e.adc_pj_per_comparison;
+  b.shift_add_pj = double(events.shift_add_ops) * e.shift_add_pj_per_op;
+  b.leakage_pj = e.leakage_mw_per_macro * 1e-3 * double(macros) * seconds * 1e12;
+  return b;
+}
+
+void IntegerTally::init(int32_t lo, int32_t hi) {
+  lo_ = lo;
+  size_ = int64_t(hi) - lo + 1;
+  banked_.assign(std::size_t(size_ * kBanks), 0);
+}
+
+void IntegerTally::add(const float* y, const double* table, double* value, int64_t n) {
+  int64_t* counts = banked_.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t offset = int32_t(y[i]) - lo_;
+    value[i] = table[offset];
+    ++counts[int64_t(offset) * kBanks + (i & (kBanks - 1))];
+  }
+}
+
+int64_t IntegerTally::count(int32_t value) const {
+  const int64_t at = (int64_t(value) - lo_) * kBanks;
+  if (at < 0 || at >= int64_t(banked_.size())) return 0;
+  int64_t c = 0;
+  for (int q = 0; q < kBanks; ++q) c += banked_[std::size_t(at + q)];
+  return c;
+}
+
+void ConversionStats::fold(const AdcTransfer& adc_transfer) {
+  if (!tally.active()) return;
+  const int64_t size = int64_t(adc_transfer.table_size());
+  for (int64_t i = 0; i < size; ++i) {
+    const int32_t y = tally.lo() + int32_t(i);
+    const int64_t n = tally.count(y);
+    if (n == 0) continue;
+    const double v = adc_transfer.table_value()[i];
+    const int8_t clip = adc_transfer.table_clip()[i];
+    adc.conversions += n;
+    adc.clipped_low += clip < 0 ? n : 0;
+    adc.clipped_high += clip > 0 ? n : 0;
+    histogram.add_count(double(y), n);
+    const double e = v - double(y);
+    error.count += n;
+    error.sum += double(n) * e;
+    error.sum_sq += double(n) * e * e;
+    error.signal_sq += double(n) * double(y) * double(y);
+  }
+  tally.init(tally.lo(), tally.lo() + int32_t(size) - 1);
+}
+
+void ConversionStats::merge(const ConversionStats& o) {
+  adc.add(o.adc);
+  histogram.merge(o.histogram);
+  error.merge(o.error);
+  events.merge(o.events);
+}
+
+}  // namespace cimsim

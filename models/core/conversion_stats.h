@@ -1,0 +1,109 @@
+// Statistics of the conversions of one layer: the histogram of partial sums at the ADC inputs,
+// the error of the ADC output against the ideal partial sum, and energy events. Plain counters,
+// merged across macros and written as one JSON document (docs/stats.md lists every field).
+#pragma once
+
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "adc/adc_transfer.h"
+#include "config/hw_config.h"
+
+namespace cimsim {
+
+// Bins of equal integer width centred on integers: bin j covers
+// [first_edge + j * width, first_edge + (j + 1) * width) with first_edge = range_lo - 0.5.
+class PartialSumHistogram {
+ public:
+  static constexpr int kMaxBins = 4096;
+  void init(double range_lo, double range_hi);
+  void add(const float* y, int64_t n);
+  void add_count(double y, int64_t count);
+  void merge(const PartialSumHistogram& other);
+  nlohmann::json to_json() const;
+
+  double first_edge() const { return first_edge_; }
+  double bin_width() const { return width_; }
+  std::vector<int64_t> counts() const;
+  int64_t underflow() const { return slot_count(0); }
+  int64_t overflow() const { return slot_count(bins_ + 1); }
+  int64_t total() const;
+
+ private:
+  // kBanks interleaved copies (bin j of bank q at j * kBanks + q): runs of equal partial sums,
+  // which are common, then update different counters and do not serialise on one memory word.
+  // Slot 0 counts underflow, slots 1..bins the bins, slot bins + 1 overflow.
+  static constexpr int kBanks = 4;
+  int64_t slot_count(int64_t slot) const;
+  double first_edge_ = 0, width_ = 1;
+  int64_t bins_ = 0;
+  std::vector<int64_t> banked_;
+};
+
+// Error e = adc_value - ideal_partial_sum, where the ideal partial sum uses the target cell
+// levels and no noise; signal power is the ideal partial sum squared.
+struct ErrorAccumulator {
+  int64_t count = 0;
+  double sum = 0, sum_sq = 0, signal_sq = 0;
+  void add(const double* value, const float* ideal, int64_t n);
+  void merge(const ErrorAccumulator& o);
+  double mean() const;
+  double stddev() const;
+  // 10 log10(signal_sq / sum_sq); +infinity when there is no error.
+  double sqnr_db() const;
+};
+
+struct EnergyEvents {
+  int64_t dac_row_drives = 0;   // rows driven x phases x vectors
+  int64_t cell_reads = 0;       // driven rows x used bit lines x phases x vectors
+  int64_t adc_conversions = 0;
+  int64_t shift_add_ops = 0;    // conversion results accumulated + cross-macro additions
+  void merge(const EnergyEvents& o);
+};
+
+struct EnergyBreakdown {
+  double dac_pj = 0, array_pj = 0, adc_pj = 0, shift_add_pj = 0, leakage_pj = 0;
+  double total_pj() const { return dac_pj + array_pj + adc_pj + shift_add_pj + leakage_pj; }
+  nlohmann::json to_json() const;
+};
+
+// Energy of the events, plus leakage of `macros` macros over `seconds` of chip time.
+EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int macros, double seconds);
+
+// Counts of integer partial sums, one counter per integer in [lo, lo + size): when every partial
+// sum is an integer (ideal cells, no read noise) and the converter is deterministic, this tally
+// determines the histogram, the clip counts and the error statistics exactly, so the hot loop
+// only counts. fold() turns it into those statistics.
+class IntegerTally {
+ public:
+  void init(int32_t lo, int32_t hi);
+  bool active() const { return !banked_.empty(); }
+  int32_t lo() const { return lo_; }
+  // y[i] must be integers in [lo, hi]. Also looks up value[i] = table[y[i] - lo] (the ADC
+  // output), fused into the same pass since both index by the partial sum.
+  void add(const float* y, const double* table, double* value, int64_t n);
+  int64_t count(int32_t value) const;
+
+ private:
+  static constexpr int kBanks = 16;
+  int32_t lo_ = 0;
+  int64_t size_ = 0;
+  std::vector<int64_t> banked_;
+};
+
+struct ConversionStats {
+  AdcCounters adc;
+  PartialSumHistogram histogram;
+  ErrorAccumulator error;
+  EnergyEvents events;
+  IntegerTally tally;  // folded into the above by fold()
+
+  // Moves the tally's counts into adc, histogram and error using the converter's table.
+  void fold(const AdcTransfer& adc_transfer);
+  void merge(const ConversionStats& o);
+};
+
+}  // namespace cimsim

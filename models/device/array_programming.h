@@ -1,0 +1,31 @@
+// Programming one macro's tile of a layer: bit-slicing the signed weights into differential cell
+// pairs and applying the device models (variation, stuck-at faults, drift) cell by cell.
+// docs/numerics.md, "Weight slices" and "Device draws", is the exact rule.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+
+#include "config/hw_config.h"
+#include "core/layer_mapping.h"
+
+namespace cimsim {
+
+// Conductances of a tile as the ADC inputs see them, rows = tile rows, one column per ADC signal:
+// analog subtraction: signal (o * S + s) = G+ - G- of local output o, slice s;
+// digital subtraction: signal 2 * (o * S + s) + side, side 0 = G+, 1 = G-.
+struct TileConductances {
+  Eigen::MatrixXf actual;
+  Eigen::MatrixXf ideal;  // the target levels; empty when the devices are ideal (then equal to actual)
+};
+
+// W is K x N with |w| <= 2^(weight_bits-1) - 1 (checked by the caller).
+TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights, const LayerMapping& mapping,
+                              int macro, uint64_t seed, uint64_t layer_id);
+
+// Digit of slice s of |w|: (|w| >> s * cell_bits) & (2^cell_bits - 1).
+inline int weight_slice(int magnitude, int slice, int cell_bits) {
+  return (magnitude >> (slice * cell_bits)) & ((1 << cell_bits) - 1);
+}
+
+}  // namespace cimsim

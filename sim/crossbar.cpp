@@ -1,0 +1,64 @@
+#include "crossbar.h"
+
+namespace cimsim {
+
+Crossbar::Crossbar(sc_core::sc_module_name name, MacroState& state)
+    : sc_core::sc_module(name), state_(state), read_noise_{state.hw->device.read_noise_sigma} {
+  SC_HAS_PROCESS(Crossbar);
+  SC_THREAD(run);
+}
+
+bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& y, Eigen::MatrixXf& y_ideal) {
+  const MacroConfig& m = state_.hw->macro;
+  const RowGroup& group = state_.mapping->groups[std::size_t(step.group)];
+  const int local_row = group.begin - state_.row_tile->row_begin;
+  const MvmJob& job = *state_.job;
+
+  const auto digits = state_.digits->get(job, group, step.group, step.phase, m.dac_bits).middleRows(first, count);
+  y.noalias() = digits * state_.tile.actual.middleRows(local_row, group.size);
+
+  bool separate_ideal = false;
+  if (state_.tile.ideal.size() > 0) {
+    y_ideal.noalias() = digits * state_.tile.ideal.middleRows(local_row, group.size);
+    separate_ideal = true;
+  } else if (read_noise_.sigma > 0) {
+    y_ideal = y;
+    separate_ideal = true;
+  }
+  if (read_noise_.sigma > 0) {
+    const uint64_t per_output = uint64_t(m.slices() * m.signals_per_pair());
+    const uint64_t total_signals = uint64_t(state_.mapping->outputs) * per_output;
+    const uint64_t first_signal = uint64_t(state_.col_tile->col_begin) * per_output;
+    const CounterRng rng(state_.seed, {uint64_t(RngTag::kReadNoise), state_.layer_id, uint64_t(step.group),
+                                       uint64_t(step.phase)});
+    const uint64_t first_vector = uint64_t(job.first_vector + first);
+    for (int c = 0; c < y.cols(); ++c) {
+      read_noise_.apply(y.col(c).data(), count, rng, first_vector * total_signals + first_signal + uint64_t(c),
+                        total_signals);
+    }
+  }
+  return separate_ideal;
+}
+
+void Crossbar::run() {
+  const MacroConfig& m = state_.hw->macro;
+  const int64_t array_cycles = state_.hw->timing.array_cycles;
+  const int64_t bitlines = int64_t(state_.col_tile->col_count) * m.bitlines_per_output();
+  while (true) {
+    const Step step = from_dac->read();
+    state_.shadow_group = step.group;
+    state_.shadow_phase = step.phase;
+    if (state_.trace && state_.window.contains(sc_core::sc_time_stamp())) {
+      state_.trace->row_group.write(step.group);
+      state_.trace->phase.write(step.phase);
+    }
+    const int rows = state_.mapping->groups[std::size_t(step.group)].size;
+    state_.stats.events.cell_reads += int64_t(rows) * bitlines * state_.job->batch;
+    wait(state_.cycles(array_cycles));
+    to_adc->write(step);
+    // The bit lines hold this step until the sample-and-hold takes it.
+    while (to_adc->num_free() == 0) wait(to_adc->data_read_event());
+  }
+}
+
+}  // namespace cimsim

@@ -1,0 +1,102 @@
+#include "layer_engine.h"
+
+#include <cmath>
+#include <stdexcept>
+
+#include "device/array_programming.h"
+
+namespace cimsim {
+
+LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
+                         LayerMapping mapping, const std::string& layer_name, uint64_t seed, uint64_t layer_id,
+                         const TraceWindow& window)
+    : sc_core::sc_module(name), hw_(hw), mapping_(std::move(mapping)), period_(window.period) {
+  adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
+  adc_->build_table(int(hw.full_interval().lo), int(hw.full_interval().hi));
+  for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r) row_tile_digits_.push_back(std::make_unique<InputDigits>());
+  for (int m = 0; m < mapping_.macros(); ++m) {
+    auto state = std::make_unique<MacroState>();
+    state->hw = &hw_;
+    state->mapping = &mapping_;
+    state->index = m;
+    state->row_tile = &mapping_.row_tile_of(m);
+    state->col_tile = &mapping_.col_tile_of(m);
+    state->tile = program_tile(hw_, weights, mapping_, m, seed, layer_id);
+    state->adc = adc_.get();
+    state->digits = row_tile_digits_[std::size_t(m) / mapping_.col_tiles.size()].get();
+    state->seed = seed;
+    state->layer_id = layer_id;
+    state->period = period_;
+    state->window = window;
+    const std::size_t cols = mapping_.col_tiles.size();
+    const std::string macro_name = "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" +
+                                   std::to_string(std::size_t(m) % cols);
+    macros_.push_back(std::make_unique<Macro>(macro_name.c_str(), std::move(state)));
+  }
+  SC_HAS_PROCESS(LayerEngine);
+  SC_THREAD(run);
+}
+
+void LayerEngine::set_work(const IntMatrix* inputs, Eigen::MatrixXd* outputs, int batch) {
+  inputs_ = inputs->cast<uint16_t>();
+  outputs_ = outputs;
+  batch_ = batch;
+}
+
+void LayerEngine::trace(sc_core::sc_trace_file* file) {
+  for (auto& m : macros_) m->trace(file);
+}
+
+int LayerEngine::adder_tree_cycles() const {
+  int cycles = 0;
+  while ((std::size_t(1) << cycles) < mapping_.row_tiles.size()) ++cycles;
+  return cycles;
+}
+
+void LayerEngine::combine(int64_t first, int batch) {
+  const double saturation = hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
+  auto out = outputs_->middleRows(first, batch);
+  out.setZero();
+  for (const auto& macro : macros_) {
+    const ColTile& ct = *macro->state().col_tile;
+    auto block = out.middleCols(ct.col_begin, ct.col_count);
+    block += macro->state().partial;
+    if (saturation > 0) block = block.array().max(-saturation).min(saturation - 1.0).matrix();
+  }
+  adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
+}
+
+void LayerEngine::run() {
+  if (inputs_.size() == 0) return;
+  sc_core::sc_event_and_list all_done;
+  for (auto& m : macros_) all_done &= m->done;
+  const int64_t vectors = inputs_.rows();
+  for (int64_t first = 0; first < vectors; first += batch_) {
+    const int batch = int(std::min<int64_t>(batch_, vectors - first));
+    job_ = MvmJob{&inputs_, first, batch};
+    const sc_core::sc_time begin = sc_core::sc_time_stamp();
+    for (auto& m : macros_) m->start(job_);
+    wait(all_done);
+    wait(period_ * double(adder_tree_cycles()));
+    combine(first, batch);
+    const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
+    if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
+      SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
+    }
+    cycles_per_mvm_ = cycles;
+    ++transactions_;
+  }
+}
+
+ConversionStats LayerEngine::merged_stats() const {
+  ConversionStats total;
+  for (const auto& m : macros_) {
+    ConversionStats stats = m->state().stats;
+    stats.fold(*adc_);
+    total.merge(stats);
+  }
+  total.events.shift_add_ops += adder_ops_;
+  return total;
+}
+
+}  // namespace cimsim

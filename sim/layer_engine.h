@@ -1,0 +1,57 @@
+// The controller of one mapped layer: splits the input vectors into lock-step transactions of
+// `batch` vectors, starts every macro on each, waits for all of them, and sums the macros' partial
+// outputs row tile by row tile in a digital adder tree (ceil(log2(row tiles)) cycles).
+#pragma once
+
+#include <systemc>
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "adc/adc_transfer.h"
+#include "config/hw_config.h"
+#include "core/layer_mapping.h"
+#include "macro.h"
+#include "trace_window.h"
+
+namespace cimsim {
+
+class LayerEngine : public sc_core::sc_module {
+ public:
+  // W: K x N weights; X: vectors x K inputs; Y receives vectors x N. All must outlive the engine.
+  LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
+              LayerMapping mapping, const std::string& layer_name, uint64_t seed, uint64_t layer_id,
+              const TraceWindow& window);
+
+  void set_work(const IntMatrix* inputs, Eigen::MatrixXd* outputs, int batch);
+  void trace(sc_core::sc_trace_file* file);
+
+  const LayerMapping& mapping() const { return mapping_; }
+  const AdcTransfer& adc() const { return *adc_; }
+  int64_t cycles_per_mvm() const { return cycles_per_mvm_; }
+  int64_t transactions() const { return transactions_; }
+  ConversionStats merged_stats() const;
+  int adder_tree_cycles() const;
+
+ private:
+  void run();
+  void combine(int64_t first, int batch);
+
+  const HwConfig& hw_;
+  LayerMapping mapping_;
+  std::unique_ptr<AdcTransfer> adc_;
+  std::vector<std::unique_ptr<InputDigits>> row_tile_digits_;
+  std::vector<std::unique_ptr<Macro>> macros_;
+  InputMatrix inputs_;
+  Eigen::MatrixXd* outputs_ = nullptr;
+  int batch_ = 1;
+  MvmJob job_;
+  sc_core::sc_time period_;
+  int64_t cycles_per_mvm_ = -1;
+  int64_t transactions_ = 0;
+  int64_t adder_ops_ = 0;
+};
+
+}  // namespace cimsim

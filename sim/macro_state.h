@@ -1,0 +1,58 @@
+// The state one macro's components share: the programmed tile, the job in flight, the array
+// outputs held for conversion, the shift-add partial outputs and the statistics.
+#pragma once
+
+#include <systemc>
+
+#include <Eigen/Core>
+#include <memory>
+
+#include "adc/adc_transfer.h"
+#include "config/hw_config.h"
+#include "core/conversion_stats.h"
+#include "core/layer_mapping.h"
+#include "device/array_programming.h"
+#include "input_digits.h"
+#include "mvm_job.h"
+#include "trace_window.h"
+
+namespace cimsim {
+
+struct MacroTraceSignals {
+  sc_core::sc_signal<int, sc_core::SC_MANY_WRITERS> row_group{"row_group"};
+  sc_core::sc_signal<int, sc_core::SC_MANY_WRITERS> phase{"phase"};
+  sc_core::sc_signal<bool, sc_core::SC_MANY_WRITERS> adc_busy{"adc_busy"};
+  sc_core::sc_signal<int, sc_core::SC_MANY_WRITERS> adc0_bitline{"adc0_bitline"};
+  sc_core::sc_signal<int, sc_core::SC_MANY_WRITERS> adc0_code{"adc0_code"};
+};
+
+struct MacroState {
+  const HwConfig* hw = nullptr;
+  const LayerMapping* mapping = nullptr;
+  int index = 0;  // macro index in the layer mapping
+  const RowTile* row_tile = nullptr;
+  const ColTile* col_tile = nullptr;
+  TileConductances tile;
+  const AdcTransfer* adc = nullptr;
+  InputDigits* digits = nullptr;  // shared by the macros of this row tile
+  uint64_t seed = 0;
+  uint64_t layer_id = 0;
+  sc_core::sc_time period;
+  TraceWindow window;
+
+  const MvmJob* job = nullptr;
+  Eigen::MatrixXd partial;  // batch x outputs of the column tile (the shift-add registers)
+  ConversionStats stats;
+
+  // Shadow values of the trace signals, kept current even outside the window.
+  int shadow_group = 0, shadow_phase = 0;
+  bool shadow_busy = false;
+  MacroTraceSignals* trace = nullptr;  // null unless tracing
+
+  int signals() const { return col_tile->col_count * hw->macro.slices() * hw->macro.signals_per_pair(); }
+  int conversions_in_sequence() const { return std::min(hw->macro.signals_per_adc(), signals()); }
+  int steps() const { return row_tile->num_groups * hw->macro.phases(); }
+  sc_core::sc_time cycles(int64_t n) const { return period * double(n); }
+};
+
+}  // namespace cimsim

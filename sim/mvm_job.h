@@ -1,0 +1,36 @@
+// What flows through a macro: one MVM job carries a batch of input vectors (lock-step replicas
+// of the chip, DESIGN.md section 5); one Step is a (row group, input phase) of that job.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <ostream>
+#include <vector>
+
+namespace cimsim {
+
+using IntMatrix = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+// Inputs as the input registers hold them: unsigned, at most 16 bits, one column per input row
+// so a row group's inputs for the whole batch are contiguous.
+using InputMatrix = Eigen::Matrix<uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+
+struct MvmJob {
+  const InputMatrix* inputs = nullptr;  // all vectors x K; this job covers rows [first_vector, +batch)
+  int64_t first_vector = 0;           // global index of vector 0 (also keys the noise draws)
+  int batch = 0;                      // vectors in this transaction (lock-step replicas)
+};
+
+struct Step {
+  int index = 0;        // position in the macro's step sequence
+  int local_group = 0;  // row group within the macro's row tile
+  int group = 0;        // row group index in the layer
+  int phase = 0;
+  bool last = false;
+  bool operator==(const Step& o) const { return index == o.index && group == o.group && phase == o.phase; }
+};
+
+inline std::ostream& operator<<(std::ostream& os, const Step& s) {
+  return os << "step " << s.index << " (group " << s.group << ", phase " << s.phase << ")";
+}
+
+}  // namespace cimsim

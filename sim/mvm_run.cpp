@@ -1,0 +1,132 @@
+#include "mvm_run.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <sstream>
+
+#include "core/error.h"
+#include "vcd_trace.h"
+
+namespace cimsim {
+
+void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+                           const std::string& weights_name, const std::string& inputs_name) {
+  const int wmax = (1 << (hw.macro.weight_bits - 1)) - 1;
+  const int xmax = (1 << hw.macro.input_bits) - 1;
+  if (weights.rows() == 0 || weights.cols() == 0) throw InputError(weights_name + ": the weight matrix is empty");
+  if (inputs.rows() == 0) throw InputError(inputs_name + ": the input matrix has no vectors");
+  if (inputs.cols() != weights.rows()) {
+    std::ostringstream s;
+    s << inputs_name << ": inputs have " << inputs.cols() << " columns but " << weights_name << " has "
+      << weights.rows() << " rows (K); X must be B x K for W of K x N";
+    throw InputError(s.str());
+  }
+  for (Eigen::Index n = 0; n < weights.cols(); ++n) {
+    for (Eigen::Index k = 0; k < weights.rows(); ++k) {
+      if (std::abs(weights(k, n)) > wmax) {
+        std::ostringstream s;
+        s << weights_name << ": weight [" << k << ", " << n << "] = " << weights(k, n) << " is outside [-" << wmax
+          << ", " << wmax << "] for macro.weight_bits = " << hw.macro.weight_bits
+          << "; quantize the weights or raise weight_bits";
+        throw InputError(s.str());
+      }
+    }
+  }
+  for (Eigen::Index b = 0; b < inputs.rows(); ++b) {
+    for (Eigen::Index k = 0; k < inputs.cols(); ++k) {
+      if (inputs(b, k) < 0 || inputs(b, k) > xmax) {
+        std::ostringstream s;
+        s << inputs_name << ": input [" << b << ", " << k << "] = " << inputs(b, k) << " is outside [0, " << xmax
+          << "] for macro.input_bits = " << hw.macro.input_bits << "; quantize the inputs or raise input_bits";
+        throw InputError(s.str());
+      }
+    }
+  }
+}
+
+nlohmann::json LayerReport::to_json() const {
+  const double sqnr = stats.error.sqnr_db();
+  const int64_t conversions = stats.adc.conversions;
+  auto rate = [conversions](int64_t n) { return conversions ? double(n) / double(conversions) : 0.0; };
+  return {
+      {"name", name},
+      {"shape", {{"inputs", inputs}, {"outputs", outputs}}},
+      {"mapping", {{"macros", macros}, {"row_tiles", row_tiles}, {"col_tiles", col_tiles}, {"row_groups", row_groups}}},
+      {"mvms", vectors},
+      {"transactions", transactions},
+      {"cycles_per_mvm", cycles_per_mvm},
+      {"total_cycles", total_cycles},
+      {"latency_per_mvm_ns", latency_per_mvm_s() * 1e9},
+      {"total_time_us", total_time_s() * 1e6},
+      {"adc_interval", {{"lo", interval.lo}, {"hi", interval.hi}, {"full_range", interval.full}}},
+      {"conversions", conversions},
+      {"clipped_low", stats.adc.clipped_low},
+      {"clipped_high", stats.adc.clipped_high},
+      {"clip_rate_low", rate(stats.adc.clipped_low)},
+      {"clip_rate_high", rate(stats.adc.clipped_high)},
+      {"error",
+       {{"mean", stats.error.mean()},
+        {"std", stats.error.stddev()},
+        {"sqnr_db", std::isfinite(sqnr) ? nlohmann::json(sqnr) : nlohmann::json(nullptr)},
+        {"exact", stats.error.sum_sq == 0}}},
+      {"partial_sum_histogram", stats.histogram.to_json()},
+      {"energy_events",
+       {{"dac_row_drives", stats.events.dac_row_drives},
+        {"cell_reads", stats.events.cell_reads},
+        {"adc_conversions", stats.events.adc_conversions},
+        {"shift_add_ops", stats.events.shift_add_ops}}},
+      {"energy_pj", energy.to_json()},
+      {"energy_per_mvm_pj", vectors ? energy.total_pj() / double(vectors) : 0.0},
+  };
+}
+
+LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+                    Eigen::MatrixXd& outputs, const MvmOptions& options) {
+  const int batch = std::max(1, std::min<int>(options.batch, int(inputs.rows())));
+  TraceWindow window;
+  window.period = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
+  window.enabled = !options.trace_path.empty();
+  window.from_cycle = options.trace_from;
+  window.to_cycle = options.trace_to < 0 ? INT64_MAX / 2 : options.trace_to;
+
+  const auto t0 = std::chrono::steady_clock::now();
+  LayerMapping mapping = map_layer(int(weights.rows()), int(weights.cols()),
+                                   plain_row_groups(int(weights.rows()), hw.macro.rows_per_cycle), hw.macro);
+  outputs.setZero(inputs.rows(), weights.cols());
+  LayerEngine engine("layer", hw, weights, std::move(mapping), options.layer_name, options.seed, 0, window);
+  engine.set_work(&inputs, &outputs, batch);
+
+  std::unique_ptr<VcdTrace> trace;
+  if (window.enabled) {
+    trace = std::make_unique<VcdTrace>(options.trace_path);
+    engine.trace(trace->file());
+  }
+  const auto t1 = std::chrono::steady_clock::now();
+  sc_core::sc_start();
+  if (trace) trace->close(engine);
+  const auto t2 = std::chrono::steady_clock::now();
+  spdlog::debug("{}: programmed and elaborated in {:.3f} s, simulated in {:.3f} s", options.layer_name,
+                std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
+
+  LayerReport r;
+  r.name = options.layer_name;
+  r.inputs = engine.mapping().inputs;
+  r.outputs = engine.mapping().outputs;
+  r.macros = engine.mapping().macros();
+  r.row_tiles = int(engine.mapping().row_tiles.size());
+  r.col_tiles = int(engine.mapping().col_tiles.size());
+  r.row_groups = int(engine.mapping().groups.size());
+  r.vectors = inputs.rows();
+  r.transactions = engine.transactions();
+  r.cycles_per_mvm = engine.cycles_per_mvm();
+  r.total_cycles = r.cycles_per_mvm * r.vectors;
+  r.clock_mhz = hw.timing.clock_mhz;
+  r.interval = hw.interval_for(options.layer_name);
+  r.stats = engine.merged_stats();
+  r.energy = energy_of(r.stats.events, hw, r.macros, r.total_time_s());
+  return r;
+}
+
+}  // namespace cimsim

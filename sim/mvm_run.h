@@ -1,0 +1,52 @@
+// Running one matrix-vector layer (`cimsim mvm`): validates the operands, maps the layer, builds
+// and simulates the SystemC model, and reports outputs, cycles, energy and conversion statistics.
+// A SystemC simulation is elaborated once per process, so run_mvm runs at most once per process.
+#pragma once
+
+#include <Eigen/Core>
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <string>
+
+#include "config/hw_config.h"
+#include "core/conversion_stats.h"
+#include "layer_engine.h"
+
+namespace cimsim {
+
+struct MvmOptions {
+  uint64_t seed = 1;
+  int batch = 4096;              // vectors per lock-step transaction
+  std::string layer_name = "mvm";  // selects adc.layers.<name> if present
+  std::string trace_path;          // empty: no trace
+  int64_t trace_from = 0;
+  int64_t trace_to = -1;           // -1: to the end of the run
+};
+
+struct LayerReport {
+  std::string name;
+  int inputs = 0, outputs = 0;
+  int macros = 0, row_tiles = 0, col_tiles = 0, row_groups = 0;
+  int64_t vectors = 0;
+  int64_t transactions = 0;
+  int64_t cycles_per_mvm = 0;
+  int64_t total_cycles = 0;  // vectors x cycles_per_mvm: one chip, MVMs back to back
+  double clock_mhz = 0;
+  AdcInterval interval;
+  ConversionStats stats;
+  EnergyBreakdown energy;
+
+  double latency_per_mvm_s() const { return double(cycles_per_mvm) / (clock_mhz * 1e6); }
+  double total_time_s() const { return double(total_cycles) / (clock_mhz * 1e6); }
+  nlohmann::json to_json() const;
+};
+
+// Throws InputError when W or X do not fit the hardware's bit widths or each other.
+void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+                           const std::string& weights_name, const std::string& inputs_name);
+
+LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+                    Eigen::MatrixXd& outputs, const MvmOptions& options);
+
+}  // namespace cimsim

@@ -1,0 +1,68 @@
+#include "vcd_trace.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "core/error.h"
+#include "layer_engine.h"
+
+namespace cimsim {
+namespace fs = std::filesystem;
+
+std::string resolve_trace_path(const std::string& requested) {
+  fs::path p(requested);
+  if (!p.has_parent_path()) p = fs::path("traces") / p;
+  if (p.extension() != ".vcd") p += ".vcd";
+  return p.string();
+}
+
+VcdTrace::VcdTrace(const std::string& requested_path) : path_(resolve_trace_path(requested_path)) {
+  const fs::path p(path_);
+  std::error_code ec;
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (ec) throw InputError(path_ + ": cannot create the trace directory (" + ec.message() + ")");
+  temp_base_ = (p.parent_path() / ("." + p.stem().string() + ".partial")).string();
+  file_ = sc_core::sc_create_vcd_trace_file(temp_base_.c_str());
+  if (!file_) throw InputError(path_ + ": cannot create the VCD file");
+  file_->set_time_unit(1, sc_core::SC_PS);
+}
+
+VcdTrace::~VcdTrace() {
+  if (file_) {
+    sc_core::sc_close_vcd_trace_file(file_);
+    std::remove((temp_base_ + ".vcd").c_str());
+  }
+}
+
+std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extension(".gtkw").string(); }
+
+void VcdTrace::close(const LayerEngine& engine) {
+  sc_core::sc_close_vcd_trace_file(file_);
+  file_ = nullptr;
+  std::error_code ec;
+  fs::rename(temp_base_ + ".vcd", path_, ec);
+  if (ec) throw InputError(path_ + ": cannot move the finished trace into place (" + ec.message() + ")");
+
+  std::ofstream g(gtkw_path());
+  g << "[*] GTKWave save file written by cimsim: one group per macro\n";
+  g << "[dumpfile] \"" << fs::absolute(path_).string() << "\"\n";
+  g << "[timestart] 0\n";
+  g << "[sst_expanded] 1\n";
+  g << "[signals_width] 260\n";
+  const auto& mapping = engine.mapping();
+  const std::size_t cols = mapping.col_tiles.size();
+  for (int m = 0; m < mapping.macros(); ++m) {
+    const std::string macro =
+        "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
+    const std::string scope = "SystemC." + std::string(engine.name()) + "." + macro + ".";
+    g << "@800200\n-" << macro << "\n";
+    g << "@24\n" << scope << "row_group[31:0]\n" << scope << "phase[31:0]\n";
+    g << "@28\n" << scope << "adc_busy\n";
+    g << "@24\n" << scope << "adc0_bitline[31:0]\n" << scope << "adc0_code[31:0]\n";
+    g << "@1000200\n-" << macro << "\n";
+  }
+  if (!g) throw InputError(gtkw_path() + ": cannot write the GTKWave save file");
+}
+
+}  // namespace cimsim

@@ -1,0 +1,169 @@
+// The simulator's outputs against the plain-loop reference of docs/numerics.md, bit for bit.
+// Each parameter set is its own test and so (through ctest) its own process.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "../support/reference_mvm.h"
+#include "../support/test_configs.h"
+#include "mvm_run.h"
+
+namespace cimsim {
+namespace {
+
+using testing::HwParams;
+using testing::ReferenceSpec;
+
+struct NumericsCase {
+  std::string name;
+  HwParams hw;
+  int K, N, B;
+  int batch = 3;  // vectors per transaction: several transactions per run
+};
+
+std::ostream& operator<<(std::ostream& os, const NumericsCase& c) { return os << c.name; }
+
+class MvmNumerics : public ::testing::TestWithParam<NumericsCase> {};
+
+TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
+  const NumericsCase& c = GetParam();
+  const HwConfig hw = testing::make_hw(c.hw);
+  std::mt19937 gen(1234);
+  const int wmax = (1 << (c.hw.weight_bits - 1)) - 1, xmax = (1 << c.hw.input_bits) - 1;
+  std::uniform_int_distribution<int> wdist(-wmax, wmax), xdist(0, xmax);
+  std::vector<std::vector<int>> W(std::size_t(c.K), std::vector<int>(std::size_t(c.N)));
+  std::vector<std::vector<int>> X(std::size_t(c.B), std::vector<int>(std::size_t(c.K)));
+  Eigen::MatrixXi w(c.K, c.N);
+  IntMatrix x(c.B, c.K);
+  for (int k = 0; k < c.K; ++k)
+    for (int n = 0; n < c.N; ++n) w(k, n) = W[std::size_t(k)][std::size_t(n)] = wdist(gen);
+  for (int b = 0; b < c.B; ++b)
+    for (int k = 0; k < c.K; ++k) x(b, k) = X[std::size_t(b)][std::size_t(k)] = xdist(gen);
+
+  MvmOptions options;
+  options.batch = c.batch;
+  Eigen::MatrixXd y;
+  const LayerReport report = run_mvm(hw, w, x, y, options);
+
+  ReferenceSpec r{c.hw.rows,     c.hw.rows_per_cycle, c.hw.weight_bits, c.hw.input_bits, c.hw.dac_bits,
+                  c.hw.cell_bits, c.hw.adc_bits};
+  r.digital = c.hw.subtraction == "digital";
+  r.adc_ideal = c.hw.adc_ideal;
+  const AdcInterval iv = hw.interval_for("mvm");
+  r.lo = iv.lo;
+  r.hi = iv.hi;
+  r.accumulator_bits = c.hw.accumulator_bits == "none" ? 0 : std::stoi(c.hw.accumulator_bits);
+  const auto expected = testing::reference_mvm(r, W, X);
+
+  ASSERT_EQ(y.rows(), c.B);
+  ASSERT_EQ(y.cols(), c.N);
+  for (int b = 0; b < c.B; ++b) {
+    for (int n = 0; n < c.N; ++n) {
+      ASSERT_EQ(y(b, n), expected[std::size_t(b)][std::size_t(n)]) << "vector " << b << " output " << n;
+    }
+  }
+  if (c.hw.adc_ideal) {
+    // With ideal cells and converter the layer is the integer product X.W.
+    for (int b = 0; b < c.B; ++b) {
+      for (int n = 0; n < c.N; ++n) {
+        long exact = 0;
+        for (int k = 0; k < c.K; ++k) exact += long(X[std::size_t(b)][std::size_t(k)]) * W[std::size_t(k)][std::size_t(n)];
+        ASSERT_EQ(y(b, n), double(exact));
+      }
+    }
+    EXPECT_EQ(report.stats.error.sum_sq, 0.0);
+  }
+  EXPECT_GT(report.stats.adc.conversions, 0);
+}
+
+HwParams ideal(HwParams p) {
+  p.adc_ideal = true;
+  return p;
+}
+
+HwParams with(HwParams p, const std::function<void(HwParams&)>& f) {
+  f(p);
+  return p;
+}
+
+const HwParams kBase{};  // 16 x 24 macro, A = 8, 4 columns per ADC, 4b/4b, 1-bit DAC and cells
+
+INSTANTIATE_TEST_SUITE_P(
+    IdealAdc, MvmNumerics,
+    ::testing::Values(
+        NumericsCase{"one_partial_macro", ideal(kBase), 5, 3, 4},
+        NumericsCase{"several_macros", ideal(kBase), 37, 11, 7},
+        NumericsCase{"single_row", ideal(kBase), 1, 9, 2},
+        NumericsCase{"digital_subtraction", ideal(with(kBase, [](HwParams& p) { p.subtraction = "digital"; })), 29,
+                     6, 5},
+        NumericsCase{"wide_digits",
+                     ideal(with(kBase,
+                                [](HwParams& p) {
+                                  p.weight_bits = 6;
+                                  p.input_bits = 5;
+                                  p.dac_bits = 2;
+                                  p.cell_bits = 2;
+                                  p.cols = 32;
+                                })),
+                     41, 13, 6},
+        NumericsCase{"rows_per_cycle_equals_rows",
+                     ideal(with(kBase, [](HwParams& p) { p.rows_per_cycle = 16; })), 50, 5, 3},
+        NumericsCase{"eight_bit", ideal(with(kBase, [](HwParams& p) {
+                       p.weight_bits = 8;
+                       p.input_bits = 8;
+                       p.cols = 56;
+                       p.rows = 64;
+                       p.rows_per_cycle = 32;
+                     })),
+                     150, 9, 4, 4}),
+    [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
+
+INSTANTIATE_TEST_SUITE_P(
+    FiniteAdc, MvmNumerics,
+    ::testing::Values(
+        NumericsCase{"full_range_3bit", with(kBase, [](HwParams& p) { p.adc_bits = 3; }), 37, 11, 5},
+        NumericsCase{"asymmetric_interval_clips",
+                     with(kBase,
+                          [](HwParams& p) {
+                            p.adc_bits = 4;
+                            p.interval = "{lo: -3, hi: 5.5}";
+                          }),
+                     37, 11, 6},
+        NumericsCase{"ties_round_half_even",
+                     with(kBase,
+                          [](HwParams& p) {
+                            p.adc_bits = 4;
+                            p.interval = "{lo: -16, hi: 14}";  // step 2: odd sums fall on .5
+                          }),
+                     33, 7, 6},
+        NumericsCase{"digital_interval",
+                     with(kBase,
+                          [](HwParams& p) {
+                            p.subtraction = "digital";
+                            p.adc_bits = 3;
+                            p.interval = "{lo: 0, hi: 6}";
+                          }),
+                     29, 6, 5},
+        NumericsCase{"saturating_accumulator",
+                     with(kBase,
+                          [](HwParams& p) {
+                            p.adc_bits = 6;
+                            p.accumulator_bits = "7";
+                          }),
+                     40, 5, 6},
+        NumericsCase{"flash_wide_digits",
+                     with(kBase,
+                          [](HwParams& p) {
+                            p.adc_type = "flash";
+                            p.weight_bits = 6;
+                            p.input_bits = 6;
+                            p.dac_bits = 3;
+                            p.cell_bits = 2;
+                            p.cols = 32;
+                            p.adc_bits = 5;
+                          }),
+                     41, 13, 6}),
+    [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace cimsim

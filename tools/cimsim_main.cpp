@@ -1,0 +1,39 @@
+// The `cimsim` command line program. Each subcommand lives in its own cmd_*.cpp file.
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include <systemc>
+
+#include <cstdlib>
+#include <iostream>
+
+#include "cli_common.h"
+#include "core/error.h"
+#include "report_handler.h"
+
+int sc_main(int argc, char* argv[]) {
+  CLI::App app{"cimsim: cycle-level simulator of analog computing-in-memory accelerators"};
+  app.require_subcommand(1);
+  cimsim::cli::GlobalOptions global;
+  app.add_flag("-v,--verbose", global.verbose, "log debug messages");
+  app.add_flag("-q,--quiet", global.quiet, "log only warnings and errors");
+  auto run_mvm = cimsim::cli::add_mvm_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e);
+  }
+  spdlog::set_pattern("%^%l%$: %v");
+  spdlog::set_level(global.verbose ? spdlog::level::debug
+                                   : global.quiet ? spdlog::level::warn : spdlog::level::info);
+  cimsim::install_report_handler(false);
+  try {
+    return run_mvm();
+  } catch (const cimsim::InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}

@@ -1,0 +1,126 @@
+// `cimsim mvm`: one integer matrix-vector layer on the simulated macros.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "cli_common.h"
+#include "config/hw_config.h"
+#include "core/error.h"
+#include "io/npy.h"
+#include "mvm_run.h"
+#include "vcd_trace.h"
+
+namespace cimsim::cli {
+namespace {
+
+struct MvmArgs {
+  std::string hw, weights, inputs, out, stats, trace, trace_window, layer = "mvm";
+  std::vector<std::string> overrides;
+  uint64_t seed = 1;
+  int batch = 4096;
+};
+
+template <typename Matrix>
+Matrix to_int_matrix(const npy::Array& a, const std::string& path) {
+  Matrix m(a.shape[0], a.shape[1]);
+  for (int64_t r = 0; r < a.shape[0]; ++r) {
+    for (int64_t c = 0; c < a.shape[1]; ++c) {
+      const double v = a.values[std::size_t(r * a.shape[1] + c)];
+      if (std::fabs(v) > double(std::numeric_limits<int32_t>::max())) {
+        throw InputError(path + ": value at [" + std::to_string(r) + ", " + std::to_string(c) +
+                         "] does not fit a 32-bit integer; it cannot be a quantized weight or input");
+      }
+      m(r, c) = int32_t(v);
+    }
+  }
+  return m;
+}
+
+std::string percent(int64_t part, int64_t whole) {
+  return whole ? fmt::format("{:.2f}%", 100.0 * double(part) / double(whole)) : "0%";
+}
+
+int run(const MvmArgs& args) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const HwConfig hw = load_hw_config(args.hw, args.overrides);
+  const auto weights = to_int_matrix<Eigen::MatrixXi>(npy::read_int_matrix(args.weights, "weights"), args.weights);
+  const auto inputs = to_int_matrix<IntMatrix>(npy::read_int_matrix(args.inputs, "inputs"), args.inputs);
+  validate_mvm_operands(hw, weights, inputs, args.weights, args.inputs);
+
+  MvmOptions options;
+  options.seed = args.seed;
+  options.batch = args.batch;
+  options.layer_name = args.layer;
+  options.trace_path = args.trace;
+  if (!args.trace_window.empty()) {
+    if (args.trace.empty()) throw InputError("--trace-window needs --trace FILE.vcd");
+    std::tie(options.trace_from, options.trace_to) = parse_cycle_window(args.trace_window);
+  }
+  spdlog::info("{}: {} x {} weights, {} input vectors on '{}'", args.layer, weights.rows(), weights.cols(),
+               inputs.rows(), hw.name);
+
+  Eigen::MatrixXd outputs;
+  const LayerReport report = run_mvm(hw, weights, inputs, outputs, options);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  // Row-major float64 B x N.
+  std::vector<double> values(std::size_t(outputs.size()));
+  for (Eigen::Index b = 0; b < outputs.rows(); ++b) {
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) values[std::size_t(b * outputs.cols() + n)] = outputs(b, n);
+  }
+  ensure_parent_directory(args.out);
+  npy::write(args.out, {outputs.rows(), outputs.cols()}, values, "<f8");
+
+  if (!args.stats.empty()) {
+    nlohmann::json doc = {{"cimsim_version", "0.1.0"},
+                          {"command", "mvm"},
+                          {"seed", args.seed},
+                          {"inputs", {{"weights", args.weights}, {"inputs", args.inputs}, {"hw", args.hw}}},
+                          {"config", hw.to_json()},
+                          {"layers", nlohmann::json::array({report.to_json()})},
+                          {"wall_seconds", wall_s}};
+    write_json_atomic(args.stats, doc);
+  }
+
+  const double sqnr = report.stats.error.sqnr_db();
+  fmt::print("layer {}: K={} N={} on {} macro(s) ({} row tiles x {} col tiles, {} row groups)\n", report.name,
+             report.inputs, report.outputs, report.macros, report.row_tiles, report.col_tiles, report.row_groups);
+  fmt::print("  cycles/MVM {}  latency/MVM {:.1f} ns @ {} MHz  total {} cycles for {} vectors\n",
+             report.cycles_per_mvm, report.latency_per_mvm_s() * 1e9, hw.timing.clock_mhz, report.total_cycles,
+             report.vectors);
+  fmt::print("  conversions {}  clipped low {}  high {}  ADC SQNR {}\n", report.stats.adc.conversions,
+             percent(report.stats.adc.clipped_low, report.stats.adc.conversions),
+             percent(report.stats.adc.clipped_high, report.stats.adc.conversions),
+             std::isfinite(sqnr) ? fmt::format("{:.2f} dB", sqnr) : std::string("exact"));
+  fmt::print("  energy/MVM {:.2f} pJ (dac {:.1f}, array {:.1f}, adc {:.1f}, shift-add {:.1f}, leakage {:.1f})\n",
+             report.energy.total_pj() / double(report.vectors), report.energy.dac_pj / double(report.vectors),
+             report.energy.array_pj / double(report.vectors), report.energy.adc_pj / double(report.vectors),
+             report.energy.shift_add_pj / double(report.vectors), report.energy.leakage_pj / double(report.vectors));
+  fmt::print("  wrote {}{}{}  ({:.2f} s wall)\n", args.out, args.stats.empty() ? "" : ", " + args.stats,
+             args.trace.empty() ? "" : ", " + resolve_trace_path(args.trace), wall_s);
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_mvm_command(CLI::App& app) {
+  auto args = std::make_shared<MvmArgs>();
+  CLI::App* cmd = app.add_subcommand("mvm", "run one integer matrix-vector layer Y = X.W on the macros");
+  cmd->add_option("--hw", args->hw, "hardware config YAML (configs/hw/)")->required();
+  cmd->add_option("--weights", args->weights, "W.npy: signed integer matrix K x N")->required();
+  cmd->add_option("--inputs", args->inputs, "X.npy: unsigned integer matrix B x K")->required();
+  cmd->add_option("--out", args->out, "Y.npy to write: B x N float64 in integer MAC units")->required();
+  cmd->add_option("--stats", args->stats, "statistics JSON to write");
+  cmd->add_option("--trace", args->trace, "VCD file to write (a bare name goes under traces/)");
+  cmd->add_option("--trace-window", args->trace_window, "FROM:TO cycles to record (default: the whole run)");
+  cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
+  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
+  cmd->add_option("--batch", args->batch, "vectors per lock-step transaction")->check(CLI::Range(1, 1 << 20));
+  cmd->add_option("--layer", args->layer, "layer name (selects adc.layers.<name>)");
+  return [cmd, args]() { return cmd->parsed() ? run(*args) : 0; };
+}
+
+}  // namespace cimsim::cli
