@@ -15,13 +15,19 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
   const MvmJob& job = *state_.job;
 
   const auto digits = state_.digits->get(job, group, step.group, step.phase, m.dac_bits).middleRows(first, count);
-  y.noalias() = digits * state_.tile.actual.middleRows(local_row, group.size);
-
   bool separate_ideal = false;
-  if (state_.tile.ideal.size() > 0) {
+  if (state_.tile.programmed.size() > 0) {
+    // Fixed-point conductances times integer digits: every product and partial sum is exact in
+    // double, so y does not depend on the GEMM's summation order; rounded once to float.
+    digits_double_ = digits.cast<double>();
+    y_exact_.noalias() = digits_double_ * state_.tile.programmed.middleRows(local_row, group.size);
+    y = y_exact_.cast<float>();
     y_ideal.noalias() = digits * state_.tile.ideal.middleRows(local_row, group.size);
     separate_ideal = true;
-  } else if (read_noise_.sigma > 0) {
+  } else {
+    y.noalias() = digits * state_.tile.actual.middleRows(local_row, group.size);
+  }
+  if (!separate_ideal && read_noise_.sigma > 0) {
     y_ideal = y;
     separate_ideal = true;
   }

@@ -29,6 +29,7 @@ class Crossbar : public sc_core::sc_module {
   void run();
   MacroState& state_;
   ReadNoise read_noise_;
+  Eigen::MatrixXd digits_double_, y_exact_;
 };
 
 }  // namespace cimsim

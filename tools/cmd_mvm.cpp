@@ -85,6 +85,7 @@ int run(const MvmArgs& args) {
     write_json_atomic(args.stats, doc);
   }
 
+  if (!spdlog::should_log(spdlog::level::info)) return 0;  // --quiet: no summary
   const double sqnr = report.stats.error.sqnr_db();
   fmt::print("layer {}: K={} N={} on {} macro(s) ({} row tiles x {} col tiles, {} row groups)\n", report.name,
              report.inputs, report.outputs, report.macros, report.row_tiles, report.col_tiles, report.row_groups);
@@ -109,6 +110,7 @@ int run(const MvmArgs& args) {
 std::function<int()> add_mvm_command(CLI::App& app) {
   auto args = std::make_shared<MvmArgs>();
   CLI::App* cmd = app.add_subcommand("mvm", "run one integer matrix-vector layer Y = X.W on the macros");
+  cmd->fallthrough();  // -v / -q may follow the subcommand
   cmd->add_option("--hw", args->hw, "hardware config YAML (configs/hw/)")->required();
   cmd->add_option("--weights", args->weights, "W.npy: signed integer matrix K x N")->required();
   cmd->add_option("--inputs", args->inputs, "X.npy: unsigned integer matrix B x K")->required();

@@ -73,6 +73,8 @@ AdcInterval read_interval(YamlSection& section, const std::string& key) {
 }
 
 void read_macro(YamlSection& s, MacroConfig& m) {
+  s.declare({"rows", "cols", "rows_per_cycle", "cols_per_adc", "weight_bits", "input_bits", "dac_bits", "cell_bits",
+             "adc_bits", "adc_type", "subtraction", "accumulator_bits"});
   m.rows = s.integer("rows", 1, 1 << 16);
   m.cols = s.integer("cols", 2, 1 << 16);
   m.rows_per_cycle = s.integer("rows_per_cycle", 1, m.rows);
@@ -118,6 +120,7 @@ void read_macro(YamlSection& s, MacroConfig& m) {
 }
 
 void read_timing(YamlSection& s, TimingConfig& t) {
+  s.declare({"clock_mhz", "array_cycles", "shift_add_cycles"});
   t.clock_mhz = s.real("clock_mhz", 1e-3, 1e5);
   t.array_cycles = s.integer("array_cycles", 1, 1 << 20);
   t.shift_add_cycles = s.integer("shift_add_cycles", 0, 1 << 20);
@@ -167,6 +170,8 @@ void read_device(YamlSection& s, DeviceConfig& d) {
 }
 
 void read_energy(YamlSection& s, EnergyConfig& e) {
+  s.declare({"dac_pj_per_row", "array_pj_per_cell", "adc_pj_per_comparison", "shift_add_pj_per_op",
+             "leakage_mw_per_macro"});
   e.dac_pj_per_row = s.real("dac_pj_per_row", 0.0, 1e9);
   e.array_pj_per_cell = s.real("array_pj_per_cell", 0.0, 1e9);
   e.adc_pj_per_comparison = s.real("adc_pj_per_comparison", 0.0, 1e9);
@@ -182,6 +187,7 @@ HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
   HwConfig hw;
   hw.source = source->file;
   YamlSection top(root, "", source);
+  top.declare({"name", "macro", "timing", "adc", "device", "energy"});
   hw.name = top.text("name");
   // Child sections are finished after reading so unknown keys are reported where they are.
   {

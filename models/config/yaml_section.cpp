@@ -41,6 +41,10 @@ YamlSection::YamlSection(YAML::Node node, std::string path, std::shared_ptr<cons
   }
 }
 
+void YamlSection::declare(std::initializer_list<const char*> keys) {
+  for (const char* k : keys) declared_.insert(k);
+}
+
 bool YamlSection::has(const std::string& key) const { return node_ && node_.IsMap() && node_[key]; }
 
 std::string YamlSection::where(const std::string& key) const {
@@ -54,6 +58,16 @@ void YamlSection::fail(const std::string& key, const std::string& problem, const
 
 YAML::Node YamlSection::value(const std::string& key) {
   read_.insert(key);
+  if (!has(key) && node_ && node_.IsMap()) {
+    // A required key is missing: a near-miss spelling of it is the likelier mistake to report.
+    for (const auto& kv : node_) {
+      const std::string other = kv.first.Scalar();
+      if (other != key && !declared_.count(other) && !read_.count(other) && edit_distance(other, key) <= 2) {
+        throw InputError(source_->locate(key_path(other), kv.first) + ": " + key_path(other) +
+                         ": unknown key; did you mean '" + key + "'?");
+      }
+    }
+  }
   if (!has(key)) fail(key, "missing required key", "add '" + key + ":' under '" + (path_.empty() ? "the top level" : path_) + "'");
   return node_[key];
 }
@@ -187,10 +201,12 @@ void YamlSection::finish() const {
   if (!node_ || !node_.IsMap()) return;
   for (const auto& kv : node_) {
     const std::string key = kv.first.Scalar();
-    if (read_.count(key)) continue;
+    if (read_.count(key) || declared_.count(key)) continue;
+    std::set<std::string> known_keys = read_;
+    known_keys.insert(declared_.begin(), declared_.end());
     std::string best;
     std::size_t best_distance = 4;
-    for (const auto& known : read_) {
+    for (const auto& known : known_keys) {
       const std::size_t d = edit_distance(key, known);
       if (d < best_distance) {
         best_distance = d;
@@ -198,7 +214,7 @@ void YamlSection::finish() const {
       }
     }
     std::string known_list;
-    for (const auto& k : read_) known_list += (known_list.empty() ? "" : ", ") + k;
+    for (const auto& k : known_keys) known_list += (known_list.empty() ? "" : ", ") + k;
     const std::string where_text = source_->locate(key_path(key), kv.first);
     throw InputError(where_text + ": " + key_path(key) + ": unknown key; " +
                      (best.empty() ? "" : "did you mean '" + best + "'? ") + "known keys here: " + known_list);

@@ -7,6 +7,7 @@
 
 #include <map>
 #include <memory>
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <vector>
@@ -26,6 +27,9 @@ class YamlSection {
  public:
   YamlSection(YAML::Node node, std::string path, std::shared_ptr<const ConfigSource> source);
 
+  // Declares every key this section may hold, so that a missing required key can be traced to a
+  // misspelling of it (reported as the unknown key it is, at its own line).
+  void declare(std::initializer_list<const char*> keys);
   bool has(const std::string& key) const;
   const std::string& path() const { return path_; }
   YAML::Node node() const { return node_; }
@@ -62,6 +66,7 @@ class YamlSection {
   std::string path_;
   std::shared_ptr<const ConfigSource> source_;
   std::set<std::string> read_;
+  std::set<std::string> declared_;
 };
 
 // Edit distance, for "did you mean" hints.

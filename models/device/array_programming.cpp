@@ -1,5 +1,6 @@
 #include "device/array_programming.h"
 
+#include <cmath>
 #include <cstdlib>
 
 #include "core/rng.h"
@@ -8,6 +9,11 @@
 #include "device/stuck_at_faults.h"
 
 namespace cimsim {
+
+double to_fixed_point_conductance(double g) {
+  constexpr double kScale = double(1 << kConductanceFractionBits);
+  return std::nearbyint(g * kScale) / kScale;
+}
 
 TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights, const LayerMapping& mapping,
                               int macro, uint64_t seed, uint64_t layer_id) {
@@ -23,7 +29,10 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
 
   TileConductances tile;
   tile.actual.setZero(rt.row_count, signals);
-  if (!ideal_devices) tile.ideal.setZero(rt.row_count, signals);
+  if (!ideal_devices) {
+    tile.ideal.setZero(rt.row_count, signals);
+    tile.programmed.setZero(rt.row_count, signals);
+  }
 
   const ProgrammingVariation variation{d.program_sigma, d.program_lognormal_sigma};
   const StuckAtFaults faults{d.stuck_at_0, d.stuck_at_1};
@@ -48,15 +57,16 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
             const uint64_t index = uint64_t(k) * outputs + uint64_t(n);
             g = variation.program(g, g_max, additive, lognormal, index);
             g = faults.apply(g, g_max, stuck, index);
-            g = drift.apply(g);
+            g = to_fixed_point_conductance(drift.apply(g));
           }
-          const float gf = static_cast<float>(g);
-          if (pair_signals == 1) {
-            tile.actual(r, pair) += side == 0 ? gf : -gf;
-            if (!ideal_devices) tile.ideal(r, pair) += float(side == 0 ? level : -level);
+          const int column = pair_signals == 1 ? pair : 2 * pair + side;
+          const double sign = pair_signals == 1 && side == 1 ? -1.0 : 1.0;
+          if (!ideal_devices) {
+            tile.programmed(r, column) += sign * g;  // exact: both terms are on the fixed-point grid
+            tile.ideal(r, column) += float(sign * level);
+            tile.actual(r, column) = float(tile.programmed(r, column));
           } else {
-            tile.actual(r, 2 * pair + side) = gf;
-            if (!ideal_devices) tile.ideal(r, 2 * pair + side) = float(level);
+            tile.actual(r, column) += float(sign * level);
           }
         }
       }

@@ -14,10 +14,19 @@ namespace cimsim {
 // Conductances of a tile as the ADC inputs see them, rows = tile rows, one column per ADC signal:
 // analog subtraction: signal (o * S + s) = G+ - G- of local output o, slice s;
 // digital subtraction: signal 2 * (o * S + s) + side, side 0 = G+, 1 = G-.
+// Programmed conductances are held in fixed point with kConductanceFractionBits fractional bits
+// of one level, so partial sums over them are exact in double precision and do not depend on
+// summation order (or on how the batch is cut); docs/numerics.md, "Device draws".
+constexpr int kConductanceFractionBits = 16;
+
 struct TileConductances {
-  Eigen::MatrixXf actual;
-  Eigen::MatrixXf ideal;  // the target levels; empty when the devices are ideal (then equal to actual)
+  Eigen::MatrixXf actual;      // what the cells conduct, as float (levels when the devices are ideal)
+  Eigen::MatrixXf ideal;       // the target levels; empty when the devices are ideal (then equal to actual)
+  Eigen::MatrixXd programmed;  // exact fixed-point conductances; empty when the devices are ideal
 };
+
+// Rounds a conductance (in levels) to the fixed-point grid, half to even.
+double to_fixed_point_conductance(double g);
 
 // W is K x N with |w| <= 2^(weight_bits-1) - 1 (checked by the caller).
 TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights, const LayerMapping& mapping,

@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# End-to-end checks of the cimsim program: results, reproducibility, traces and bad input.
+# Usage: test_cli.sh CIMSIM_BINARY SOURCE_DIR
+set -uo pipefail
+cimsim="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+hw="$src/configs/hw/rram-neurosim-128.yaml"
+W="$src/configs/examples/mvm/weights.npy"
+X="$src/configs/examples/mvm/inputs.npy"
+passed=0
+failed=0
+
+check() {  # check NAME COMMAND...: passes when the command succeeds
+  local name="$1"
+  shift
+  if "$@"; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    echo "FAILED: $name"
+  fi
+}
+
+# expect_error NAME EXPECTED_TEXT... -- COMMAND...: exit code 2, every text in stderr, no output file.
+expect_error() {
+  local name="$1"
+  shift
+  local texts=()
+  while [ "$1" != "--" ]; do texts+=("$1"); shift; done
+  shift
+  rm -f "$work/bad.npy"
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local ok=1
+  [ "$rc" -eq 2 ] || { echo "  exit code $rc, expected 2"; ok=0; }
+  [ "$(grep -c '^error: ' "$work/stderr")" -eq 1 ] || { echo "  expected exactly one 'error:' line"; ok=0; }
+  for t in "${texts[@]}"; do
+    grep -qF -- "$t" "$work/stderr" || { echo "  message lacks '$t'"; ok=0; }
+  done
+  [ ! -e "$work/bad.npy" ] || { echo "  an output file was written"; ok=0; }
+  if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; cat "$work/stderr"; fi
+}
+
+run_mvm() { "$cimsim" mvm --hw "$hw" --weights "$W" --inputs "$X" "$@"; }
+
+# 1. The example runs, writes Y and the stats with the resolved config; with an ideal ADC Y = X.W.
+check "example run" run_mvm --out "$work/y.npy" --stats "$work/stats.json" --set adc.ideal=true -q
+check "stats has layers and config" grep -q '"cycles_per_mvm": 164' "$work/stats.json"
+check "stats has resolved config" grep -q '"rows_per_cycle": 128' "$work/stats.json"
+if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
+  check "ideal ADC gives X.W" /usr/bin/python3 -c "
+import numpy as np, sys
+W = np.load('$W').astype(np.int64); X = np.load('$X').astype(np.int64); Y = np.load('$work/y.npy')
+sys.exit(0 if Y.dtype == np.float64 and Y.shape == (X.shape[0], W.shape[1]) and (Y == X @ W).all() else 1)"
+fi
+
+# 2. Same seed, same numbers; another seed, other device draws.
+noisy=(--set device.program_sigma=0.05 --set device.read_noise_sigma=0.5 -q)
+check "seed 7 run a" run_mvm --out "$work/a.npy" --seed 7 "${noisy[@]}"
+check "seed 7 run b" run_mvm --out "$work/b.npy" --seed 7 "${noisy[@]}"
+check "seed 8 run" run_mvm --out "$work/c.npy" --seed 8 "${noisy[@]}"
+check "same seed identical" cmp -s "$work/a.npy" "$work/b.npy"
+check "other seed differs" bash -c "! cmp -s '$work/a.npy' '$work/c.npy'"
+check "batch size does not change numbers" run_mvm --out "$work/d.npy" --seed 7 --batch 5 "${noisy[@]}"
+check "batch 5 identical to default batch" cmp -s "$work/a.npy" "$work/d.npy"
+
+# 3. A trace that GTKWave's own converter accepts.
+check "trace run" run_mvm --out "$work/t.npy" --trace "$work/t.vcd" --trace-window 5:60 -q
+check "trace and save file exist" test -s "$work/t.vcd" -a -s "$work/t.gtkw"
+if command -v vcd2fst >/dev/null; then
+  check "vcd2fst converts the trace" vcd2fst "$work/t.vcd" "$work/t.fst"
+fi
+
+# 4. Bad input: one clear message, exit code 2, no result written.
+sed 's/^  adc_bits: 5/  adc_bit: 5/' "$hw" >"$work/typo.yaml"
+line=$(grep -n "adc_bit: 5" "$work/typo.yaml" | cut -d: -f1)
+expect_error "misspelled key" "typo.yaml:$line" "macro.adc_bit" "did you mean 'adc_bits'" -- \
+  "$cimsim" mvm --hw "$work/typo.yaml" --weights "$W" --inputs "$X" --out "$work/bad.npy"
+expect_error "out of range via --set" "--set macro.adc_bits=0" "macro.adc_bits" -- \
+  run_mvm --out "$work/bad.npy" --set macro.adc_bits=0
+expect_error "missing config" "nope.yaml" "cannot open" -- \
+  "$cimsim" mvm --hw "$work/nope.yaml" --weights "$W" --inputs "$X" --out "$work/bad.npy"
+head -c 150 "$W" >"$work/truncated.npy"
+expect_error "truncated npy" "truncated.npy" -- \
+  "$cimsim" mvm --hw "$hw" --weights "$work/truncated.npy" --inputs "$X" --out "$work/bad.npy"
+expect_error "inputs do not match weights" "inputs have 300 columns" -- \
+  "$cimsim" mvm --hw "$hw" --weights "$X" --inputs "$X" --out "$work/bad.npy"
+expect_error "weights beyond weight_bits" "outside [-7, 7]" "weight_bits" -- \
+  run_mvm --out "$work/bad.npy" --set macro.weight_bits=4
+expect_error "bad trace window" "--trace-window 9:3" -- \
+  run_mvm --out "$work/bad.npy" --trace "$work/w.vcd" --trace-window 9:3
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
