@@ -88,7 +88,7 @@ void read_macro(YamlSection& s, MacroConfig& m) {
   m.subtraction = s.choice("subtraction", {"analog", "digital"}) == "analog" ? Subtraction::kAnalog
                                                                              : Subtraction::kDigital;
   const YAML::Node acc = s.raw("accumulator_bits");
-  if (!acc || (acc.IsScalar() && acc.Scalar() == "none")) {
+  if (!s.has("accumulator_bits") || (acc.IsScalar() && acc.Scalar() == "none")) {
     m.accumulator_bits = 0;
   } else {
     m.accumulator_bits = s.integer("accumulator_bits", 2, 53);
