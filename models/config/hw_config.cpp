@@ -27,11 +27,14 @@ void apply_override(YAML::Node& root, const std::string& text, ConfigSource& sou
   } catch (const YAML::Exception& e) {
     throw InputError("--set " + text + ": the value is not valid YAML (" + e.msg + ")");
   }
+  if (value_text.empty()) throw InputError("--set " + text + ": empty value; write key=value");
   std::vector<std::string> keys;
-  std::stringstream stream(path);
-  for (std::string k; std::getline(stream, k, '.');) {
-    if (k.empty()) throw InputError("--set " + text + ": empty key in '" + path + "'");
-    keys.push_back(k);
+  for (std::size_t begin = 0;;) {
+    const std::size_t dot = path.find('.', begin);
+    keys.push_back(path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin));
+    if (keys.back().empty()) throw InputError("--set " + text + ": empty key in '" + path + "'");
+    if (dot == std::string::npos) break;
+    begin = dot + 1;
   }
   YAML::Node cur;
   cur.reset(root);
@@ -56,6 +59,10 @@ AdcInterval read_interval(YamlSection& section, const std::string& key) {
   if (n.IsScalar() && n.Scalar() == "full") return iv;
   if (!n.IsMap()) section.fail(key, "expected 'full' or a mapping {lo: L, hi: H}", "write full or {lo: -8, hi: 8}");
   iv.full = false;
+  for (const auto& kv : n) {
+    const std::string k = kv.first.Scalar();
+    if (k != "lo" && k != "hi") section.fail(key, "unknown key '" + k + "' in the interval", "use only lo and hi");
+  }
   for (const char* bound : {"lo", "hi"}) {
     double v = 0;
     if (!n[bound] || !n[bound].IsScalar() || !YAML::convert<double>::decode(n[bound], v) || !std::isfinite(v)) {
@@ -63,10 +70,6 @@ AdcInterval read_interval(YamlSection& section, const std::string& key) {
                    "write {lo: L, hi: H} with numbers, lo < hi");
     }
     (bound[0] == 'l' ? iv.lo : iv.hi) = v;
-  }
-  for (const auto& kv : n) {
-    const std::string k = kv.first.Scalar();
-    if (k != "lo" && k != "hi") section.fail(key, "unknown key '" + k + "' in the interval", "use only lo and hi");
   }
   if (!(iv.lo < iv.hi)) section.fail(key, "lo must be below hi", "swap or widen the bounds");
   return iv;
@@ -77,12 +80,26 @@ void read_macro(YamlSection& s, MacroConfig& m) {
              "adc_bits", "adc_type", "subtraction", "accumulator_bits"});
   m.rows = s.integer("rows", 1, 1 << 16);
   m.cols = s.integer("cols", 2, 1 << 16);
-  m.rows_per_cycle = s.integer("rows_per_cycle", 1, m.rows);
-  m.cols_per_adc = s.integer("cols_per_adc", 1, m.cols);
+  m.rows_per_cycle = s.integer("rows_per_cycle", 1, 1 << 16);
+  if (m.rows_per_cycle > m.rows) {
+    s.fail("rows_per_cycle", std::to_string(m.rows_per_cycle) + " exceeds rows = " + std::to_string(m.rows),
+           "use rows_per_cycle <= rows");
+  }
+  m.cols_per_adc = s.integer("cols_per_adc", 1, 1 << 16);
   m.weight_bits = s.integer("weight_bits", 2, 16);
   m.input_bits = s.integer("input_bits", 1, 16);
-  m.dac_bits = s.integer("dac_bits", 1, m.input_bits);
-  m.cell_bits = s.integer("cell_bits", 1, std::min(8, m.weight_bits - 1));
+  m.dac_bits = s.integer("dac_bits", 1, 16);
+  if (m.dac_bits > m.input_bits) {
+    s.fail("dac_bits", std::to_string(m.dac_bits) + " exceeds input_bits = " + std::to_string(m.input_bits),
+           "use dac_bits <= input_bits");
+  }
+  m.cell_bits = s.integer("cell_bits", 1, 8);
+  if (m.cell_bits > m.weight_bits - 1) {
+    s.fail("cell_bits",
+           std::to_string(m.cell_bits) + " exceeds the weight magnitude width weight_bits - 1 = " +
+               std::to_string(m.weight_bits - 1),
+           "use cell_bits <= weight_bits - 1");
+  }
   m.adc_bits = s.integer("adc_bits", 1, 16);
   m.adc_type = s.choice("adc_type", {"sar", "flash"}) == "sar" ? AdcType::kSar : AdcType::kFlash;
   m.subtraction = s.choice("subtraction", {"analog", "digital"}) == "analog" ? Subtraction::kAnalog
@@ -164,7 +181,9 @@ void read_device(YamlSection& s, DeviceConfig& d) {
   d.drift_t0 = s.real_or("drift_t0", 1e-12, 1e12, 1.0);
   d.drift_t = s.real_or("drift_t", 1e-12, 1e12, d.drift_t0);
   if (d.drift_t < d.drift_t0) {
-    s.fail("drift_t", "is earlier than drift_t0", "set drift_t >= drift_t0 (seconds since programming)");
+    std::ostringstream problem;
+    problem << d.drift_t << " s is earlier than drift_t0 = " << d.drift_t0 << " s";
+    s.fail("drift_t", problem.str(), "set drift_t >= drift_t0 (seconds since programming)");
   }
   d.read_noise_sigma = s.real_or("read_noise_sigma", 0.0, 1e6, 0.0);
 }

@@ -33,11 +33,21 @@ std::string ConfigSource::locate(const std::string& path, const YAML::Node& node
   return file;
 }
 
-YamlSection::YamlSection(YAML::Node node, std::string path, std::shared_ptr<const ConfigSource> source)
-    : node_(std::move(node)), path_(std::move(path)), source_(std::move(source)) {
+YamlSection::YamlSection(YAML::Node node, std::string path, std::shared_ptr<const ConfigSource> source,
+                         YAML::Node header)
+    : node_(std::move(node)), header_(std::move(header)), path_(std::move(path)), source_(std::move(source)) {
   if (node_ && !node_.IsNull() && !node_.IsMap()) {
     throw InputError(source_->locate(path_, node_) + ": " + (path_.empty() ? "the document" : path_) +
                      ": expected a mapping of keys to values");
+  }
+  if (!node_ || !node_.IsMap()) return;
+  std::set<std::string> seen;
+  for (const auto& kv : node_) {
+    const std::string key = kv.first.Scalar();
+    if (!seen.insert(key).second) {
+      throw InputError(source_->locate(key_path(key), kv.first) + ": " + key_path(key) +
+                       ": duplicate key; keep only one '" + key + ":'");
+    }
   }
 }
 
@@ -48,8 +58,9 @@ void YamlSection::declare(std::initializer_list<const char*> keys) {
 bool YamlSection::has(const std::string& key) const { return node_ && node_.IsMap() && node_[key]; }
 
 std::string YamlSection::where(const std::string& key) const {
-  const YAML::Node n = has(key) ? node_[key] : node_;
-  return source_->locate(key_path(key), n);
+  if (has(key)) return source_->locate(key_path(key), node_[key]);
+  // A missing key: point at the line of the section's own key (or the mapping's first line).
+  return source_->locate(key_path(key), header_.IsNull() ? node_ : header_);
 }
 
 void YamlSection::fail(const std::string& key, const std::string& problem, const std::string& fix) const {
@@ -68,7 +79,10 @@ YAML::Node YamlSection::value(const std::string& key) {
       }
     }
   }
-  if (!has(key)) fail(key, "missing required key", "add '" + key + ":' under '" + (path_.empty() ? "the top level" : path_) + "'");
+  if (!has(key)) {
+    fail(key, "missing required key",
+         path_.empty() ? "add '" + key + ":' at the top level" : "add '" + key + ":' under '" + path_ + ":'");
+  }
   return node_[key];
 }
 
@@ -78,7 +92,10 @@ YAML::Node YamlSection::raw(const std::string& key) {
 }
 
 namespace {
-std::string scalar_text(const YAML::Node& n) { return n.IsScalar() ? n.Scalar() : std::string("a non-scalar"); }
+std::string scalar_text(const YAML::Node& n) {
+  if (n.IsNull()) return "(empty)";
+  return n.IsScalar() ? n.Scalar() : std::string("a list or mapping");
+}
 
 template <typename T>
 std::string range_text(T lo, T hi) {
@@ -90,10 +107,16 @@ std::string range_text(T lo, T hi) {
 
 int YamlSection::integer(const std::string& key, int lo, int hi) {
   const YAML::Node n = value(key);
-  long long v = 0;
-  if (!n.IsScalar() || !YAML::convert<long long>::decode(n, v)) {
-    fail(key, "'" + scalar_text(n) + "' is not an integer", "write an integer in " + range_text(lo, hi));
+  // Plain decimal only: yaml-cpp would read 010 as octal 8 and 0x8 as 8.
+  const std::string text = n.IsScalar() ? n.Scalar() : std::string();
+  std::size_t digits_from = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+  bool decimal = text.size() > digits_from && text.size() - digits_from <= 9;
+  for (std::size_t i = digits_from; decimal && i < text.size(); ++i) decimal = text[i] >= '0' && text[i] <= '9';
+  if (decimal && text.size() - digits_from > 1 && text[digits_from] == '0') decimal = false;
+  if (!decimal) {
+    fail(key, "'" + scalar_text(n) + "' is not an integer", "write an integer in " + range_text(lo, hi) + " (plain decimal digits)");
   }
+  const long long v = std::stoll(text);
   if (v < lo || v > hi) {
     fail(key, std::to_string(v) + " is out of range", "use an integer in " + range_text(lo, hi));
   }
@@ -145,7 +168,7 @@ bool YamlSection::boolean_or(const std::string& key, bool fallback) {
 
 std::string YamlSection::text(const std::string& key) {
   const YAML::Node n = value(key);
-  if (!n.IsScalar()) fail(key, "expected a single value", "write a plain string");
+  if (!n.IsScalar() || n.Scalar().empty()) fail(key, "expected a single non-empty value", "write a plain string");
   return n.Scalar();
 }
 
@@ -194,7 +217,11 @@ YamlSection YamlSection::child(const std::string& key, bool optional) {
   }
   YAML::Node n = value(key);
   if (!n.IsMap()) fail(key, "expected a mapping of keys to values", "indent the keys of '" + key + "' under it");
-  return YamlSection(n, key_path(key), source_);
+  YAML::Node header;
+  for (const auto& kv : node_) {
+    if (kv.first.Scalar() == key) header = kv.first;
+  }
+  return YamlSection(n, key_path(key), source_, header);
 }
 
 void YamlSection::finish() const {

@@ -25,7 +25,9 @@ struct ConfigSource {
 
 class YamlSection {
  public:
-  YamlSection(YAML::Node node, std::string path, std::shared_ptr<const ConfigSource> source);
+  // `header` is the node of the key that holds this mapping (for messages about missing keys).
+  YamlSection(YAML::Node node, std::string path, std::shared_ptr<const ConfigSource> source,
+              YAML::Node header = YAML::Node());
 
   // Declares every key this section may hold, so that a missing required key can be traced to a
   // misspelling of it (reported as the unknown key it is, at its own line).
@@ -63,6 +65,7 @@ class YamlSection {
  private:
   YAML::Node value(const std::string& key);
   YAML::Node node_;
+  YAML::Node header_;
   std::string path_;
   std::shared_ptr<const ConfigSource> source_;
   std::set<std::string> read_;

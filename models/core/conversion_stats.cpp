@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 namespace cimsim {
 
@@ -39,9 +40,13 @@ void PartialSumHistogram::add_count(double y, int64_t count) {
 }
 
 void PartialSumHistogram::merge(const PartialSumHistogram& other) {
+  if (other.banked_.empty()) return;
   if (banked_.empty()) {
     *this = other;
     return;
+  }
+  if (other.banked_.size() != banked_.size() || other.first_edge_ != first_edge_ || other.width_ != width_) {
+    throw std::logic_error("PartialSumHistogram::merge: histograms over different bins");
   }
   for (std::size_t i = 0; i < banked_.size(); ++i) banked_[i] += other.banked_[i];
 }
@@ -156,6 +161,8 @@ int64_t IntegerTally::count(int32_t value) const {
 
 void ConversionStats::fold(const AdcTransfer& adc_transfer) {
   if (!tally.active()) return;
+  // The tally counts the integers the converter's table covers, offset for offset.
+  if (tally.lo() != adc_transfer.table_lo()) throw std::logic_error("ConversionStats::fold: tally and table differ");
   const int64_t size = int64_t(adc_transfer.table_size());
   for (int64_t i = 0; i < size; ++i) {
     const int32_t y = tally.lo() + int32_t(i);

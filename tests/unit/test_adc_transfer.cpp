@@ -246,7 +246,7 @@ TEST(AdcTransfer, NoTableForIdealNoisyOrHugeSpan) {
   noisy.build_table(-10, 10);
   EXPECT_FALSE(noisy.has_table());
   AdcTransfer plain = transfer(make(4, "{lo: -8, hi: 7}"));
-  plain.build_table(0, (1 << 20) + 1);
+  plain.build_table(0, (1 << 20) + 1);  // span hi - lo above 2^20
   EXPECT_FALSE(plain.has_table());
   plain.build_table(0, 1 << 20);
   EXPECT_TRUE(plain.has_table());

@@ -1,5 +1,5 @@
 // Tests of the device models (models/device): programming variation, stuck-at faults, drift,
-// read noise, and program_tile's slicing and per-cell draws.
+// read noise, and program_tile's slicing and per-cell draws (docs/numerics.md sections 5, 6).
 
 #include <gtest/gtest.h>
 
@@ -314,13 +314,27 @@ TEST(ProgramTile, VariationKeepsTargetsInIdealAndPerturbsActual) {
   EXPECT_GT(differ, int(t.actual.size()) / 2);
 }
 
-// Every device draw follows the documented recipe: streams keyed (tag, layer, slice, side), index
-// k * N + n, then variation, faults, drift.
-TEST(ProgramTile, CellDrawsFollowDocumentedRecipe) {
-  const HwConfig hw = make(three_slices("digital"),
+// Independent fixed-point rounding of docs/numerics.md section 6 step 7: 2^-16 grid, half to even.
+double fixed16(double g) { return std::nearbyint(g * 65536.0) / 65536.0; }
+
+TEST(ProgramTile, FixedPointConductanceGrid) {
+  const double q = std::ldexp(1.0, -16);
+  EXPECT_EQ(to_fixed_point_conductance(0.5 * q), 0.0);  // ties to even
+  EXPECT_EQ(to_fixed_point_conductance(1.5 * q), 2 * q);
+  EXPECT_EQ(to_fixed_point_conductance(2.5 * q), 2 * q);
+  EXPECT_EQ(to_fixed_point_conductance(3.0), 3.0);
+  EXPECT_EQ(to_fixed_point_conductance(1.0 / 3.0), 21845.0 * q);
+  EXPECT_EQ(to_fixed_point_conductance(2.0 / 3.0), 43691.0 * q);
+}
+
+// Every cell follows docs/numerics.md section 6: variation, faults, drift, fixed point, with draws
+// keyed (tag, layer, slice, side) at index k * N + n; analog pairs hold the exact difference.
+void check_cell_recipe(const std::string& subtraction) {
+  const HwConfig hw = make(three_slices(subtraction),
                            {"device.program_sigma=0.04", "device.program_lognormal_sigma=0.1",
                             "device.stuck_at_0=0.1", "device.stuck_at_1=0.1", "device.drift_nu=0.05",
                             "device.drift_t=100"});
+  const bool analog = subtraction == "analog";
   const int K = 32, N = 10, S = 3;
   const uint64_t seed = 9, layer = 4;
   const Eigen::MatrixXi w = random_weights(K, N, 31, 4);
@@ -333,26 +347,52 @@ TEST(ProgramTile, CellDrawsFollowDocumentedRecipe) {
     const RowTile& rt = map.row_tile_of(m);
     const ColTile& ct = map.col_tile_of(m);
     const TileConductances t = program_tile(hw, w, map, m, seed, layer);
-    for (int s = 0; s < S; ++s) {
-      for (int side = 0; side < 2; ++side) {
-        const uint64_t tail[] = {layer, uint64_t(s), uint64_t(side)};
-        const CounterRng add(seed, {uint64_t(RngTag::kProgramAdditive), tail[0], tail[1], tail[2]});
-        const CounterRng logn(seed, {uint64_t(RngTag::kProgramLognormal), tail[0], tail[1], tail[2]});
-        const CounterRng stuck(seed, {uint64_t(RngTag::kStuckAt), tail[0], tail[1], tail[2]});
-        for (int r = 0; r < rt.row_count; ++r) {
-          for (int o = 0; o < ct.col_count; ++o) {
-            const int k = rt.row_begin + r, n = ct.col_begin + o;
-            const int level = ideal_level(w(k, n), s, 2, side);
+    const Eigen::Index cols = ct.col_count * S * (analog ? 1 : 2);
+    ASSERT_EQ(t.programmed.rows(), rt.row_count);
+    ASSERT_EQ(t.programmed.cols(), cols);
+    ASSERT_EQ(t.ideal.cols(), cols);
+    for (int r = 0; r < rt.row_count; ++r) {
+      for (int o = 0; o < ct.col_count; ++o) {
+        for (int s = 0; s < S; ++s) {
+          const int k = rt.row_begin + r, n = ct.col_begin + o;
+          double g[2];
+          int level[2];
+          for (int side = 0; side < 2; ++side) {
+            const uint64_t l = layer, sl = uint64_t(s), sd = uint64_t(side);
+            const CounterRng add(seed, {uint64_t(RngTag::kProgramAdditive), l, sl, sd});
+            const CounterRng logn(seed, {uint64_t(RngTag::kProgramLognormal), l, sl, sd});
+            const CounterRng stuck(seed, {uint64_t(RngTag::kStuckAt), l, sl, sd});
+            level[side] = ideal_level(w(k, n), s, 2, side);
             const uint64_t index = uint64_t(k) * uint64_t(N) + uint64_t(n);
-            const double g = drift.apply(faults.apply(var.program(level, g_max, add, logn, index), g_max, stuck, index));
-            const int col = 2 * (o * S + s) + side;
-            ASSERT_EQ(t.actual(r, col), float(g)) << "k " << k << " n " << n << " s " << s << " side " << side;
-            ASSERT_EQ(t.ideal(r, col), float(level));
+            g[side] = fixed16(
+                drift.apply(faults.apply(var.program(level[side], g_max, add, logn, index), g_max, stuck, index)));
+          }
+          const int q = o * S + s;
+          for (int side = 0; side < (analog ? 1 : 2); ++side) {
+            const int col = analog ? q : 2 * q + side;
+            const double want = analog ? g[0] - g[1] : g[side];
+            const int want_level = analog ? level[0] - level[1] : level[side];
+            ASSERT_EQ(t.programmed(r, col), want) << "k " << k << " n " << n << " s " << s << " side " << side;
+            ASSERT_EQ(t.actual(r, col), float(want));
+            ASSERT_EQ(t.ideal(r, col), float(want_level));
           }
         }
       }
     }
   }
+}
+
+TEST(ProgramTile, DigitalCellsFollowDocumentedRecipe) { check_cell_recipe("digital"); }
+TEST(ProgramTile, AnalogPairsFollowDocumentedRecipe) { check_cell_recipe("analog"); }
+
+TEST(ProgramTile, IdealDevicesLeaveProgrammedEmpty) {
+  const HwConfig hw = make(three_slices("analog"));
+  const Eigen::MatrixXi w = random_weights(16, 4, 31, 8);
+  const LayerMapping map = map_layer(16, 4, plain_row_groups(16, 8), hw.macro);
+  const TileConductances t = program_tile(hw, w, map, 0, 1, 0);
+  EXPECT_EQ(t.programmed.size(), 0);
+  EXPECT_EQ(t.ideal.size(), 0);
+  EXPECT_EQ(t.actual.size(), 16 * 4 * 3);
 }
 
 TEST(ProgramTile, DrawsDoNotDependOnTiling) {
@@ -404,7 +444,8 @@ TEST(ProgramTile, DriftScalesEveryCell) {
   const Eigen::MatrixXf ref = program_tile(clean, w, map, 0, 1, 0).actual;
   const double f = std::pow(1000.0, -0.1);
   for (Eigen::Index i = 0; i < ref.size(); ++i) {
-    ASSERT_EQ(t.actual.data()[i], float(double(ref.data()[i]) * f));
+    ASSERT_EQ(t.programmed.data()[i], fixed16(double(ref.data()[i]) * f));
+    ASSERT_EQ(t.actual.data()[i], float(fixed16(double(ref.data()[i]) * f)));
   }
 }
 

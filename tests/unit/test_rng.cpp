@@ -1,5 +1,6 @@
 // Tests of the counter-based generator (models/core/rng.h): purity, stream separation, the
-// distribution of uniform() and normal(), and the documented recipe reproduced independently.
+// distribution of uniform() and normal(), and the recipe of docs/numerics.md section 10 reproduced
+// independently.
 
 #include <gtest/gtest.h>
 
@@ -63,14 +64,22 @@ TEST(Rng, KeyDerivationFollowsHeaderRecipe) {
   EXPECT_EQ(CounterRng(seed, {3, 7, 0, 42}).key(), key);
 }
 
+TEST(Rng, PathTagsHaveDocumentedValues) {
+  EXPECT_EQ(uint64_t(cimsim::RngTag::kProgramAdditive), 1u);
+  EXPECT_EQ(uint64_t(cimsim::RngTag::kProgramLognormal), 2u);
+  EXPECT_EQ(uint64_t(cimsim::RngTag::kStuckAt), 3u);
+  EXPECT_EQ(uint64_t(cimsim::RngTag::kReadNoise), 4u);
+  EXPECT_EQ(uint64_t(cimsim::RngTag::kAdcThermal), 5u);
+}
+
 TEST(Rng, BitsUniformNormalFollowHeaderRecipe) {
   const CounterRng rng(2024, {4, 1, 2});
   const uint64_t key = rng.key();
   for (uint64_t i : {0ULL, 1ULL, 2ULL, 1000ULL, 123456789ULL, ~0ULL - 1}) {
     const uint64_t bits = ref_mix(key + (i + 1) * kGolden);
     EXPECT_EQ(rng.bits(i), bits) << "i=" << i;
-    // ((bits >> 11) + 0.5) * 2^-53 == (2 (bits >> 11) + 1) * 2^-54, evaluated with one rounding.
-    const double u = std::ldexp(static_cast<double>(2 * (bits >> 11) + 1), -54);
+    // ((bits >> 12) + 0.5) * 2^-52 == (2 (bits >> 12) + 1) * 2^-53: an integer below 2^53, exact.
+    const double u = std::ldexp(static_cast<double>(2 * (bits >> 12) + 1), -53);
     EXPECT_EQ(rng.uniform(i), u) << "i=" << i;
   }
   for (uint64_t i : {0ULL, 5ULL, 99999ULL}) {
@@ -145,11 +154,9 @@ TEST(Rng, UniformStrictlyInsideUnitIntervalAtExtremeBits) {
   const uint64_t i_zero = index_with_bits(0), i_ones = index_with_bits(~0ULL);
   ASSERT_EQ(rng.bits(i_zero), 0ULL);
   ASSERT_EQ(rng.bits(i_ones), ~0ULL);
-  EXPECT_EQ(rng.uniform(i_zero), std::ldexp(1.0, -54));
-  if (rng.uniform(i_ones) >= 1.0) {
-    GTEST_SKIP() << "model bug: uniform() returns exactly 1.0 when bits >> 11 == 2^53 - 1 (double(2^53 - 1) + 0.5 "
-                    "rounds to 2^53), contradicting 'strictly inside (0, 1)' in rng.h";
-  }
+  // The extreme values are exactly half a grid step inside the interval.
+  EXPECT_EQ(rng.uniform(i_zero), std::ldexp(1.0, -53));
+  EXPECT_EQ(rng.uniform(i_ones), 1.0 - std::ldexp(1.0, -53));
   EXPECT_LT(rng.uniform(i_ones), 1.0);
 }
 
