@@ -38,7 +38,16 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
 }
 
 void LayerEngine::set_work(const IntMatrix* inputs, Eigen::MatrixXd* outputs, int batch) {
-  inputs_ = inputs->cast<uint16_t>();
+  // Transpose into column-major uint16 in 64 x 64 blocks (a plain strided cast thrashes the cache).
+  constexpr Eigen::Index kBlock = 64;
+  inputs_.resize(inputs->rows(), inputs->cols());
+  for (Eigen::Index b0 = 0; b0 < inputs->rows(); b0 += kBlock) {
+    const Eigen::Index rows = std::min(kBlock, inputs->rows() - b0);
+    for (Eigen::Index k0 = 0; k0 < inputs->cols(); k0 += kBlock) {
+      const Eigen::Index cols = std::min(kBlock, inputs->cols() - k0);
+      inputs_.block(b0, k0, rows, cols) = inputs->block(b0, k0, rows, cols).cast<uint16_t>();
+    }
+  }
   outputs_ = outputs;
   batch_ = batch;
 }

@@ -11,17 +11,10 @@ AdcTransfer::AdcTransfer(const MacroConfig& macro, const AdcConfig& adc, const A
       hi_(interval.hi),
       step_((interval.hi - interval.lo) / double((1 << macro.adc_bits) - 1)),
       max_code_((1 << macro.adc_bits) - 1),
-      gain_error_(adc.gain_error),
-      offset_lsb_(adc.offset_lsb),
-      thermal_sigma_lsb_(adc.thermal_sigma_lsb),
-      inl_lsb_(adc.inl_lsb) {}
-
-double AdcTransfer::input_of(double y, double z) const {
-  return (1.0 + gain_error_) * y + offset_lsb_ * step_ + thermal_sigma_lsb_ * step_ * z;
-}
+      errors_{adc.offset_lsb, adc.gain_error, adc.thermal_sigma_lsb, adc.inl_lsb} {}
 
 int AdcTransfer::code_of(double y) const {
-  const double t = std::rint((input_of(y, 0.0) - lo_) / step_);
+  const double t = std::rint((errors_.input(y, step_, 0.0) - lo_) / step_);
   return static_cast<int>(std::clamp(t, 0.0, double(max_code_)));
 }
 
@@ -34,8 +27,7 @@ void AdcTransfer::convert(const float* y, double* value, int64_t n, AdcCounters&
   }
   const double lo = lo_, step = step_, top = max_code_;
   int64_t low = 0, high = 0;
-  const bool plain = gain_error_ == 0 && offset_lsb_ == 0 && thermal_sigma_lsb_ == 0 && inl_lsb_.empty();
-  if (plain) {
+  if (errors_.none()) {
     // The hot loop: branch-free so the compiler vectorises it.
     for (int64_t i = 0; i < n; ++i) {
       const double t = std::rint((double(y[i]) - lo) / step);
@@ -46,13 +38,13 @@ void AdcTransfer::convert(const float* y, double* value, int64_t n, AdcCounters&
     }
   } else {
     for (int64_t i = 0; i < n; ++i) {
-      const double z = thermal_sigma_lsb_ > 0 ? thermal.normal(noise_base + uint64_t(i) * noise_stride) : 0.0;
-      const double t = std::rint((input_of(double(y[i]), z) - lo) / step);
+      const double z =
+          errors_.thermal_sigma_lsb > 0 ? thermal.normal(noise_base + uint64_t(i) * noise_stride) : 0.0;
+      const double t = std::rint((errors_.input(double(y[i]), step, z) - lo) / step);
       low += t < 0.0;
       high += t > top;
       const double code = std::min(std::max(t, 0.0), top);
-      const double level = inl_lsb_.empty() ? code : code + inl_lsb_[static_cast<std::size_t>(code)];
-      value[i] = lo + level * step;
+      value[i] = lo + errors_.level(code) * step;
     }
   }
   counters.clipped_low += low;
@@ -66,7 +58,7 @@ namespace cimsim {
 void AdcTransfer::build_table(int lo, int hi) {
   table_value_.clear();
   table_clip_.clear();
-  if (ideal_ || thermal_sigma_lsb_ > 0 || hi < lo || int64_t(hi) - lo > (1 << 20)) return;
+  if (ideal_ || errors_.thermal_sigma_lsb > 0 || hi < lo || int64_t(hi) - lo > (1 << 20)) return;
   table_lo_ = lo;
   const std::size_t n = std::size_t(hi - lo + 1);
   std::vector<float> y(n);

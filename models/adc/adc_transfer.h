@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "adc/adc_nonidealities.h"
 #include "config/hw_config.h"
 #include "core/rng.h"
 
@@ -37,7 +38,7 @@ class AdcTransfer {
   double hi() const { return hi_; }
   double step() const { return step_; }
   int max_code() const { return max_code_; }
-  bool has_thermal_noise() const { return thermal_sigma_lsb_ > 0; }
+  bool has_thermal_noise() const { return errors_.thermal_sigma_lsb > 0; }
 
   // Converts y[i * stride_unused..] for i in [0, n): value[i] from y[i]. Thermal draws use index
   // noise_base + i * noise_stride of `thermal`. Counts conversions and clips into `counters`.
@@ -59,12 +60,10 @@ class AdcTransfer {
   void build_table(int lo, int hi);
 
  private:
-  double input_of(double y, double z) const;
   bool ideal_;
   double lo_, hi_, step_;
   int max_code_;
-  double gain_error_, offset_lsb_, thermal_sigma_lsb_;
-  std::vector<double> inl_lsb_;
+  AdcNonidealities errors_;
   int table_lo_ = 0;
   std::vector<double> table_value_;
   std::vector<int8_t> table_clip_;

@@ -88,7 +88,8 @@ class IntegerTally {
   int64_t count(int32_t value) const;
 
  private:
-  static constexpr int kBanks = 16;
+  static constexpr int kBanks = 4;
+  static constexpr int kChunk = 512;
   int32_t lo_ = 0;
   int64_t size_ = 0;
   std::vector<int64_t> banked_;
