@@ -2,7 +2,9 @@
 // input_bits 4, dac_bits 1, weight_bits 4, cell_bits 1, rows_per_cycle 64, adc_bits 5 through the
 // SystemC macros, against Eigen's float GEMM on the same total work (B x K x N x phases x slices)
 // in the same run. Prints both rates, their ratio and the peak resident memory.
-//   build/bench/bench_mvm [--vectors B] [--hw configs/hw/rram-neurosim-128.yaml] [--gemm-reps 3] [--batch 256]
+//   build/bench/bench_mvm [--vectors B] [--hw configs/hw/rram-neurosim-128.yaml] [--gemm-reps 3] [--batch
+//   256]
+#include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <Eigen/Core>
@@ -10,8 +12,6 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
-
-#include <spdlog/spdlog.h>
 
 #include "config/hw_config.h"
 #include "core/rng.h"
@@ -39,9 +39,9 @@ int sc_main(int argc, char* argv[]) {
   }
   cimsim::install_report_handler(false);
   spdlog::set_level(spdlog::level::debug);
-  const cimsim::HwConfig hw = cimsim::load_hw_config(
-      hw_path, {"macro.input_bits=4", "macro.dac_bits=1", "macro.weight_bits=4", "macro.cell_bits=1",
-                "macro.rows_per_cycle=64", "macro.adc_bits=5"});
+  const cimsim::HwConfig hw =
+      cimsim::load_hw_config(hw_path, {"macro.input_bits=4", "macro.dac_bits=1", "macro.weight_bits=4",
+                                       "macro.cell_bits=1", "macro.rows_per_cycle=64", "macro.adc_bits=5"});
   const int K = 1152, N = 128;
   const cimsim::CounterRng rng(2024, {uint64_t(cimsim::RngTag::kTestData)});
   Eigen::MatrixXi W(K, N);
@@ -73,9 +73,9 @@ int sc_main(int argc, char* argv[]) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
 
-  std::printf("layer K=%d N=%d B=%d phases=%d slices=%d: %d macros, %lld cycles/MVM, %lld conversions\n", K, N,
-              vectors, hw.macro.phases(), hw.macro.slices(), report.macros, (long long)report.cycles_per_mvm,
-              (long long)report.stats.adc.conversions);
+  std::printf("layer K=%d N=%d B=%d phases=%d slices=%d: %d macros, %lld cycles/MVM, %lld conversions\n", K,
+              N, vectors, hw.macro.phases(), hw.macro.slices(), report.macros,
+              (long long)report.cycles_per_mvm, (long long)report.stats.adc.conversions);
   std::printf("simulator   %8.3f s  %8.2f GMAC/s (array operations)\n", sim_s, work / sim_s * 1e-9);
   std::printf("eigen gemm  %8.3f s  %8.2f GMAC/s (fp32, Eigen %d threads)\n", gemm_s, work / gemm_s * 1e-9,
               Eigen::nbThreads());

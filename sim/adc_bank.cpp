@@ -7,9 +7,11 @@ namespace cimsim {
 
 AdcBank::AdcBank(sc_core::sc_module_name name, MacroState& state, Crossbar& crossbar, ShiftAdd& shift_add)
     : sc_core::sc_module(name), state_(state), crossbar_(crossbar), shift_add_(shift_add) {
-  integer_sums_ = state.tile.ideal.size() == 0 && state.hw->device.read_noise_sigma == 0 && state.adc->has_table();
+  integer_sums_ =
+      state.tile.ideal.size() == 0 && state.hw->device.read_noise_sigma == 0 && state.adc->has_table();
   if (integer_sums_) {
-    state.stats.tally.init(state.adc->table_lo(), state.adc->table_lo() + int32_t(state.adc->table_size()) - 1);
+    state.stats.tally.init(state.adc->table_lo(),
+                           state.adc->table_lo() + int32_t(state.adc->table_size()) - 1);
   }
   SC_HAS_PROCESS(AdcBank);
   SC_THREAD(run);

@@ -6,7 +6,6 @@
 #pragma once
 
 #include <systemc>
-
 #include <vector>
 
 #include "crossbar.h"
@@ -40,7 +39,7 @@ class AdcBank : public sc_core::sc_module {
   Eigen::MatrixXf y_, y_ideal_;
   std::vector<double> value_, minus_;
   std::vector<float> first_replica_;  // y of vector 0 per signal, for the trace
-  bool integer_sums_ = false;  // ideal cells and no read noise: every partial sum is an integer
+  bool integer_sums_ = false;         // ideal cells and no read noise: every partial sum is an integer
 };
 
 }  // namespace cimsim

@@ -14,7 +14,8 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
   const int local_row = group.begin - state_.row_tile->row_begin;
   const MvmJob& job = *state_.job;
 
-  const auto digits = state_.digits->get(job, group, step.group, step.phase, m.dac_bits).middleRows(first, count);
+  const auto digits =
+      state_.digits->get(job, group, step.group, step.phase, m.dac_bits).middleRows(first, count);
   bool separate_ideal = false;
   if (state_.tile.programmed.size() > 0) {
     // Fixed-point conductances times integer digits: every product and partial sum is exact in
@@ -39,8 +40,8 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
                                        uint64_t(step.phase)});
     const uint64_t first_vector = uint64_t(job.first_vector + first);
     for (int c = 0; c < y.cols(); ++c) {
-      read_noise_.apply(y.col(c).data(), count, rng, first_vector * total_signals + first_signal + uint64_t(c),
-                        total_signals);
+      read_noise_.apply(y.col(c).data(), count, rng,
+                        first_vector * total_signals + first_signal + uint64_t(c), total_signals);
     }
   }
   return separate_ideal;

@@ -4,7 +4,8 @@ namespace cimsim {
 
 const DigitMatrix& InputDigits::get(const MvmJob& job, const RowGroup& group, int group_index, int phase,
                                     int dac_bits) {
-  if (&job == job_ && job.first_vector == first_vector_ && group_index == group_ && phase == phase_) return digits_;
+  if (&job == job_ && job.first_vector == first_vector_ && group_index == group_ && phase == phase_)
+    return digits_;
   job_ = &job;
   first_vector_ = job.first_vector;
   group_ = group_index;

@@ -8,12 +8,13 @@
 namespace cimsim {
 
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
-                         LayerMapping mapping, const std::string& layer_name, uint64_t seed, uint64_t layer_id,
-                         const TraceWindow& window)
+                         LayerMapping mapping, const std::string& layer_name, uint64_t seed,
+                         uint64_t layer_id, const TraceWindow& window)
     : sc_core::sc_module(name), hw_(hw), mapping_(std::move(mapping)), period_(window.period) {
   adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
   adc_->build_table(int(hw.full_interval().lo), int(hw.full_interval().hi));
-  for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r) row_tile_digits_.push_back(std::make_unique<InputDigits>());
+  for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r)
+    row_tile_digits_.push_back(std::make_unique<InputDigits>());
   for (int m = 0; m < mapping_.macros(); ++m) {
     auto state = std::make_unique<MacroState>();
     state->hw = &hw_;
@@ -29,8 +30,8 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     state->period = period_;
     state->window = window;
     const std::size_t cols = mapping_.col_tiles.size();
-    const std::string macro_name = "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" +
-                                   std::to_string(std::size_t(m) % cols);
+    const std::string macro_name =
+        "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
     macros_.push_back(std::make_unique<Macro>(macro_name.c_str(), std::move(state)));
   }
   SC_HAS_PROCESS(LayerEngine);
@@ -63,7 +64,8 @@ int LayerEngine::adder_tree_cycles() const {
 }
 
 void LayerEngine::combine(int64_t first, int batch) {
-  const double saturation = hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
+  const double saturation =
+      hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
   auto out = outputs_->middleRows(first, batch);
   out.setZero();
   for (const auto& macro : macros_) {

@@ -3,11 +3,10 @@
 // outputs row tile by row tile in a digital adder tree (ceil(log2(row tiles)) cycles).
 #pragma once
 
-#include <systemc>
-
 #include <Eigen/Core>
 #include <memory>
 #include <string>
+#include <systemc>
 #include <vector>
 
 #include "adc/adc_transfer.h"

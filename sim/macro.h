@@ -2,9 +2,8 @@
 // a layer's weights. start() launches an MVM job; `done` fires when its partial outputs are ready.
 #pragma once
 
-#include <systemc>
-
 #include <memory>
+#include <systemc>
 
 #include "adc_bank.h"
 #include "crossbar.h"

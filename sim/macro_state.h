@@ -2,10 +2,9 @@
 // outputs held for conversion, the shift-add partial outputs and the statistics.
 #pragma once
 
-#include <systemc>
-
 #include <Eigen/Core>
 #include <memory>
+#include <systemc>
 
 #include "adc/adc_transfer.h"
 #include "config/hw_config.h"

@@ -16,8 +16,8 @@ using InputMatrix = Eigen::Matrix<uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eige
 
 struct MvmJob {
   const InputMatrix* inputs = nullptr;  // all vectors x K; this job covers rows [first_vector, +batch)
-  int64_t first_vector = 0;           // global index of vector 0 (also keys the noise draws)
-  int batch = 0;                      // vectors in this transaction (lock-step replicas)
+  int64_t first_vector = 0;             // global index of vector 0 (also keys the noise draws)
+  int batch = 0;                        // vectors in this transaction (lock-step replicas)
 };
 
 struct Step {

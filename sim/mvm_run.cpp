@@ -15,7 +15,8 @@ void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, c
                            const std::string& weights_name, const std::string& inputs_name) {
   const int wmax = (1 << (hw.macro.weight_bits - 1)) - 1;
   const int xmax = (1 << hw.macro.input_bits) - 1;
-  if (weights.rows() == 0 || weights.cols() == 0) throw InputError(weights_name + ": the weight matrix is empty");
+  if (weights.rows() == 0 || weights.cols() == 0)
+    throw InputError(weights_name + ": the weight matrix is empty");
   if (inputs.rows() == 0) throw InputError(inputs_name + ": the input matrix has no vectors");
   if (inputs.cols() != weights.rows()) {
     std::ostringstream s;
@@ -27,8 +28,8 @@ void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, c
     for (Eigen::Index k = 0; k < weights.rows(); ++k) {
       if (std::abs(weights(k, n)) > wmax) {
         std::ostringstream s;
-        s << weights_name << ": weight [" << k << ", " << n << "] = " << weights(k, n) << " is outside [-" << wmax
-          << ", " << wmax << "] for macro.weight_bits = " << hw.macro.weight_bits
+        s << weights_name << ": weight [" << k << ", " << n << "] = " << weights(k, n) << " is outside [-"
+          << wmax << ", " << wmax << "] for macro.weight_bits = " << hw.macro.weight_bits
           << "; quantize the weights or raise weight_bits";
         throw InputError(s.str());
       }
@@ -38,8 +39,9 @@ void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, c
     for (Eigen::Index k = 0; k < inputs.cols(); ++k) {
       if (inputs(b, k) < 0 || inputs(b, k) > xmax) {
         std::ostringstream s;
-        s << inputs_name << ": input [" << b << ", " << k << "] = " << inputs(b, k) << " is outside [0, " << xmax
-          << "] for macro.input_bits = " << hw.macro.input_bits << "; quantize the inputs or raise input_bits";
+        s << inputs_name << ": input [" << b << ", " << k << "] = " << inputs(b, k) << " is outside [0, "
+          << xmax << "] for macro.input_bits = " << hw.macro.input_bits
+          << "; quantize the inputs or raise input_bits";
         throw InputError(s.str());
       }
     }
@@ -53,7 +55,8 @@ nlohmann::json LayerReport::to_json() const {
   return {
       {"name", name},
       {"shape", {{"inputs", inputs}, {"outputs", outputs}}},
-      {"mapping", {{"macros", macros}, {"row_tiles", row_tiles}, {"col_tiles", col_tiles}, {"row_groups", row_groups}}},
+      {"mapping",
+       {{"macros", macros}, {"row_tiles", row_tiles}, {"col_tiles", col_tiles}, {"row_groups", row_groups}}},
       {"mvms", vectors},
       {"transactions", transactions},
       {"cycles_per_mvm", cycles_per_mvm},
@@ -108,7 +111,8 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   if (trace) trace->close(engine);
   const auto t2 = std::chrono::steady_clock::now();
   spdlog::debug("{}: programmed and elaborated in {:.3f} s, simulated in {:.3f} s", options.layer_name,
-                std::chrono::duration<double>(t1 - t0).count(), std::chrono::duration<double>(t2 - t1).count());
+                std::chrono::duration<double>(t1 - t0).count(),
+                std::chrono::duration<double>(t2 - t1).count());
 
   LayerReport r;
   r.name = options.layer_name;

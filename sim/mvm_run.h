@@ -4,9 +4,8 @@
 #pragma once
 
 #include <Eigen/Core>
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "config/hw_config.h"
@@ -17,11 +16,11 @@ namespace cimsim {
 
 struct MvmOptions {
   uint64_t seed = 1;
-  int batch = 4096;              // vectors per lock-step transaction
+  int batch = 4096;                // vectors per lock-step transaction
   std::string layer_name = "mvm";  // selects adc.layers.<name> if present
   std::string trace_path;          // empty: no trace
   int64_t trace_from = 0;
-  int64_t trace_to = -1;           // -1: to the end of the run
+  int64_t trace_to = -1;  // -1: to the end of the run
 };
 
 struct LayerReport {

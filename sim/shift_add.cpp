@@ -6,7 +6,8 @@ namespace cimsim {
 
 ShiftAdd::ShiftAdd(sc_core::sc_module_name name, MacroState& state, sc_core::sc_event& done)
     : sc_core::sc_module(name), state_(state), done_(done) {
-  if (state.hw->macro.accumulator_bits > 0) saturation_ = std::ldexp(1.0, state.hw->macro.accumulator_bits - 1);
+  if (state.hw->macro.accumulator_bits > 0)
+    saturation_ = std::ldexp(1.0, state.hw->macro.accumulator_bits - 1);
   SC_HAS_PROCESS(ShiftAdd);
   SC_THREAD(run);
 }

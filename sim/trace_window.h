@@ -2,9 +2,8 @@
 // Outside it (or with no trace) no signal is written and no per-cycle wake-up happens.
 #pragma once
 
-#include <systemc>
-
 #include <cstdint>
+#include <systemc>
 
 namespace cimsim {
 
@@ -19,7 +18,8 @@ struct TraceWindow {
   }
   // Whether [begin, begin + cycles) overlaps the window.
   bool overlaps(const sc_core::sc_time& begin, int64_t cycles) const {
-    return enabled && begin <= period * double(to_cycle) && begin + period * double(cycles) > period * double(from_cycle);
+    return enabled && begin <= period * double(to_cycle) &&
+           begin + period * double(cycles) > period * double(from_cycle);
   }
 };
 

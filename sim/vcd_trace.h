@@ -3,9 +3,8 @@
 // completes, so a failed run never leaves a VCD that looks complete.
 #pragma once
 
-#include <systemc>
-
 #include <string>
+#include <systemc>
 
 namespace cimsim {
 

@@ -1,11 +1,10 @@
 // The `cimsim` command line program. Each subcommand lives in its own cmd_*.cpp file.
-#include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
-#include <systemc>
-
+#include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <systemc>
 
 #include "cli_common.h"
 #include "core/error.h"
@@ -25,7 +24,8 @@ int sc_main(int argc, char* argv[]) {
   }
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(global.verbose ? spdlog::level::debug
-                                   : global.quiet ? spdlog::level::warn : spdlog::level::info);
+                    : global.quiet ? spdlog::level::warn
+                                   : spdlog::level::info);
   cimsim::install_report_handler(false);
   try {
     return run_mvm();

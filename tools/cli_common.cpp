@@ -13,7 +13,8 @@ namespace cimsim::cli {
 std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text) {
   const auto colon = text.find(':');
   auto bad = [&text]() {
-    return InputError("--trace-window " + text + ": expected FROM:TO in cycles with 0 <= FROM <= TO, e.g. 0:200");
+    return InputError("--trace-window " + text +
+                      ": expected FROM:TO in cycles with 0 <= FROM <= TO, e.g. 0:200");
   };
   if (colon == std::string::npos) throw bad();
   try {

@@ -46,7 +46,8 @@ std::string percent(int64_t part, int64_t whole) {
 int run(const MvmArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
   const HwConfig hw = load_hw_config(args.hw, args.overrides);
-  const auto weights = to_int_matrix<Eigen::MatrixXi>(npy::read_int_matrix(args.weights, "weights"), args.weights);
+  const auto weights =
+      to_int_matrix<Eigen::MatrixXi>(npy::read_int_matrix(args.weights, "weights"), args.weights);
   const auto inputs = to_int_matrix<IntMatrix>(npy::read_int_matrix(args.inputs, "inputs"), args.inputs);
   validate_mvm_operands(hw, weights, inputs, args.weights, args.inputs);
 
@@ -69,7 +70,8 @@ int run(const MvmArgs& args) {
   // Row-major float64 B x N.
   std::vector<double> values(std::size_t(outputs.size()));
   for (Eigen::Index b = 0; b < outputs.rows(); ++b) {
-    for (Eigen::Index n = 0; n < outputs.cols(); ++n) values[std::size_t(b * outputs.cols() + n)] = outputs(b, n);
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n)
+      values[std::size_t(b * outputs.cols() + n)] = outputs(b, n);
   }
   ensure_parent_directory(args.out);
   npy::write(args.out, {outputs.rows(), outputs.cols()}, values, "<f8");
@@ -88,18 +90,20 @@ int run(const MvmArgs& args) {
   if (!spdlog::should_log(spdlog::level::info)) return 0;  // --quiet: no summary
   const double sqnr = report.stats.error.sqnr_db();
   fmt::print("layer {}: K={} N={} on {} macro(s) ({} row tiles x {} col tiles, {} row groups)\n", report.name,
-             report.inputs, report.outputs, report.macros, report.row_tiles, report.col_tiles, report.row_groups);
+             report.inputs, report.outputs, report.macros, report.row_tiles, report.col_tiles,
+             report.row_groups);
   fmt::print("  cycles/MVM {}  latency/MVM {:.1f} ns @ {} MHz  total {} cycles for {} vectors\n",
-             report.cycles_per_mvm, report.latency_per_mvm_s() * 1e9, hw.timing.clock_mhz, report.total_cycles,
-             report.vectors);
+             report.cycles_per_mvm, report.latency_per_mvm_s() * 1e9, hw.timing.clock_mhz,
+             report.total_cycles, report.vectors);
   fmt::print("  conversions {}  clipped low {}  high {}  ADC SQNR {}\n", report.stats.adc.conversions,
              percent(report.stats.adc.clipped_low, report.stats.adc.conversions),
              percent(report.stats.adc.clipped_high, report.stats.adc.conversions),
              std::isfinite(sqnr) ? fmt::format("{:.2f} dB", sqnr) : std::string("exact"));
-  fmt::print("  energy/MVM {:.2f} pJ (dac {:.1f}, array {:.1f}, adc {:.1f}, shift-add {:.1f}, leakage {:.1f})\n",
-             report.energy.total_pj() / double(report.vectors), report.energy.dac_pj / double(report.vectors),
-             report.energy.array_pj / double(report.vectors), report.energy.adc_pj / double(report.vectors),
-             report.energy.shift_add_pj / double(report.vectors), report.energy.leakage_pj / double(report.vectors));
+  fmt::print(
+      "  energy/MVM {:.2f} pJ (dac {:.1f}, array {:.1f}, adc {:.1f}, shift-add {:.1f}, leakage {:.1f})\n",
+      report.energy.total_pj() / double(report.vectors), report.energy.dac_pj / double(report.vectors),
+      report.energy.array_pj / double(report.vectors), report.energy.adc_pj / double(report.vectors),
+      report.energy.shift_add_pj / double(report.vectors), report.energy.leakage_pj / double(report.vectors));
   fmt::print("  wrote {}{}{}  ({:.2f} s wall)\n", args.out, args.stats.empty() ? "" : ", " + args.stats,
              args.trace.empty() ? "" : ", " + resolve_trace_path(args.trace), wall_s);
   return 0;

@@ -15,7 +15,9 @@ struct AdcNonidealities {
   double thermal_sigma_lsb = 0;
   std::vector<double> inl_lsb;  // empty or one entry per code
 
-  bool none() const { return offset_lsb == 0 && gain_error == 0 && thermal_sigma_lsb == 0 && inl_lsb.empty(); }
+  bool none() const {
+    return offset_lsb == 0 && gain_error == 0 && thermal_sigma_lsb == 0 && inl_lsb.empty();
+  }
   // The voltage the comparators see: ((1 + gain) y + offset step) + (thermal step) z.
   double input(double y, double step, double z) const {
     return (1.0 + gain_error) * y + offset_lsb * step + thermal_sigma_lsb * step * z;

@@ -57,15 +57,18 @@ AdcInterval read_interval(YamlSection& section, const std::string& key) {
   const YAML::Node n = section.raw(key);
   AdcInterval iv;
   if (n.IsScalar() && n.Scalar() == "full") return iv;
-  if (!n.IsMap()) section.fail(key, "expected 'full' or a mapping {lo: L, hi: H}", "write full or {lo: -8, hi: 8}");
+  if (!n.IsMap())
+    section.fail(key, "expected 'full' or a mapping {lo: L, hi: H}", "write full or {lo: -8, hi: 8}");
   iv.full = false;
   for (const auto& kv : n) {
     const std::string k = kv.first.Scalar();
-    if (k != "lo" && k != "hi") section.fail(key, "unknown key '" + k + "' in the interval", "use only lo and hi");
+    if (k != "lo" && k != "hi")
+      section.fail(key, "unknown key '" + k + "' in the interval", "use only lo and hi");
   }
   for (const char* bound : {"lo", "hi"}) {
     double v = 0;
-    if (!n[bound] || !n[bound].IsScalar() || !YAML::convert<double>::decode(n[bound], v) || !std::isfinite(v)) {
+    if (!n[bound] || !n[bound].IsScalar() || !YAML::convert<double>::decode(n[bound], v) ||
+        !std::isfinite(v)) {
       section.fail(key, std::string("'") + bound + "' is missing or not a finite number",
                    "write {lo: L, hi: H} with numbers, lo < hi");
     }
@@ -76,8 +79,8 @@ AdcInterval read_interval(YamlSection& section, const std::string& key) {
 }
 
 void read_macro(YamlSection& s, MacroConfig& m) {
-  s.declare({"rows", "cols", "rows_per_cycle", "cols_per_adc", "weight_bits", "input_bits", "dac_bits", "cell_bits",
-             "adc_bits", "adc_type", "subtraction", "accumulator_bits"});
+  s.declare({"rows", "cols", "rows_per_cycle", "cols_per_adc", "weight_bits", "input_bits", "dac_bits",
+             "cell_bits", "adc_bits", "adc_type", "subtraction", "accumulator_bits"});
   m.rows = s.integer("rows", 1, 1 << 16);
   m.cols = s.integer("cols", 2, 1 << 16);
   m.rows_per_cycle = s.integer("rows_per_cycle", 1, 1 << 16);
@@ -96,8 +99,8 @@ void read_macro(YamlSection& s, MacroConfig& m) {
   m.cell_bits = s.integer("cell_bits", 1, 8);
   if (m.cell_bits > m.weight_bits - 1) {
     s.fail("cell_bits",
-           std::to_string(m.cell_bits) + " exceeds the weight magnitude width weight_bits - 1 = " +
-               std::to_string(m.weight_bits - 1),
+           std::to_string(m.cell_bits) +
+               " exceeds the weight magnitude width weight_bits - 1 = " + std::to_string(m.weight_bits - 1),
            "use cell_bits <= weight_bits - 1");
   }
   m.adc_bits = s.integer("adc_bits", 1, 16);
@@ -111,27 +114,32 @@ void read_macro(YamlSection& s, MacroConfig& m) {
     m.accumulator_bits = s.integer("accumulator_bits", 2, 53);
   }
   if (m.rows % m.rows_per_cycle != 0) {
-    s.fail("rows_per_cycle", std::to_string(m.rows_per_cycle) + " does not divide rows = " + std::to_string(m.rows),
+    s.fail("rows_per_cycle",
+           std::to_string(m.rows_per_cycle) + " does not divide rows = " + std::to_string(m.rows),
            "choose rows_per_cycle so that rows is a multiple of it");
   }
   if (m.cols % m.cols_per_adc != 0) {
-    s.fail("cols_per_adc", std::to_string(m.cols_per_adc) + " does not divide cols = " + std::to_string(m.cols),
+    s.fail("cols_per_adc",
+           std::to_string(m.cols_per_adc) + " does not divide cols = " + std::to_string(m.cols),
            "choose cols_per_adc so that cols is a multiple of it");
   }
   if (m.subtraction == Subtraction::kAnalog && m.cols_per_adc % 2 != 0) {
     s.fail("cols_per_adc",
-           std::to_string(m.cols_per_adc) + " is odd, but with analog subtraction an ADC input is a differential "
-           "pair of two bit lines",
+           std::to_string(m.cols_per_adc) +
+               " is odd, but with analog subtraction an ADC input is a differential "
+               "pair of two bit lines",
            "use an even cols_per_adc or subtraction: digital");
   }
   if (m.cols < m.bitlines_per_output()) {
     s.fail("cols",
            std::to_string(m.cols) + " bit lines cannot hold one output: " + std::to_string(m.slices()) +
-               " weight slices x 2 (differential pair) = " + std::to_string(m.bitlines_per_output()) + " are needed",
+               " weight slices x 2 (differential pair) = " + std::to_string(m.bitlines_per_output()) +
+               " are needed",
            "raise cols or cell_bits, or lower weight_bits");
   }
   if (m.max_partial_sum() >= 16777216.0) {
-    s.fail("rows_per_cycle", "rows_per_cycle * (2^dac_bits - 1) * (2^cell_bits - 1) reaches 2^24, beyond exact float32",
+    s.fail("rows_per_cycle",
+           "rows_per_cycle * (2^dac_bits - 1) * (2^cell_bits - 1) reaches 2^24, beyond exact float32",
            "lower rows_per_cycle, dac_bits or cell_bits");
   }
 }
@@ -145,8 +153,10 @@ void read_timing(YamlSection& s, TimingConfig& t) {
 
 void read_adc(YamlSection& s, AdcConfig& a, const MacroConfig& m) {
   a.ideal = s.boolean_or("ideal", false);
-  if (s.has("interval")) a.interval = read_interval(s, "interval");
-  else s.raw("interval");
+  if (s.has("interval"))
+    a.interval = read_interval(s, "interval");
+  else
+    s.raw("interval");
   if (s.has("layers")) {
     YamlSection layers = s.child("layers");
     for (const auto& kv : layers.node()) {
@@ -163,8 +173,8 @@ void read_adc(YamlSection& s, AdcConfig& a, const MacroConfig& m) {
   const std::size_t codes = std::size_t{1} << m.adc_bits;
   if (!a.inl_lsb.empty() && a.inl_lsb.size() != codes) {
     s.fail("inl_lsb",
-           "has " + std::to_string(a.inl_lsb.size()) + " entries but adc_bits = " + std::to_string(m.adc_bits) +
-               " gives " + std::to_string(codes) + " codes",
+           "has " + std::to_string(a.inl_lsb.size()) + " entries but adc_bits = " +
+               std::to_string(m.adc_bits) + " gives " + std::to_string(codes) + " codes",
            "give one INL value (in LSB) per code, or [] for none");
   }
 }
@@ -201,7 +211,8 @@ void read_energy(YamlSection& s, EnergyConfig& e) {
 HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
                     const std::vector<std::string>& overrides) {
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
-  if (!root.IsMap()) throw InputError(source->file + ": the hardware config must be a YAML mapping (key: value)");
+  if (!root.IsMap())
+    throw InputError(source->file + ": the hardware config must be a YAML mapping (key: value)");
   for (const auto& o : overrides) apply_override(root, o, *source);
   HwConfig hw;
   hw.source = source->file;
@@ -240,15 +251,17 @@ HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source
   try {
     root = YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
-    throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                     ": YAML syntax error: " + e.msg + "; fix the syntax at that position");
+    throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +
+                     "; fix the syntax at that position");
   }
   return parse_tree(root, source, overrides);
 }
 
 HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& overrides) {
   std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot open the hardware config; check the path (presets are in configs/hw/)");
+  if (!in)
+    throw InputError(path + ": cannot open the hardware config; check the path (presets are in configs/hw/)");
   std::stringstream text;
   text << in.rdbuf();
   return parse_hw_config(text.str(), path, overrides);

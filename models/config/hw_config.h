@@ -2,10 +2,9 @@
 // Every key, its unit, range and default is listed in docs/config.md.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -37,7 +36,9 @@ struct MacroConfig {
   int outputs_per_macro() const { return cols / bitlines_per_output(); }
   // ADC inputs per slice and output: a pair in analog subtraction, each bit line in digital.
   int signals_per_pair() const { return subtraction == Subtraction::kAnalog ? 1 : 2; }
-  int signals_per_adc() const { return subtraction == Subtraction::kAnalog ? cols_per_adc / 2 : cols_per_adc; }
+  int signals_per_adc() const {
+    return subtraction == Subtraction::kAnalog ? cols_per_adc / 2 : cols_per_adc;
+  }
   int adcs() const { return cols / cols_per_adc; }
   // Largest |partial sum| one conversion can see: A * (2^db - 1) * (2^cb - 1).
   double max_partial_sum() const { return double(rows_per_cycle) * max_input_digit() * max_cell_level(); }

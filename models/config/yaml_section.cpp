@@ -111,10 +111,12 @@ int YamlSection::integer(const std::string& key, int lo, int hi) {
   const std::string text = n.IsScalar() ? n.Scalar() : std::string();
   std::size_t digits_from = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
   bool decimal = text.size() > digits_from && text.size() - digits_from <= 9;
-  for (std::size_t i = digits_from; decimal && i < text.size(); ++i) decimal = text[i] >= '0' && text[i] <= '9';
+  for (std::size_t i = digits_from; decimal && i < text.size(); ++i)
+    decimal = text[i] >= '0' && text[i] <= '9';
   if (decimal && text.size() - digits_from > 1 && text[digits_from] == '0') decimal = false;
   if (!decimal) {
-    fail(key, "'" + scalar_text(n) + "' is not an integer", "write an integer in " + range_text(lo, hi) + " (plain decimal digits)");
+    fail(key, "'" + scalar_text(n) + "' is not an integer",
+         "write an integer in " + range_text(lo, hi) + " (plain decimal digits)");
   }
   const long long v = std::stoll(text);
   if (v < lo || v > hi) {
@@ -168,7 +170,8 @@ bool YamlSection::boolean_or(const std::string& key, bool fallback) {
 
 std::string YamlSection::text(const std::string& key) {
   const YAML::Node n = value(key);
-  if (!n.IsScalar() || n.Scalar().empty()) fail(key, "expected a single non-empty value", "write a plain string");
+  if (!n.IsScalar() || n.Scalar().empty())
+    fail(key, "expected a single non-empty value", "write a plain string");
   return n.Scalar();
 }
 
@@ -216,7 +219,8 @@ YamlSection YamlSection::child(const std::string& key, bool optional) {
     return YamlSection(YAML::Node(YAML::NodeType::Map), key_path(key), source_);
   }
   YAML::Node n = value(key);
-  if (!n.IsMap()) fail(key, "expected a mapping of keys to values", "indent the keys of '" + key + "' under it");
+  if (!n.IsMap())
+    fail(key, "expected a mapping of keys to values", "indent the keys of '" + key + "' under it");
   YAML::Node header;
   for (const auto& kv : node_) {
     if (kv.first.Scalar() == key) header = kv.first;
@@ -244,7 +248,8 @@ void YamlSection::finish() const {
     for (const auto& k : known_keys) known_list += (known_list.empty() ? "" : ", ") + k;
     const std::string where_text = source_->locate(key_path(key), kv.first);
     throw InputError(where_text + ": " + key_path(key) + ": unknown key; " +
-                     (best.empty() ? "" : "did you mean '" + best + "'? ") + "known keys here: " + known_list);
+                     (best.empty() ? "" : "did you mean '" + best + "'? ") +
+                     "known keys here: " + known_list);
   }
 }
 

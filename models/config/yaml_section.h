@@ -5,9 +5,9 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include <initializer_list>
 #include <map>
 #include <memory>
-#include <initializer_list>
 #include <set>
 #include <string>
 #include <vector>

@@ -71,8 +71,11 @@ int64_t PartialSumHistogram::total() const {
 }
 
 nlohmann::json PartialSumHistogram::to_json() const {
-  return {{"first_edge", first_edge_}, {"bin_width", width_}, {"counts", counts()},
-          {"underflow", underflow()}, {"overflow", overflow()}};
+  return {{"first_edge", first_edge_},
+          {"bin_width", width_},
+          {"counts", counts()},
+          {"underflow", underflow()},
+          {"overflow", overflow()}};
 }
 
 void ErrorAccumulator::add(const double* value, const float* ideal, int64_t n) {
@@ -119,14 +122,14 @@ void EnergyEvents::merge(const EnergyEvents& o) {
 }
 
 nlohmann::json EnergyBreakdown::to_json() const {
-  return {{"dac", dac_pj}, {"array", array_pj}, {"adc", adc_pj}, {"shift_add", shift_add_pj},
+  return {{"dac", dac_pj},         {"array", array_pj},  {"adc", adc_pj}, {"shift_add", shift_add_pj},
           {"leakage", leakage_pj}, {"total", total_pj()}};
 }
 
 EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int macros, double seconds) {
   const EnergyConfig& e = hw.energy;
-  const double comparisons = hw.macro.adc_type == AdcType::kSar ? hw.macro.adc_bits
-                                                                 : double((1 << hw.macro.adc_bits) - 1);
+  const double comparisons =
+      hw.macro.adc_type == AdcType::kSar ? hw.macro.adc_bits : double((1 << hw.macro.adc_bits) - 1);
   EnergyBreakdown b;
   b.dac_pj = double(events.dac_row_drives) * e.dac_pj_per_row;
   b.array_pj = double(events.cell_reads) * e.array_pj_per_cell;
@@ -170,7 +173,8 @@ int64_t IntegerTally::count(int32_t value) const {
 void ConversionStats::fold(const AdcTransfer& adc_transfer) {
   if (!tally.active()) return;
   // The tally counts the integers the converter's table covers, offset for offset.
-  if (tally.lo() != adc_transfer.table_lo()) throw std::logic_error("ConversionStats::fold: tally and table differ");
+  if (tally.lo() != adc_transfer.table_lo())
+    throw std::logic_error("ConversionStats::fold: tally and table differ");
   const int64_t size = int64_t(adc_transfer.table_size());
   for (int64_t i = 0; i < size; ++i) {
     const int32_t y = tally.lo() + int32_t(i);

@@ -3,9 +3,8 @@
 // merged across macros and written as one JSON document (docs/stats.md lists every field).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -57,10 +56,10 @@ struct ErrorAccumulator {
 };
 
 struct EnergyEvents {
-  int64_t dac_row_drives = 0;   // rows driven x phases x vectors
-  int64_t cell_reads = 0;       // driven rows x used bit lines x phases x vectors
+  int64_t dac_row_drives = 0;  // rows driven x phases x vectors
+  int64_t cell_reads = 0;      // driven rows x used bit lines x phases x vectors
   int64_t adc_conversions = 0;
-  int64_t shift_add_ops = 0;    // conversion results accumulated + cross-macro additions
+  int64_t shift_add_ops = 0;  // conversion results accumulated + cross-macro additions
   void merge(const EnergyEvents& o);
 };
 

@@ -33,7 +33,8 @@ LayerMapping map_layer(int inputs, int outputs, std::vector<RowGroup> groups, co
   m.groups = std::move(groups);
   for (int g = 0; g < int(m.groups.size()); ++g) {
     const RowGroup& group = m.groups[std::size_t(g)];
-    if (group.size < 1 || group.size > macro.rows_per_cycle) throw std::invalid_argument("map_layer: bad group");
+    if (group.size < 1 || group.size > macro.rows_per_cycle)
+      throw std::invalid_argument("map_layer: bad group");
     if (m.row_tiles.empty() || m.row_tiles.back().row_count + group.size > macro.rows) {
       m.row_tiles.push_back({g, 0, group.begin, 0});
     }

@@ -41,9 +41,7 @@ class CounterRng {
   uint64_t bits(uint64_t index) const { return mix64(key_ + (index + 1) * kGolden64); }
   // uniform(i) = ((bits(i) >> 12) + 0.5) * 2^-52, strictly inside (0, 1): 52 bits plus the half
   // keep every value exactly representable (53 bits would round the largest one up to 1).
-  double uniform(uint64_t index) const {
-    return (static_cast<double>(bits(index) >> 12) + 0.5) * 0x1.0p-52;
-  }
+  double uniform(uint64_t index) const { return (static_cast<double>(bits(index) >> 12) + 0.5) * 0x1.0p-52; }
   // Box-Muller: sqrt(-2 ln u(2i)) * cos(2 pi u(2i+1)).
   double normal(uint64_t index) const;
 

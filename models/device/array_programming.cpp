@@ -41,8 +41,10 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
 
   for (int s = 0; s < slices; ++s) {
     for (int side = 0; side < 2; ++side) {
-      const CounterRng additive(seed, {uint64_t(RngTag::kProgramAdditive), layer_id, uint64_t(s), uint64_t(side)});
-      const CounterRng lognormal(seed, {uint64_t(RngTag::kProgramLognormal), layer_id, uint64_t(s), uint64_t(side)});
+      const CounterRng additive(seed,
+                                {uint64_t(RngTag::kProgramAdditive), layer_id, uint64_t(s), uint64_t(side)});
+      const CounterRng lognormal(
+          seed, {uint64_t(RngTag::kProgramLognormal), layer_id, uint64_t(s), uint64_t(side)});
       const CounterRng stuck(seed, {uint64_t(RngTag::kStuckAt), layer_id, uint64_t(s), uint64_t(side)});
       for (int o = 0; o < ct.col_count; ++o) {
         const int n = ct.col_begin + o;

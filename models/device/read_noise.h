@@ -14,7 +14,8 @@ struct ReadNoise {
   double sigma = 0;
 
   // Adds noise to y[i] for i in [0, n); the draw for y[i] uses index index_base + i * index_stride.
-  void apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base, uint64_t index_stride) const;
+  void apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base,
+             uint64_t index_stride) const;
 };
 
 }  // namespace cimsim

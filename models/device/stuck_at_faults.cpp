@@ -12,9 +12,12 @@ StuckAtFaults::State StuckAtFaults::state(const CounterRng& rng, uint64_t index)
 
 double StuckAtFaults::apply(double g, double g_max, const CounterRng& rng, uint64_t index) const {
   switch (state(rng, index)) {
-    case State::kStuckAt0: return 0.0;
-    case State::kStuckAt1: return g_max;
-    case State::kHealthy: break;
+    case State::kStuckAt0:
+      return 0.0;
+    case State::kStuckAt1:
+      return g_max;
+    case State::kHealthy:
+      break;
   }
   return g;
 }

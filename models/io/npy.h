@@ -12,10 +12,10 @@
 namespace cimsim::npy {
 
 struct Array {
-  std::string descr;            // dtype as written in the header, e.g. "<i8", "|u1", "<f4"
-  bool integral = false;        // true for bool/int/uint dtypes
-  std::vector<int64_t> shape;   // as in the header; () is a 0-d array with one element
-  std::vector<double> values;   // prod(shape) values in C (row-major) order, whatever the file order
+  std::string descr;           // dtype as written in the header, e.g. "<i8", "|u1", "<f4"
+  bool integral = false;       // true for bool/int/uint dtypes
+  std::vector<int64_t> shape;  // as in the header; () is a 0-d array with one element
+  std::vector<double> values;  // prod(shape) values in C (row-major) order, whatever the file order
 
   int64_t size() const;
 };

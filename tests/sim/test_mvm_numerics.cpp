@@ -45,8 +45,8 @@ TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
   Eigen::MatrixXd y;
   const LayerReport report = run_mvm(hw, w, x, y, options);
 
-  ReferenceSpec r{c.hw.rows,     c.hw.rows_per_cycle, c.hw.weight_bits, c.hw.input_bits, c.hw.dac_bits,
-                  c.hw.cell_bits, c.hw.adc_bits};
+  ReferenceSpec r{c.hw.rows,     c.hw.rows_per_cycle, c.hw.weight_bits, c.hw.input_bits,
+                  c.hw.dac_bits, c.hw.cell_bits,      c.hw.adc_bits};
   r.digital = c.hw.subtraction == "digital";
   r.adc_ideal = c.hw.adc_ideal;
   const AdcInterval iv = hw.interval_for("mvm");
@@ -67,7 +67,8 @@ TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
     for (int b = 0; b < c.B; ++b) {
       for (int n = 0; n < c.N; ++n) {
         long exact = 0;
-        for (int k = 0; k < c.K; ++k) exact += long(X[std::size_t(b)][std::size_t(k)]) * W[std::size_t(k)][std::size_t(n)];
+        for (int k = 0; k < c.K; ++k)
+          exact += long(X[std::size_t(b)][std::size_t(k)]) * W[std::size_t(k)][std::size_t(n)];
         ASSERT_EQ(y(b, n), double(exact));
       }
     }
@@ -90,79 +91,81 @@ const HwParams kBase{};  // 16 x 24 macro, A = 8, 4 columns per ADC, 4b/4b, 1-bi
 
 INSTANTIATE_TEST_SUITE_P(
     IdealAdc, MvmNumerics,
-    ::testing::Values(
-        NumericsCase{"one_partial_macro", ideal(kBase), 5, 3, 4},
-        NumericsCase{"several_macros", ideal(kBase), 37, 11, 7},
-        NumericsCase{"single_row", ideal(kBase), 1, 9, 2},
-        NumericsCase{"digital_subtraction", ideal(with(kBase, [](HwParams& p) { p.subtraction = "digital"; })), 29,
-                     6, 5},
-        NumericsCase{"wide_digits",
-                     ideal(with(kBase,
-                                [](HwParams& p) {
-                                  p.weight_bits = 6;
-                                  p.input_bits = 5;
-                                  p.dac_bits = 2;
-                                  p.cell_bits = 2;
-                                  p.cols = 32;
-                                })),
-                     41, 13, 6},
-        NumericsCase{"rows_per_cycle_equals_rows",
-                     ideal(with(kBase, [](HwParams& p) { p.rows_per_cycle = 16; })), 50, 5, 3},
-        NumericsCase{"eight_bit", ideal(with(kBase, [](HwParams& p) {
-                       p.weight_bits = 8;
-                       p.input_bits = 8;
-                       p.cols = 56;
-                       p.rows = 64;
-                       p.rows_per_cycle = 32;
-                     })),
-                     150, 9, 4, 4}),
+    ::testing::Values(NumericsCase{"one_partial_macro", ideal(kBase), 5, 3, 4},
+                      NumericsCase{"several_macros", ideal(kBase), 37, 11, 7},
+                      NumericsCase{"single_row", ideal(kBase), 1, 9, 2},
+                      NumericsCase{"digital_subtraction",
+                                   ideal(with(kBase, [](HwParams& p) { p.subtraction = "digital"; })), 29, 6,
+                                   5},
+                      NumericsCase{"wide_digits",
+                                   ideal(with(kBase,
+                                              [](HwParams& p) {
+                                                p.weight_bits = 6;
+                                                p.input_bits = 5;
+                                                p.dac_bits = 2;
+                                                p.cell_bits = 2;
+                                                p.cols = 32;
+                                              })),
+                                   41, 13, 6},
+                      NumericsCase{"rows_per_cycle_equals_rows",
+                                   ideal(with(kBase, [](HwParams& p) { p.rows_per_cycle = 16; })), 50, 5, 3},
+                      NumericsCase{"eight_bit",
+                                   ideal(with(kBase,
+                                              [](HwParams& p) {
+                                                p.weight_bits = 8;
+                                                p.input_bits = 8;
+                                                p.cols = 56;
+                                                p.rows = 64;
+                                                p.rows_per_cycle = 32;
+                                              })),
+                                   150, 9, 4, 4}),
     [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(
     FiniteAdc, MvmNumerics,
-    ::testing::Values(
-        NumericsCase{"full_range_3bit", with(kBase, [](HwParams& p) { p.adc_bits = 3; }), 37, 11, 5},
-        NumericsCase{"asymmetric_interval_clips",
-                     with(kBase,
-                          [](HwParams& p) {
-                            p.adc_bits = 4;
-                            p.interval = "{lo: -3, hi: 5.5}";
-                          }),
-                     37, 11, 6},
-        NumericsCase{"ties_round_half_even",
-                     with(kBase,
-                          [](HwParams& p) {
-                            p.adc_bits = 4;
-                            p.interval = "{lo: -16, hi: 14}";  // step 2: odd sums fall on .5
-                          }),
-                     33, 7, 6},
-        NumericsCase{"digital_interval",
-                     with(kBase,
-                          [](HwParams& p) {
-                            p.subtraction = "digital";
-                            p.adc_bits = 3;
-                            p.interval = "{lo: 0, hi: 6}";
-                          }),
-                     29, 6, 5},
-        NumericsCase{"saturating_accumulator",
-                     with(kBase,
-                          [](HwParams& p) {
-                            p.adc_bits = 6;
-                            p.accumulator_bits = "7";
-                          }),
-                     40, 5, 6},
-        NumericsCase{"flash_wide_digits",
-                     with(kBase,
-                          [](HwParams& p) {
-                            p.adc_type = "flash";
-                            p.weight_bits = 6;
-                            p.input_bits = 6;
-                            p.dac_bits = 3;
-                            p.cell_bits = 2;
-                            p.cols = 32;
-                            p.adc_bits = 5;
-                          }),
-                     41, 13, 6}),
+    ::testing::Values(NumericsCase{"full_range_3bit", with(kBase, [](HwParams& p) { p.adc_bits = 3; }), 37,
+                                   11, 5},
+                      NumericsCase{"asymmetric_interval_clips",
+                                   with(kBase,
+                                        [](HwParams& p) {
+                                          p.adc_bits = 4;
+                                          p.interval = "{lo: -3, hi: 5.5}";
+                                        }),
+                                   37, 11, 6},
+                      NumericsCase{"ties_round_half_even",
+                                   with(kBase,
+                                        [](HwParams& p) {
+                                          p.adc_bits = 4;
+                                          p.interval = "{lo: -16, hi: 14}";  // step 2: odd sums fall on .5
+                                        }),
+                                   33, 7, 6},
+                      NumericsCase{"digital_interval",
+                                   with(kBase,
+                                        [](HwParams& p) {
+                                          p.subtraction = "digital";
+                                          p.adc_bits = 3;
+                                          p.interval = "{lo: 0, hi: 6}";
+                                        }),
+                                   29, 6, 5},
+                      NumericsCase{"saturating_accumulator",
+                                   with(kBase,
+                                        [](HwParams& p) {
+                                          p.adc_bits = 6;
+                                          p.accumulator_bits = "7";
+                                        }),
+                                   40, 5, 6},
+                      NumericsCase{"flash_wide_digits",
+                                   with(kBase,
+                                        [](HwParams& p) {
+                                          p.adc_type = "flash";
+                                          p.weight_bits = 6;
+                                          p.input_bits = 6;
+                                          p.dac_bits = 3;
+                                          p.cell_bits = 2;
+                                          p.cols = 32;
+                                          p.adc_bits = 5;
+                                        }),
+                                   41, 13, 6}),
     [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
 
 }  // namespace

@@ -84,8 +84,8 @@ std::vector<TimingCase> timing_grid() {
           c.hw.cols_per_adc = cols_per_adc;
           c.hw.adc_type = adc_type;
           c.hw.array_cycles = rows_per_cycle == 16 ? 3 : 1;  // some configs array-bound
-          c.K = 45;  // 3 row tiles
-          c.N = 9;   // 3 column tiles of 4, 4, 1 outputs
+          c.K = 45;                                          // 3 row tiles
+          c.N = 9;                                           // 3 column tiles of 4, 4, 1 outputs
           cases.push_back(c);
         }
       }
@@ -115,8 +115,8 @@ INSTANTIATE_TEST_SUITE_P(Grid, MvmTiming, ::testing::ValuesIn(timing_grid()),
                          [](const ::testing::TestParamInfo<TimingCase>& info) {
                            const HwParams& p = info.param.hw;
                            std::ostringstream s;
-                           s << "A" << p.rows_per_cycle << "_dac" << p.dac_bits << "_mux" << p.cols_per_adc << "_"
-                             << p.adc_type << "_" << p.subtraction << "_ta" << p.array_cycles << "_K"
+                           s << "A" << p.rows_per_cycle << "_dac" << p.dac_bits << "_mux" << p.cols_per_adc
+                             << "_" << p.adc_type << "_" << p.subtraction << "_ta" << p.array_cycles << "_K"
                              << info.param.K << "_N" << info.param.N;
                            return s.str();
                          });

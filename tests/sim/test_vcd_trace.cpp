@@ -29,9 +29,12 @@ VcdSummary parse_vcd(const std::string& path) {
   int64_t now = -1;
   while (std::getline(in, line)) {
     if (in_header) {
-      if (line.find("$timescale") != std::string::npos) in_timescale = true;
-      else if (in_timescale && line.find("$end") != std::string::npos) in_timescale = false;
-      else if (in_timescale) v.timescale = line.substr(line.find_first_not_of(" \t"));
+      if (line.find("$timescale") != std::string::npos)
+        in_timescale = true;
+      else if (in_timescale && line.find("$end") != std::string::npos)
+        in_timescale = false;
+      else if (in_timescale)
+        v.timescale = line.substr(line.find_first_not_of(" \t"));
       if (line.rfind("$var", 0) == 0) {
         std::istringstream s(line);
         std::string var, type, width, id, name;
@@ -54,8 +57,8 @@ VcdSummary parse_vcd(const std::string& path) {
 
 class VcdTraceTest : public ::testing::Test {
  protected:
-  std::filesystem::path dir_ = std::filesystem::path(::testing::TempDir()) /
-                               ("cimsim_vcd_" + std::to_string(::getpid()));
+  std::filesystem::path dir_ =
+      std::filesystem::path(::testing::TempDir()) / ("cimsim_vcd_" + std::to_string(::getpid()));
   void TearDown() override { std::filesystem::remove_all(dir_); }
 };
 

@@ -36,7 +36,8 @@ inline double saturate(const ReferenceSpec& r, double v) {
 }
 
 // W[k][n], X[b][k]; returns Y[b][n].
-inline std::vector<std::vector<double>> reference_mvm(const ReferenceSpec& r, const std::vector<std::vector<int>>& W,
+inline std::vector<std::vector<double>> reference_mvm(const ReferenceSpec& r,
+                                                      const std::vector<std::vector<int>>& W,
                                                       const std::vector<std::vector<int>>& X) {
   const int K = int(W.size()), N = int(W[0].size());
   const int phases = (r.input_bits + r.dac_bits - 1) / r.dac_bits;

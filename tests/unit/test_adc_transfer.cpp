@@ -23,7 +23,8 @@ using cimsim::testing::HwParams;
 
 const CounterRng kNoRng(0, {});
 
-HwConfig make(int adc_bits, const std::string& interval, const std::string& adc_extra = "", bool ideal = false) {
+HwConfig make(int adc_bits, const std::string& interval, const std::string& adc_extra = "",
+              bool ideal = false) {
   HwParams p;
   p.adc_bits = adc_bits;
   p.interval = interval;
@@ -41,7 +42,9 @@ struct Expected {
   int max_code;
   double gain = 0, offset_lsb = 0;
   std::vector<double> inl;
-  double rounded(double y) const { return std::nearbyint(((1.0 + gain) * y + offset_lsb * step - lo) / step); }
+  double rounded(double y) const {
+    return std::nearbyint(((1.0 + gain) * y + offset_lsb * step - lo) / step);
+  }
   double value(double y) const {
     const double code = std::clamp(rounded(y), 0.0, double(max_code));
     return lo + (code + (inl.empty() ? 0.0 : inl[std::size_t(code)])) * step;
@@ -201,7 +204,8 @@ TEST(AdcTransfer, ThermalNoiseStdInLsb) {
   constexpr int kN = 200000;
   const std::vector<float> y(kN, 10.3f);
   AdcCounters c;
-  const std::vector<double> v = convert(adc, y, c, CounterRng(6, {uint64_t(cimsim::RngTag::kAdcThermal)}), 0, 1);
+  const std::vector<double> v =
+      convert(adc, y, c, CounterRng(6, {uint64_t(cimsim::RngTag::kAdcThermal)}), 0, 1);
   double sum = 0, sum_sq = 0;
   for (double x : v) {
     sum += (x - double(y[0])) / 0.5;

@@ -210,8 +210,9 @@ void check_fold_matches_direct(const std::string& adc_extra, bool exact_sums) {
 TEST(ConversionStats, FoldMatchesDirectPathPlainConverter) { check_fold_matches_direct("", true); }
 
 TEST(ConversionStats, FoldMatchesDirectPathWithInlAndGain) {
-  check_fold_matches_direct("  gain_error: 0.03\n  offset_lsb: 0.2\n  inl_lsb: [0.1, -0.05, 0.02, 0, 0.3, -0.2, 0.01, 0.07]\n",
-                            false);
+  check_fold_matches_direct(
+      "  gain_error: 0.03\n  offset_lsb: 0.2\n  inl_lsb: [0.1, -0.05, 0.02, 0, 0.3, -0.2, 0.01, 0.07]\n",
+      false);
 }
 
 TEST(ConversionStats, MergeAddsEverything) {

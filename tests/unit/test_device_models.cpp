@@ -49,7 +49,8 @@ TEST(ProgrammingVariation, AdditiveStdMatchesSigmaAtMidRange) {
   const double g_max = 15, target = 7.5;  // clamping is 10 sigma away
   Moments m;
   constexpr int kN = 200000;
-  for (uint64_t i = 0; i < kN; ++i) m.add((v.program(target, g_max, kAdditive, kLognormal, i) - target) / g_max);
+  for (uint64_t i = 0; i < kN; ++i)
+    m.add((v.program(target, g_max, kAdditive, kLognormal, i) - target) / g_max);
   EXPECT_NEAR(m.mean(), 0.0, 5.0 * 0.05 / std::sqrt(double(kN)));
   EXPECT_NEAR(m.stddev(), 0.05, 5.0 * 0.05 / std::sqrt(2.0 * kN));
 }
@@ -59,7 +60,8 @@ TEST(ProgrammingVariation, LognormalStdOfLogMatchesSigma) {
   const double g_max = 1000, target = 3;  // clamping is > 25 sigma away
   Moments m;
   constexpr int kN = 200000;
-  for (uint64_t i = 0; i < kN; ++i) m.add(std::log(v.program(target, g_max, kAdditive, kLognormal, i) / target));
+  for (uint64_t i = 0; i < kN; ++i)
+    m.add(std::log(v.program(target, g_max, kAdditive, kLognormal, i) / target));
   EXPECT_NEAR(m.mean(), 0.0, 5.0 * 0.2 / std::sqrt(double(kN)));
   EXPECT_NEAR(m.stddev(), 0.2, 5.0 * 0.2 / std::sqrt(2.0 * kN));
 }
@@ -69,8 +71,8 @@ TEST(ProgrammingVariation, CombinedIsLognormalThenAdditiveFromOwnStreams) {
   const double g_max = 3;
   for (uint64_t i = 0; i < 1000; ++i) {
     const double target = double(i % 4);
-    const double expected =
-        std::clamp(target * std::exp(0.3 * kLognormal.normal(i)) + 0.1 * g_max * kAdditive.normal(i), 0.0, g_max);
+    const double expected = std::clamp(
+        target * std::exp(0.3 * kLognormal.normal(i)) + 0.1 * g_max * kAdditive.normal(i), 0.0, g_max);
     ASSERT_DOUBLE_EQ(v.program(target, g_max, kAdditive, kLognormal, i), expected) << "i=" << i;
   }
 }
@@ -134,9 +136,18 @@ TEST(StuckAtFaults, ApplyReturnsZeroGmaxOrUnchanged) {
     const double g = 1.25, g_max = 3;
     const double out = f.apply(g, g_max, rng, i);
     switch (f.state(rng, i)) {
-      case StuckAtFaults::State::kStuckAt0: ++seen[0]; ASSERT_EQ(out, 0.0); break;
-      case StuckAtFaults::State::kStuckAt1: ++seen[1]; ASSERT_EQ(out, g_max); break;
-      case StuckAtFaults::State::kHealthy: ++seen[2]; ASSERT_EQ(out, g); break;
+      case StuckAtFaults::State::kStuckAt0:
+        ++seen[0];
+        ASSERT_EQ(out, 0.0);
+        break;
+      case StuckAtFaults::State::kStuckAt1:
+        ++seen[1];
+        ASSERT_EQ(out, g_max);
+        break;
+      case StuckAtFaults::State::kHealthy:
+        ++seen[2];
+        ASSERT_EQ(out, g);
+        break;
     }
   }
   EXPECT_GT(seen[0], 0);
@@ -330,10 +341,10 @@ TEST(ProgramTile, FixedPointConductanceGrid) {
 // Every cell follows docs/numerics.md section 6: variation, faults, drift, fixed point, with draws
 // keyed (tag, layer, slice, side) at index k * N + n; analog pairs hold the exact difference.
 void check_cell_recipe(const std::string& subtraction) {
-  const HwConfig hw = make(three_slices(subtraction),
-                           {"device.program_sigma=0.04", "device.program_lognormal_sigma=0.1",
-                            "device.stuck_at_0=0.1", "device.stuck_at_1=0.1", "device.drift_nu=0.05",
-                            "device.drift_t=100"});
+  const HwConfig hw =
+      make(three_slices(subtraction),
+           {"device.program_sigma=0.04", "device.program_lognormal_sigma=0.1", "device.stuck_at_0=0.1",
+            "device.stuck_at_1=0.1", "device.drift_nu=0.05", "device.drift_t=100"});
   const bool analog = subtraction == "analog";
   const int K = 32, N = 10, S = 3;
   const uint64_t seed = 9, layer = 4;
@@ -364,15 +375,16 @@ void check_cell_recipe(const std::string& subtraction) {
             const CounterRng stuck(seed, {uint64_t(RngTag::kStuckAt), l, sl, sd});
             level[side] = ideal_level(w(k, n), s, 2, side);
             const uint64_t index = uint64_t(k) * uint64_t(N) + uint64_t(n);
-            g[side] = fixed16(
-                drift.apply(faults.apply(var.program(level[side], g_max, add, logn, index), g_max, stuck, index)));
+            g[side] = fixed16(drift.apply(
+                faults.apply(var.program(level[side], g_max, add, logn, index), g_max, stuck, index)));
           }
           const int q = o * S + s;
           for (int side = 0; side < (analog ? 1 : 2); ++side) {
             const int col = analog ? q : 2 * q + side;
             const double want = analog ? g[0] - g[1] : g[side];
             const int want_level = analog ? level[0] - level[1] : level[side];
-            ASSERT_EQ(t.programmed(r, col), want) << "k " << k << " n " << n << " s " << s << " side " << side;
+            ASSERT_EQ(t.programmed(r, col), want)
+                << "k " << k << " n " << n << " s " << s << " side " << side;
             ASSERT_EQ(t.actual(r, col), float(want));
             ASSERT_EQ(t.ideal(r, col), float(want_level));
           }

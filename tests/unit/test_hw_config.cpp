@@ -86,7 +86,8 @@ class Yaml {
     if (dotted.find('.') == std::string::npos) {
       while (end < lines_.size() && lines_[end].rfind("  ", 0) == 0) ++end;
     }
-    lines_.erase(lines_.begin() + static_cast<std::ptrdiff_t>(i), lines_.begin() + static_cast<std::ptrdiff_t>(end));
+    lines_.erase(lines_.begin() + static_cast<std::ptrdiff_t>(i),
+                 lines_.begin() + static_cast<std::ptrdiff_t>(end));
     return *this;
   }
   // Replaces the line of `dotted` by arbitrary text (for syntax errors).
@@ -295,7 +296,8 @@ TEST(HwConfigUnknownKey, Timing) {
 
 TEST(HwConfigMissing, MacroCols) {
   const Yaml y = Yaml().erase("macro.cols");
-  expect_error(y, y.section_start("macro"), "macro.cols", {"missing required key", "add 'cols:' under 'macro:'"});
+  expect_error(y, y.section_start("macro"), "macro.cols",
+               {"missing required key", "add 'cols:' under 'macro:'"});
 }
 
 TEST(HwConfigMissing, EnergySection) {
@@ -335,7 +337,8 @@ TEST(HwConfigRange, WeightBitsOne) {
 }
 
 TEST(HwConfigRange, DacBitsAboveInputBits) {
-  expect_error_at(Yaml().set("macro.dac_bits", "9"), "macro.dac_bits", {"9 exceeds input_bits = 8", "dac_bits <= input_bits"});
+  expect_error_at(Yaml().set("macro.dac_bits", "9"), "macro.dac_bits",
+                  {"9 exceeds input_bits = 8", "dac_bits <= input_bits"});
 }
 
 TEST(HwConfigRange, CellBitsZero) {
@@ -343,23 +346,28 @@ TEST(HwConfigRange, CellBitsZero) {
 }
 
 TEST(HwConfigRange, RowsPerCycleZero) {
-  expect_error_at(Yaml().set("macro.rows_per_cycle", "0"), "macro.rows_per_cycle", {"out of range", "1..65536"});
+  expect_error_at(Yaml().set("macro.rows_per_cycle", "0"), "macro.rows_per_cycle",
+                  {"out of range", "1..65536"});
 }
 
 TEST(HwConfigRange, ClockNegative) {
-  expect_error_at(Yaml().set("timing.clock_mhz", "-5"), "timing.clock_mhz", {"-5 is out of range", "use a number"});
+  expect_error_at(Yaml().set("timing.clock_mhz", "-5"), "timing.clock_mhz",
+                  {"-5 is out of range", "use a number"});
 }
 
 TEST(HwConfigRange, ArrayCyclesZero) {
-  expect_error_at(Yaml().set("timing.array_cycles", "0"), "timing.array_cycles", {"out of range", "use an integer"});
+  expect_error_at(Yaml().set("timing.array_cycles", "0"), "timing.array_cycles",
+                  {"out of range", "use an integer"});
 }
 
 TEST(HwConfigRange, ProgramSigmaNegative) {
-  expect_error_at(Yaml().set("device.program_sigma", "-0.1"), "device.program_sigma", {"out of range", "0..10"});
+  expect_error_at(Yaml().set("device.program_sigma", "-0.1"), "device.program_sigma",
+                  {"out of range", "0..10"});
 }
 
 TEST(HwConfigRange, StuckAt0AboveOne) {
-  expect_error_at(Yaml().set("device.stuck_at_0", "1.5"), "device.stuck_at_0", {"1.5 is out of range", "0..1"});
+  expect_error_at(Yaml().set("device.stuck_at_0", "1.5"), "device.stuck_at_0",
+                  {"1.5 is out of range", "0..1"});
 }
 
 TEST(HwConfigType, AdcBitsNotAnInteger) {
@@ -368,7 +376,8 @@ TEST(HwConfigType, AdcBitsNotAnInteger) {
 }
 
 TEST(HwConfigType, AdcBitsFractional) {
-  expect_error_at(Yaml().set("macro.adc_bits", "5.5"), "macro.adc_bits", {"not an integer", "write an integer"});
+  expect_error_at(Yaml().set("macro.adc_bits", "5.5"), "macro.adc_bits",
+                  {"not an integer", "write an integer"});
 }
 
 TEST(HwConfigType, ClockNan) {
@@ -424,7 +433,9 @@ TEST(HwConfigConsistency, PartialSumBeyondFloat32) {
 TEST(HwConfigConsistency, InlOfWrongLength) {
   const Yaml y = Yaml().set("adc.inl_lsb", "[0.0, 0.1, 0.2]");
   expect_error_at(y, "adc.inl_lsb", {"has 3 entries", "64 codes", "one INL value"});
-  EXPECT_EQ(parse(Yaml().set("macro.adc_bits", "2").set("adc.inl_lsb", "[0, 0.1, -0.1, 0]")).adc.inl_lsb.size(), 4u);
+  EXPECT_EQ(
+      parse(Yaml().set("macro.adc_bits", "2").set("adc.inl_lsb", "[0, 0.1, -0.1, 0]")).adc.inl_lsb.size(),
+      4u);
 }
 
 TEST(HwConfigConsistency, StuckAtSumAboveOne) {
@@ -443,8 +454,10 @@ TEST(HwConfigConsistency, DriftTimeDefaultsToT0) {
 }
 
 TEST(HwConfigConsistency, IntervalLoNotBelowHi) {
-  expect_error_at(Yaml().set("adc.interval", "{lo: 4, hi: -4}"), "adc.interval", {"lo must be below hi", "swap"});
-  expect_error_at(Yaml().set("adc.interval", "{lo: 4, hi: 4}"), "adc.interval", {"lo must be below hi", "swap"});
+  expect_error_at(Yaml().set("adc.interval", "{lo: 4, hi: -4}"), "adc.interval",
+                  {"lo must be below hi", "swap"});
+  expect_error_at(Yaml().set("adc.interval", "{lo: 4, hi: 4}"), "adc.interval",
+                  {"lo must be below hi", "swap"});
 }
 
 TEST(HwConfigConsistency, IntervalUnknownKey) {
@@ -453,7 +466,8 @@ TEST(HwConfigConsistency, IntervalUnknownKey) {
 }
 
 TEST(HwConfigConsistency, IntervalMissingBound) {
-  expect_error_at(Yaml().set("adc.interval", "{lo: -4}"), "adc.interval", {"'hi' is missing", "write {lo: L, hi: H}"});
+  expect_error_at(Yaml().set("adc.interval", "{lo: -4}"), "adc.interval",
+                  {"'hi' is missing", "write {lo: L, hi: H}"});
 }
 
 TEST(HwConfigConsistency, LayerIntervalIsCheckedToo) {
@@ -517,7 +531,8 @@ TEST(HwConfigOverride, FileErrorsKeepTheirLine) {
   // An override elsewhere does not hide where a bad file value is.
   const Yaml y = Yaml().set("macro.cell_bits", "0");
   const std::string message = error_of(y.text(), {"macro.adc_bits=7"});
-  EXPECT_TRUE(starts_with(message, "hw.yaml:" + std::to_string(y.line("macro.cell_bits")) + ": macro.cell_bits: "));
+  EXPECT_TRUE(
+      starts_with(message, "hw.yaml:" + std::to_string(y.line("macro.cell_bits")) + ": macro.cell_bits: "));
 }
 
 TEST(HwConfigOverride, MissingEqualsSign) {
@@ -527,7 +542,8 @@ TEST(HwConfigOverride, MissingEqualsSign) {
 }
 
 TEST(HwConfigOverride, EmptyKeyPart) {
-  EXPECT_TRUE(has_all(error_of(Yaml().text(), {"macro..adc_bits=7"}), {"--set macro..adc_bits=7", "empty key"}));
+  EXPECT_TRUE(
+      has_all(error_of(Yaml().text(), {"macro..adc_bits=7"}), {"--set macro..adc_bits=7", "empty key"}));
 }
 
 TEST(HwConfigOverride, TrailingDotIsAnEmptyKey) {
@@ -548,7 +564,8 @@ TEST(HwConfigOverride, IntoAScalar) {
 }
 
 TEST(HwConfigOverride, ValueNotValidYaml) {
-  EXPECT_TRUE(has_all(error_of(Yaml().text(), {"adc.interval={lo: -4"}), {"--set adc.interval={lo: -4", "not valid YAML"}));
+  EXPECT_TRUE(has_all(error_of(Yaml().text(), {"adc.interval={lo: -4"}),
+                      {"--set adc.interval={lo: -4", "not valid YAML"}));
 }
 
 // ---- 8. derived values --------------------------------------------------------------------------

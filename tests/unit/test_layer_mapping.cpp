@@ -146,7 +146,9 @@ TEST(LayerMapping, MacroIndexIsRowMajorOverTiles) {
 }
 
 TEST(LayerMapping, EveryRowAndOutputCoveredOnce) {
-  struct Case { int in_ch, kh, kw, a, rows, outputs; };
+  struct Case {
+    int in_ch, kh, kw, a, rows, outputs;
+  };
   for (const Case& c : {Case{16, 3, 3, 64, 128, 7}, Case{3, 5, 5, 16, 32, 13}, Case{1, 1, 1, 8, 16, 1},
                         Case{64, 1, 1, 8, 16, 25}, Case{10, 3, 3, 32, 64, 4}, Case{7, 2, 2, 16, 16, 9}}) {
     SCOPED_TRACE(testing::Message() << c.in_ch << "x" << c.kh << "x" << c.kw << " A=" << c.a);

@@ -105,7 +105,8 @@ TEST(Rng, IsPureFunctionOfSeedPathIndex) {
 double mean_bit_distance(const CounterRng& a, const CounterRng& b, uint64_t b_offset = 0) {
   constexpr int kN = 20000;
   double total = 0;
-  for (uint64_t i = 0; i < kN; ++i) total += double(std::bitset<64>(a.bits(i) ^ b.bits(i + b_offset)).count());
+  for (uint64_t i = 0; i < kN; ++i)
+    total += double(std::bitset<64>(a.bits(i) ^ b.bits(i + b_offset)).count());
   return total / kN;
 }
 
@@ -175,7 +176,7 @@ TEST(Rng, NormalMomentsAndTail) {
   const double var = sum_sq / kN - mean * mean;
   EXPECT_NEAR(mean, 0.0, 5.0 / std::sqrt(double(kN)));
   EXPECT_NEAR(var, 1.0, 5.0 * std::sqrt(2.0 / kN));  // Var(Z^2) = 2
-  const double p = std::erfc(2.0 / std::sqrt(2.0));   // 0.0455
+  const double p = std::erfc(2.0 / std::sqrt(2.0));  // 0.0455
   EXPECT_NEAR(double(beyond2) / kN, p, 5.0 * std::sqrt(p * (1 - p) / kN));
 }
 
