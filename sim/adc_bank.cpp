@@ -62,7 +62,12 @@ void AdcBank::convert(const Step& step) {
       for (int s = 0; s < slices; ++s) {
         const double scale = std::ldexp(1.0, step.phase * m.dac_bits + s * m.cell_bits);
         const int pair = output * slices + s;
-        if (pair_signals == 1) {
+        if (pair_signals == 1 && integer_sums_ && !shift_add_.saturates()) {
+          // Fused: table lookup, tally and shift-add in one pass (same arithmetic, same order).
+          state_.stats.tally.add_accumulate(y_.col(pair).data(), state_.adc->table_value(),
+                                            shift_add_.registers(output, first), scale, count);
+          shift_add_.count_ops(count);
+        } else if (pair_signals == 1) {
           convert_one(pair, value_.data());
           shift_add_.accumulate(output, first, count, scale, value_.data(), nullptr);
         } else {

@@ -19,7 +19,7 @@ class AdcBank : public sc_core::sc_module {
   sc_core::sc_fifo_in<Step> from_array{"from_array"};
 
   // Vectors per numerical slice: keeps the slice's bit-line values in the L2 cache.
-  static constexpr int kSliceVectors = 512;
+  static constexpr int kSliceVectors = 256;
 
   AdcBank(sc_core::sc_module_name name, MacroState& state, Crossbar& crossbar, ShiftAdd& shift_add);
 

@@ -1,5 +1,7 @@
 #include "crossbar.h"
 
+#include "integer_gemm.h"
+
 namespace cimsim {
 
 Crossbar::Crossbar(sc_core::sc_module_name name, MacroState& state)
@@ -26,7 +28,7 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
     y_ideal.noalias() = digits * state_.tile.ideal.middleRows(local_row, group.size);
     separate_ideal = true;
   } else {
-    y.noalias() = digits * state_.tile.actual.middleRows(local_row, group.size);
+    integer_gemm(digits, state_.tile.actual.middleRows(local_row, group.size), y);
   }
   if (!separate_ideal && read_noise_.sigma > 0) {
     y_ideal = y;

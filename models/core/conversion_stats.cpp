@@ -146,19 +146,20 @@ void IntegerTally::init(int32_t lo, int32_t hi) {
 }
 
 void IntegerTally::add(const float* y, const double* table, double* value, int64_t n) {
-  // Three simple loops (measured faster than one fused loop): offsets and the table lookup
-  // vectorise; the counting loop is unrolled over kBanks interleaved counter copies.
-  int32_t offsets[kChunk];
   int64_t* counts = banked_.data();
-  for (int64_t base = 0; base < n; base += kChunk) {
-    const int64_t m = std::min<int64_t>(kChunk, n - base);
-    for (int64_t i = 0; i < m; ++i) offsets[i] = int32_t(y[base + i]) - lo_;
-    for (int64_t i = 0; i < m; ++i) value[base + i] = table[offsets[i]];
-    int64_t i = 0;
-    for (; i + kBanks <= m; i += kBanks) {
-      for (int q = 0; q < kBanks; ++q) ++counts[int64_t(offsets[i + q]) * kBanks + q];
-    }
-    for (; i < m; ++i) ++counts[int64_t(offsets[i]) * kBanks];
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t offset = int32_t(y[i]) - lo_;
+    value[i] = table[offset];
+    ++counts[int64_t(offset) * kBanks + (i & (kBanks - 1))];
+  }
+}
+
+void IntegerTally::add_accumulate(const float* y, const double* table, double* acc, double scale, int64_t n) {
+  int64_t* counts = banked_.data();
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t offset = int32_t(y[i]) - lo_;
+    acc[i] += table[offset] * scale;
+    ++counts[int64_t(offset) * kBanks + (i & (kBanks - 1))];
   }
 }
 

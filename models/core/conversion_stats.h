@@ -84,10 +84,12 @@ class IntegerTally {
   // y[i] must be integers in [lo, hi]. Also looks up value[i] = table[y[i] - lo] (the ADC
   // output), fused into the same pass since both index by the partial sum.
   void add(const float* y, const double* table, double* value, int64_t n);
+  // The same, with the lookup going straight into shift-add registers: acc[i] += table[..] * scale.
+  void add_accumulate(const float* y, const double* table, double* acc, double scale, int64_t n);
   int64_t count(int32_t value) const;
 
  private:
-  static constexpr int kBanks = 4;
+  static constexpr int kBanks = 2;
   static constexpr int kChunk = 512;
   int32_t lo_ = 0;
   int64_t size_ = 0;

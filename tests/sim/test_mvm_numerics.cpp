@@ -94,6 +94,9 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(NumericsCase{"one_partial_macro", ideal(kBase), 5, 3, 4},
                       NumericsCase{"several_macros", ideal(kBase), 37, 11, 7},
                       NumericsCase{"single_row", ideal(kBase), 1, 9, 2},
+        // Batches of 70 and 300 vectors exercise the blocked integer GEMM (32-row blocks plus remainder).
+        NumericsCase{"large_batch", ideal(kBase), 37, 11, 70, 70},
+        NumericsCase{"several_large_batches", ideal(kBase), 45, 19, 300, 128},
                       NumericsCase{"digital_subtraction",
                                    ideal(with(kBase, [](HwParams& p) { p.subtraction = "digital"; })), 29, 6,
                                    5},
