@@ -108,7 +108,12 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   }
   const auto t1 = std::chrono::steady_clock::now();
   sc_core::sc_start();
-  if (trace) trace->close(engine);
+  if (trace) {
+    const double period_ps = window.period.to_seconds() * 1e12;
+    const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
+    trace->close(engine, double(window.from_cycle) * period_ps,
+                 std::min(end_ps, double(window.to_cycle) * period_ps));
+  }
   const auto t2 = std::chrono::steady_clock::now();
   spdlog::debug("{}: programmed and elaborated in {:.3f} s, simulated in {:.3f} s", options.layer_name,
                 std::chrono::duration<double>(t1 - t0).count(),

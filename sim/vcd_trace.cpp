@@ -1,5 +1,6 @@
 #include "vcd_trace.h"
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -37,7 +38,7 @@ VcdTrace::~VcdTrace() {
 
 std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extension(".gtkw").string(); }
 
-void VcdTrace::close(const LayerEngine& engine) {
+void VcdTrace::close(const LayerEngine& engine, double view_from_ps, double view_to_ps) {
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
   std::error_code ec;
@@ -47,7 +48,11 @@ void VcdTrace::close(const LayerEngine& engine) {
   std::ofstream g(gtkw_path());
   g << "[*] GTKWave save file written by cimsim: one group per macro\n";
   g << "[dumpfile] \"" << fs::absolute(path_).string() << "\"\n";
-  g << "[timestart] 0\n";
+  // Open on the traced window: GTKWave 3.3 at zoom z shows about 0.005 * 2^-z time units per
+  // pixel (measured on its default window); fit the window into ~600 pixels.
+  const double span = std::max(1.0, view_to_ps - view_from_ps) / (600.0 * 0.005);
+  g << "[timestart] " << std::llround(view_from_ps) << "\n";
+  g << "*" << std::fixed << -std::log2(span) << " -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1\n";
   g << "[sst_expanded] 1\n";
   g << "[signals_width] 260\n";
   const auto& mapping = engine.mapping();

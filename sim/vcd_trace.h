@@ -20,8 +20,9 @@ class VcdTrace {
   sc_core::sc_trace_file* file() { return file_; }
   const std::string& path() const { return path_; }
   std::string gtkw_path() const;
-  // Closes the VCD, moves it to its final name and writes the .gtkw beside it.
-  void close(const LayerEngine& engine);
+  // Closes the VCD, moves it to its final name and writes the .gtkw beside it, opening on
+  // [view_from_ps, view_to_ps].
+  void close(const LayerEngine& engine, double view_from_ps, double view_to_ps);
 
  private:
   std::string path_;
