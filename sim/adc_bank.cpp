@@ -44,8 +44,13 @@ void AdcBank::convert(const Step& step) {
     const bool separate_ideal = crossbar_.compute(step, first, count, y_, y_ideal_);
     const Eigen::MatrixXf& ideal = separate_ideal ? y_ideal_ : y_;
     if (first == 0 && state_.trace) {
-      first_replica_.resize(std::size_t(y_.cols()));
-      for (Eigen::Index c = 0; c < y_.cols(); ++c) first_replica_[std::size_t(c)] = y_(0, c);
+      // The codes ADC 0 produces for vector 0, with the same thermal draw as the conversion.
+      const uint64_t base = uint64_t(job.first_vector) * total_signals + first_signal;
+      first_codes_.resize(std::size_t(state_.conversions_in_sequence()));
+      for (std::size_t j = 0; j < first_codes_.size(); ++j) {
+        const double z = state_.adc->has_thermal_noise() ? thermal.normal(base + j) : 0.0;
+        first_codes_[j] = state_.adc->code_of(y_(0, Eigen::Index(j)), z);
+      }
     }
     value_.resize(std::size_t(count));
     minus_.resize(std::size_t(count));
@@ -99,7 +104,7 @@ void AdcBank::wait_conversions() {
     }
     wait(state_.cycles(per_conversion));
     if (state_.window.contains(sc_core::sc_time_stamp())) {
-      trace.adc0_code.write(state_.adc->code_of(first_replica_[std::size_t(j)]));
+      trace.adc0_code.write(first_codes_[std::size_t(j)]);
     }
   }
 }

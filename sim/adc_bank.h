@@ -38,7 +38,7 @@ class AdcBank : public sc_core::sc_module {
   ShiftAdd& shift_add_;
   Eigen::MatrixXf y_, y_ideal_;
   std::vector<double> value_, minus_;
-  std::vector<float> first_replica_;  // y of vector 0 per signal, for the trace
+  std::vector<int> first_codes_;  // codes of ADC 0's inputs for vector 0, for the trace
   bool integer_sums_ = false;         // ideal cells and no read noise: every partial sum is an integer
 };
 

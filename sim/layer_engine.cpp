@@ -97,6 +97,9 @@ void LayerEngine::run() {
     cycles_per_mvm_ = cycles;
     ++transactions_;
   }
+  // End the simulation here: nothing after the last transaction (such as a trace window that
+  // opens later) may move simulated time on.
+  sc_core::sc_stop();
 }
 
 ConversionStats LayerEngine::merged_stats() const {

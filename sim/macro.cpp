@@ -42,7 +42,10 @@ void Macro::trace(sc_core::sc_trace_file* file) {
 }
 
 void Macro::snapshot_at_window_start() {
-  // Show the state the window opens on, not the values from before it.
+  // Show the state the window opens on, not the values from before it. A window opening beyond
+  // representable simulated time never opens (the run ends long before).
+  const double from_ticks = double(state_->window.from_cycle) * double(state_->period.value());
+  if (from_ticks >= double(sc_core::sc_max_time().value()) / 2) return;
   wait(state_->cycles(state_->window.from_cycle));
   MacroTraceSignals& s = *signals_;
   s.row_group.write(state_->shadow_group);

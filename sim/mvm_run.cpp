@@ -92,7 +92,8 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   window.period = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
   window.enabled = !options.trace_path.empty();
   window.from_cycle = options.trace_from;
-  window.to_cycle = options.trace_to < 0 ? INT64_MAX / 2 : options.trace_to;
+  window.open_ended = options.trace_to < 0;
+  window.to_cycle = options.trace_to;
 
   const auto t0 = std::chrono::steady_clock::now();
   LayerMapping mapping = map_layer(int(weights.rows()), int(weights.cols()),
@@ -101,9 +102,11 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   LayerEngine engine("layer", hw, weights, std::move(mapping), options.layer_name, options.seed, 0, window);
   engine.set_work(&inputs, &outputs, batch);
 
+  OutputFiles own_outputs;
+  OutputFiles& files = options.outputs ? *options.outputs : own_outputs;
   std::unique_ptr<VcdTrace> trace;
   if (window.enabled) {
-    trace = std::make_unique<VcdTrace>(options.trace_path);
+    trace = std::make_unique<VcdTrace>(options.trace_path, files);
     engine.trace(trace->file());
   }
   const auto t1 = std::chrono::steady_clock::now();
@@ -111,8 +114,9 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   if (trace) {
     const double period_ps = window.period.to_seconds() * 1e12;
     const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-    trace->close(engine, double(window.from_cycle) * period_ps,
-                 std::min(end_ps, double(window.to_cycle) * period_ps));
+    const double to_ps = window.open_ended ? end_ps : std::min(end_ps, double(window.to_cycle) * period_ps);
+    trace->close(engine, std::min(double(window.from_cycle) * period_ps, end_ps), to_ps);
+    if (!options.outputs) own_outputs.commit();
   }
   const auto t2 = std::chrono::steady_clock::now();
   spdlog::debug("{}: programmed and elaborated in {:.3f} s, simulated in {:.3f} s", options.layer_name,

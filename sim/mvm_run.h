@@ -10,6 +10,7 @@
 
 #include "config/hw_config.h"
 #include "core/conversion_stats.h"
+#include "io/output_files.h"
 #include "layer_engine.h"
 
 namespace cimsim {
@@ -19,6 +20,7 @@ struct MvmOptions {
   int batch = 4096;                // vectors per lock-step transaction
   std::string layer_name = "mvm";  // selects adc.layers.<name> if present
   std::string trace_path;          // empty: no trace
+  OutputFiles* outputs = nullptr;  // where the trace is staged; null: run_mvm commits it itself
   int64_t trace_from = 0;
   int64_t trace_to = -1;  // -1: to the end of the run
 };

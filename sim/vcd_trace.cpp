@@ -18,22 +18,18 @@ std::string resolve_trace_path(const std::string& requested) {
   return p.string();
 }
 
-VcdTrace::VcdTrace(const std::string& requested_path) : path_(resolve_trace_path(requested_path)) {
-  const fs::path p(path_);
-  std::error_code ec;
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  if (ec) throw InputError(path_ + ": cannot create the trace directory (" + ec.message() + ")");
-  temp_base_ = (p.parent_path() / ("." + p.stem().string() + ".partial")).string();
-  file_ = sc_core::sc_create_vcd_trace_file(temp_base_.c_str());
+VcdTrace::VcdTrace(const std::string& requested_path, OutputFiles& outputs)
+    : path_(resolve_trace_path(requested_path)) {
+  const std::string vcd_temp = outputs.stage(path_);
+  vcd_temp_base_ = vcd_temp.substr(0, vcd_temp.size() - 4);
+  gtkw_temp_ = outputs.stage(gtkw_path());
+  file_ = sc_core::sc_create_vcd_trace_file(vcd_temp_base_.c_str());
   if (!file_) throw InputError(path_ + ": cannot create the VCD file");
   file_->set_time_unit(1, sc_core::SC_PS);
 }
 
 VcdTrace::~VcdTrace() {
-  if (file_) {
-    sc_core::sc_close_vcd_trace_file(file_);
-    std::remove((temp_base_ + ".vcd").c_str());
-  }
+  if (file_) sc_core::sc_close_vcd_trace_file(file_);
 }
 
 std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extension(".gtkw").string(); }
@@ -41,11 +37,8 @@ std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extensi
 void VcdTrace::close(const LayerEngine& engine, double view_from_ps, double view_to_ps) {
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
-  std::error_code ec;
-  fs::rename(temp_base_ + ".vcd", path_, ec);
-  if (ec) throw InputError(path_ + ": cannot move the finished trace into place (" + ec.message() + ")");
 
-  std::ofstream g(gtkw_path());
+  std::ofstream g(gtkw_temp_);
   g << "[*] GTKWave save file written by cimsim: one group per macro\n";
   g << "[dumpfile] \"" << fs::absolute(path_).string() << "\"\n";
   // Open on the traced window: GTKWave 3.3 at zoom z shows about 0.005 * 2^-z time units per
@@ -67,7 +60,8 @@ void VcdTrace::close(const LayerEngine& engine, double view_from_ps, double view
     g << "@24\n" << scope << "adc0_bitline[31:0]\n" << scope << "adc0_code[31:0]\n";
     g << "@1000200\n-" << macro << "\n";
   }
-  if (!g) throw InputError(gtkw_path() + ": cannot write the GTKWave save file");
+  g.close();
+  if (g.fail()) throw InputError(gtkw_path() + ": cannot write the GTKWave save file");
 }
 
 }  // namespace cimsim

@@ -1,32 +1,34 @@
 // VCD waveform output through SystemC's tracing, plus a GTKWave save file (.gtkw) that groups
-// each macro's signals. The VCD is written under a temporary name and renamed when the run
-// completes, so a failed run never leaves a VCD that looks complete.
+// each macro's signals. Both are staged in an OutputFiles set: they appear under their final
+// names only when the caller commits the whole run's outputs.
 #pragma once
 
 #include <string>
 #include <systemc>
 
+#include "io/output_files.h"
+
 namespace cimsim {
 
 class LayerEngine;
 
-// A bare file name goes under traces/ (created if needed); paths with a directory are kept.
+// A bare file name goes under traces/; paths with a directory are kept; ".vcd" is added if absent.
 std::string resolve_trace_path(const std::string& requested);
 
 class VcdTrace {
  public:
-  explicit VcdTrace(const std::string& requested_path);
+  VcdTrace(const std::string& requested_path, OutputFiles& outputs);
   ~VcdTrace();
   sc_core::sc_trace_file* file() { return file_; }
   const std::string& path() const { return path_; }
   std::string gtkw_path() const;
-  // Closes the VCD, moves it to its final name and writes the .gtkw beside it, opening on
-  // [view_from_ps, view_to_ps].
+  // Closes the VCD and writes the staged .gtkw, opening on [view_from_ps, view_to_ps].
   void close(const LayerEngine& engine, double view_from_ps, double view_to_ps);
 
  private:
   std::string path_;
-  std::string temp_base_;
+  std::string vcd_temp_base_;  // SystemC appends ".vcd"
+  std::string gtkw_temp_;
   sc_core::sc_trace_file* file_ = nullptr;
 };
 

@@ -43,7 +43,8 @@ void write_json_atomic(const std::string& path, const nlohmann::json& doc) {
   {
     std::ofstream out(temp);
     out << doc.dump(2) << "\n";
-    if (!out) {
+    out.close();  // the last flush can fail too (disk full)
+    if (out.fail()) {
       std::remove(temp.c_str());
       throw InputError(path + ": cannot write (check the directory exists and is writable)");
     }

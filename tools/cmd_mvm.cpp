@@ -10,6 +10,7 @@
 #include "config/hw_config.h"
 #include "core/error.h"
 #include "io/npy.h"
+#include "io/output_files.h"
 #include "mvm_run.h"
 #include "vcd_trace.h"
 
@@ -51,7 +52,12 @@ int run(const MvmArgs& args) {
   const auto inputs = to_int_matrix<IntMatrix>(npy::read_int_matrix(args.inputs, "inputs"), args.inputs);
   validate_mvm_operands(hw, weights, inputs, args.weights, args.inputs);
 
+  // Every result file is staged first and committed only when the whole run has succeeded.
+  OutputFiles outputs;
+  const std::string out_temp = outputs.stage(args.out);
+  const std::string stats_temp = args.stats.empty() ? std::string() : outputs.stage(args.stats);
   MvmOptions options;
+  options.outputs = &outputs;
   options.seed = args.seed;
   options.batch = args.batch;
   options.layer_name = args.layer;
@@ -63,18 +69,16 @@ int run(const MvmArgs& args) {
   spdlog::info("{}: {} x {} weights, {} input vectors on '{}'", args.layer, weights.rows(), weights.cols(),
                inputs.rows(), hw.name);
 
-  Eigen::MatrixXd outputs;
-  const LayerReport report = run_mvm(hw, weights, inputs, outputs, options);
+  Eigen::MatrixXd result;
+  const LayerReport report = run_mvm(hw, weights, inputs, result, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   // Row-major float64 B x N.
-  std::vector<double> values(std::size_t(outputs.size()));
-  for (Eigen::Index b = 0; b < outputs.rows(); ++b) {
-    for (Eigen::Index n = 0; n < outputs.cols(); ++n)
-      values[std::size_t(b * outputs.cols() + n)] = outputs(b, n);
+  std::vector<double> values(std::size_t(result.size()));
+  for (Eigen::Index b = 0; b < result.rows(); ++b) {
+    for (Eigen::Index n = 0; n < result.cols(); ++n) values[std::size_t(b * result.cols() + n)] = result(b, n);
   }
-  ensure_parent_directory(args.out);
-  npy::write(args.out, {outputs.rows(), outputs.cols()}, values, "<f8");
+  npy::write(out_temp, {result.rows(), result.cols()}, values, "<f8");
 
   if (!args.stats.empty()) {
     nlohmann::json doc = {{"cimsim_version", "0.1.0"},
@@ -84,8 +88,9 @@ int run(const MvmArgs& args) {
                           {"config", hw.to_json()},
                           {"layers", nlohmann::json::array({report.to_json()})},
                           {"wall_seconds", wall_s}};
-    write_json_atomic(args.stats, doc);
+    write_json_atomic(stats_temp, doc);
   }
+  outputs.commit();
 
   if (!spdlog::should_log(spdlog::level::info)) return 0;  // --quiet: no summary
   const double sqnr = report.stats.error.sqnr_db();

@@ -13,8 +13,8 @@ AdcTransfer::AdcTransfer(const MacroConfig& macro, const AdcConfig& adc, const A
       max_code_((1 << macro.adc_bits) - 1),
       errors_{adc.offset_lsb, adc.gain_error, adc.thermal_sigma_lsb, adc.inl_lsb} {}
 
-int AdcTransfer::code_of(double y) const {
-  const double t = std::rint((errors_.input(y, step_, 0.0) - lo_) / step_);
+int AdcTransfer::code_of(double y, double z) const {
+  const double t = std::rint((errors_.input(y, step_, z) - lo_) / step_);
   return static_cast<int>(std::clamp(t, 0.0, double(max_code_)));
 }
 

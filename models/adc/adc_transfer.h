@@ -44,8 +44,10 @@ class AdcTransfer {
   // noise_base + i * noise_stride of `thermal`. Counts conversions and clips into `counters`.
   void convert(const float* y, double* value, int64_t n, AdcCounters& counters, const CounterRng& thermal,
                uint64_t noise_base, uint64_t noise_stride) const;
-  // The code of one sample without noise (used for the trace of the first replica).
-  int code_of(double y) const;
+  // The code one sample converts to, given its thermal-noise draw z (0 without noise); for the
+  // trace of the first replica. For an ideal converter: the code a converter of adc_bits over
+  // the interval would give (the value used is y itself).
+  int code_of(double y, double z = 0.0) const;
 
   // For integer partial sums (ideal cells, no read noise) and a deterministic converter, the
   // transfer function is tabulated once over every integer in [table_lo, table_hi]: value and

@@ -75,6 +75,9 @@ AdcInterval read_interval(YamlSection& section, const std::string& key) {
     (bound[0] == 'l' ? iv.lo : iv.hi) = v;
   }
   if (!(iv.lo < iv.hi)) section.fail(key, "lo must be below hi", "swap or widen the bounds");
+  if (!std::isfinite(iv.hi - iv.lo) || std::fabs(iv.lo) > 1e15 || std::fabs(iv.hi) > 1e15) {
+    section.fail(key, "the interval is too wide to quantize", "keep lo and hi within +-1e15 (MAC units)");
+  }
   return iv;
 }
 
@@ -146,7 +149,7 @@ void read_macro(YamlSection& s, MacroConfig& m) {
 
 void read_timing(YamlSection& s, TimingConfig& t) {
   s.declare({"clock_mhz", "array_cycles", "shift_add_cycles"});
-  t.clock_mhz = s.real("clock_mhz", 1e-3, 1e5);
+  t.clock_mhz = s.real("clock_mhz", 1.0, 1e5);
   t.array_cycles = s.integer("array_cycles", 1, 1 << 20);
   t.shift_add_cycles = s.integer("shift_add_cycles", 0, 1 << 20);
 }
@@ -170,6 +173,9 @@ void read_adc(YamlSection& s, AdcConfig& a, const MacroConfig& m) {
   a.gain_error = s.real_or("gain_error", -0.99, 10.0, 0.0);
   a.thermal_sigma_lsb = s.real_or("thermal_sigma_lsb", 0.0, 1e6, 0.0);
   a.inl_lsb = s.real_list_or("inl_lsb");
+  for (double v : a.inl_lsb) {
+    if (std::fabs(v) > 1000.0) s.fail("inl_lsb", "an entry exceeds 1000 LSB in magnitude", "give INL in LSB, |INL| <= 1000");
+  }
   const std::size_t codes = std::size_t{1} << m.adc_bits;
   if (!a.inl_lsb.empty() && a.inl_lsb.size() != codes) {
     s.fail("inl_lsb",

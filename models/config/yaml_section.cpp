@@ -92,8 +92,12 @@ YAML::Node YamlSection::raw(const std::string& key) {
 }
 
 namespace {
+// A number or boolean must be written plainly: yaml-cpp tags plain scalars "?" and quoted ones "!".
+bool plain_scalar(const YAML::Node& n) { return n.IsScalar() && n.Tag() != "!"; }
+
 std::string scalar_text(const YAML::Node& n) {
   if (n.IsNull()) return "(empty)";
+  if (n.IsScalar() && n.Tag() == "!") return "\"" + n.Scalar() + "\" (quoted text)";
   return n.IsScalar() ? n.Scalar() : std::string("a list or mapping");
 }
 
@@ -108,7 +112,7 @@ std::string range_text(T lo, T hi) {
 int YamlSection::integer(const std::string& key, int lo, int hi) {
   const YAML::Node n = value(key);
   // Plain decimal only: yaml-cpp would read 010 as octal 8 and 0x8 as 8.
-  const std::string text = n.IsScalar() ? n.Scalar() : std::string();
+  const std::string text = plain_scalar(n) ? n.Scalar() : std::string();
   std::size_t digits_from = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
   bool decimal = text.size() > digits_from && text.size() - digits_from <= 9;
   for (std::size_t i = digits_from; decimal && i < text.size(); ++i)
@@ -128,7 +132,7 @@ int YamlSection::integer(const std::string& key, int lo, int hi) {
 double YamlSection::real(const std::string& key, double lo, double hi) {
   const YAML::Node n = value(key);
   double v = 0;
-  if (!n.IsScalar() || !YAML::convert<double>::decode(n, v) || !std::isfinite(v)) {
+  if (!plain_scalar(n) || !YAML::convert<double>::decode(n, v) || !std::isfinite(v)) {
     fail(key, "'" + scalar_text(n) + "' is not a finite number", "write a number in " + range_text(lo, hi));
   }
   if (v < lo || v > hi) {
@@ -162,7 +166,7 @@ bool YamlSection::boolean_or(const std::string& key, bool fallback) {
   }
   const YAML::Node n = value(key);
   bool v = false;
-  if (!n.IsScalar() || !YAML::convert<bool>::decode(n, v)) {
+  if (!plain_scalar(n) || !YAML::convert<bool>::decode(n, v)) {
     fail(key, "'" + scalar_text(n) + "' is not a boolean", "write true or false");
   }
   return v;

@@ -18,7 +18,7 @@ void PartialSumHistogram::init(double range_lo, double range_hi) {
 void PartialSumHistogram::add(const float* y, int64_t n) {
   constexpr int64_t kChunk = 256;
   int32_t slot[kChunk];
-  const double inv = 1.0 / width_;
+  const double width = width_;
   const double top = double(bins_);
   const double edge = first_edge_;
   for (int64_t offset = 0; offset < n; offset += kChunk) {
@@ -27,7 +27,7 @@ void PartialSumHistogram::add(const float* y, int64_t n) {
     // Vectorisable: position in bins clamped to [-1, bins]; +1 makes it non-negative, so the
     // truncating conversion floors it, and slot 0 becomes the underflow slot.
     for (int64_t i = 0; i < m; ++i) {
-      const double pos = std::min(std::max((double(in[i]) - edge) * inv, -1.0), top);
+      const double pos = std::min(std::max((double(in[i]) - edge) / width, -1.0), top);
       slot[i] = int32_t(pos + 1.0);
     }
     for (int64_t i = 0; i < m; ++i) ++banked_[std::size_t(slot[i]) * kBanks + std::size_t(i & (kBanks - 1))];

@@ -92,5 +92,16 @@ expect_error "weights beyond weight_bits" "outside [-7, 7]" "weight_bits" -- \
 expect_error "bad trace window" "--trace-window 9:3" -- \
   run_mvm --out "$work/bad.npy" --trace "$work/w.vcd" --trace-window 9:3
 
+# 5. A run that fails after simulating leaves none of its outputs behind.
+touch "$work/plainfile"
+mkdir -p "$work/fail"
+expect_error "unwritable --out" "plainfile" -- \
+  run_mvm --out "$work/plainfile/y.npy" --trace "$work/fail/t.vcd" --stats "$work/fail/s.json"
+check "no trace or stats left by a failed run" test -z "$(ls -A "$work/fail")"
+mkdir -p "$work/fail/s.json"
+expect_error "stats path is a directory" "s.json" -- \
+  run_mvm --out "$work/fail/y.npy" --stats "$work/fail/s.json"
+check "no Y left when the stats cannot be written" test ! -e "$work/fail/y.npy"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -269,3 +269,24 @@ TEST(Energy, FlashUsesTwoToBitsMinusOneComparisons) {
 }
 
 }  // namespace
+
+namespace cimsim {
+namespace {
+
+// A value exactly on a bin's lower edge belongs to that bin, also for bin widths whose
+// reciprocal is inexact (width 49 here).
+TEST(PartialSumHistogramEdges, ValueOnLowerEdgeCountsInThatBin) {
+  PartialSumHistogram h;
+  h.init(-100000, 100000);
+  ASSERT_EQ(h.bin_width(), 49.0);
+  for (int j : {1, 1997, 2500, 4000}) {
+    PartialSumHistogram one = h;
+    const float y = float(h.first_edge() + 49.0 * j);
+    ASSERT_EQ(double(y), h.first_edge() + 49.0 * j);
+    one.add(&y, 1);
+    EXPECT_EQ(one.counts()[std::size_t(j)], 1) << "bin " << j;
+  }
+}
+
+}  // namespace
+}  // namespace cimsim

@@ -1,0 +1,44 @@
+#include "io/output_files.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "core/error.h"
+
+namespace cimsim {
+namespace fs = std::filesystem;
+
+OutputFiles::~OutputFiles() {
+  if (committed_) return;
+  for (const auto& e : entries_) std::remove(e.temp.c_str());
+}
+
+std::string OutputFiles::stage(const std::string& final_path) {
+  const fs::path p(final_path);
+  if (p.filename().empty()) throw InputError(final_path + ": is a directory name; give a file name");
+  std::error_code ec;
+  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (ec || (p.has_parent_path() && !fs::is_directory(p.parent_path()))) {
+    throw InputError(final_path + ": cannot create the directory " + p.parent_path().string() +
+                     (ec ? " (" + ec.message() + ")" : std::string(" (a file of that name exists)")));
+  }
+  if (fs::is_directory(p)) throw InputError(final_path + ": a directory of that name exists; give a file name");
+  const std::string temp =
+      (p.parent_path() / ("." + p.stem().string() + ".partial." + std::to_string(::getpid()) + p.extension().string()))
+          .string();
+  entries_.push_back({temp, final_path});
+  return temp;
+}
+
+void OutputFiles::commit() {
+  for (const auto& e : entries_) {
+    if (std::rename(e.temp.c_str(), e.final_path.c_str()) != 0) {
+      throw InputError(e.final_path + ": cannot move the finished file into place");
+    }
+  }
+  committed_ = true;
+}
+
+}  // namespace cimsim
