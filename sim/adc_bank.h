@@ -39,7 +39,7 @@ class AdcBank : public sc_core::sc_module {
   Eigen::MatrixXf y_, y_ideal_;
   std::vector<double> value_, minus_;
   std::vector<int> first_codes_;  // codes of ADC 0's inputs for vector 0, for the trace
-  bool integer_sums_ = false;         // ideal cells and no read noise: every partial sum is an integer
+  bool integer_sums_ = false;     // ideal cells and no read noise: every partial sum is an integer
 };
 
 }  // namespace cimsim

@@ -13,7 +13,8 @@ constexpr int kRows = 32;                              // two registers of rows
 constexpr int kCols = 8;                               // 16 accumulators in registers
 
 template <int Cols>
-void block(const float* d, Eigen::Index ldd, int depth, const float* g, Eigen::Index ldg, float* y, Eigen::Index ldy) {
+void block(const float* d, Eigen::Index ldd, int depth, const float* g, Eigen::Index ldg, float* y,
+           Eigen::Index ldy) {
   Lanes low[Cols], high[Cols];
   for (int j = 0; j < Cols; ++j) low[j] = high[j] = Lanes{};
   for (int k = 0; k < depth; ++k) {
@@ -40,8 +41,8 @@ void column_strip(const float* d, Eigen::Index ldd, Eigen::Index full_rows, int 
 
 }  // namespace
 
-void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits, const Eigen::Ref<const Eigen::MatrixXf>& levels,
-                  Eigen::MatrixXf& y) {
+void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits,
+                  const Eigen::Ref<const Eigen::MatrixXf>& levels, Eigen::MatrixXf& y) {
   const Eigen::Index rows = digits.rows(), cols = levels.cols();
   const int depth = int(digits.cols());
   y.resize(rows, cols);
@@ -51,14 +52,38 @@ void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits, const Eigen::
       const float* g = levels.data() + c * levels.outerStride();
       float* out = y.data() + c * rows;
       switch (std::min<Eigen::Index>(kCols, cols - c)) {
-        case 8: column_strip<8>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        case 7: column_strip<7>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        case 6: column_strip<6>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        case 5: column_strip<5>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        case 4: column_strip<4>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        case 3: column_strip<3>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        case 2: column_strip<2>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
-        default: column_strip<1>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows); break;
+        case 8:
+          column_strip<8>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        case 7:
+          column_strip<7>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        case 6:
+          column_strip<6>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        case 5:
+          column_strip<5>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        case 4:
+          column_strip<4>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        case 3:
+          column_strip<3>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        case 2:
+          column_strip<2>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
+        default:
+          column_strip<1>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
+                          rows);
+          break;
       }
     }
   }

@@ -10,7 +10,7 @@
 namespace cimsim {
 
 // y (rows x cols) = digits (rows x depth) * levels (depth x cols); all column-major blocks.
-void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits, const Eigen::Ref<const Eigen::MatrixXf>& levels,
-                  Eigen::MatrixXf& y);
+void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits,
+                  const Eigen::Ref<const Eigen::MatrixXf>& levels, Eigen::MatrixXf& y);
 
 }  // namespace cimsim

@@ -45,7 +45,8 @@ void VcdTrace::close(const LayerEngine& engine, double view_from_ps, double view
   // pixel (measured on its default window); fit the window into ~600 pixels.
   const double span = std::max(1.0, view_to_ps - view_from_ps) / (600.0 * 0.005);
   g << "[timestart] " << std::llround(view_from_ps) << "\n";
-  g << "*" << std::fixed << -std::log2(span) << " -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1\n";
+  g << "*" << std::fixed << -std::log2(span)
+    << " -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1\n";
   g << "[sst_expanded] 1\n";
   g << "[signals_width] 260\n";
   const auto& mapping = engine.mapping();

@@ -76,7 +76,8 @@ int run(const MvmArgs& args) {
   // Row-major float64 B x N.
   std::vector<double> values(std::size_t(result.size()));
   for (Eigen::Index b = 0; b < result.rows(); ++b) {
-    for (Eigen::Index n = 0; n < result.cols(); ++n) values[std::size_t(b * result.cols() + n)] = result(b, n);
+    for (Eigen::Index n = 0; n < result.cols(); ++n)
+      values[std::size_t(b * result.cols() + n)] = result(b, n);
   }
   npy::write(out_temp, {result.rows(), result.cols()}, values, "<f8");
 

@@ -174,7 +174,8 @@ void read_adc(YamlSection& s, AdcConfig& a, const MacroConfig& m) {
   a.thermal_sigma_lsb = s.real_or("thermal_sigma_lsb", 0.0, 1e6, 0.0);
   a.inl_lsb = s.real_list_or("inl_lsb");
   for (double v : a.inl_lsb) {
-    if (std::fabs(v) > 1000.0) s.fail("inl_lsb", "an entry exceeds 1000 LSB in magnitude", "give INL in LSB, |INL| <= 1000");
+    if (std::fabs(v) > 1000.0)
+      s.fail("inl_lsb", "an entry exceeds 1000 LSB in magnitude", "give INL in LSB, |INL| <= 1000");
   }
   const std::size_t codes = std::size_t{1} << m.adc_bits;
   if (!a.inl_lsb.empty() && a.inl_lsb.size() != codes) {

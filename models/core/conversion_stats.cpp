@@ -141,34 +141,30 @@ EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int ma
 
 void IntegerTally::init(int32_t lo, int32_t hi) {
   lo_ = lo;
-  size_ = int64_t(hi) - lo + 1;
-  banked_.assign(std::size_t(size_ * kBanks), 0);
+  counts_.assign(std::size_t(int64_t(hi) - lo + 1), 0);
 }
 
 void IntegerTally::add(const float* y, const double* table, double* value, int64_t n) {
-  int64_t* counts = banked_.data();
+  int64_t* counts = counts_.data();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t offset = int32_t(y[i]) - lo_;
     value[i] = table[offset];
-    ++counts[int64_t(offset) * kBanks + (i & (kBanks - 1))];
+    ++counts[offset];
   }
 }
 
 void IntegerTally::add_accumulate(const float* y, const double* table, double* acc, double scale, int64_t n) {
-  int64_t* counts = banked_.data();
+  int64_t* counts = counts_.data();
   for (int64_t i = 0; i < n; ++i) {
     const int32_t offset = int32_t(y[i]) - lo_;
     acc[i] += table[offset] * scale;
-    ++counts[int64_t(offset) * kBanks + (i & (kBanks - 1))];
+    ++counts[offset];
   }
 }
 
 int64_t IntegerTally::count(int32_t value) const {
-  const int64_t at = (int64_t(value) - lo_) * kBanks;
-  if (at < 0 || at >= int64_t(banked_.size())) return 0;
-  int64_t c = 0;
-  for (int q = 0; q < kBanks; ++q) c += banked_[std::size_t(at + q)];
-  return c;
+  const int64_t at = int64_t(value) - lo_;
+  return at < 0 || at >= int64_t(counts_.size()) ? 0 : counts_[std::size_t(at)];
 }
 
 void ConversionStats::fold(const AdcTransfer& adc_transfer) {

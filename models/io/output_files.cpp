@@ -24,10 +24,11 @@ std::string OutputFiles::stage(const std::string& final_path) {
     throw InputError(final_path + ": cannot create the directory " + p.parent_path().string() +
                      (ec ? " (" + ec.message() + ")" : std::string(" (a file of that name exists)")));
   }
-  if (fs::is_directory(p)) throw InputError(final_path + ": a directory of that name exists; give a file name");
-  const std::string temp =
-      (p.parent_path() / ("." + p.stem().string() + ".partial." + std::to_string(::getpid()) + p.extension().string()))
-          .string();
+  if (fs::is_directory(p))
+    throw InputError(final_path + ": a directory of that name exists; give a file name");
+  const std::string temp = (p.parent_path() / ("." + p.stem().string() + ".partial." +
+                                               std::to_string(::getpid()) + p.extension().string()))
+                               .string();
   entries_.push_back({temp, final_path});
   return temp;
 }

@@ -91,37 +91,37 @@ const HwParams kBase{};  // 16 x 24 macro, A = 8, 4 columns per ADC, 4b/4b, 1-bi
 
 INSTANTIATE_TEST_SUITE_P(
     IdealAdc, MvmNumerics,
-    ::testing::Values(NumericsCase{"one_partial_macro", ideal(kBase), 5, 3, 4},
-                      NumericsCase{"several_macros", ideal(kBase), 37, 11, 7},
-                      NumericsCase{"single_row", ideal(kBase), 1, 9, 2},
+    ::testing::Values(
+        NumericsCase{"one_partial_macro", ideal(kBase), 5, 3, 4},
+        NumericsCase{"several_macros", ideal(kBase), 37, 11, 7},
+        NumericsCase{"single_row", ideal(kBase), 1, 9, 2},
         // Batches of 70 and 300 vectors exercise the blocked integer GEMM (32-row blocks plus remainder).
         NumericsCase{"large_batch", ideal(kBase), 37, 11, 70, 70},
         NumericsCase{"several_large_batches", ideal(kBase), 45, 19, 300, 128},
-                      NumericsCase{"digital_subtraction",
-                                   ideal(with(kBase, [](HwParams& p) { p.subtraction = "digital"; })), 29, 6,
-                                   5},
-                      NumericsCase{"wide_digits",
-                                   ideal(with(kBase,
-                                              [](HwParams& p) {
-                                                p.weight_bits = 6;
-                                                p.input_bits = 5;
-                                                p.dac_bits = 2;
-                                                p.cell_bits = 2;
-                                                p.cols = 32;
-                                              })),
-                                   41, 13, 6},
-                      NumericsCase{"rows_per_cycle_equals_rows",
-                                   ideal(with(kBase, [](HwParams& p) { p.rows_per_cycle = 16; })), 50, 5, 3},
-                      NumericsCase{"eight_bit",
-                                   ideal(with(kBase,
-                                              [](HwParams& p) {
-                                                p.weight_bits = 8;
-                                                p.input_bits = 8;
-                                                p.cols = 56;
-                                                p.rows = 64;
-                                                p.rows_per_cycle = 32;
-                                              })),
-                                   150, 9, 4, 4}),
+        NumericsCase{"digital_subtraction",
+                     ideal(with(kBase, [](HwParams& p) { p.subtraction = "digital"; })), 29, 6, 5},
+        NumericsCase{"wide_digits",
+                     ideal(with(kBase,
+                                [](HwParams& p) {
+                                  p.weight_bits = 6;
+                                  p.input_bits = 5;
+                                  p.dac_bits = 2;
+                                  p.cell_bits = 2;
+                                  p.cols = 32;
+                                })),
+                     41, 13, 6},
+        NumericsCase{"rows_per_cycle_equals_rows",
+                     ideal(with(kBase, [](HwParams& p) { p.rows_per_cycle = 16; })), 50, 5, 3},
+        NumericsCase{"eight_bit",
+                     ideal(with(kBase,
+                                [](HwParams& p) {
+                                  p.weight_bits = 8;
+                                  p.input_bits = 8;
+                                  p.cols = 56;
+                                  p.rows = 64;
+                                  p.rows_per_cycle = 32;
+                                })),
+                     150, 9, 4, 4}),
     [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(
