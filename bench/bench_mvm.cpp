@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "config/hw_config.h"
 #include "core/rng.h"
@@ -30,18 +31,22 @@ int sc_main(int argc, char* argv[]) {
   int vectors = 4096;
   int gemm_reps = 3;
   int batch = 256;
+  std::vector<std::string> extra;  // further --set overrides, e.g. device.program_sigma=0.05
   std::string hw_path = std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml";
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--vectors")) vectors = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--hw")) hw_path = argv[i + 1];
     if (!std::strcmp(argv[i], "--gemm-reps")) gemm_reps = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--set")) extra.push_back(argv[i + 1]);
   }
   cimsim::install_report_handler(false);
   spdlog::set_level(spdlog::level::debug);
-  const cimsim::HwConfig hw =
-      cimsim::load_hw_config(hw_path, {"macro.input_bits=4", "macro.dac_bits=1", "macro.weight_bits=4",
-                                       "macro.cell_bits=1", "macro.rows_per_cycle=64", "macro.adc_bits=5"});
+  std::vector<std::string> overrides = {"macro.input_bits=4",      "macro.dac_bits=1",
+                                        "macro.weight_bits=4",     "macro.cell_bits=1",
+                                        "macro.rows_per_cycle=64", "macro.adc_bits=5"};
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
+  const cimsim::HwConfig hw = cimsim::load_hw_config(hw_path, overrides);
   const int K = 1152, N = 128;
   const cimsim::CounterRng rng(2024, {uint64_t(cimsim::RngTag::kTestData)});
   Eigen::MatrixXi W(K, N);
@@ -75,6 +80,9 @@ int sc_main(int argc, char* argv[]) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
 
+  std::printf("devices %s (program_sigma %g, read_noise_sigma %g), ADC SQNR %.2f dB\n",
+              hw.device.ideal() ? "ideal" : "non-ideal", hw.device.program_sigma, hw.device.read_noise_sigma,
+              report.stats.error.sqnr_db());
   std::printf("layer K=%d N=%d B=%d phases=%d slices=%d: %d macros, %lld cycles/MVM, %lld conversions\n", K,
               N, vectors, hw.macro.phases(), hw.macro.slices(), report.macros,
               (long long)report.cycles_per_mvm, (long long)report.stats.adc.conversions);

@@ -1,5 +1,7 @@
 #include "crossbar.h"
 
+#include <cmath>
+
 #include "integer_gemm.h"
 
 namespace cimsim {
@@ -19,13 +21,20 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
   const auto digits =
       state_.digits->get(job, group, step.group, step.phase, m.dac_bits).middleRows(first, count);
   bool separate_ideal = false;
-  if (state_.tile.programmed.size() > 0) {
+  if (state_.tile.programmed_scaled.size() > 0) {
+    // Fixed point scaled to integers: the float GEMM is exact (sums below 2^24), and so is the
+    // power-of-two scaling back; identical to the double path below.
+    integer_gemm(digits, state_.tile.programmed_scaled.middleRows(local_row, group.size), y);
+    y *= float(std::ldexp(1.0, -kConductanceFractionBits));
+    integer_gemm(digits, state_.tile.ideal.middleRows(local_row, group.size), y_ideal);
+    separate_ideal = true;
+  } else if (state_.tile.programmed.size() > 0) {
     // Fixed-point conductances times integer digits: every product and partial sum is exact in
     // double, so y does not depend on the GEMM's summation order; rounded once to float.
     digits_double_ = digits.cast<double>();
     y_exact_.noalias() = digits_double_ * state_.tile.programmed.middleRows(local_row, group.size);
     y = y_exact_.cast<float>();
-    y_ideal.noalias() = digits * state_.tile.ideal.middleRows(local_row, group.size);
+    integer_gemm(digits, state_.tile.ideal.middleRows(local_row, group.size), y_ideal);
     separate_ideal = true;
   } else {
     integer_gemm(digits, state_.tile.actual.middleRows(local_row, group.size), y);

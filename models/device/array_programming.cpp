@@ -74,6 +74,9 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
       }
     }
   }
+  if (!ideal_devices && m.max_partial_sum() * std::ldexp(1.0, kConductanceFractionBits) < 16777216.0) {
+    tile.programmed_scaled = (tile.programmed * std::ldexp(1.0, kConductanceFractionBits)).cast<float>();
+  }
   return tile;
 }
 

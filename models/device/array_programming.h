@@ -23,6 +23,9 @@ struct TileConductances {
   Eigen::MatrixXf actual;      // what the cells conduct, as float (levels when the devices are ideal)
   Eigen::MatrixXf ideal;       // the target levels; empty when the devices are ideal (then equal to actual)
   Eigen::MatrixXd programmed;  // exact fixed-point conductances; empty when the devices are ideal
+  // programmed * 2^16 as float (exact integers), filled when every partial sum over them stays
+  // below 2^24 (max_partial_sum() * 2^16 < 2^24): then a float GEMM is exact, and faster.
+  Eigen::MatrixXf programmed_scaled;
 };
 
 // Rounds a conductance (in levels) to the fixed-point grid, half to even.
