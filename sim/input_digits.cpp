@@ -4,10 +4,9 @@ namespace cimsim {
 
 const DigitMatrix& InputDigits::get(const MvmJob& job, const RowGroup& group, int group_index, int phase,
                                     int dac_bits) {
-  if (&job == job_ && job.first_vector == first_vector_ && group_index == group_ && phase == phase_)
-    return digits_;
-  job_ = &job;
-  first_vector_ = job.first_vector;
+  if (valid_ && job.serial == serial_ && group_index == group_ && phase == phase_) return digits_;
+  valid_ = true;
+  serial_ = job.serial;
   group_ = group_index;
   phase_ = phase;
   const int shift = phase * dac_bits;

@@ -19,8 +19,8 @@ class InputDigits {
   const DigitMatrix& get(const MvmJob& job, const RowGroup& group, int group_index, int phase, int dac_bits);
 
  private:
-  const MvmJob* job_ = nullptr;
-  int64_t first_vector_ = -1;
+  uint64_t serial_ = 0;
+  bool valid_ = false;
   int group_ = -1, phase_ = -1;
   DigitMatrix digits_;
 };

@@ -34,23 +34,20 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
         "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
     macros_.push_back(std::make_unique<Macro>(macro_name.c_str(), std::move(state)));
   }
-  SC_HAS_PROCESS(LayerEngine);
-  SC_THREAD(run);
 }
 
-void LayerEngine::set_work(const IntMatrix* inputs, Eigen::MatrixXd* outputs, int batch) {
+InputMatrix to_input_matrix(const IntMatrix& inputs) {
   // Transpose into column-major uint16 in 64 x 64 blocks (a plain strided cast thrashes the cache).
   constexpr Eigen::Index kBlock = 64;
-  inputs_.resize(inputs->rows(), inputs->cols());
-  for (Eigen::Index b0 = 0; b0 < inputs->rows(); b0 += kBlock) {
-    const Eigen::Index rows = std::min(kBlock, inputs->rows() - b0);
-    for (Eigen::Index k0 = 0; k0 < inputs->cols(); k0 += kBlock) {
-      const Eigen::Index cols = std::min(kBlock, inputs->cols() - k0);
-      inputs_.block(b0, k0, rows, cols) = inputs->block(b0, k0, rows, cols).cast<uint16_t>();
+  InputMatrix out(inputs.rows(), inputs.cols());
+  for (Eigen::Index b0 = 0; b0 < inputs.rows(); b0 += kBlock) {
+    const Eigen::Index rows = std::min(kBlock, inputs.rows() - b0);
+    for (Eigen::Index k0 = 0; k0 < inputs.cols(); k0 += kBlock) {
+      const Eigen::Index cols = std::min(kBlock, inputs.cols() - k0);
+      out.block(b0, k0, rows, cols) = inputs.block(b0, k0, rows, cols).cast<uint16_t>();
     }
   }
-  outputs_ = outputs;
-  batch_ = batch;
+  return out;
 }
 
 void LayerEngine::trace(sc_core::sc_trace_file* file) {
@@ -63,10 +60,10 @@ int LayerEngine::adder_tree_cycles() const {
   return cycles;
 }
 
-void LayerEngine::combine(int64_t first, int batch) {
+void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch) {
   const double saturation =
       hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
-  auto out = outputs_->middleRows(first, batch);
+  auto out = outputs.middleRows(first, batch);
   out.setZero();
   for (const auto& macro : macros_) {
     const ColTile& ct = *macro->state().col_tile;
@@ -77,19 +74,19 @@ void LayerEngine::combine(int64_t first, int batch) {
   adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
 }
 
-void LayerEngine::run() {
-  if (inputs_.size() == 0) return;
+void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch_size) {
   sc_core::sc_event_and_list all_done;
   for (auto& m : macros_) all_done &= m->done;
-  const int64_t vectors = inputs_.rows();
-  for (int64_t first = 0; first < vectors; first += batch_) {
-    const int batch = int(std::min<int64_t>(batch_, vectors - first));
-    job_ = MvmJob{&inputs_, first, batch};
+  const int64_t vectors = inputs.rows();
+  outputs.setZero(vectors, mapping_.outputs);
+  for (int64_t first = 0; first < vectors; first += batch_size) {
+    const int batch = int(std::min<int64_t>(batch_size, vectors - first));
+    job_ = MvmJob{&inputs, first, batch, next_serial_++};
     const sc_core::sc_time begin = sc_core::sc_time_stamp();
     for (auto& m : macros_) m->start(job_);
     wait(all_done);
     wait(period_ * double(adder_tree_cycles()));
-    combine(first, batch);
+    combine(outputs, first, batch);
     const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
     if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
       SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
@@ -97,9 +94,6 @@ void LayerEngine::run() {
     cycles_per_mvm_ = cycles;
     ++transactions_;
   }
-  // End the simulation here: nothing after the last transaction (such as a trace window that
-  // opens later) may move simulated time on.
-  sc_core::sc_stop();
 }
 
 ConversionStats LayerEngine::merged_stats() const {

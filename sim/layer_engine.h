@@ -19,12 +19,14 @@ namespace cimsim {
 
 class LayerEngine : public sc_core::sc_module {
  public:
-  // W: K x N weights; X: vectors x K inputs; Y receives vectors x N. All must outlive the engine.
+  // W: K x N weights (copied into the programmed tiles).
   LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
               LayerMapping mapping, const std::string& layer_name, uint64_t seed, uint64_t layer_id,
               const TraceWindow& window);
 
-  void set_work(const IntMatrix* inputs, Eigen::MatrixXd* outputs, int batch);
+  // Runs inputs (vectors x K) through the macros in lock-step transactions of `batch` vectors and
+  // writes outputs (vectors x N). Blocks in simulated time: call it from an SC_THREAD.
+  void process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch);
   void trace(sc_core::sc_trace_file* file);
 
   const LayerMapping& mapping() const { return mapping_; }
@@ -35,18 +37,15 @@ class LayerEngine : public sc_core::sc_module {
   int adder_tree_cycles() const;
 
  private:
-  void run();
-  void combine(int64_t first, int batch);
+  void combine(Eigen::MatrixXd& outputs, int64_t first, int batch);
 
   const HwConfig& hw_;
   LayerMapping mapping_;
   std::unique_ptr<AdcTransfer> adc_;
   std::vector<std::unique_ptr<InputDigits>> row_tile_digits_;
   std::vector<std::unique_ptr<Macro>> macros_;
-  InputMatrix inputs_;
-  Eigen::MatrixXd* outputs_ = nullptr;
-  int batch_ = 1;
   MvmJob job_;
+  uint64_t next_serial_ = 1;
   sc_core::sc_time period_;
   int64_t cycles_per_mvm_ = -1;
   int64_t transactions_ = 0;

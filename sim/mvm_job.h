@@ -18,7 +18,11 @@ struct MvmJob {
   const InputMatrix* inputs = nullptr;  // all vectors x K; this job covers rows [first_vector, +batch)
   int64_t first_vector = 0;             // global index of vector 0 (also keys the noise draws)
   int batch = 0;                        // vectors in this transaction (lock-step replicas)
+  uint64_t serial = 0;                  // distinct for every transaction of an engine
 };
+
+// Converts B x K inputs to the engine's column-major uint16 form (values must fit 16 bits).
+InputMatrix to_input_matrix(const IntMatrix& inputs);
 
 struct Step {
   int index = 0;        // position in the macro's step sequence

@@ -10,6 +10,31 @@
 #include "vcd_trace.h"
 
 namespace cimsim {
+namespace {
+
+// Feeds one matrix through one layer engine, then ends the simulation: nothing after the last
+// transaction (such as a trace window that opens later) may move simulated time on.
+class MvmDriver : public sc_core::sc_module {
+ public:
+  MvmDriver(sc_core::sc_module_name name, LayerEngine& engine, const InputMatrix& inputs,
+            Eigen::MatrixXd& outputs, int batch)
+      : sc_core::sc_module(name), engine_(engine), inputs_(inputs), outputs_(outputs), batch_(batch) {
+    SC_HAS_PROCESS(MvmDriver);
+    SC_THREAD(run);
+  }
+
+ private:
+  void run() {
+    engine_.process(inputs_, outputs_, batch_);
+    sc_core::sc_stop();
+  }
+  LayerEngine& engine_;
+  const InputMatrix& inputs_;
+  Eigen::MatrixXd& outputs_;
+  int batch_;
+};
+
+}  // namespace
 
 void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
                            const std::string& weights_name, const std::string& inputs_name) {
@@ -98,9 +123,9 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   const auto t0 = std::chrono::steady_clock::now();
   LayerMapping mapping = map_layer(int(weights.rows()), int(weights.cols()),
                                    plain_row_groups(int(weights.rows()), hw.macro.rows_per_cycle), hw.macro);
-  outputs.setZero(inputs.rows(), weights.cols());
   LayerEngine engine("layer", hw, weights, std::move(mapping), options.layer_name, options.seed, 0, window);
-  engine.set_work(&inputs, &outputs, batch);
+  const InputMatrix input_matrix = to_input_matrix(inputs);
+  MvmDriver driver("driver", engine, input_matrix, outputs, batch);
 
   OutputFiles own_outputs;
   OutputFiles& files = options.outputs ? *options.outputs : own_outputs;
