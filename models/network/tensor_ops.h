@@ -1,0 +1,67 @@
+// The digital unit's arithmetic between CIM layers (docs/model-bundle.md, "Layer types"): input
+// quantization, im2col, the per-channel affine after an MVM, ReLU, pooling, flatten and residual
+// add, on a batch of images in float64. Plain C++ shared by the SystemC network runner and the
+// trainer's parity checks; every operation's evaluation order is fixed so results are exact
+// functions of their inputs.
+#pragma once
+
+#include <Eigen/Core>
+#include <cstdint>
+#include <vector>
+
+namespace cimsim {
+
+// A batch of activations: [batch, channels, height, width] in C order (a vector [F] is F x 1 x 1).
+struct Tensor {
+  int batch = 0, channels = 0, height = 1, width = 1;
+  std::vector<double> data;
+
+  Tensor() = default;
+  Tensor(int b, int c, int h, int w)
+      : batch(b), channels(c), height(h), width(w), data(std::size_t(b) * c * h * w) {}
+  std::size_t per_image() const { return std::size_t(channels) * height * width; }
+  double& at(int b, int c, int y, int x) {
+    return data[((std::size_t(b) * channels + c) * height + y) * width + x];
+  }
+  double at(int b, int c, int y, int x) const {
+    return data[((std::size_t(b) * channels + c) * height + y) * width + x];
+  }
+};
+
+using IntRows = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+struct ConvGeometry {
+  int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  int out_h(int in_h) const { return (in_h + 2 * pad_h - kernel_h) / stride_h + 1; }
+  int out_w(int in_w) const { return (in_w + 2 * pad_w - kernel_w) / stride_w + 1; }
+};
+
+// q(t, s) = min(max(round_half_even(t / s), 0), 2^bits - 1), element by element.
+int32_t quantize_input(double t, double scale, int bits);
+
+// Quantized im2col: one row per output pixel (b, oy, ox) in that order, one column per
+// (c_in, k_h, k_w) in that order; padded positions are 0 (= q(0)).
+IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits);
+// Quantized rows for a linear layer: one row per image, the image's values in C order.
+IntRows flatten_quantized(const Tensor& input, double scale, int bits);
+
+// After the MVM: z = ((out * weight_scale[o]) * input_scale) + bias[o], in double. `out` has one
+// row per output pixel in im2col order; the result is [batch, outputs, out_h, out_w].
+Tensor affine_from_mvm(const Eigen::MatrixXd& out, int batch, int out_h, int out_w,
+                       const std::vector<double>& weight_scale, double input_scale,
+                       const std::vector<double>& bias);
+
+Tensor relu(const Tensor& t);
+// y = t * scale[c] + shift[c]
+Tensor batchnorm(const Tensor& t, const std::vector<double>& scale, const std::vector<double>& shift);
+// Max over each window; padded positions never win (they count as -infinity).
+Tensor maxpool(const Tensor& t, const ConvGeometry& g);
+// Sum over the window in row-major order, divided by kernel_h * kernel_w; no padding.
+Tensor avgpool(const Tensor& t, const ConvGeometry& g);
+// Sum over H x W in row-major order, divided by H * W: [B, C, H, W] -> [B, C, 1, 1].
+Tensor global_avgpool(const Tensor& t);
+// [B, C, H, W] -> [B, C*H*W, 1, 1] (the data order is unchanged).
+Tensor flatten(const Tensor& t);
+Tensor add(const Tensor& a, const Tensor& b);
+
+}  // namespace cimsim

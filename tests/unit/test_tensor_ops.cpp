@@ -1,0 +1,90 @@
+// The digital unit's operations on small hand-checked examples.
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "network/tensor_ops.h"
+
+namespace cimsim {
+namespace {
+
+Tensor ramp(int b, int c, int h, int w) {
+  Tensor t(b, c, h, w);
+  for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = double(i);
+  return t;
+}
+
+TEST(TensorOps, QuantizeRoundsHalfToEvenAndClamps) {
+  EXPECT_EQ(quantize_input(0.25, 0.5, 4), 0);    // 0.5 -> 0 (even)
+  EXPECT_EQ(quantize_input(0.75, 0.5, 4), 2);    // 1.5 -> 2
+  EXPECT_EQ(quantize_input(1.25, 0.5, 4), 2);    // 2.5 -> 2
+  EXPECT_EQ(quantize_input(-3.0, 0.5, 4), 0);    // clamped low
+  EXPECT_EQ(quantize_input(100.0, 0.5, 4), 15);  // clamped to 2^4 - 1
+}
+
+TEST(TensorOps, Im2colOrdersRowsByPixelAndColumnsByChannelThenKernel) {
+  // 1 image, 2 channels of 3x3 holding 0..17; 2x2 kernel, stride 2, padding 1 -> 2x2 outputs.
+  const Tensor t = ramp(1, 2, 3, 3);
+  ConvGeometry g{2, 2, 2, 2, 1, 1};
+  const IntRows rows = im2col_quantized(t, g, 1.0, 8);
+  ASSERT_EQ(rows.rows(), 4);
+  ASSERT_EQ(rows.cols(), 8);
+  // Output pixel (0, 0) covers input rows -1..0, cols -1..0: only (0, 0) is inside.
+  const int32_t first[8] = {0, 0, 0, 0, 0, 0, 0, 9};
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(rows(0, k), first[k]) << k;
+  // Output pixel (1, 1) covers rows 1..2, cols 1..2: channel 0 -> 4 5 7 8, channel 1 -> 13 14 16 17.
+  const int32_t last[8] = {4, 5, 7, 8, 13, 14, 16, 17};
+  for (int k = 0; k < 8; ++k) EXPECT_EQ(rows(3, k), last[k]) << k;
+}
+
+TEST(TensorOps, FlattenQuantizedIsOneRowPerImage) {
+  const Tensor t = ramp(2, 1, 2, 2);
+  const IntRows rows = flatten_quantized(t, 2.0, 2);  // 0..7 / 2 -> 0,0(0.5),1,2(1.5),2,2(2.5),3,3 clamped
+  ASSERT_EQ(rows.rows(), 2);
+  EXPECT_EQ(rows(0, 1), 0);
+  EXPECT_EQ(rows(0, 3), 2);
+  EXPECT_EQ(rows(1, 1), 2);
+  EXPECT_EQ(rows(1, 3), 3);
+}
+
+TEST(TensorOps, AffineAppliesScalesThenBiasPerOutput) {
+  Eigen::MatrixXd out(4, 2);  // 1 image, 2x2 pixels, 2 outputs
+  out << 1, 10, 2, 20, 3, 30, 4, 40;
+  const Tensor t = affine_from_mvm(out, 1, 2, 2, {0.5, 0.25}, 2.0, {1.0, -1.0});
+  EXPECT_EQ(t.at(0, 0, 0, 0), 1 * 0.5 * 2.0 + 1.0);
+  EXPECT_EQ(t.at(0, 1, 1, 1), 40 * 0.25 * 2.0 - 1.0);
+  EXPECT_EQ(t.at(0, 0, 0, 1), 2 * 0.5 * 2.0 + 1.0);
+}
+
+TEST(TensorOps, PoolingWindows) {
+  const Tensor t = ramp(1, 1, 4, 4);  // 0..15
+  ConvGeometry two{2, 2, 2, 2, 0, 0};
+  const Tensor m = maxpool(t, two);
+  EXPECT_EQ(m.height, 2);
+  EXPECT_EQ(m.at(0, 0, 0, 0), 5);
+  EXPECT_EQ(m.at(0, 0, 1, 1), 15);
+  const Tensor a = avgpool(t, two);
+  EXPECT_EQ(a.at(0, 0, 0, 0), (0 + 1 + 4 + 5) / 4.0);
+  ConvGeometry padded{3, 3, 2, 2, 1, 1};
+  Tensor negative = t;
+  for (double& v : negative.data) v -= 100;
+  EXPECT_EQ(maxpool(negative, padded).at(0, 0, 0, 0), 5 - 100) << "padding must not win a max";
+  const Tensor gap = global_avgpool(t);
+  EXPECT_EQ(gap.height, 1);
+  EXPECT_EQ(gap.at(0, 0, 0, 0), 7.5);
+}
+
+TEST(TensorOps, ReluBatchnormFlattenAdd) {
+  Tensor t = ramp(1, 2, 1, 2);
+  for (double& v : t.data) v -= 1.5;  // -1.5 -0.5 0.5 1.5
+  EXPECT_EQ(relu(t).data, (std::vector<double>{0, 0, 0.5, 1.5}));
+  EXPECT_EQ(batchnorm(t, {2, -1}, {1, 0}).data, (std::vector<double>{-2, 0, -0.5, -1.5}));
+  const Tensor f = flatten(t);
+  EXPECT_EQ(f.channels, 4);
+  EXPECT_EQ(f.height, 1);
+  EXPECT_EQ(add(t, t).data[3], 3.0);
+  EXPECT_THROW(add(t, f), std::invalid_argument);
+}
+
+}  // namespace
+}  // namespace cimsim
