@@ -37,10 +37,10 @@ void AdcTransfer::convert(const float* y, double* value, int64_t n, AdcCounters&
       value[i] = lo + code * step;
     }
   } else {
+    std::vector<double> z(std::size_t(n), 0.0);
+    if (errors_.thermal_sigma_lsb > 0) thermal.normals(noise_base, noise_stride, n, z.data());
     for (int64_t i = 0; i < n; ++i) {
-      const double z =
-          errors_.thermal_sigma_lsb > 0 ? thermal.normal(noise_base + uint64_t(i) * noise_stride) : 0.0;
-      const double t = std::rint((errors_.input(double(y[i]), step, z) - lo) / step);
+      const double t = std::rint((errors_.input(double(y[i]), step, z[std::size_t(i)]) - lo) / step);
       low += t < 0.0;
       high += t > top;
       const double code = std::min(std::max(t, 0.0), top);

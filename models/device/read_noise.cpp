@@ -1,5 +1,7 @@
 #include "device/read_noise.h"
 
+#include <algorithm>
+
 namespace cimsim {
 
 void ReadNoise::apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base,
