@@ -45,7 +45,7 @@ void AdcBank::convert(const Step& step) {
     const Eigen::MatrixXf& ideal = separate_ideal ? y_ideal_ : y_;
     if (first == 0 && state_.trace) {
       // The codes ADC 0 produces for vector 0, with the same thermal draw as the conversion.
-      const uint64_t base = uint64_t(job.first_vector) * total_signals + first_signal;
+      const uint64_t base = job.id(0) * total_signals + first_signal;
       first_codes_.resize(std::size_t(state_.conversions_in_sequence()));
       for (std::size_t j = 0; j < first_codes_.size(); ++j) {
         const double z = state_.adc->has_thermal_noise() ? thermal.normal(base + j) : 0.0;
@@ -54,13 +54,14 @@ void AdcBank::convert(const Step& step) {
     }
     value_.resize(std::size_t(count));
     minus_.resize(std::size_t(count));
-    const uint64_t noise_base = uint64_t(job.first_vector + first) * total_signals + first_signal;
+    const uint64_t noise_base = job.id(first) * total_signals + first_signal;
+    const uint64_t noise_stride = uint64_t(job.id_stride) * total_signals;
     auto convert_one = [&](int c, double* out) {
       if (integer_sums_) {
         convert_integer_signal(y_.col(c).data(), out, count);
       } else {
         convert_signal(y_.col(c).data(), ideal.col(c).data(), out, count, thermal, noise_base + uint64_t(c),
-                       total_signals);
+                       noise_stride);
       }
     };
     for (int output = 0; output < state_.col_tile->col_count; ++output) {

@@ -49,11 +49,10 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
     const uint64_t first_signal = uint64_t(state_.col_tile->col_begin) * per_output;
     const CounterRng rng(state_.seed, {uint64_t(RngTag::kReadNoise), state_.layer_id, uint64_t(step.group),
                                        uint64_t(step.phase)});
-    const uint64_t first_vector = uint64_t(job.first_vector + first);
-    for (int c = 0; c < y.cols(); ++c) {
-      read_noise_.apply(y.col(c).data(), count, rng,
-                        first_vector * total_signals + first_signal + uint64_t(c), total_signals);
-    }
+    const uint64_t base = job.id(first) * total_signals + first_signal;
+    const uint64_t stride = uint64_t(job.id_stride) * total_signals;
+    for (int c = 0; c < y.cols(); ++c)
+      read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride);
   }
   return separate_ideal;
 }

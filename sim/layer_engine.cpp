@@ -81,7 +81,7 @@ void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, i
   outputs.setZero(vectors, mapping_.outputs);
   for (int64_t first = 0; first < vectors; first += batch_size) {
     const int batch = int(std::min<int64_t>(batch_size, vectors - first));
-    job_ = MvmJob{&inputs, first, batch, next_serial_++};
+    job_ = MvmJob{&inputs, first, batch, next_serial_++, first, 1};
     const sc_core::sc_time begin = sc_core::sc_time_stamp();
     for (auto& m : macros_) m->start(job_);
     wait(all_done);

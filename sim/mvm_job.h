@@ -19,6 +19,12 @@ struct MvmJob {
   int64_t first_vector = 0;             // global index of vector 0 (also keys the noise draws)
   int batch = 0;                        // vectors in this transaction (lock-step replicas)
   uint64_t serial = 0;                  // distinct for every transaction of an engine
+  // The identity of vector i of the job, which keys its noise draws: first_id + i * id_stride.
+  // `cimsim mvm` uses the row index (first_id = first_vector, stride 1); the network runner
+  // uses (image index, output pixel) so draws do not depend on how images are batched.
+  int64_t first_id = 0;
+  int64_t id_stride = 1;
+  uint64_t id(int64_t i) const { return uint64_t(first_id + i * id_stride); }
 };
 
 // Converts B x K inputs to the engine's column-major uint16 form (values must fit 16 bits).

@@ -13,16 +13,26 @@
 
 namespace cimsim {
 
-enum class LayerType { kConv2d, kLinear, kBatchNorm, kRelu, kMaxPool, kAvgPool, kGlobalAvgPool, kFlatten, kAdd };
+enum class LayerType {
+  kConv2d,
+  kLinear,
+  kBatchNorm,
+  kRelu,
+  kMaxPool,
+  kAvgPool,
+  kGlobalAvgPool,
+  kFlatten,
+  kAdd
+};
 
 // The manifest spelling of a type ("conv2d", "global_avgpool", ...), and all of them in table order.
 const char* layer_type_name(LayerType type);
 const std::vector<std::string>& layer_type_names();
 
 struct BundleInput {
-  std::vector<int> shape;     // [C, H, W] of one image
-  std::vector<double> mean;   // C entries; the network sees (pixel / 255 - mean[c]) / std[c]
-  std::vector<double> std;    // C entries, all > 0
+  std::vector<int> shape;    // [C, H, W] of one image
+  std::vector<double> mean;  // C entries; the network sees (pixel / 255 - mean[c]) / std[c]
+  std::vector<double> std;   // C entries, all > 0
 };
 
 struct BundleBits {

@@ -53,34 +53,6 @@ void apply_override(YAML::Node& root, const std::string& text, ConfigSource& sou
   source.overrides[path] = "--set " + text;
 }
 
-AdcInterval read_interval(YamlSection& section, const std::string& key) {
-  const YAML::Node n = section.raw(key);
-  AdcInterval iv;
-  if (n.IsScalar() && n.Scalar() == "full") return iv;
-  if (!n.IsMap())
-    section.fail(key, "expected 'full' or a mapping {lo: L, hi: H}", "write full or {lo: -8, hi: 8}");
-  iv.full = false;
-  for (const auto& kv : n) {
-    const std::string k = kv.first.Scalar();
-    if (k != "lo" && k != "hi")
-      section.fail(key, "unknown key '" + k + "' in the interval", "use only lo and hi");
-  }
-  for (const char* bound : {"lo", "hi"}) {
-    double v = 0;
-    if (!n[bound] || !n[bound].IsScalar() || !YAML::convert<double>::decode(n[bound], v) ||
-        !std::isfinite(v)) {
-      section.fail(key, std::string("'") + bound + "' is missing or not a finite number",
-                   "write {lo: L, hi: H} with numbers, lo < hi");
-    }
-    (bound[0] == 'l' ? iv.lo : iv.hi) = v;
-  }
-  if (!(iv.lo < iv.hi)) section.fail(key, "lo must be below hi", "swap or widen the bounds");
-  if (!std::isfinite(iv.hi - iv.lo) || std::fabs(iv.lo) > 1e15 || std::fabs(iv.hi) > 1e15) {
-    section.fail(key, "the interval is too wide to quantize", "keep lo and hi within +-1e15 (MAC units)");
-  }
-  return iv;
-}
-
 void read_macro(YamlSection& s, MacroConfig& m) {
   s.declare({"rows", "cols", "rows_per_cycle", "cols_per_adc", "weight_bits", "input_bits", "dac_bits",
              "cell_bits", "adc_bits", "adc_type", "subtraction", "accumulator_bits"});
@@ -157,14 +129,14 @@ void read_timing(YamlSection& s, TimingConfig& t) {
 void read_adc(YamlSection& s, AdcConfig& a, const MacroConfig& m) {
   a.ideal = s.boolean_or("ideal", false);
   if (s.has("interval"))
-    a.interval = read_interval(s, "interval");
+    a.interval = read_adc_interval(s, "interval");
   else
     s.raw("interval");
   if (s.has("layers")) {
     YamlSection layers = s.child("layers");
     for (const auto& kv : layers.node()) {
       const std::string name = kv.first.Scalar();
-      a.layers[name] = read_interval(layers, name);
+      a.layers[name] = read_adc_interval(layers, name);
     }
   } else {
     s.raw("layers");
@@ -249,6 +221,22 @@ HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
 }
 
 }  // namespace
+
+AdcInterval read_adc_interval(YamlSection& section, const std::string& key) {
+  AdcInterval iv;
+  const YAML::Node n = section.raw(key);
+  if (n.IsScalar() && n.Scalar() == "full") return iv;
+  if (!n.IsMap())
+    section.fail(key, "expected 'full' or a mapping {lo: L, hi: H}", "write full or {lo: -8, hi: 8}");
+  YamlSection bounds = section.child(key);  // rejects duplicate and unknown keys
+  bounds.declare({"lo", "hi"});
+  iv.full = false;
+  iv.lo = bounds.real("lo", -1e15, 1e15);
+  iv.hi = bounds.real("hi", -1e15, 1e15);
+  if (!(iv.lo < iv.hi)) bounds.fail("hi", "must be above lo", "swap or widen the bounds (MAC units)");
+  bounds.finish();
+  return iv;
+}
 
 HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source_name,
                          const std::vector<std::string>& overrides) {

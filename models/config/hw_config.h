@@ -110,6 +110,11 @@ struct HwConfig {
   nlohmann::json to_json() const;  // the fully resolved configuration
 };
 
+class YamlSection;
+// Reads `key` of `section` as an ADC interval: `full` or {lo: L, hi: H} with L < H within +-1e15.
+// Shared by the hardware config and the model bundle.
+AdcInterval read_adc_interval(YamlSection& section, const std::string& key);
+
 // Loads and validates a hardware YAML file. `overrides` are "dotted.path=value" strings (--set);
 // each replaces or adds a key before validation. Throws InputError naming file, line and fix.
 HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& overrides = {});

@@ -453,26 +453,31 @@ TEST(HwConfigConsistency, DriftTimeDefaultsToT0) {
   EXPECT_DOUBLE_EQ(hw.device.drift_t, 10.0);
 }
 
+// Interval bounds are reported by their own dotted key on the interval's line.
+void expect_interval_error(const Yaml& y, const std::string& dotted, const std::vector<std::string>& words) {
+  expect_error(y, y.line("adc.interval"), dotted, words);
+}
+
 TEST(HwConfigConsistency, IntervalLoNotBelowHi) {
-  expect_error_at(Yaml().set("adc.interval", "{lo: 4, hi: -4}"), "adc.interval",
-                  {"lo must be below hi", "swap"});
-  expect_error_at(Yaml().set("adc.interval", "{lo: 4, hi: 4}"), "adc.interval",
-                  {"lo must be below hi", "swap"});
+  expect_interval_error(Yaml().set("adc.interval", "{lo: 4, hi: -4}"), "adc.interval.hi",
+                        {"must be above lo", "swap"});
+  expect_interval_error(Yaml().set("adc.interval", "{lo: 4, hi: 4}"), "adc.interval.hi",
+                        {"must be above lo", "swap"});
 }
 
 TEST(HwConfigConsistency, IntervalUnknownKey) {
-  expect_error_at(Yaml().set("adc.interval", "{lo: -4, hi: 4, mid: 0}"), "adc.interval",
-                  {"unknown key 'mid'", "use only lo and hi"});
+  expect_interval_error(Yaml().set("adc.interval", "{lo: -4, hi: 4, mid: 0}"), "adc.interval.mid",
+                        {"unknown key", "known keys here: hi, lo"});
 }
 
 TEST(HwConfigConsistency, IntervalMissingBound) {
-  expect_error_at(Yaml().set("adc.interval", "{lo: -4}"), "adc.interval",
-                  {"'hi' is missing", "write {lo: L, hi: H}"});
+  expect_interval_error(Yaml().set("adc.interval", "{lo: -4}"), "adc.interval.hi",
+                        {"missing required key", "add 'hi:'"});
 }
 
 TEST(HwConfigConsistency, LayerIntervalIsCheckedToo) {
   const Yaml y = Yaml().set("adc.layers", "{conv1: {lo: 1, hi: -1}}");
-  expect_error(y, y.line("adc.layers"), "adc.layers.conv1", {"lo must be below hi"});
+  expect_error(y, y.line("adc.layers"), "adc.layers.conv1.hi", {"must be above lo"});
 }
 
 TEST(HwConfigConsistency, AdcTypeUnknown) {
@@ -524,7 +529,7 @@ TEST(HwConfigOverride, IntervalMapping) {
   EXPECT_DOUBLE_EQ(hw.adc.interval.lo, -4.0);
   EXPECT_DOUBLE_EQ(hw.adc.interval.hi, 4.0);
   const std::string message = error_of(Yaml().text(), {"adc.interval={lo: 4, hi: -4}"});
-  EXPECT_TRUE(starts_with(message, "--set adc.interval={lo: 4, hi: -4}: adc.interval: "));
+  EXPECT_TRUE(starts_with(message, "--set adc.interval={lo: 4, hi: -4}: adc.interval.hi: "));
 }
 
 TEST(HwConfigOverride, FileErrorsKeepTheirLine) {
