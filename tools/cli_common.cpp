@@ -1,9 +1,5 @@
 #include "cli_common.h"
 
-#include <unistd.h>
-
-#include <cstdio>
-#include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
@@ -29,30 +25,11 @@ std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text) {
   }
 }
 
-void ensure_parent_directory(const std::string& path) {
-  namespace fs = std::filesystem;
-  const fs::path p(path);
-  std::error_code ec;
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
-  if (ec) throw InputError(path + ": cannot create its directory (" + ec.message() + ")");
-}
-
-void write_json_atomic(const std::string& path, const nlohmann::json& doc) {
-  ensure_parent_directory(path);
-  const std::string temp = path + ".tmp." + std::to_string(::getpid());
-  {
-    std::ofstream out(temp);
-    out << doc.dump(2) << "\n";
-    out.close();  // the last flush can fail too (disk full)
-    if (out.fail()) {
-      std::remove(temp.c_str());
-      throw InputError(path + ": cannot write (check the directory exists and is writable)");
-    }
-  }
-  if (std::rename(temp.c_str(), path.c_str()) != 0) {
-    std::remove(temp.c_str());
-    throw InputError(path + ": cannot move the finished file into place");
-  }
+void write_json(const std::string& path, const nlohmann::json& doc) {
+  std::ofstream out(path);
+  out << doc.dump(2) << "\n";
+  out.close();  // the last flush can fail too (disk full)
+  if (out.fail()) throw InputError(path + ": cannot write (check the directory is writable and has space)");
 }
 
 }  // namespace cimsim::cli

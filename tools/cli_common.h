@@ -21,10 +21,7 @@ std::function<int()> add_mvm_command(CLI::App& app);
 // "FROM:TO" in cycles, FROM <= TO.
 std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text);
 
-// Creates the directory a result file goes into; InputError when it cannot.
-void ensure_parent_directory(const std::string& path);
-
-// Writes JSON to path atomically (temp file + rename); InputError on failure.
-void write_json_atomic(const std::string& path, const nlohmann::json& doc);
+// Writes a JSON document to `path` (a staged OutputFiles temporary); InputError on failure.
+void write_json(const std::string& path, const nlohmann::json& doc);
 
 }  // namespace cimsim::cli

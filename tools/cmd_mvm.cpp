@@ -89,7 +89,7 @@ int run(const MvmArgs& args) {
                           {"config", hw.to_json()},
                           {"layers", nlohmann::json::array({report.to_json()})},
                           {"wall_seconds", wall_s}};
-    write_json_atomic(stats_temp, doc);
+    write_json(stats_temp, doc);
   }
   outputs.commit();
 
