@@ -74,25 +74,37 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch) {
   adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
 }
 
-void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch_size) {
+void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
+                              int64_t first_id, int64_t id_stride) {
   sc_core::sc_event_and_list all_done;
   for (auto& m : macros_) all_done &= m->done;
+  job_ = MvmJob{&inputs, first, batch, next_serial_++, first_id, id_stride};
+  const sc_core::sc_time begin = sc_core::sc_time_stamp();
+  for (auto& m : macros_) m->start(job_);
+  wait(all_done);
+  wait(period_ * double(adder_tree_cycles()));
+  combine(outputs, first, batch);
+  const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
+  if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
+    SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
+  }
+  cycles_per_mvm_ = cycles;
+  ++transactions_;
+}
+
+void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch_size) {
   const int64_t vectors = inputs.rows();
   outputs.setZero(vectors, mapping_.outputs);
   for (int64_t first = 0; first < vectors; first += batch_size) {
-    const int batch = int(std::min<int64_t>(batch_size, vectors - first));
-    job_ = MvmJob{&inputs, first, batch, next_serial_++, first, 1};
-    const sc_core::sc_time begin = sc_core::sc_time_stamp();
-    for (auto& m : macros_) m->start(job_);
-    wait(all_done);
-    wait(period_ * double(adder_tree_cycles()));
-    combine(outputs, first, batch);
-    const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
-    if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
-      SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
-    }
-    cycles_per_mvm_ = cycles;
-    ++transactions_;
+    transaction(inputs, outputs, first, int(std::min<int64_t>(batch_size, vectors - first)), first, 1);
+  }
+}
+
+void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
+                                 int64_t first_image) {
+  outputs.setZero(inputs.rows(), mapping_.outputs);
+  for (int p = 0; p < pixels; ++p) {
+    transaction(inputs, outputs, int64_t(p) * images, images, first_image * pixels + p, pixels);
   }
 }
 

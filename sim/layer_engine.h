@@ -27,6 +27,11 @@ class LayerEngine : public sc_core::sc_module {
   // Runs inputs (vectors x K) through the macros in lock-step transactions of `batch` vectors and
   // writes outputs (vectors x N). Blocks in simulated time: call it from an SC_THREAD.
   void process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch);
+  // A convolution's vectors for `images` images, pixel-major (row p * images + i is output pixel
+  // p of image i): one lock-step transaction per pixel, so simulated time advances by one MVM per
+  // output pixel, as for a single image. Vector ids are (first_image + i) * pixels + p.
+  void process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
+                      int64_t first_image);
   void trace(sc_core::sc_trace_file* file);
 
   const LayerMapping& mapping() const { return mapping_; }
@@ -38,6 +43,8 @@ class LayerEngine : public sc_core::sc_module {
 
  private:
   void combine(Eigen::MatrixXd& outputs, int64_t first, int batch);
+  void transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
+                   int64_t first_id, int64_t id_stride);
 
   const HwConfig& hw_;
   LayerMapping mapping_;

@@ -187,6 +187,11 @@ void read_energy(YamlSection& s, EnergyConfig& e) {
   e.leakage_mw_per_macro = s.real("leakage_mw_per_macro", 0.0, 1e9);
 }
 
+void read_digital(YamlSection& s, DigitalConfig& d) {
+  d.ops_per_cycle = s.integer_or("ops_per_cycle", 1, 1 << 20, 64);
+  d.pj_per_op = s.real_or("pj_per_op", 0.0, 1e9, 0.0);
+}
+
 HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
                     const std::vector<std::string>& overrides) {
   if (!root || root.IsNull()) root = YAML::Node(YAML::NodeType::Map);
@@ -196,7 +201,7 @@ HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
   HwConfig hw;
   hw.source = source->file;
   YamlSection top(root, "", source);
-  top.declare({"name", "macro", "timing", "adc", "device", "energy"});
+  top.declare({"name", "macro", "timing", "adc", "device", "energy", "digital"});
   hw.name = top.text("name");
   // Child sections are finished after reading so unknown keys are reported where they are.
   {
@@ -215,6 +220,9 @@ HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
     YamlSection energy = top.child("energy");
     read_energy(energy, hw.energy);
     energy.finish();
+    YamlSection digital = top.child("digital", true);
+    read_digital(digital, hw.digital);
+    digital.finish();
   }
   top.finish();
   return hw;
@@ -327,6 +335,7 @@ nlohmann::json HwConfig::to_json() const {
         {"adc_pj_per_comparison", energy.adc_pj_per_comparison},
         {"shift_add_pj_per_op", energy.shift_add_pj_per_op},
         {"leakage_mw_per_macro", energy.leakage_mw_per_macro}}},
+      {"digital", {{"ops_per_cycle", digital.ops_per_cycle}, {"pj_per_op", digital.pj_per_op}}},
   };
 }
 

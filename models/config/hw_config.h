@@ -91,6 +91,13 @@ struct EnergyConfig {
   double leakage_mw_per_macro = 0;   // static power of one macro while a layer runs
 };
 
+// The digital unit between CIM layers (bias/scale, ReLU, pooling, residual add, requantization):
+// a vector unit that completes ops_per_cycle element operations per cycle.
+struct DigitalConfig {
+  int ops_per_cycle = 64;
+  double pj_per_op = 0;
+};
+
 struct HwConfig {
   std::string name;
   std::string source;  // file the config came from
@@ -99,6 +106,7 @@ struct HwConfig {
   AdcConfig adc;
   DeviceConfig device;
   EnergyConfig energy;
+  DigitalConfig digital;
 
   // The ADC interval used for a layer: its own entry, else the default; "full" resolved.
   AdcInterval interval_for(const std::string& layer) const;

@@ -1,0 +1,284 @@
+#include "network_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "core/error.h"
+#include "layer_engine.h"
+#include "network/tensor_ops.h"
+
+namespace cimsim {
+namespace {
+
+ConvGeometry geometry_of(const BundleLayer& l) {
+  return ConvGeometry{l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.padding[0], l.padding[1]};
+}
+
+// Element operations of the digital unit per image for one layer (docs/timing.md, "Networks").
+int64_t digital_ops(const BundleLayer& l, const std::vector<int>& input_shape) {
+  int64_t out = 1, in = 1;
+  for (int d : l.output_shape) out *= d;
+  for (int d : input_shape) in *= d;
+  switch (l.type) {
+    case LayerType::kMaxPool:
+    case LayerType::kAvgPool:
+      return out * l.kernel[0] * l.kernel[1];
+    case LayerType::kGlobalAvgPool:
+      return in;
+    case LayerType::kFlatten:
+      return 0;
+    default:
+      return out;
+  }
+}
+
+Tensor input_tensor(const ModelBundle& bundle, const data::Dataset& data, int64_t first, int count) {
+  const int c = bundle.input.shape[0], h = bundle.input.shape[1], w = bundle.input.shape[2];
+  Tensor t(count, c, h, w);
+  for (int b = 0; b < count; ++b) {
+    const uint8_t* px = data.image(first + b);
+    for (int ch = 0; ch < c; ++ch) {
+      for (int i = 0; i < h * w; ++i) {
+        const double v = double(px[ch * h * w + i]) / 255.0;
+        t.data[(std::size_t(b) * c + ch) * std::size_t(h * w) + std::size_t(i)] =
+            (v - bundle.input.mean[std::size_t(ch)]) / bundle.input.std[std::size_t(ch)];
+      }
+    }
+  }
+  return t;
+}
+
+class NetworkController : public sc_core::sc_module {
+ public:
+  NetworkController(sc_core::sc_module_name name, const HwConfig& hw, const ModelBundle& bundle,
+                    const data::Dataset& data, const NetworkOptions& options, NetworkReport& report)
+      : sc_core::sc_module(name), hw_(hw), bundle_(bundle), data_(data), options_(options), report_(report) {
+    period_ = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
+    TraceWindow no_trace;
+    no_trace.period = period_;
+    engines_.resize(bundle.layers.size());
+    for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+      const BundleLayer& l = bundle.layers[i];
+      if (!l.is_cim()) continue;
+      const int k = int(l.weight.rows()), n = int(l.weight.cols());
+      std::vector<RowGroup> groups =
+          l.type == LayerType::kConv2d
+              ? conv_row_groups(l.in_channels, l.kernel[0], l.kernel[1], hw.macro.rows_per_cycle)
+              : plain_row_groups(k, hw.macro.rows_per_cycle);
+      engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight,
+                                                  map_layer(k, n, std::move(groups), hw.macro), l.name,
+                                                  options.seed, uint64_t(i), no_trace);
+    }
+    report_.layers.resize(bundle.layers.size());
+    SC_HAS_PROCESS(NetworkController);
+    SC_THREAD(run);
+  }
+
+  const LayerEngine* engine(std::size_t i) const { return engines_[i].get(); }
+
+ private:
+  Tensor run_cim(std::size_t index, const Tensor& in, int64_t first_image) {
+    const BundleLayer& l = bundle_.layers[index];
+    LayerEngine& engine = *engines_[index];
+    const int images = in.batch;
+    Eigen::MatrixXd out;
+    if (l.type == LayerType::kConv2d) {
+      const ConvGeometry g = geometry_of(l);
+      const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = oh * ow;
+      const IntRows rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input);
+      // Pixel-major for lock-step transactions: row p * images + i = pixel p of image i.
+      InputMatrix x(rows.rows(), rows.cols());
+      for (int i = 0; i < images; ++i)
+        for (int p = 0; p < pixels; ++p)
+          x.row(Eigen::Index(p) * images + i) = rows.row(Eigen::Index(i) * pixels + p).cast<uint16_t>();
+      Eigen::MatrixXd pixel_major;
+      engine.process_pixels(x, pixel_major, images, pixels, first_image);
+      out.resize(pixel_major.rows(), pixel_major.cols());
+      for (int i = 0; i < images; ++i)
+        for (int p = 0; p < pixels; ++p)
+          out.row(Eigen::Index(i) * pixels + p) = pixel_major.row(Eigen::Index(p) * images + i);
+      return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias);
+    }
+    const IntRows rows = flatten_quantized(in, l.input_scale, bundle_.bits.input);
+    engine.process_pixels(to_input_matrix(rows), out, images, 1, first_image);
+    return affine_from_mvm(out, images, 1, 1, l.weight_scale, l.input_scale, l.bias);
+  }
+
+  Tensor run_digital(const BundleLayer& l, const std::vector<const Tensor*>& in) {
+    switch (l.type) {
+      case LayerType::kBatchNorm:
+        return batchnorm(*in[0], l.bn_scale, l.bn_shift);
+      case LayerType::kRelu:
+        return relu(*in[0]);
+      case LayerType::kMaxPool:
+        return maxpool(*in[0], geometry_of(l));
+      case LayerType::kAvgPool:
+        return avgpool(*in[0], geometry_of(l));
+      case LayerType::kGlobalAvgPool:
+        return global_avgpool(*in[0]);
+      case LayerType::kFlatten:
+        return flatten(*in[0]);
+      case LayerType::kAdd:
+        return add(*in[0], *in[1]);
+      default:
+        break;
+    }
+    SC_REPORT_ERROR("cimsim/network", "unexpected layer type");
+    return {};
+  }
+
+  void run() {
+    const int64_t count = data_.count;
+    const int classes = bundle_.classes;
+    report_.logits.resize(count, classes);
+    std::vector<Tensor> outputs(bundle_.layers.size());
+    for (int64_t first = 0; first < count; first += options_.batch) {
+      const int images = int(std::min<int64_t>(options_.batch, count - first));
+      const Tensor input = input_tensor(bundle_, data_, first, images);
+      for (std::size_t i = 0; i < bundle_.layers.size(); ++i) {
+        const BundleLayer& l = bundle_.layers[i];
+        std::vector<const Tensor*> in;
+        for (int src : l.inputs) in.push_back(src < 0 ? &input : &outputs[std::size_t(src)]);
+        const sc_core::sc_time begin = sc_core::sc_time_stamp();
+        outputs[i] = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
+        const std::vector<int>& in_shape =
+            l.inputs[0] < 0 ? bundle_.input.shape : bundle_.layers[std::size_t(l.inputs[0])].output_shape;
+        const int64_t ops = digital_ops(l, in_shape);
+        const int64_t digital_cycles = (ops + hw_.digital.ops_per_cycle - 1) / hw_.digital.ops_per_cycle;
+        wait(period_ * double(digital_cycles));
+        NetworkLayerReport& r = report_.layers[i];
+        r.digital_ops_per_image = ops;
+        r.digital_cycles_per_image = digital_cycles;
+        r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
+      }
+      const Tensor& logits = outputs.back();
+      for (int b = 0; b < images; ++b)
+        for (int c = 0; c < classes; ++c)
+          report_.logits(first + b, c) = logits.data[std::size_t(b) * classes + c];
+    }
+    sc_core::sc_stop();
+  }
+
+  const HwConfig& hw_;
+  const ModelBundle& bundle_;
+  const data::Dataset& data_;
+  NetworkOptions options_;
+  NetworkReport& report_;
+  sc_core::sc_time period_;
+  std::vector<std::unique_ptr<LayerEngine>> engines_;
+};
+
+const char* type_name(LayerType t) {
+  switch (t) {
+    case LayerType::kConv2d:
+      return "conv2d";
+    case LayerType::kLinear:
+      return "linear";
+    case LayerType::kBatchNorm:
+      return "batchnorm";
+    case LayerType::kRelu:
+      return "relu";
+    case LayerType::kMaxPool:
+      return "maxpool";
+    case LayerType::kAvgPool:
+      return "avgpool";
+    case LayerType::kGlobalAvgPool:
+      return "global_avgpool";
+    case LayerType::kFlatten:
+      return "flatten";
+    case LayerType::kAdd:
+      return "add";
+  }
+  return "?";
+}
+
+}  // namespace
+
+void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
+  if (bundle.bits.weight != hw.macro.weight_bits || bundle.bits.input != hw.macro.input_bits) {
+    throw InputError(bundle.manifest + ": the model was quantized for " + std::to_string(bundle.bits.weight) +
+                     "-bit weights and " + std::to_string(bundle.bits.input) + "-bit inputs but " +
+                     hw.source + " has macro.weight_bits = " + std::to_string(hw.macro.weight_bits) +
+                     " and macro.input_bits = " + std::to_string(hw.macro.input_bits) +
+                     "; run with --set macro.weight_bits=" + std::to_string(bundle.bits.weight) +
+                     " --set macro.input_bits=" + std::to_string(bundle.bits.input));
+  }
+}
+
+NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
+                          const NetworkOptions& options) {
+  check_bundle_fits(hw_in, bundle);
+  if (data.channels != bundle.input.shape[0] || data.height != bundle.input.shape[1] ||
+      data.width != bundle.input.shape[2]) {
+    throw InputError(bundle.manifest + ": the model expects " + std::to_string(bundle.input.shape[0]) + "x" +
+                     std::to_string(bundle.input.shape[1]) + "x" + std::to_string(bundle.input.shape[2]) +
+                     " images but " + data.name + " has " + std::to_string(data.channels) + "x" +
+                     std::to_string(data.height) + "x" + std::to_string(data.width) +
+                     "; choose the matching data set");
+  }
+  // ADC intervals: the hardware config's adc.layers entry wins, then the bundle layer's own.
+  HwConfig hw = hw_in;
+  for (const BundleLayer& l : bundle.layers) {
+    if (l.is_cim() && l.has_adc && !hw.adc.layers.count(l.name)) hw.adc.layers[l.name] = l.adc;
+  }
+  NetworkReport report;
+  report.model = bundle.name;
+  report.images = data.count;
+  report.clock_mhz = hw.timing.clock_mhz;
+  NetworkController controller("network", hw, bundle, data, options, report);
+  sc_core::sc_start();
+
+  int64_t macros = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    report.cycles_per_image += report.layers[i].cycles_per_image;
+    if (const LayerEngine* e = controller.engine(i)) macros += e->mapping().macros();
+  }
+  const double run_seconds =
+      double(report.cycles_per_image) * double(report.images) / (hw.timing.clock_mhz * 1e6);
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    const BundleLayer& l = bundle.layers[i];
+    NetworkLayerReport& r = report.layers[i];
+    r.name = l.name;
+    r.type = type_name(l.type);
+    r.cim = l.is_cim();
+    report.digital_pj += double(r.digital_ops_per_image) * double(report.images) * hw.digital.pj_per_op;
+    const LayerEngine* e = controller.engine(i);
+    if (!e) continue;
+    LayerReport& m = r.mvm;
+    m.name = l.name;
+    m.inputs = e->mapping().inputs;
+    m.outputs = e->mapping().outputs;
+    m.macros = e->mapping().macros();
+    m.row_tiles = int(e->mapping().row_tiles.size());
+    m.col_tiles = int(e->mapping().col_tiles.size());
+    m.row_groups = int(e->mapping().groups.size());
+    m.transactions = e->transactions();
+    const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
+    m.vectors = pixels * report.images;
+    m.cycles_per_mvm = e->cycles_per_mvm();
+    m.total_cycles = m.cycles_per_mvm * m.vectors;
+    m.clock_mhz = hw.timing.clock_mhz;
+    m.interval = hw.interval_for(l.name);
+    m.stats = e->merged_stats();
+    // Every mapped macro leaks for the whole run: it holds its weights between layers too.
+    m.energy = energy_of(m.stats.events, hw, m.macros, run_seconds);
+    report.energy.dac_pj += m.energy.dac_pj;
+    report.energy.array_pj += m.energy.array_pj;
+    report.energy.adc_pj += m.energy.adc_pj;
+    report.energy.shift_add_pj += m.energy.shift_add_pj;
+    report.energy.leakage_pj += m.energy.leakage_pj;
+  }
+  report.predictions.resize(std::size_t(report.images));
+  for (int64_t b = 0; b < report.images; ++b) {
+    Eigen::Index best = 0;
+    report.logits.row(b).maxCoeff(&best);  // first index of the maximum
+    report.predictions[std::size_t(b)] = int(best);
+    if (b < int64_t(data.labels.size()) && data.labels[std::size_t(b)] == best) ++report.correct;
+  }
+  spdlog::debug("network: {} macros", macros);
+  return report;
+}
+
+}  // namespace cimsim

@@ -1,0 +1,60 @@
+// Running a model bundle layer by layer on the simulated chip: every conv2d/linear layer is
+// mapped onto its own macros (a LayerEngine), a controller streams a batch of images through
+// the layers in lock step (one transaction per output pixel), and the digital unit applies the
+// affine, ReLU, batch norm, pooling and residual adds between them with its own cycle cost
+// (docs/timing.md, "Networks"). Numerics: docs/model-bundle.md and docs/numerics.md.
+#pragma once
+
+#include <Eigen/Core>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "bundle/model_bundle.h"
+#include "config/hw_config.h"
+#include "data/dataset.h"
+#include "mvm_run.h"
+
+namespace cimsim {
+
+struct NetworkOptions {
+  uint64_t seed = 1;
+  int batch = 64;  // images per lock-step batch
+};
+
+struct NetworkLayerReport {
+  std::string name, type;
+  int64_t cycles_per_image = 0;  // MVM cycles (CIM layers) plus digital-unit cycles
+  int64_t digital_cycles_per_image = 0;
+  int64_t digital_ops_per_image = 0;
+  bool cim = false;
+  LayerReport mvm;  // CIM layers only
+};
+
+struct NetworkReport {
+  std::string model;
+  int64_t images = 0;
+  int64_t correct = 0;
+  std::vector<NetworkLayerReport> layers;
+  Eigen::MatrixXd logits;        // images x classes
+  std::vector<int> predictions;  // first index of the largest logit
+  int64_t cycles_per_image = 0;
+  double clock_mhz = 0;
+  EnergyBreakdown energy;  // the CIM layers' macros, all images
+  double digital_pj = 0;   // the digital unit, all images
+
+  double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
+  double latency_per_image_s() const { return double(cycles_per_image) / (clock_mhz * 1e6); }
+  double energy_per_image_pj() const {
+    return images ? (energy.total_pj() + digital_pj) / double(images) : 0.0;
+  }
+};
+
+// Checks the bundle against the hardware (bit widths); InputError naming both files.
+void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle);
+
+// Elaborates and simulates (once per process) `count` images of `data` from the first.
+NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
+                          const NetworkOptions& options);
+
+}  // namespace cimsim
