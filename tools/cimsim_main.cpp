@@ -17,6 +17,7 @@ int sc_main(int argc, char* argv[]) {
   app.add_flag("-v,--verbose", global.verbose, "log debug messages");
   app.add_flag("-q,--quiet", global.quiet, "log only warnings and errors");
   auto run_mvm = cimsim::cli::add_mvm_command(app);
+  auto run_network = cimsim::cli::add_run_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -28,7 +29,7 @@ int sc_main(int argc, char* argv[]) {
                                    : spdlog::level::info);
   cimsim::install_report_handler(false);
   try {
-    return run_mvm();
+    return app.got_subcommand("run") ? run_network() : run_mvm();
   } catch (const cimsim::InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;

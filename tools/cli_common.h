@@ -17,6 +17,8 @@ struct GlobalOptions {
 
 // Registers `mvm`; the returned function runs it if it was chosen (returns the exit code).
 std::function<int()> add_mvm_command(CLI::App& app);
+// Registers `run` (a model bundle over a data set).
+std::function<int()> add_run_command(CLI::App& app);
 
 // "FROM:TO" in cycles, FROM <= TO.
 std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text);

@@ -103,5 +103,26 @@ expect_error "stats path is a directory" "s.json" -- \
   run_mvm --out "$work/fail/y.npy" --stats "$work/fail/s.json"
 check "no Y left when the stats cannot be written" test ! -e "$work/fail/y.npy"
 
+# 6. cimsim run: a bundle over Fashion-MNIST, and its bad inputs.
+model="$src/configs/models/fmnist-centroid-8b"
+run_net() { "$cimsim" run --hw "$hw" --model "$model" "$@"; }
+if [ -d /usr/share/datasets/fashion-mnist ]; then
+  check "run on 50 images" run_net --limit 50 --out "$work/net" -q
+  check "run wrote stats, resolved config and logits" test -s "$work/net/stats.json" -a -s "$work/net/hw.json" -a -s "$work/net/logits.npy"
+  check "run stats have accuracy and per-layer histograms" grep -q '"partial_sum_histogram"' "$work/net/stats.json"
+  expect_error "bits do not match the hardware" "quantized for 8-bit weights" "--set macro.weight_bits=8" -- \
+    run_net --limit 5 --set macro.weight_bits=4 --out "$work/bad.npy"
+fi
+expect_error "data directory missing" "nowhere" -- run_net --data mnist:"$work/nowhere" --out "$work/bad.npy"
+expect_error "unknown data set" "unknown data set 'svhn'" -- run_net --data svhn:/tmp --out "$work/bad.npy"
+cp -r "$model" "$work/badmodel"
+sed -i 's/type: linear/type: lineer/' "$work/badmodel/model.yaml"
+line=$(grep -n "type: lineer" "$work/badmodel/model.yaml" | cut -d: -f1)
+expect_error "unknown layer type" "model.yaml:$line" "lineer" -- \
+  "$cimsim" run --hw "$hw" --model "$work/badmodel" --out "$work/bad.npy"
+rm "$work/badmodel/fc.bias.npy"
+sed -i 's/type: lineer/type: linear/' "$work/badmodel/model.yaml"
+expect_error "missing tensor" "fc.bias.npy" -- "$cimsim" run --hw "$hw" --model "$work/badmodel" --out "$work/bad.npy"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -8,6 +8,7 @@
 
 #include "../support/test_configs.h"
 #include "bundle/bundle_writer.h"
+#include "data/idx_reader.h"
 #include "network_runner.h"
 
 namespace cimsim {
@@ -203,6 +204,47 @@ TEST(Network, EveryLayerTypeMatchesThePlainReference) {
   }
   EXPECT_EQ(report.cycles_per_image, total);
   EXPECT_EQ(report.layers[6].mvm.macros, 6);  // conv3: 36 rows in groups of 8 -> 3 row tiles, 6 outputs -> 2
+}
+
+}  // namespace
+}  // namespace cimsim
+
+namespace cimsim {
+namespace {
+
+// The shipped nearest-class-mean bundle on real Fashion-MNIST images: with an ideal converter the
+// chip's predictions equal those computed here by hand from the bundle's known weights.
+TEST(Network, FashionMnistSliceGivesTheExpectedPredictions) {
+  if (!std::filesystem::exists(data::kFashionMnistDir))
+    GTEST_SKIP() << "dataset-fashion-mnist is not installed";
+  const ModelBundle bundle =
+      load_model_bundle(std::string(CIMSIM_SOURCE_DIR) + "/configs/models/fmnist-centroid-8b");
+  const data::Dataset images = data::load_fashion_mnist(data::kFashionMnistDir, data::Split::kTest, 200);
+  HwConfig hw = load_hw_config(std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml",
+                               {"adc.ideal=true"});
+  const NetworkReport report = run_network(hw, bundle, images, NetworkOptions{});
+
+  const BundleLayer& fc = bundle.layers[1];
+  int64_t correct = 0;
+  for (int64_t b = 0; b < images.count; ++b) {
+    int best = 0;
+    double best_score = -1e300;
+    for (int c = 0; c < 10; ++c) {
+      long acc = 0;
+      for (int k = 0; k < 784; ++k)
+        acc += long(images.image(b)[k]) * fc.weight(k, c);  // q(pixel / 255) = pixel
+      const double score =
+          double(acc) * fc.weight_scale[std::size_t(c)] * fc.input_scale + fc.bias[std::size_t(c)];
+      if (score > best_score) {
+        best_score = score;
+        best = c;
+      }
+    }
+    ASSERT_EQ(report.predictions[std::size_t(b)], best) << "image " << b;
+    correct += best == images.labels[std::size_t(b)];
+  }
+  EXPECT_EQ(report.correct, correct);
+  EXPECT_GT(report.accuracy(), 0.6) << "a nearest-class-mean classifier gets about two thirds right";
 }
 
 }  // namespace

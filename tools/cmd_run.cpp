@@ -1,0 +1,175 @@
+// `cimsim run`: a model bundle over a data set on the simulated chip, with accuracy, cycles,
+// energy and per-layer conversion statistics.
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <memory>
+
+#include "bundle/model_bundle.h"
+#include "cli_common.h"
+#include "config/hw_config.h"
+#include "core/error.h"
+#include "data/cifar_reader.h"
+#include "data/idx_reader.h"
+#include "io/npy.h"
+#include "io/output_files.h"
+#include "network_runner.h"
+
+namespace cimsim::cli {
+namespace {
+
+struct RunArgs {
+  std::string hw, model, data = "fashion-mnist", split = "test", stats, out;
+  std::vector<std::string> overrides;
+  int64_t limit = -1;
+  int batch = 64;
+  uint64_t seed = 1;
+};
+
+// "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10, cifar100.
+data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit) {
+  const data::Split split = split_name == "train" ? data::Split::kTrain : data::Split::kTest;
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const std::string dir = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
+  if (name == "fashion-mnist")
+    return data::load_fashion_mnist(dir.empty() ? data::kFashionMnistDir : dir, split, limit);
+  if (dir.empty()) {
+    throw InputError("--data " + spec + ": give the directory as " + name +
+                     ":DIR (only fashion-mnist has a default)");
+  }
+  if (name == "mnist") return data::load_mnist(dir, split, limit);
+  if (name == "cifar10") return data::load_cifar10(dir, split, limit);
+  if (name == "cifar100") return data::load_cifar100(dir, split, limit);
+  throw InputError("--data " + spec + ": unknown data set '" + name +
+                   "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR or cifar100:DIR");
+}
+
+nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const HwConfig& hw,
+                           int64_t macs_per_image) {
+  nlohmann::json layers = nlohmann::json::array();
+  for (const auto& l : r.layers) {
+    nlohmann::json j = {{"name", l.name},
+                        {"type", l.type},
+                        {"cycles_per_image", l.cycles_per_image},
+                        {"digital_ops_per_image", l.digital_ops_per_image},
+                        {"digital_cycles_per_image", l.digital_cycles_per_image}};
+    if (l.cim) j["cim"] = l.mvm.to_json();
+    layers.push_back(j);
+  }
+  const double energy_per_image = r.energy_per_image_pj();
+  return {{"cimsim_version", "0.1.0"},
+          {"command", "run"},
+          {"seed", args.seed},
+          {"inputs", {{"hw", args.hw}, {"model", args.model}, {"data", args.data}, {"split", args.split}}},
+          {"config", hw.to_json()},
+          {"model", r.model},
+          {"images", r.images},
+          {"correct", r.correct},
+          {"accuracy", r.accuracy()},
+          {"cycles_per_image", r.cycles_per_image},
+          {"latency_per_image_us", r.latency_per_image_s() * 1e6},
+          {"images_per_second", 1.0 / r.latency_per_image_s()},
+          {"energy_per_image_pj", energy_per_image},
+          {"energy_pj", r.energy.to_json()},
+          {"digital_energy_pj", r.digital_pj},
+          {"macs_per_image", macs_per_image},
+          {"tops_per_watt", energy_per_image > 0 ? 2.0 * double(macs_per_image) / energy_per_image : 0.0},
+          {"layers", layers}};
+}
+
+int run(const RunArgs& args) {
+  const auto wall_start = std::chrono::steady_clock::now();
+  const HwConfig hw = load_hw_config(args.hw, args.overrides);
+  const ModelBundle bundle = load_model_bundle(args.model);
+  check_bundle_fits(hw, bundle);
+  const data::Dataset data = load_data(args.data, args.split, args.limit);
+  OutputFiles outputs;
+  const std::string stats_temp = args.stats.empty() ? std::string() : outputs.stage(args.stats);
+  std::string out_stats, out_config, out_logits;
+  if (!args.out.empty()) {
+    out_stats = outputs.stage(args.out + "/stats.json");
+    out_config = outputs.stage(args.out + "/hw.json");
+    out_logits = outputs.stage(args.out + "/logits.npy");
+  }
+  spdlog::info("run: model '{}' ({} layers) on '{}', {} images of {}", bundle.name, bundle.layers.size(),
+               hw.name, data.count, data.name);
+
+  NetworkOptions options;
+  options.seed = args.seed;
+  options.batch = args.batch;
+  const NetworkReport report = run_network(hw, bundle, data, options);
+  const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
+
+  int64_t macs = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    const BundleLayer& l = bundle.layers[i];
+    if (!l.is_cim()) continue;
+    const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
+    macs += int64_t(l.weight.rows()) * l.weight.cols() * pixels;
+  }
+  nlohmann::json doc = report_json(report, args, hw, macs);
+  doc["wall_seconds"] = wall_s;
+  if (!stats_temp.empty()) write_json(stats_temp, doc);
+  if (!args.out.empty()) {
+    write_json(out_stats, doc);
+    write_json(out_config, hw.to_json());
+    std::vector<double> logits(std::size_t(report.logits.size()));
+    for (Eigen::Index b = 0; b < report.logits.rows(); ++b)
+      for (Eigen::Index c = 0; c < report.logits.cols(); ++c)
+        logits[std::size_t(b * report.logits.cols() + c)] = report.logits(b, c);
+    npy::write(out_logits, {report.logits.rows(), report.logits.cols()}, logits, "<f8");
+  }
+  outputs.commit();
+
+  if (!spdlog::should_log(spdlog::level::info)) return 0;
+  fmt::print("{:<12} {:<14} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type", "macros",
+             "cycles/img", "MVMs/img", "conversions", "clip-%", "clip+%", "SQNR dB", "energy/img pJ");
+  for (const auto& l : report.layers) {
+    if (!l.cim) {
+      fmt::print("{:<12} {:<14} {:>6} {:>12}\n", l.name, l.type, "-", l.cycles_per_image);
+      continue;
+    }
+    const LayerReport& m = l.mvm;
+    const double conv = double(std::max<int64_t>(1, m.stats.adc.conversions));
+    const double sqnr = m.stats.error.sqnr_db();
+    fmt::print("{:<12} {:<14} {:>6} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n", l.name, l.type,
+               m.macros, l.cycles_per_image, m.vectors / std::max<int64_t>(1, report.images),
+               m.stats.adc.conversions, 100.0 * double(m.stats.adc.clipped_low) / conv,
+               100.0 * double(m.stats.adc.clipped_high) / conv,
+               std::isfinite(sqnr) ? fmt::format("{:.2f}", sqnr) : std::string("exact"),
+               m.energy.total_pj() / double(std::max<int64_t>(1, report.images)));
+  }
+  const double epi = report.energy_per_image_pj();
+  fmt::print(
+      "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s\n",
+      100.0 * report.accuracy(), report.correct, report.images, report.latency_per_image_s() * 1e6,
+      hw.timing.clock_mhz, report.cycles_per_image, 1.0 / report.latency_per_image_s());
+  fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W)  {:.2f} s wall\n", epi * 1e-3,
+             epi > 0 ? 2.0 * double(macs) / epi : 0.0, wall_s);
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_run_command(CLI::App& app) {
+  auto args = std::make_shared<RunArgs>();
+  CLI::App* cmd = app.add_subcommand("run", "run a model bundle over a data set on the simulated chip");
+  cmd->fallthrough();
+  cmd->add_option("--hw", args->hw, "hardware config YAML (configs/hw/)")->required();
+  cmd->add_option("--model", args->model, "model bundle directory (docs/model-bundle.md)")->required();
+  cmd->add_option("--data", args->data,
+                  "fashion-mnist (default), fashion-mnist:DIR, mnist:DIR, cifar10:DIR, cifar100:DIR");
+  cmd->add_option("--split", args->split, "test (default) or train")->check(CLI::IsMember({"test", "train"}));
+  cmd->add_option("--limit", args->limit, "run only the first N images")
+      ->check(CLI::Range(int64_t(1), int64_t(1) << 40));
+  cmd->add_option("--batch", args->batch, "images per lock-step batch")->check(CLI::Range(1, 1 << 16));
+  cmd->add_option("--stats", args->stats, "statistics JSON to write");
+  cmd->add_option("--out", args->out, "directory for stats.json, hw.json and logits.npy");
+  cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
+  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
+  return [cmd, args]() { return cmd->parsed() ? run(*args) : 0; };
+}
+
+}  // namespace cimsim::cli
