@@ -81,7 +81,11 @@ nlohmann::json LayerReport::to_json() const {
       {"name", name},
       {"shape", {{"inputs", inputs}, {"outputs", outputs}}},
       {"mapping",
-       {{"macros", macros}, {"row_tiles", row_tiles}, {"col_tiles", col_tiles}, {"row_groups", row_groups}}},
+       {{"macros", macros},
+        {"row_tiles", row_tiles},
+        {"col_tiles", col_tiles},
+        {"row_groups", row_groups},
+        {"utilization", utilization}}},
       {"mvms", vectors},
       {"transactions", transactions},
       {"cycles_per_mvm", cycles_per_mvm},
@@ -123,6 +127,8 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   const auto t0 = std::chrono::steady_clock::now();
   LayerMapping mapping = map_layer(int(weights.rows()), int(weights.cols()),
                                    plain_row_groups(int(weights.rows()), hw.macro.rows_per_cycle), hw.macro);
+  check_macros_fit(mapping.macros(), hw.chip.macros,
+                   options.layer_name + ": " + std::to_string(mapping.macros()), hw.source);
   LayerEngine engine("layer", hw, weights, std::move(mapping), options.layer_name, options.seed, 0, window);
   const InputMatrix input_matrix = to_input_matrix(inputs);
   MvmDriver driver("driver", engine, input_matrix, outputs, batch);
@@ -156,6 +162,7 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   r.row_tiles = int(engine.mapping().row_tiles.size());
   r.col_tiles = int(engine.mapping().col_tiles.size());
   r.row_groups = int(engine.mapping().groups.size());
+  r.utilization = utilization(engine.mapping(), hw.macro);
   r.vectors = inputs.rows();
   r.transactions = engine.transactions();
   r.cycles_per_mvm = engine.cycles_per_mvm();

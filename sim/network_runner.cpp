@@ -12,6 +12,15 @@
 namespace cimsim {
 namespace {
 
+LayerMapping map_bundle_layer(const BundleLayer& l, const MacroConfig& macro) {
+  const int k = int(l.weight.rows()), n = int(l.weight.cols());
+  std::vector<RowGroup> groups =
+      l.type == LayerType::kConv2d
+          ? conv_row_groups(l.in_channels, l.kernel[0], l.kernel[1], macro.rows_per_cycle)
+          : plain_row_groups(k, macro.rows_per_cycle);
+  return map_layer(k, n, std::move(groups), macro);
+}
+
 ConvGeometry geometry_of(const BundleLayer& l) {
   return ConvGeometry{l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.padding[0], l.padding[1]};
 }
@@ -62,14 +71,8 @@ class NetworkController : public sc_core::sc_module {
     for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
       const BundleLayer& l = bundle.layers[i];
       if (!l.is_cim()) continue;
-      const int k = int(l.weight.rows()), n = int(l.weight.cols());
-      std::vector<RowGroup> groups =
-          l.type == LayerType::kConv2d
-              ? conv_row_groups(l.in_channels, l.kernel[0], l.kernel[1], hw.macro.rows_per_cycle)
-              : plain_row_groups(k, hw.macro.rows_per_cycle);
-      engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight,
-                                                  map_layer(k, n, std::move(groups), hw.macro), l.name,
-                                                  options.seed, uint64_t(i), no_trace);
+      engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight, map_bundle_layer(l, hw.macro),
+                                                  l.name, options.seed, uint64_t(i), no_trace);
     }
     report_.layers.resize(bundle.layers.size());
     SC_HAS_PROCESS(NetworkController);
@@ -223,6 +226,16 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
   for (const BundleLayer& l : bundle.layers) {
     if (l.is_cim() && l.has_adc && !hw.adc.layers.count(l.name)) hw.adc.layers[l.name] = l.adc;
   }
+  int64_t needed = 0;
+  std::string detail;
+  for (const BundleLayer& l : bundle.layers) {
+    if (!l.is_cim()) continue;
+    const int macros = map_bundle_layer(l, hw.macro).macros();
+    needed += macros;
+    detail += (detail.empty() ? "" : ", ") + l.name + ": " + std::to_string(macros);
+  }
+  check_macros_fit(needed, hw.chip.macros, detail, hw.source);
+
   NetworkReport report;
   report.model = bundle.name;
   report.images = data.count;
@@ -254,6 +267,7 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
     m.row_tiles = int(e->mapping().row_tiles.size());
     m.col_tiles = int(e->mapping().col_tiles.size());
     m.row_groups = int(e->mapping().groups.size());
+    m.utilization = utilization(e->mapping(), hw.macro);
     m.transactions = e->transactions();
     const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
     m.vectors = pixels * report.images;

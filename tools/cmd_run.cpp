@@ -124,19 +124,21 @@ int run(const RunArgs& args) {
   outputs.commit();
 
   if (!spdlog::should_log(spdlog::level::info)) return 0;
-  fmt::print("{:<12} {:<14} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type", "macros",
-             "cycles/img", "MVMs/img", "conversions", "clip-%", "clip+%", "SQNR dB", "energy/img pJ");
+  fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type",
+             "macros", "util%", "cycles/img", "MVMs/img", "conversions", "clip-%", "clip+%", "SQNR dB",
+             "energy/img pJ");
   for (const auto& l : report.layers) {
     if (!l.cim) {
-      fmt::print("{:<12} {:<14} {:>6} {:>12}\n", l.name, l.type, "-", l.cycles_per_image);
+      fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12}\n", l.name, l.type, "-", "-", l.cycles_per_image);
       continue;
     }
     const LayerReport& m = l.mvm;
     const double conv = double(std::max<int64_t>(1, m.stats.adc.conversions));
     const double sqnr = m.stats.error.sqnr_db();
-    fmt::print("{:<12} {:<14} {:>6} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n", l.name, l.type,
-               m.macros, l.cycles_per_image, m.vectors / std::max<int64_t>(1, report.images),
-               m.stats.adc.conversions, 100.0 * double(m.stats.adc.clipped_low) / conv,
+    fmt::print("{:<12} {:<14} {:>6} {:>6.1f} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n",
+               l.name, l.type, m.macros, 100.0 * m.utilization, l.cycles_per_image,
+               m.vectors / std::max<int64_t>(1, report.images), m.stats.adc.conversions,
+               100.0 * double(m.stats.adc.clipped_low) / conv,
                100.0 * double(m.stats.adc.clipped_high) / conv,
                std::isfinite(sqnr) ? fmt::format("{:.2f}", sqnr) : std::string("exact"),
                m.energy.total_pj() / double(std::max<int64_t>(1, report.images)));

@@ -187,6 +187,15 @@ void read_energy(YamlSection& s, EnergyConfig& e) {
   e.leakage_mw_per_macro = s.real("leakage_mw_per_macro", 0.0, 1e9);
 }
 
+void read_chip(YamlSection& s, ChipConfig& c) {
+  const YAML::Node n = s.raw("macros");
+  if (!s.has("macros") || (n.IsScalar() && n.Scalar() == "unlimited")) {
+    c.macros = 0;
+  } else {
+    c.macros = s.integer("macros", 1, 1 << 24);
+  }
+}
+
 void read_digital(YamlSection& s, DigitalConfig& d) {
   d.ops_per_cycle = s.integer_or("ops_per_cycle", 1, 1 << 20, 64);
   d.pj_per_op = s.real_or("pj_per_op", 0.0, 1e9, 0.0);
@@ -201,7 +210,7 @@ HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
   HwConfig hw;
   hw.source = source->file;
   YamlSection top(root, "", source);
-  top.declare({"name", "macro", "timing", "adc", "device", "energy", "digital"});
+  top.declare({"name", "macro", "timing", "adc", "device", "energy", "digital", "chip"});
   hw.name = top.text("name");
   // Child sections are finished after reading so unknown keys are reported where they are.
   {
@@ -223,6 +232,9 @@ HwConfig parse_tree(YAML::Node root, std::shared_ptr<ConfigSource> source,
     YamlSection digital = top.child("digital", true);
     read_digital(digital, hw.digital);
     digital.finish();
+    YamlSection chip = top.child("chip", true);
+    read_chip(chip, hw.chip);
+    chip.finish();
   }
   top.finish();
   return hw;
@@ -336,6 +348,7 @@ nlohmann::json HwConfig::to_json() const {
         {"shift_add_pj_per_op", energy.shift_add_pj_per_op},
         {"leakage_mw_per_macro", energy.leakage_mw_per_macro}}},
       {"digital", {{"ops_per_cycle", digital.ops_per_cycle}, {"pj_per_op", digital.pj_per_op}}},
+      {"chip", {{"macros", chip.macros == 0 ? nlohmann::json("unlimited") : nlohmann::json(chip.macros)}}},
   };
 }
 

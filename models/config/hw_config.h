@@ -98,6 +98,12 @@ struct DigitalConfig {
   double pj_per_op = 0;
 };
 
+// The chip: how many macros it has. A network must fit (every CIM layer keeps its own macros,
+// weights stay resident); 0 means as many as the network needs.
+struct ChipConfig {
+  int macros = 0;
+};
+
 struct HwConfig {
   std::string name;
   std::string source;  // file the config came from
@@ -107,6 +113,7 @@ struct HwConfig {
   DeviceConfig device;
   EnergyConfig energy;
   DigitalConfig digital;
+  ChipConfig chip;
 
   // The ADC interval used for a layer: its own entry, else the default; "full" resolved.
   AdcInterval interval_for(const std::string& layer) const;

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <stdexcept>
 
+#include "core/error.h"
+
 namespace cimsim {
 
 std::vector<RowGroup> plain_row_groups(int inputs, int rows_per_cycle) {
@@ -46,6 +48,19 @@ LayerMapping map_layer(int inputs, int outputs, std::vector<RowGroup> groups, co
     m.col_tiles.push_back({begin, std::min(per_macro, outputs - begin)});
   }
   return m;
+}
+
+double utilization(const LayerMapping& mapping, const MacroConfig& macro) {
+  const double used = double(mapping.inputs) * mapping.outputs * macro.bitlines_per_output();
+  return used / (double(mapping.macros()) * macro.rows * macro.cols);
+}
+
+void check_macros_fit(int64_t needed, int available, const std::string& detail, const std::string& source) {
+  if (available == 0 || needed <= available) return;
+  throw InputError(source + ": the mapping needs " + std::to_string(needed) + " macros (" + detail +
+                   ") but chip.macros = " + std::to_string(available) +
+                   "; raise chip.macros (e.g. --set chip.macros=" + std::to_string(needed) +
+                   "), enlarge the macro or use fewer bits per weight");
 }
 
 }  // namespace cimsim

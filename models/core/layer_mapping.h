@@ -8,6 +8,8 @@
 // gives the rule; docs/timing.md how the tiles run.
 #pragma once
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "config/hw_config.h"
@@ -51,5 +53,12 @@ std::vector<RowGroup> plain_row_groups(int inputs, int rows_per_cycle);
 std::vector<RowGroup> conv_row_groups(int in_channels, int kernel_h, int kernel_w, int rows_per_cycle);
 
 LayerMapping map_layer(int inputs, int outputs, std::vector<RowGroup> groups, const MacroConfig& macro);
+
+// Share of the cells of the layer's macros that hold weights: K N 2S / (macros rows cols).
+double utilization(const LayerMapping& mapping, const MacroConfig& macro);
+
+// Throws InputError when `needed` macros exceed the chip's `available` (0: unlimited); `detail`
+// lists where they go (e.g. per layer) and `source` names the hardware config.
+void check_macros_fit(int64_t needed, int available, const std::string& detail, const std::string& source);
 
 }  // namespace cimsim

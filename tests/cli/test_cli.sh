@@ -112,7 +112,10 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
   check "run stats have accuracy and per-layer histograms" grep -q '"partial_sum_histogram"' "$work/net/stats.json"
   expect_error "bits do not match the hardware" "quantized for 8-bit weights" "--set macro.weight_bits=8" -- \
     run_net --limit 5 --set macro.weight_bits=4 --out "$work/bad.npy"
+  expect_error "network does not fit the chip" "needs 14 macros (fc: 14)" "chip.macros = 8" -- \
+    run_net --limit 5 --set chip.macros=8 --out "$work/bad.npy"
 fi
+expect_error "layer does not fit the chip" "needs 36 macros" -- run_mvm --out "$work/bad.npy" --set chip.macros=10
 expect_error "data directory missing" "nowhere" -- run_net --data mnist:"$work/nowhere" --out "$work/bad.npy"
 expect_error "unknown data set" "unknown data set 'svhn'" -- run_net --data svhn:/tmp --out "$work/bad.npy"
 cp -r "$model" "$work/badmodel"
