@@ -208,6 +208,15 @@ void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
                      "; run with --set macro.weight_bits=" + std::to_string(bundle.bits.weight) +
                      " --set macro.input_bits=" + std::to_string(bundle.bits.input));
   }
+  int64_t needed = 0;
+  std::string detail;
+  for (const BundleLayer& l : bundle.layers) {
+    if (!l.is_cim()) continue;
+    const int macros = map_bundle_layer(l, hw.macro).macros();
+    needed += macros;
+    detail += (detail.empty() ? "" : ", ") + l.name + ": " + std::to_string(macros);
+  }
+  check_macros_fit(needed, hw.chip.macros, detail, hw.source);
 }
 
 NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
@@ -226,16 +235,6 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
   for (const BundleLayer& l : bundle.layers) {
     if (l.is_cim() && l.has_adc && !hw.adc.layers.count(l.name)) hw.adc.layers[l.name] = l.adc;
   }
-  int64_t needed = 0;
-  std::string detail;
-  for (const BundleLayer& l : bundle.layers) {
-    if (!l.is_cim()) continue;
-    const int macros = map_bundle_layer(l, hw.macro).macros();
-    needed += macros;
-    detail += (detail.empty() ? "" : ", ") + l.name + ": " + std::to_string(macros);
-  }
-  check_macros_fit(needed, hw.chip.macros, detail, hw.source);
-
   NetworkReport report;
   report.model = bundle.name;
   report.images = data.count;

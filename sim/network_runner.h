@@ -50,7 +50,8 @@ struct NetworkReport {
   }
 };
 
-// Checks the bundle against the hardware (bit widths); InputError naming both files.
+// Checks the bundle against the hardware: bit widths, and that its CIM layers' macros fit
+// chip.macros; InputError naming the files and the fix.
 void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle);
 
 // Elaborates and simulates (once per process) `count` images of `data` from the first.

@@ -13,13 +13,25 @@ namespace fs = std::filesystem;
 OutputFiles::~OutputFiles() {
   if (committed_) return;
   for (const auto& e : entries_) std::remove(e.temp.c_str());
+  std::error_code ec;
+  for (auto it = created_dirs_.rbegin(); it != created_dirs_.rend(); ++it)
+    fs::remove(*it, ec);  // only if empty
 }
 
 std::string OutputFiles::stage(const std::string& final_path) {
   const fs::path p(final_path);
   if (p.filename().empty()) throw InputError(final_path + ": is a directory name; give a file name");
   std::error_code ec;
-  if (p.has_parent_path()) fs::create_directories(p.parent_path(), ec);
+  if (p.has_parent_path()) {
+    // Remember each directory this creates (outermost first) so a failed run can remove them.
+    std::vector<fs::path> missing;
+    for (fs::path d = p.parent_path(); !d.empty() && !fs::exists(d); d = d.parent_path())
+      missing.push_back(d);
+    fs::create_directories(p.parent_path(), ec);
+    if (!ec) {
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) created_dirs_.push_back(it->string());
+    }
+  }
   if (ec || (p.has_parent_path() && !fs::is_directory(p.parent_path()))) {
     throw InputError(final_path + ": cannot create the directory " + p.parent_path().string() +
                      (ec ? " (" + ec.message() + ")" : std::string(" (a file of that name exists)")));

@@ -1,7 +1,7 @@
 // All-or-nothing result files: every output of a run is first written under a temporary name
 // in its final directory (stage()), and only when the whole run has succeeded are they renamed
 // into place (commit()). A run that fails leaves no result that looks complete: the destructor
-// removes whatever was staged and not committed.
+// removes whatever was staged and not committed, and the directories it created for them.
 #pragma once
 
 #include <string>
@@ -27,6 +27,7 @@ class OutputFiles {
     std::string temp, final_path;
   };
   std::vector<Entry> entries_;
+  std::vector<std::string> created_dirs_;  // directories stage() created, removed again if empty
   bool committed_ = false;
 };
 
