@@ -146,7 +146,7 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
     const double period_ps = window.period.to_seconds() * 1e12;
     const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
     const double to_ps = window.open_ended ? end_ps : std::min(end_ps, double(window.to_cycle) * period_ps);
-    trace->close(engine, std::min(double(window.from_cycle) * period_ps, end_ps), to_ps);
+    trace->close({&engine}, std::min(double(window.from_cycle) * period_ps, end_ps), to_ps);
     if (!options.outputs) own_outputs.commit();
   }
   const auto t2 = std::chrono::steady_clock::now();

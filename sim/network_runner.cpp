@@ -3,11 +3,13 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "core/error.h"
 #include "layer_engine.h"
 #include "network/tensor_ops.h"
+#include "vcd_trace.h"
 
 namespace cimsim {
 namespace {
@@ -65,14 +67,17 @@ class NetworkController : public sc_core::sc_module {
                     const data::Dataset& data, const NetworkOptions& options, NetworkReport& report)
       : sc_core::sc_module(name), hw_(hw), bundle_(bundle), data_(data), options_(options), report_(report) {
     period_ = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
-    TraceWindow no_trace;
-    no_trace.period = period_;
+    window_.period = period_;
+    window_.enabled = !options.trace_path.empty();
+    window_.from_cycle = options.trace_from;
+    window_.open_ended = options.trace_to < 0;
+    window_.to_cycle = options.trace_to;
     engines_.resize(bundle.layers.size());
     for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
       const BundleLayer& l = bundle.layers[i];
       if (!l.is_cim()) continue;
       engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight, map_bundle_layer(l, hw.macro),
-                                                  l.name, options.seed, uint64_t(i), no_trace);
+                                                  l.name, options.seed, uint64_t(i), window_);
     }
     report_.layers.resize(bundle.layers.size());
     SC_HAS_PROCESS(NetworkController);
@@ -80,6 +85,17 @@ class NetworkController : public sc_core::sc_module {
   }
 
   const LayerEngine* engine(std::size_t i) const { return engines_[i].get(); }
+  const TraceWindow& window() const { return window_; }
+  std::vector<const LayerEngine*> engines() const {
+    std::vector<const LayerEngine*> all;
+    for (const auto& e : engines_)
+      if (e) all.push_back(e.get());
+    return all;
+  }
+  void trace(sc_core::sc_trace_file* file) {
+    for (auto& e : engines_)
+      if (e) e->trace(file);
+  }
 
  private:
   Tensor run_cim(std::size_t index, const Tensor& in, int64_t first_image) {
@@ -132,7 +148,20 @@ class NetworkController : public sc_core::sc_module {
     return {};
   }
 
+  // A line every few seconds on long runs: images done, share, and the time left at this pace.
+  void report_progress(int64_t done, int64_t count) {
+    const auto now = std::chrono::steady_clock::now();
+    const double since_start = std::chrono::duration<double>(now - started_).count();
+    if (done < count && std::chrono::duration<double>(now - last_report_).count() < 3.0) return;
+    if (since_start < 3.0) return;
+    last_report_ = now;
+    spdlog::info("{}/{} images ({:.0f}%), {:.0f} s elapsed, {:.0f} s left", done, count,
+                 100.0 * double(done) / double(count), since_start,
+                 since_start * double(count - done) / double(done));
+  }
+
   void run() {
+    started_ = last_report_ = std::chrono::steady_clock::now();
     const int64_t count = data_.count;
     const int classes = bundle_.classes;
     report_.logits.resize(count, classes);
@@ -156,6 +185,7 @@ class NetworkController : public sc_core::sc_module {
         r.digital_cycles_per_image = digital_cycles;
         r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
       }
+      report_progress(first + images, count);
       const Tensor& logits = outputs.back();
       for (int b = 0; b < images; ++b)
         for (int c = 0; c < classes; ++c)
@@ -171,6 +201,8 @@ class NetworkController : public sc_core::sc_module {
   NetworkReport& report_;
   sc_core::sc_time period_;
   std::vector<std::unique_ptr<LayerEngine>> engines_;
+  TraceWindow window_;
+  std::chrono::steady_clock::time_point started_, last_report_;
 };
 
 const char* type_name(LayerType t) {
@@ -240,7 +272,21 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
   report.images = data.count;
   report.clock_mhz = hw.timing.clock_mhz;
   NetworkController controller("network", hw, bundle, data, options, report);
+  OutputFiles own_outputs;
+  std::unique_ptr<VcdTrace> trace;
+  if (controller.window().enabled) {
+    trace = std::make_unique<VcdTrace>(options.trace_path, options.outputs ? *options.outputs : own_outputs);
+    controller.trace(trace->file());
+  }
   sc_core::sc_start();
+  if (trace) {
+    const TraceWindow& w = controller.window();
+    const double period_ps = w.period.to_seconds() * 1e12;
+    const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
+    const double to_ps = w.open_ended ? end_ps : std::min(end_ps, double(w.to_cycle) * period_ps);
+    trace->close(controller.engines(), std::min(double(w.from_cycle) * period_ps, end_ps), to_ps);
+    if (!options.outputs) own_outputs.commit();
+  }
 
   int64_t macros = 0;
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {

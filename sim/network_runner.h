@@ -19,7 +19,11 @@ namespace cimsim {
 
 struct NetworkOptions {
   uint64_t seed = 1;
-  int batch = 64;  // images per lock-step batch
+  int batch = 64;                  // images per lock-step batch
+  std::string trace_path;          // empty: no trace
+  int64_t trace_from = 0;          // cycles of simulated time
+  int64_t trace_to = -1;           // -1: to the end
+  OutputFiles* outputs = nullptr;  // where the trace is staged; null: committed by run_network
 };
 
 struct NetworkLayerReport {

@@ -34,7 +34,7 @@ VcdTrace::~VcdTrace() {
 
 std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extension(".gtkw").string(); }
 
-void VcdTrace::close(const LayerEngine& engine, double view_from_ps, double view_to_ps) {
+void VcdTrace::close(const std::vector<const LayerEngine*>& engines, double view_from_ps, double view_to_ps) {
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
 
@@ -49,17 +49,20 @@ void VcdTrace::close(const LayerEngine& engine, double view_from_ps, double view
     << " -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1\n";
   g << "[sst_expanded] 1\n";
   g << "[signals_width] 260\n";
-  const auto& mapping = engine.mapping();
-  const std::size_t cols = mapping.col_tiles.size();
-  for (int m = 0; m < mapping.macros(); ++m) {
-    const std::string macro =
-        "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
-    const std::string scope = "SystemC." + std::string(engine.name()) + "." + macro + ".";
-    g << "@800200\n-" << macro << "\n";
-    g << "@24\n" << scope << "row_group[31:0]\n" << scope << "phase[31:0]\n";
-    g << "@28\n" << scope << "adc_busy\n";
-    g << "@24\n" << scope << "adc0_bitline[31:0]\n" << scope << "adc0_code[31:0]\n";
-    g << "@1000200\n-" << macro << "\n";
+  for (const LayerEngine* engine : engines) {
+    const auto& mapping = engine->mapping();
+    const std::size_t cols = mapping.col_tiles.size();
+    for (int m = 0; m < mapping.macros(); ++m) {
+      const std::string macro =
+          "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
+      const std::string scope = "SystemC." + std::string(engine->name()) + "." + macro + ".";
+      const std::string label = engines.size() > 1 ? std::string(engine->basename()) + " " + macro : macro;
+      g << "@800200\n-" << label << "\n";
+      g << "@24\n" << scope << "row_group[31:0]\n" << scope << "phase[31:0]\n";
+      g << "@28\n" << scope << "adc_busy\n";
+      g << "@24\n" << scope << "adc0_bitline[31:0]\n" << scope << "adc0_code[31:0]\n";
+      g << "@1000200\n-" << label << "\n";
+    }
   }
   g.close();
   if (g.fail()) throw InputError(gtkw_path() + ": cannot write the GTKWave save file");

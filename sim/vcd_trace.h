@@ -5,6 +5,7 @@
 
 #include <string>
 #include <systemc>
+#include <vector>
 
 #include "io/output_files.h"
 
@@ -22,8 +23,9 @@ class VcdTrace {
   sc_core::sc_trace_file* file() { return file_; }
   const std::string& path() const { return path_; }
   std::string gtkw_path() const;
-  // Closes the VCD and writes the staged .gtkw, opening on [view_from_ps, view_to_ps].
-  void close(const LayerEngine& engine, double view_from_ps, double view_to_ps);
+  // Closes the VCD and writes the staged .gtkw (one group per macro of each engine), opening on
+  // [view_from_ps, view_to_ps].
+  void close(const std::vector<const LayerEngine*>& engines, double view_from_ps, double view_to_ps);
 
  private:
   std::string path_;

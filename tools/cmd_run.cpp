@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <tuple>
 
 #include "bundle/model_bundle.h"
 #include "cli_common.h"
@@ -20,7 +21,7 @@ namespace cimsim::cli {
 namespace {
 
 struct RunArgs {
-  std::string hw, model, data = "fashion-mnist", split = "test", stats, out;
+  std::string hw, model, data = "fashion-mnist", split = "test", stats, out, trace, trace_window;
   std::vector<std::string> overrides;
   int64_t limit = -1;
   int batch = 64;
@@ -99,6 +100,12 @@ int run(const RunArgs& args) {
   NetworkOptions options;
   options.seed = args.seed;
   options.batch = args.batch;
+  options.outputs = &outputs;
+  options.trace_path = args.trace;
+  if (!args.trace_window.empty()) {
+    if (args.trace.empty()) throw InputError("--trace-window needs --trace FILE.vcd");
+    std::tie(options.trace_from, options.trace_to) = parse_cycle_window(args.trace_window);
+  }
   const NetworkReport report = run_network(hw, bundle, data, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
@@ -169,6 +176,8 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--batch", args->batch, "images per lock-step batch")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--stats", args->stats, "statistics JSON to write");
   cmd->add_option("--out", args->out, "directory for stats.json, hw.json and logits.npy");
+  cmd->add_option("--trace", args->trace, "VCD file to write (a bare name goes under traces/)");
+  cmd->add_option("--trace-window", args->trace_window, "FROM:TO cycles to record (default: the whole run)");
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
   cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
   return [cmd, args]() { return cmd->parsed() ? run(*args) : 0; };

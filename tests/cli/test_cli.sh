@@ -110,6 +110,9 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
   check "run on 50 images" run_net --limit 50 --out "$work/net" -q
   check "run wrote stats, resolved config and logits" test -s "$work/net/stats.json" -a -s "$work/net/hw.json" -a -s "$work/net/logits.npy"
   check "run stats have accuracy and per-layer histograms" grep -q '"partial_sum_histogram"' "$work/net/stats.json"
+  check "run with a trace" run_net --limit 3 --trace "$work/net.vcd" --trace-window 100:400 -q
+  check "run trace has the layer's macros" grep -q "macro_r6_c1" "$work/net.vcd"
+  if command -v vcd2fst >/dev/null; then check "vcd2fst converts the network trace" vcd2fst "$work/net.vcd" "$work/net.fst"; fi
   expect_error "bits do not match the hardware" "quantized for 8-bit weights" "--set macro.weight_bits=8" -- \
     run_net --limit 5 --set macro.weight_bits=4 --out "$work/bad.npy"
   expect_error "network does not fit the chip" "needs 14 macros (fc: 14)" "chip.macros = 8" -- \
