@@ -1,0 +1,150 @@
+// Benchmark (not a test): a ResNet-20-shaped bundle (random weights) over Fashion-MNIST test
+// images at input_bits 4, weight_bits 4, cell_bits 1, dac_bits 1, rows_per_cycle 64, adc_bits 5,
+// with device variation on, against the same network's GEMM work timed with Eigen in the same run.
+//   build/bench/bench_network [--images 10000] [--batch 64] [--set key=value ...]
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <Eigen/Core>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "bundle/bundle_writer.h"
+#include "config/hw_config.h"
+#include "data/idx_reader.h"
+#include "network_runner.h"
+#include "report_handler.h"
+
+namespace {
+
+using cimsim::BundleBuilder;
+using cimsim::BundleLayer;
+using cimsim::LayerType;
+
+void randomize(BundleLayer& l, std::mt19937& gen, double input_scale) {
+  std::uniform_int_distribution<int> w(-7, 7);
+  for (Eigen::Index k = 0; k < l.weight.rows(); ++k)
+    for (Eigen::Index n = 0; n < l.weight.cols(); ++n) l.weight(k, n) = w(gen);
+  const double fan_in = double(l.weight.rows());
+  for (auto& s : l.weight_scale) s = 1.0 / (7.0 * std::sqrt(fan_in));
+  l.input_scale = input_scale;
+}
+
+// ResNet-20 (He et al. 2016, CIFAR variant): 3 stages of 3 basic blocks, 16/32/64 channels,
+// 1x1 convolution shortcuts where the shape changes.
+void build_resnet20(BundleBuilder& b, std::mt19937& gen) {
+  randomize(b.conv2d("conv1", 1, 16, {{3, 3}}, {{1, 1}}, {{1, 1}}), gen, 1.0 / 15);
+  b.batchnorm("bn1", 16);
+  b.simple("relu1", LayerType::kRelu);
+  std::string last = "relu1";
+  int channels = 16;
+  for (int stage = 0; stage < 3; ++stage) {
+    const int out = 16 << stage;
+    for (int block = 0; block < 3; ++block) {
+      const std::string p = "s" + std::to_string(stage) + "b" + std::to_string(block);
+      const int stride = stage > 0 && block == 0 ? 2 : 1;
+      randomize(b.conv2d(p + "c1", channels, out, {{3, 3}}, {{stride, stride}}, {{1, 1}}), gen, 0.25);
+      b.connect(p + "c1", {last});
+      b.batchnorm(p + "bn1", out);
+      b.simple(p + "r1", LayerType::kRelu);
+      randomize(b.conv2d(p + "c2", out, out, {{3, 3}}, {{1, 1}}, {{1, 1}}), gen, 0.25);
+      b.batchnorm(p + "bn2", out);
+      std::string shortcut = last;
+      if (stride != 1 || channels != out) {
+        randomize(b.conv2d(p + "sc", channels, out, {{1, 1}}, {{stride, stride}}), gen, 0.25);
+        b.connect(p + "sc", {last});
+        shortcut = p + "sc";
+      }
+      b.add(p + "add", p + "bn2", shortcut);
+      b.simple(p + "r2", LayerType::kRelu);
+      last = p + "r2";
+      channels = out;
+    }
+  }
+  b.simple("gap", LayerType::kGlobalAvgPool);
+  b.simple("flatten", LayerType::kFlatten);
+  randomize(b.linear("fc", 64, 10), gen, 0.25);
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+}  // namespace
+
+int sc_main(int argc, char* argv[]) {
+  int64_t images = 10000;
+  int batch = 64;
+  std::vector<std::string> overrides = {
+      "macro.input_bits=4",      "macro.dac_bits=1", "macro.weight_bits=4",      "macro.cell_bits=1",
+      "macro.rows_per_cycle=64", "macro.adc_bits=5", "device.program_sigma=0.05"};
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--images")) images = std::atoll(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--set")) overrides.push_back(argv[i + 1]);
+  }
+  cimsim::install_report_handler(false);
+  const cimsim::HwConfig hw = cimsim::load_hw_config(
+      std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml", overrides);
+
+  std::mt19937 gen(7);
+  BundleBuilder builder("resnet20-random", {1, 28, 28}, 10, cimsim::BundleBits{4, 4});
+  build_resnet20(builder, gen);
+  const std::string dir = "/tmp/cimsim_bench_resnet20_" + std::to_string(::getpid());
+  builder.write(dir);
+  const cimsim::ModelBundle bundle = cimsim::load_model_bundle(dir);
+  std::filesystem::remove_all(dir);
+  const cimsim::data::Dataset data =
+      cimsim::data::load_fashion_mnist(cimsim::data::kFashionMnistDir, cimsim::data::Split::kTest, images);
+
+  cimsim::NetworkOptions options;
+  options.batch = batch;
+  const auto t0 = std::chrono::steady_clock::now();
+  const cimsim::NetworkReport report = cimsim::run_network(hw, bundle, data, options);
+  const double sim_s = seconds_since(t0);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+
+  // The limit: every CIM layer's work as fp32 GEMMs, (pixels x phases x images) x K x (N x slices),
+  // timed on a 64-image slice and scaled to all images.
+  const int phases = hw.macro.phases(), slices = hw.macro.slices();
+  double gemm_s = 0, array_macs = 0;
+  int64_t cim_layers = 0, macros = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    const BundleLayer& l = bundle.layers[i];
+    if (!l.is_cim()) continue;
+    ++cim_layers;
+    macros += report.layers[i].mvm.macros;
+    const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
+    const int64_t slice = std::min<int64_t>(64, data.count);
+    const Eigen::MatrixXf a = Eigen::MatrixXf::Random(pixels * phases * slice, l.weight.rows());
+    const Eigen::MatrixXf w = Eigen::MatrixXf::Random(l.weight.rows(), l.weight.cols() * slices);
+    Eigen::MatrixXf c(a.rows(), w.cols());
+    double best = 1e30;
+    for (int rep = 0; rep < 3; ++rep) {
+      const auto g0 = std::chrono::steady_clock::now();
+      c.noalias() = a * w;
+      best = std::min(best, seconds_since(g0));
+    }
+    gemm_s += best * double(data.count) / double(slice);
+    array_macs += double(a.rows()) * double(a.cols()) * double(w.cols()) * double(data.count) / double(slice);
+  }
+  std::printf("resnet20-shaped: %lld CIM layers on %lld macros, %lld cycles/image, program_sigma %g\n",
+              (long long)cim_layers, (long long)macros, (long long)report.cycles_per_image,
+              hw.device.program_sigma);
+  std::printf("simulator   %8.1f s for %lld images = %8.1f images/s  (%.2f GMAC/s of array work)\n", sim_s,
+              (long long)data.count, double(data.count) / sim_s, array_macs / sim_s * 1e-9);
+  std::printf("eigen gemm  %8.1f s for the same work = %8.1f images/s  (%.2f GMAC/s, %d thread)\n", gemm_s,
+              double(data.count) / gemm_s, array_macs / gemm_s * 1e-9, Eigen::nbThreads());
+  std::printf("ratio simulator/gemm = %.3f (target >= 0.4); 10,000 images would take %.0f s (target < 180)\n",
+              gemm_s / sim_s, sim_s * 10000.0 / double(data.count));
+  std::printf("peak resident memory = %.1f MiB; top-1 of the random network %.1f%%\n",
+              double(usage.ru_maxrss) / 1024.0, 100.0 * report.accuracy());
+  return 0;
+}
