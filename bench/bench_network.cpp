@@ -1,7 +1,7 @@
 // Benchmark (not a test): a ResNet-20-shaped bundle (random weights) over Fashion-MNIST test
 // images at input_bits 4, weight_bits 4, cell_bits 1, dac_bits 1, rows_per_cycle 64, adc_bits 5,
 // with device variation on, against the same network's GEMM work timed with Eigen in the same run.
-//   build/bench/bench_network [--images 10000] [--batch 64] [--set key=value ...]
+//   build/bench/bench_network [--images 10000] [--batch 64] [--set key=value ...] [--limit-reps 3]
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -81,6 +81,7 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int sc_main(int argc, char* argv[]) {
   int64_t images = 10000;
   int batch = 64;
+  int limit_reps = 3;  // repetitions of each GEMM of the limit (0: skip the limit, for profiling)
   std::vector<std::string> overrides = {
       "macro.input_bits=4",      "macro.dac_bits=1", "macro.weight_bits=4",      "macro.cell_bits=1",
       "macro.rows_per_cycle=64", "macro.adc_bits=5", "device.program_sigma=0.05"};
@@ -88,6 +89,7 @@ int sc_main(int argc, char* argv[]) {
     if (!std::strcmp(argv[i], "--images")) images = std::atoll(argv[i + 1]);
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--set")) overrides.push_back(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--limit-reps")) limit_reps = std::atoi(argv[i + 1]);
   }
   cimsim::install_report_handler(false);
   const cimsim::HwConfig hw = cimsim::load_hw_config(
@@ -122,12 +124,12 @@ int sc_main(int argc, char* argv[]) {
     ++cim_layers;
     macros += report.layers[i].mvm.macros;
     const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
-    const int64_t slice = std::min<int64_t>(64, data.count);
+    const int64_t slice = limit_reps > 0 ? std::min<int64_t>(64, data.count) : 1;
     const Eigen::MatrixXf a = Eigen::MatrixXf::Random(pixels * phases * slice, l.weight.rows());
     const Eigen::MatrixXf w = Eigen::MatrixXf::Random(l.weight.rows(), l.weight.cols() * slices);
     Eigen::MatrixXf c(a.rows(), w.cols());
     double best = 1e30;
-    for (int rep = 0; rep < 3; ++rep) {
+    for (int rep = 0; rep < limit_reps; ++rep) {
       const auto g0 = std::chrono::steady_clock::now();
       c.noalias() = a * w;
       best = std::min(best, seconds_since(g0));
