@@ -39,6 +39,12 @@ void column_strip(const float* d, Eigen::Index ldd, Eigen::Index full_rows, int 
   for (Eigen::Index r = 0; r < full_rows; r += kRows) block<Cols>(d + r, ldd, depth, g, ldg, y + r, ldy);
 }
 
+using Strip = void (*)(const float*, Eigen::Index, Eigen::Index, int, const float*, Eigen::Index, float*,
+                       Eigen::Index);
+// The strip kernel for 1..kCols columns, so the accumulators stay in registers.
+constexpr Strip kStrips[kCols] = {column_strip<1>, column_strip<2>, column_strip<3>, column_strip<4>,
+                                  column_strip<5>, column_strip<6>, column_strip<7>, column_strip<8>};
+
 }  // namespace
 
 void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits,
@@ -51,40 +57,8 @@ void integer_gemm(const Eigen::Ref<const Eigen::MatrixXf>& digits,
     for (Eigen::Index c = 0; c < cols; c += kCols) {
       const float* g = levels.data() + c * levels.outerStride();
       float* out = y.data() + c * rows;
-      switch (std::min<Eigen::Index>(kCols, cols - c)) {
-        case 8:
-          column_strip<8>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        case 7:
-          column_strip<7>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        case 6:
-          column_strip<6>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        case 5:
-          column_strip<5>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        case 4:
-          column_strip<4>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        case 3:
-          column_strip<3>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        case 2:
-          column_strip<2>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-        default:
-          column_strip<1>(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out,
-                          rows);
-          break;
-      }
+      const Strip strip = kStrips[std::min<Eigen::Index>(kCols, cols - c) - 1];
+      strip(digits.data(), digits.outerStride(), full_rows, depth, g, levels.outerStride(), out, rows);
     }
   }
   if (full_rows < rows) {
