@@ -106,19 +106,10 @@ class NetworkController : public sc_core::sc_module {
     if (l.type == LayerType::kConv2d) {
       const ConvGeometry g = geometry_of(l);
       const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = oh * ow;
-      const IntRows rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input);
-      // Pixel-major for lock-step transactions: row p * images + i = pixel p of image i.
-      InputMatrix x(rows.rows(), rows.cols());
-      for (int i = 0; i < images; ++i)
-        for (int p = 0; p < pixels; ++p)
-          x.row(Eigen::Index(p) * images + i) = rows.row(Eigen::Index(i) * pixels + p).cast<uint16_t>();
-      Eigen::MatrixXd pixel_major;
-      engine.process_pixels(x, pixel_major, images, pixels, first_image);
-      out.resize(pixel_major.rows(), pixel_major.cols());
-      for (int i = 0; i < images; ++i)
-        for (int p = 0; p < pixels; ++p)
-          out.row(Eigen::Index(i) * pixels + p) = pixel_major.row(Eigen::Index(p) * images + i);
-      return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias);
+      // Pixel-major rows for lock-step transactions: row p * images + i = pixel p of image i.
+      const IntRows rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input, true);
+      engine.process_pixels(to_input_matrix(rows), out, images, pixels, first_image);
+      return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias, true);
     }
     const IntRows rows = flatten_quantized(in, l.input_scale, bundle_.bits.input);
     engine.process_pixels(to_input_matrix(rows), out, images, 1, first_image);

@@ -12,7 +12,8 @@ int32_t quantize_input(double t, double scale, int bits) {
   return int32_t(std::min(std::max(std::nearbyint(t / scale), 0.0), top));
 }
 
-IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits) {
+IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
+                         bool pixel_major) {
   const int oh = g.out_h(input.height), ow = g.out_w(input.width);
   const int k = input.channels * g.kernel_h * g.kernel_w;
   IntRows rows(Eigen::Index(input.batch) * oh * ow, k);
@@ -22,7 +23,9 @@ IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scal
   for (int b = 0; b < input.batch; ++b) {
     for (int oy = 0; oy < oh; ++oy) {
       for (int ox = 0; ox < ow; ++ox) {
-        int32_t* row = rows.row((Eigen::Index(b) * oh + oy) * ow + ox).data();
+        const Eigen::Index pixel = Eigen::Index(oy) * ow + ox;
+        int32_t* row =
+            rows.row(pixel_major ? pixel * input.batch + b : Eigen::Index(b) * oh * ow + pixel).data();
         for (int c = 0; c < input.channels; ++c) {
           for (int i = 0; i < g.kernel_h; ++i) {
             const int y = oy * g.stride_h - g.pad_h + i;
@@ -53,13 +56,14 @@ IntRows flatten_quantized(const Tensor& input, double scale, int bits) {
 
 Tensor affine_from_mvm(const Eigen::MatrixXd& out, int batch, int out_h, int out_w,
                        const std::vector<double>& weight_scale, double input_scale,
-                       const std::vector<double>& bias) {
+                       const std::vector<double>& bias, bool pixel_major) {
   const int n = int(out.cols());
   Tensor t(batch, n, out_h, out_w);
   for (int b = 0; b < batch; ++b) {
     for (int y = 0; y < out_h; ++y) {
       for (int x = 0; x < out_w; ++x) {
-        const Eigen::Index r = (Eigen::Index(b) * out_h + y) * out_w + x;
+        const Eigen::Index pixel = Eigen::Index(y) * out_w + x;
+        const Eigen::Index r = pixel_major ? pixel * batch + b : Eigen::Index(b) * out_h * out_w + pixel;
         for (int o = 0; o < n; ++o) {
           t.at(b, o, y, x) = out(r, o) * weight_scale[std::size_t(o)] * input_scale + bias[std::size_t(o)];
         }

@@ -39,17 +39,20 @@ struct ConvGeometry {
 // q(t, s) = min(max(round_half_even(t / s), 0), 2^bits - 1), element by element.
 int32_t quantize_input(double t, double scale, int bits);
 
-// Quantized im2col: one row per output pixel (b, oy, ox) in that order, one column per
-// (c_in, k_h, k_w) in that order; padded positions are 0 (= q(0)).
-IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits);
+// Quantized im2col: one row per output pixel, one column per (c_in, k_h, k_w) in that order;
+// padded positions are 0 (= q(0)). Rows are image-major, (b, oy, ox), or with pixel_major
+// (oy, ox, b): pixel p of image b at row p * batch + b, as the lock-step transactions take them.
+IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
+                         bool pixel_major = false);
 // Quantized rows for a linear layer: one row per image, the image's values in C order.
 IntRows flatten_quantized(const Tensor& input, double scale, int bits);
 
 // After the MVM: z = ((out * weight_scale[o]) * input_scale) + bias[o], in double. `out` has one
 // row per output pixel in im2col order; the result is [batch, outputs, out_h, out_w].
+// (`out` rows may be image-major or, with pixel_major, pixel-major as for im2col_quantized.)
 Tensor affine_from_mvm(const Eigen::MatrixXd& out, int batch, int out_h, int out_w,
                        const std::vector<double>& weight_scale, double input_scale,
-                       const std::vector<double>& bias);
+                       const std::vector<double>& bias, bool pixel_major = false);
 
 Tensor relu(const Tensor& t);
 // y = t * scale[c] + shift[c]

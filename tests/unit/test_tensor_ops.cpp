@@ -88,3 +88,26 @@ TEST(TensorOps, ReluBatchnormFlattenAdd) {
 
 }  // namespace
 }  // namespace cimsim
+
+namespace cimsim {
+namespace {
+
+TEST(TensorOps, PixelMajorRowsArePermutedImageMajorRows) {
+  Tensor t(3, 2, 4, 4);
+  for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = double(i % 13);
+  const ConvGeometry g{3, 3, 1, 1, 1, 1};
+  const IntRows image_major = im2col_quantized(t, g, 1.0, 4);
+  const IntRows pixel_major = im2col_quantized(t, g, 1.0, 4, true);
+  const int pixels = 16;
+  for (int b = 0; b < 3; ++b)
+    for (int p = 0; p < pixels; ++p)
+      ASSERT_TRUE(pixel_major.row(p * 3 + b) == image_major.row(b * pixels + p));
+  Eigen::MatrixXd out = Eigen::MatrixXd::Random(3 * pixels, 2), permuted(3 * pixels, 2);
+  for (int b = 0; b < 3; ++b)
+    for (int p = 0; p < pixels; ++p) permuted.row(p * 3 + b) = out.row(b * pixels + p);
+  EXPECT_EQ(affine_from_mvm(out, 3, 4, 4, {1, 2}, 0.5, {0, 1}).data,
+            affine_from_mvm(permuted, 3, 4, 4, {1, 2}, 0.5, {0, 1}, true).data);
+}
+
+}  // namespace
+}  // namespace cimsim
