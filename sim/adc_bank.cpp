@@ -110,11 +110,23 @@ void AdcBank::wait_conversions() {
   }
 }
 
+void AdcBank::run_deferred() {
+  for (const Step& step : pending_) convert(step);
+  pending_.clear();
+}
+
 void AdcBank::run() {
   while (true) {
     const Step step = from_array->read();  // the sample-and-hold takes the step
     state_.shadow_busy = true;
-    convert(step);
+    if (deferred_) {
+      // Make the step's shared input digits now, on the SystemC thread.
+      const RowGroup& group = state_.mapping->groups[std::size_t(step.group)];
+      state_.digits->get(*state_.job, group, step.group, step.phase, state_.hw->macro.dac_bits);
+      pending_.push_back(step);
+    } else {
+      convert(step);
+    }
     wait_conversions();
     state_.shadow_busy = false;
     if (state_.trace && state_.window.contains(sc_core::sc_time_stamp())) state_.trace->adc_busy.write(false);

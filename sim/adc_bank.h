@@ -23,6 +23,12 @@ class AdcBank : public sc_core::sc_module {
 
   AdcBank(sc_core::sc_module_name name, MacroState& state, Crossbar& crossbar, ShiftAdd& shift_add);
 
+  // With deferred numerics the SystemC process only keeps time; the layer engine then runs the
+  // steps' arithmetic for all macros at the end of the transaction, macros in parallel (each
+  // macro's steps in order, so every result is the same as inline). Off while tracing.
+  void set_deferred(bool deferred) { deferred_ = deferred; }
+  void run_deferred();
+
  private:
   void run();
   void convert(const Step& step);
@@ -39,7 +45,9 @@ class AdcBank : public sc_core::sc_module {
   Eigen::MatrixXf y_, y_ideal_;
   std::vector<double> value_, minus_;
   std::vector<int> first_codes_;  // codes of ADC 0's inputs for vector 0, for the trace
-  bool integer_sums_ = false;     // ideal cells and no read noise: every partial sum is an integer
+  bool deferred_ = false;
+  std::vector<Step> pending_;
+  bool integer_sums_ = false;  // ideal cells and no read noise: every partial sum is an integer
 };
 
 }  // namespace cimsim

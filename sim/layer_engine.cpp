@@ -33,6 +33,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     const std::string macro_name =
         "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
     macros_.push_back(std::make_unique<Macro>(macro_name.c_str(), std::move(state)));
+    macros_.back()->adc_bank().set_deferred(!window.enabled);
   }
 }
 
@@ -83,6 +84,10 @@ void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& output
   for (auto& m : macros_) m->start(job_);
   wait(all_done);
   wait(period_ * double(adder_tree_cycles()));
+  // The macros' arithmetic, deferred by their ADC banks, in parallel across macros.
+  const int count = int(macros_.size());
+#pragma omp parallel for schedule(dynamic, 1)
+  for (int m = 0; m < count; ++m) macros_[std::size_t(m)]->adc_bank().run_deferred();
   combine(outputs, first, batch);
   const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {

@@ -22,6 +22,7 @@ class Macro : public sc_core::sc_module {
 
   void start(const MvmJob& job);
   MacroState& state() { return *state_; }
+  AdcBank& adc_bank() { return adc_bank_; }
   const MacroState& state() const { return *state_; }
   // Registers the trace signals in `file` (only when state.window.enabled; before sc_start).
   void trace(sc_core::sc_trace_file* file);
