@@ -65,6 +65,8 @@ check "same seed identical" cmp -s "$work/a.npy" "$work/b.npy"
 check "other seed differs" bash -c "! cmp -s '$work/a.npy' '$work/c.npy'"
 check "batch size does not change numbers" run_mvm --out "$work/d.npy" --seed 7 --batch 5 "${noisy[@]}"
 check "batch 5 identical to default batch" cmp -s "$work/a.npy" "$work/d.npy"
+check "one thread" env OMP_NUM_THREADS=1 "$cimsim" mvm --hw "$hw" --weights "$W" --inputs "$X" --out "$work/e.npy" --seed 7 "${noisy[@]}"
+check "thread count does not change numbers" cmp -s "$work/a.npy" "$work/e.npy"
 
 # 3. A trace that GTKWave's own converter accepts.
 check "trace run" run_mvm --out "$work/t.npy" --trace "$work/t.vcd" --trace-window 5:60 -q
