@@ -26,9 +26,16 @@ void PartialSumHistogram::add(const float* y, int64_t n) {
     const float* in = y + offset;
     // Vectorisable: position in bins clamped to [-1, bins]; +1 makes it non-negative, so the
     // truncating conversion floors it, and slot 0 becomes the underflow slot.
-    for (int64_t i = 0; i < m; ++i) {
-      const double pos = std::min(std::max((double(in[i]) - edge) / width, -1.0), top);
-      slot[i] = int32_t(pos + 1.0);
+    if (width == 1.0) {  // the usual case; dividing by 1 is exact, so skip the division
+      for (int64_t i = 0; i < m; ++i) {
+        const double pos = std::min(std::max(double(in[i]) - edge, -1.0), top);
+        slot[i] = int32_t(pos + 1.0);
+      }
+    } else {
+      for (int64_t i = 0; i < m; ++i) {
+        const double pos = std::min(std::max((double(in[i]) - edge) / width, -1.0), top);
+        slot[i] = int32_t(pos + 1.0);
+      }
     }
     for (int64_t i = 0; i < m; ++i) ++banked_[std::size_t(slot[i]) * kBanks + std::size_t(i & (kBanks - 1))];
   }
