@@ -117,12 +117,8 @@ nlohmann::json LayerReport::to_json() const {
 LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
                     Eigen::MatrixXd& outputs, const MvmOptions& options) {
   const int batch = std::max(1, std::min<int>(options.batch, int(inputs.rows())));
-  TraceWindow window;
-  window.period = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
-  window.enabled = !options.trace_path.empty();
-  window.from_cycle = options.trace_from;
-  window.open_ended = options.trace_to < 0;
-  window.to_cycle = options.trace_to;
+  const TraceWindow window =
+      TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to);
 
   const auto t0 = std::chrono::steady_clock::now();
   LayerMapping mapping = map_layer(int(weights.rows()), int(weights.cols()),
@@ -143,10 +139,7 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   const auto t1 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   if (trace) {
-    const double period_ps = window.period.to_seconds() * 1e12;
-    const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-    const double to_ps = window.open_ended ? end_ps : std::min(end_ps, double(window.to_cycle) * period_ps);
-    trace->close({&engine}, std::min(double(window.from_cycle) * period_ps, end_ps), to_ps);
+    trace->close({&engine}, window);
     if (!options.outputs) own_outputs.commit();
   }
   const auto t2 = std::chrono::steady_clock::now();

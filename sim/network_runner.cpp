@@ -66,12 +66,8 @@ class NetworkController : public sc_core::sc_module {
   NetworkController(sc_core::sc_module_name name, const HwConfig& hw, const ModelBundle& bundle,
                     const data::Dataset& data, const NetworkOptions& options, NetworkReport& report)
       : sc_core::sc_module(name), hw_(hw), bundle_(bundle), data_(data), options_(options), report_(report) {
-    period_ = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
-    window_.period = period_;
-    window_.enabled = !options.trace_path.empty();
-    window_.from_cycle = options.trace_from;
-    window_.open_ended = options.trace_to < 0;
-    window_.to_cycle = options.trace_to;
+    window_ = TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to);
+    period_ = window_.period;
     engines_.resize(bundle.layers.size());
     for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
       const BundleLayer& l = bundle.layers[i];
@@ -271,11 +267,7 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
   }
   sc_core::sc_start();
   if (trace) {
-    const TraceWindow& w = controller.window();
-    const double period_ps = w.period.to_seconds() * 1e12;
-    const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-    const double to_ps = w.open_ended ? end_ps : std::min(end_ps, double(w.to_cycle) * period_ps);
-    trace->close(controller.engines(), std::min(double(w.from_cycle) * period_ps, end_ps), to_ps);
+    trace->close(controller.engines(), controller.window());
     if (!options.outputs) own_outputs.commit();
   }
 

@@ -4,8 +4,12 @@
 // bounds into sc_time, so no bound can overflow simulated time.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
+#include <string>
 #include <systemc>
+
+#include "config/hw_config.h"
 
 namespace cimsim {
 
@@ -22,6 +26,18 @@ struct TraceWindow {
     const int64_t c = cycle_of(t);
     return c >= from_cycle && (open_ended || c <= to_cycle);
   }
+  // The clock period in whole ps of `hw`, and a window that is enabled when a trace path is given;
+  // to < 0 means to the end of the run.
+  static TraceWindow for_run(const HwConfig& hw, const std::string& trace_path, int64_t from, int64_t to) {
+    TraceWindow w;
+    w.period = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
+    w.enabled = !trace_path.empty();
+    w.from_cycle = from;
+    w.open_ended = to < 0;
+    w.to_cycle = to;
+    return w;
+  }
+
   // Whether the cycles [begin, begin + cycles) overlap the window.
   bool overlaps(const sc_core::sc_time& begin, int64_t cycles) const {
     if (!enabled) return false;

@@ -1,5 +1,6 @@
 #include "vcd_trace.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
@@ -34,7 +35,12 @@ VcdTrace::~VcdTrace() {
 
 std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extension(".gtkw").string(); }
 
-void VcdTrace::close(const std::vector<const LayerEngine*>& engines, double view_from_ps, double view_to_ps) {
+void VcdTrace::close(const std::vector<const LayerEngine*>& engines, const TraceWindow& window) {
+  const double period_ps = window.period.to_seconds() * 1e12;
+  const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
+  const double view_from_ps = std::min(double(window.from_cycle) * period_ps, end_ps);
+  const double view_to_ps =
+      window.open_ended ? end_ps : std::min(end_ps, double(window.to_cycle) * period_ps);
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
 

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "io/output_files.h"
+#include "trace_window.h"
 
 namespace cimsim {
 
@@ -23,9 +24,9 @@ class VcdTrace {
   sc_core::sc_trace_file* file() { return file_; }
   const std::string& path() const { return path_; }
   std::string gtkw_path() const;
-  // Closes the VCD and writes the staged .gtkw (one group per macro of each engine), opening on
-  // [view_from_ps, view_to_ps].
-  void close(const std::vector<const LayerEngine*>& engines, double view_from_ps, double view_to_ps);
+  // After the simulation: closes the VCD and writes the staged .gtkw (one group per macro of each
+  // engine), opening on the part of `window` the run reached.
+  void close(const std::vector<const LayerEngine*>& engines, const TraceWindow& window);
 
  private:
   std::string path_;
