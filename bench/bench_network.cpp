@@ -123,7 +123,7 @@ int sc_main(int argc, char* argv[]) {
     if (!l.is_cim()) continue;
     ++cim_layers;
     macros += report.layers[i].mvm.macros;
-    const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
+    const int64_t pixels = l.output_pixels();
     const int64_t slice = limit_reps > 0 ? std::min<int64_t>(64, data.count) : 1;
     const Eigen::MatrixXf a = Eigen::MatrixXf::Random(pixels * phases * slice, l.weight.rows());
     const Eigen::MatrixXf w = Eigen::MatrixXf::Random(l.weight.rows(), l.weight.cols() * slices);

@@ -114,6 +114,29 @@ nlohmann::json LayerReport::to_json() const {
   };
 }
 
+LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const std::string& name,
+                         int64_t vectors, double leakage_seconds) {
+  const LayerMapping& mapping = engine.mapping();
+  LayerReport r;
+  r.name = name;
+  r.inputs = mapping.inputs;
+  r.outputs = mapping.outputs;
+  r.macros = mapping.macros();
+  r.row_tiles = int(mapping.row_tiles.size());
+  r.col_tiles = int(mapping.col_tiles.size());
+  r.row_groups = int(mapping.groups.size());
+  r.utilization = utilization(mapping, hw.macro);
+  r.vectors = vectors;
+  r.transactions = engine.transactions();
+  r.cycles_per_mvm = engine.cycles_per_mvm();
+  r.total_cycles = r.cycles_per_mvm * r.vectors;
+  r.clock_mhz = hw.timing.clock_mhz;
+  r.interval = hw.interval_for(name);
+  r.stats = engine.merged_stats();
+  r.energy = energy_of(r.stats.events, hw, r.macros, leakage_seconds);
+  return r;
+}
+
 LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
                     Eigen::MatrixXd& outputs, const MvmOptions& options) {
   const int batch = std::max(1, std::min<int>(options.batch, int(inputs.rows())));
@@ -147,24 +170,9 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
                 std::chrono::duration<double>(t1 - t0).count(),
                 std::chrono::duration<double>(t2 - t1).count());
 
-  LayerReport r;
-  r.name = options.layer_name;
-  r.inputs = engine.mapping().inputs;
-  r.outputs = engine.mapping().outputs;
-  r.macros = engine.mapping().macros();
-  r.row_tiles = int(engine.mapping().row_tiles.size());
-  r.col_tiles = int(engine.mapping().col_tiles.size());
-  r.row_groups = int(engine.mapping().groups.size());
-  r.utilization = utilization(engine.mapping(), hw.macro);
-  r.vectors = inputs.rows();
-  r.transactions = engine.transactions();
-  r.cycles_per_mvm = engine.cycles_per_mvm();
-  r.total_cycles = r.cycles_per_mvm * r.vectors;
-  r.clock_mhz = hw.timing.clock_mhz;
-  r.interval = hw.interval_for(options.layer_name);
-  r.stats = engine.merged_stats();
-  r.energy = energy_of(r.stats.events, hw, r.macros, r.total_time_s());
-  return r;
+  const int64_t total_cycles = engine.cycles_per_mvm() * inputs.rows();
+  return report_layer(engine, hw, options.layer_name, inputs.rows(),
+                      double(total_cycles) / (hw.timing.clock_mhz * 1e6));
 }
 
 }  // namespace cimsim

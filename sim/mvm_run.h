@@ -44,6 +44,11 @@ struct LayerReport {
   nlohmann::json to_json() const;
 };
 
+// The report of a simulated layer: its mapping, `vectors` MVMs, conversion statistics and energy,
+// with leakage of its macros over `leakage_seconds` of chip time.
+LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const std::string& name,
+                         int64_t vectors, double leakage_seconds);
+
 // Throws InputError when W or X do not fit the hardware's bit widths or each other.
 void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
                            const std::string& weights_name, const std::string& inputs_name);

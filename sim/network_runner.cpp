@@ -101,7 +101,7 @@ class NetworkController : public sc_core::sc_module {
     Eigen::MatrixXd out;
     if (l.type == LayerType::kConv2d) {
       const ConvGeometry g = geometry_of(l);
-      const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = oh * ow;
+      const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = int(l.output_pixels());
       // Pixel-major rows for lock-step transactions: row p * images + i = pixel p of image i.
       const IntRows rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input, true);
       engine.process_pixels(to_input_matrix(rows), out, images, pixels, first_image);
@@ -192,30 +192,6 @@ class NetworkController : public sc_core::sc_module {
   std::chrono::steady_clock::time_point started_, last_report_;
 };
 
-const char* type_name(LayerType t) {
-  switch (t) {
-    case LayerType::kConv2d:
-      return "conv2d";
-    case LayerType::kLinear:
-      return "linear";
-    case LayerType::kBatchNorm:
-      return "batchnorm";
-    case LayerType::kRelu:
-      return "relu";
-    case LayerType::kMaxPool:
-      return "maxpool";
-    case LayerType::kAvgPool:
-      return "avgpool";
-    case LayerType::kGlobalAvgPool:
-      return "global_avgpool";
-    case LayerType::kFlatten:
-      return "flatten";
-    case LayerType::kAdd:
-      return "add";
-  }
-  return "?";
-}
-
 }  // namespace
 
 void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
@@ -271,46 +247,21 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
     if (!options.outputs) own_outputs.commit();
   }
 
-  int64_t macros = 0;
-  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
-    report.cycles_per_image += report.layers[i].cycles_per_image;
-    if (const LayerEngine* e = controller.engine(i)) macros += e->mapping().macros();
-  }
+  for (const NetworkLayerReport& r : report.layers) report.cycles_per_image += r.cycles_per_image;
   const double run_seconds =
       double(report.cycles_per_image) * double(report.images) / (hw.timing.clock_mhz * 1e6);
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
     const BundleLayer& l = bundle.layers[i];
     NetworkLayerReport& r = report.layers[i];
     r.name = l.name;
-    r.type = type_name(l.type);
+    r.type = layer_type_name(l.type);
     r.cim = l.is_cim();
     report.digital_pj += double(r.digital_ops_per_image) * double(report.images) * hw.digital.pj_per_op;
     const LayerEngine* e = controller.engine(i);
     if (!e) continue;
-    LayerReport& m = r.mvm;
-    m.name = l.name;
-    m.inputs = e->mapping().inputs;
-    m.outputs = e->mapping().outputs;
-    m.macros = e->mapping().macros();
-    m.row_tiles = int(e->mapping().row_tiles.size());
-    m.col_tiles = int(e->mapping().col_tiles.size());
-    m.row_groups = int(e->mapping().groups.size());
-    m.utilization = utilization(e->mapping(), hw.macro);
-    m.transactions = e->transactions();
-    const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
-    m.vectors = pixels * report.images;
-    m.cycles_per_mvm = e->cycles_per_mvm();
-    m.total_cycles = m.cycles_per_mvm * m.vectors;
-    m.clock_mhz = hw.timing.clock_mhz;
-    m.interval = hw.interval_for(l.name);
-    m.stats = e->merged_stats();
     // Every mapped macro leaks for the whole run: it holds its weights between layers too.
-    m.energy = energy_of(m.stats.events, hw, m.macros, run_seconds);
-    report.energy.dac_pj += m.energy.dac_pj;
-    report.energy.array_pj += m.energy.array_pj;
-    report.energy.adc_pj += m.energy.adc_pj;
-    report.energy.shift_add_pj += m.energy.shift_add_pj;
-    report.energy.leakage_pj += m.energy.leakage_pj;
+    r.mvm = report_layer(*e, hw, l.name, l.output_pixels() * report.images, run_seconds);
+    report.energy.add(r.mvm.energy);
   }
   report.predictions.resize(std::size_t(report.images));
   for (int64_t b = 0; b < report.images; ++b) {
@@ -319,7 +270,6 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
     report.predictions[std::size_t(b)] = int(best);
     if (b < int64_t(data.labels.size()) && data.labels[std::size_t(b)] == best) ++report.correct;
   }
-  spdlog::debug("network: {} macros", macros);
   return report;
 }
 

@@ -113,7 +113,7 @@ int run(const RunArgs& args) {
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
     const BundleLayer& l = bundle.layers[i];
     if (!l.is_cim()) continue;
-    const int64_t pixels = l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
+    const int64_t pixels = l.output_pixels();
     macs += int64_t(l.weight.rows()) * l.weight.cols() * pixels;
   }
   nlohmann::json doc = report_json(report, args, hw, macs);

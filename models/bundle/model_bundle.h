@@ -76,6 +76,10 @@ struct BundleLayer {
   std::vector<int> output_shape;  // [C, H, W] or [F]
 
   bool is_cim() const { return type == LayerType::kConv2d || type == LayerType::kLinear; }
+  // MVMs per image of a CIM layer: its output pixels (conv2d) or 1 (linear).
+  int64_t output_pixels() const {
+    return type == LayerType::kConv2d ? int64_t(output_shape[1]) * output_shape[2] : 1;
+  }
 };
 
 struct ModelBundle {

@@ -66,6 +66,13 @@ struct EnergyEvents {
 struct EnergyBreakdown {
   double dac_pj = 0, array_pj = 0, adc_pj = 0, shift_add_pj = 0, leakage_pj = 0;
   double total_pj() const { return dac_pj + array_pj + adc_pj + shift_add_pj + leakage_pj; }
+  void add(const EnergyBreakdown& o) {
+    dac_pj += o.dac_pj;
+    array_pj += o.array_pj;
+    adc_pj += o.adc_pj;
+    shift_add_pj += o.shift_add_pj;
+    leakage_pj += o.leakage_pj;
+  }
   nlohmann::json to_json() const;
 };
 

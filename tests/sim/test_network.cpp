@@ -193,8 +193,7 @@ TEST(Network, EveryLayerTypeMatchesThePlainReference) {
         (r.digital_ops_per_image + hw.digital.ops_per_cycle - 1) / hw.digital.ops_per_cycle;
     EXPECT_EQ(r.digital_cycles_per_image, digital) << l.name;
     if (l.is_cim()) {
-      const int64_t pixels =
-          l.type == LayerType::kConv2d ? int64_t(l.output_shape[1]) * l.output_shape[2] : 1;
+      const int64_t pixels = l.output_pixels();
       EXPECT_EQ(r.cycles_per_image, pixels * r.mvm.cycles_per_mvm + digital) << l.name;
       EXPECT_GT(r.mvm.cycles_per_mvm, 0);
     } else {
