@@ -7,9 +7,10 @@
 #include <ostream>
 #include <vector>
 
+#include "core/int_matrix.h"
+
 namespace cimsim {
 
-using IntMatrix = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 // Inputs as the input registers hold them: unsigned, at most 16 bits, one column per input row
 // so a row group's inputs for the whole batch are contiguous.
 using InputMatrix = Eigen::Matrix<uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;

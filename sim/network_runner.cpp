@@ -103,11 +103,11 @@ class NetworkController : public sc_core::sc_module {
       const ConvGeometry g = geometry_of(l);
       const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = int(l.output_pixels());
       // Pixel-major rows for lock-step transactions: row p * images + i = pixel p of image i.
-      const IntRows rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input, true);
+      const IntMatrix rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input, true);
       engine.process_pixels(to_input_matrix(rows), out, images, pixels, first_image);
       return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias, true);
     }
-    const IntRows rows = flatten_quantized(in, l.input_scale, bundle_.bits.input);
+    const IntMatrix rows = flatten_quantized(in, l.input_scale, bundle_.bits.input);
     engine.process_pixels(to_input_matrix(rows), out, images, 1, first_image);
     return affine_from_mvm(out, images, 1, 1, l.weight_scale, l.input_scale, l.bias);
   }

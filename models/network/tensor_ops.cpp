@@ -12,11 +12,11 @@ int32_t quantize_input(double t, double scale, int bits) {
   return int32_t(std::min(std::max(std::nearbyint(t / scale), 0.0), top));
 }
 
-IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
-                         bool pixel_major) {
+IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
+                           bool pixel_major) {
   const int oh = g.out_h(input.height), ow = g.out_w(input.width);
   const int k = input.channels * g.kernel_h * g.kernel_w;
-  IntRows rows(Eigen::Index(input.batch) * oh * ow, k);
+  IntMatrix rows(Eigen::Index(input.batch) * oh * ow, k);
   // Quantize once per input element, then gather.
   std::vector<int32_t> q(input.data.size());
   for (std::size_t i = 0; i < q.size(); ++i) q[i] = quantize_input(input.data[i], scale, bits);
@@ -44,9 +44,9 @@ IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scal
   return rows;
 }
 
-IntRows flatten_quantized(const Tensor& input, double scale, int bits) {
+IntMatrix flatten_quantized(const Tensor& input, double scale, int bits) {
   const std::size_t f = input.per_image();
-  IntRows rows(input.batch, Eigen::Index(f));
+  IntMatrix rows(input.batch, Eigen::Index(f));
   for (int b = 0; b < input.batch; ++b) {
     for (std::size_t i = 0; i < f; ++i)
       rows(b, Eigen::Index(i)) = quantize_input(input.data[b * f + i], scale, bits);

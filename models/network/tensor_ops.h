@@ -9,6 +9,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/int_matrix.h"
+
 namespace cimsim {
 
 // A batch of activations: [batch, channels, height, width] in C order (a vector [F] is F x 1 x 1).
@@ -28,8 +30,6 @@ struct Tensor {
   }
 };
 
-using IntRows = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-
 struct ConvGeometry {
   int kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
   int out_h(int in_h) const { return (in_h + 2 * pad_h - kernel_h) / stride_h + 1; }
@@ -42,10 +42,10 @@ int32_t quantize_input(double t, double scale, int bits);
 // Quantized im2col: one row per output pixel, one column per (c_in, k_h, k_w) in that order;
 // padded positions are 0 (= q(0)). Rows are image-major, (b, oy, ox), or with pixel_major
 // (oy, ox, b): pixel p of image b at row p * batch + b, as the lock-step transactions take them.
-IntRows im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
-                         bool pixel_major = false);
+IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
+                           bool pixel_major = false);
 // Quantized rows for a linear layer: one row per image, the image's values in C order.
-IntRows flatten_quantized(const Tensor& input, double scale, int bits);
+IntMatrix flatten_quantized(const Tensor& input, double scale, int bits);
 
 // After the MVM: z = ((out * weight_scale[o]) * input_scale) + bias[o], in double. `out` has one
 // row per output pixel in im2col order; the result is [batch, outputs, out_h, out_w].

@@ -26,7 +26,7 @@ TEST(TensorOps, Im2colOrdersRowsByPixelAndColumnsByChannelThenKernel) {
   // 1 image, 2 channels of 3x3 holding 0..17; 2x2 kernel, stride 2, padding 1 -> 2x2 outputs.
   const Tensor t = ramp(1, 2, 3, 3);
   ConvGeometry g{2, 2, 2, 2, 1, 1};
-  const IntRows rows = im2col_quantized(t, g, 1.0, 8);
+  const IntMatrix rows = im2col_quantized(t, g, 1.0, 8);
   ASSERT_EQ(rows.rows(), 4);
   ASSERT_EQ(rows.cols(), 8);
   // Output pixel (0, 0) covers input rows -1..0, cols -1..0: only (0, 0) is inside.
@@ -39,7 +39,7 @@ TEST(TensorOps, Im2colOrdersRowsByPixelAndColumnsByChannelThenKernel) {
 
 TEST(TensorOps, FlattenQuantizedIsOneRowPerImage) {
   const Tensor t = ramp(2, 1, 2, 2);
-  const IntRows rows = flatten_quantized(t, 2.0, 2);  // 0..7 / 2 -> 0,0(0.5),1,2(1.5),2,2(2.5),3,3 clamped
+  const IntMatrix rows = flatten_quantized(t, 2.0, 2);  // 0..7 / 2 -> 0,0(0.5),1,2(1.5),2,2(2.5),3,3 clamped
   ASSERT_EQ(rows.rows(), 2);
   EXPECT_EQ(rows(0, 1), 0);
   EXPECT_EQ(rows(0, 3), 2);
@@ -96,8 +96,8 @@ TEST(TensorOps, PixelMajorRowsArePermutedImageMajorRows) {
   Tensor t(3, 2, 4, 4);
   for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = double(i % 13);
   const ConvGeometry g{3, 3, 1, 1, 1, 1};
-  const IntRows image_major = im2col_quantized(t, g, 1.0, 4);
-  const IntRows pixel_major = im2col_quantized(t, g, 1.0, 4, true);
+  const IntMatrix image_major = im2col_quantized(t, g, 1.0, 4);
+  const IntMatrix pixel_major = im2col_quantized(t, g, 1.0, 4, true);
   const int pixels = 16;
   for (int b = 0; b < 3; ++b)
     for (int p = 0; p < pixels; ++p)
