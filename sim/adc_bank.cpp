@@ -34,8 +34,6 @@ void AdcBank::convert(const Step& step) {
   const MvmJob& job = *state_.job;
   const int slices = m.slices();
   const int pair_signals = m.signals_per_pair();
-  const uint64_t total_signals = uint64_t(state_.mapping->outputs) * uint64_t(slices * pair_signals);
-  const uint64_t first_signal = uint64_t(state_.col_tile->col_begin) * uint64_t(slices * pair_signals);
   const CounterRng thermal(state_.seed, {uint64_t(RngTag::kAdcThermal), state_.layer_id, uint64_t(step.group),
                                          uint64_t(step.phase)});
   ConversionStats& stats = state_.stats;
@@ -45,7 +43,7 @@ void AdcBank::convert(const Step& step) {
     const Eigen::MatrixXf& ideal = separate_ideal ? y_ideal_ : y_;
     if (first == 0 && state_.trace) {
       // The codes ADC 0 produces for vector 0, with the same thermal draw as the conversion.
-      const uint64_t base = job.id(0) * total_signals + first_signal;
+      const uint64_t base = state_.noise_base(0);
       first_codes_.resize(std::size_t(state_.conversions_in_sequence()));
       for (std::size_t j = 0; j < first_codes_.size(); ++j) {
         const double z = state_.adc->has_thermal_noise() ? thermal.normal(base + j) : 0.0;
@@ -54,8 +52,8 @@ void AdcBank::convert(const Step& step) {
     }
     value_.resize(std::size_t(count));
     minus_.resize(std::size_t(count));
-    const uint64_t noise_base = job.id(first) * total_signals + first_signal;
-    const uint64_t noise_stride = uint64_t(job.id_stride) * total_signals;
+    const uint64_t noise_base = state_.noise_base(first);
+    const uint64_t noise_stride = state_.noise_stride();
     auto convert_one = [&](int c, double* out) {
       if (integer_sums_) {
         convert_integer_signal(y_.col(c).data(), out, count);

@@ -44,13 +44,10 @@ bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& 
     separate_ideal = true;
   }
   if (read_noise_.sigma > 0) {
-    const uint64_t per_output = uint64_t(m.slices() * m.signals_per_pair());
-    const uint64_t total_signals = uint64_t(state_.mapping->outputs) * per_output;
-    const uint64_t first_signal = uint64_t(state_.col_tile->col_begin) * per_output;
     const CounterRng rng(state_.seed, {uint64_t(RngTag::kReadNoise), state_.layer_id, uint64_t(step.group),
                                        uint64_t(step.phase)});
-    const uint64_t base = job.id(first) * total_signals + first_signal;
-    const uint64_t stride = uint64_t(job.id_stride) * total_signals;
+    const uint64_t base = state_.noise_base(first);
+    const uint64_t stride = state_.noise_stride();
     for (int c = 0; c < y.cols(); ++c)
       read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride);
   }
