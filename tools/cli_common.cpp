@@ -3,10 +3,13 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "io/npy.h"
 
 namespace cimsim::cli {
 
-std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text) {
+std::pair<int64_t, int64_t> parse_trace_window(const std::string& trace, const std::string& text) {
+  if (text.empty()) return {0, -1};
+  if (trace.empty()) throw InputError("--trace-window needs --trace FILE.vcd");
   const auto colon = text.find(':');
   auto bad = [&text]() {
     return InputError("--trace-window " + text +
@@ -23,6 +26,13 @@ std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text) {
   } catch (const std::logic_error&) {
     throw bad();
   }
+}
+
+void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
+  std::vector<double> values(std::size_t(m.size()));
+  for (Eigen::Index r = 0; r < m.rows(); ++r)
+    for (Eigen::Index c = 0; c < m.cols(); ++c) values[std::size_t(r * m.cols() + c)] = m(r, c);
+  npy::write(path, {m.rows(), m.cols()}, values, "<f8");
 }
 
 void write_json(const std::string& path, const nlohmann::json& doc) {

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <Eigen/Core>
 #include <cstdint>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -21,7 +22,12 @@ std::function<int()> add_mvm_command(CLI::App& app);
 std::function<int()> add_run_command(CLI::App& app);
 
 // "FROM:TO" in cycles, FROM <= TO.
-std::pair<int64_t, int64_t> parse_cycle_window(const std::string& text);
+// --trace-window FROM:TO in cycles, 0 <= FROM <= TO; {0, -1} (the whole run) when `window` is
+// empty. A window without --trace is an error.
+std::pair<int64_t, int64_t> parse_trace_window(const std::string& trace, const std::string& window);
+
+// Writes a float64 matrix as a C-order .npy (rows x cols).
+void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
 
 // Writes a JSON document to `path` (a staged OutputFiles temporary); InputError on failure.
 void write_json(const std::string& path, const nlohmann::json& doc);

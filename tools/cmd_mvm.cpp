@@ -62,10 +62,7 @@ int run(const MvmArgs& args) {
   options.batch = args.batch;
   options.layer_name = args.layer;
   options.trace_path = args.trace;
-  if (!args.trace_window.empty()) {
-    if (args.trace.empty()) throw InputError("--trace-window needs --trace FILE.vcd");
-    std::tie(options.trace_from, options.trace_to) = parse_cycle_window(args.trace_window);
-  }
+  std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
   spdlog::info("{}: {} x {} weights, {} input vectors on '{}'", args.layer, weights.rows(), weights.cols(),
                inputs.rows(), hw.name);
 
@@ -73,13 +70,7 @@ int run(const MvmArgs& args) {
   const LayerReport report = run_mvm(hw, weights, inputs, result, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
-  // Row-major float64 B x N.
-  std::vector<double> values(std::size_t(result.size()));
-  for (Eigen::Index b = 0; b < result.rows(); ++b) {
-    for (Eigen::Index n = 0; n < result.cols(); ++n)
-      values[std::size_t(b * result.cols() + n)] = result(b, n);
-  }
-  npy::write(out_temp, {result.rows(), result.cols()}, values, "<f8");
+  write_matrix_npy(out_temp, result);
 
   if (!args.stats.empty()) {
     nlohmann::json doc = {{"cimsim_version", "0.1.0"},

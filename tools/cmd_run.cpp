@@ -13,7 +13,6 @@
 #include "core/error.h"
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
-#include "io/npy.h"
 #include "io/output_files.h"
 #include "network_runner.h"
 
@@ -102,10 +101,7 @@ int run(const RunArgs& args) {
   options.batch = args.batch;
   options.outputs = &outputs;
   options.trace_path = args.trace;
-  if (!args.trace_window.empty()) {
-    if (args.trace.empty()) throw InputError("--trace-window needs --trace FILE.vcd");
-    std::tie(options.trace_from, options.trace_to) = parse_cycle_window(args.trace_window);
-  }
+  std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
   const NetworkReport report = run_network(hw, bundle, data, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
@@ -122,11 +118,7 @@ int run(const RunArgs& args) {
   if (!args.out.empty()) {
     write_json(out_stats, doc);
     write_json(out_config, hw.to_json());
-    std::vector<double> logits(std::size_t(report.logits.size()));
-    for (Eigen::Index b = 0; b < report.logits.rows(); ++b)
-      for (Eigen::Index c = 0; c < report.logits.cols(); ++c)
-        logits[std::size_t(b * report.logits.cols() + c)] = report.logits(b, c);
-    npy::write(out_logits, {report.logits.rows(), report.logits.cols()}, logits, "<f8");
+    write_matrix_npy(out_logits, report.logits);
   }
   outputs.commit();
 
