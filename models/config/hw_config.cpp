@@ -82,12 +82,7 @@ void read_macro(YamlSection& s, MacroConfig& m) {
   m.adc_type = s.choice("adc_type", {"sar", "flash"}) == "sar" ? AdcType::kSar : AdcType::kFlash;
   m.subtraction = s.choice("subtraction", {"analog", "digital"}) == "analog" ? Subtraction::kAnalog
                                                                              : Subtraction::kDigital;
-  const YAML::Node acc = s.raw("accumulator_bits");
-  if (!s.has("accumulator_bits") || (acc.IsScalar() && acc.Scalar() == "none")) {
-    m.accumulator_bits = 0;
-  } else {
-    m.accumulator_bits = s.integer("accumulator_bits", 2, 53);
-  }
+  m.accumulator_bits = s.integer_or_word("accumulator_bits", "none", 2, 53);
   if (m.rows % m.rows_per_cycle != 0) {
     s.fail("rows_per_cycle",
            std::to_string(m.rows_per_cycle) + " does not divide rows = " + std::to_string(m.rows),
@@ -188,12 +183,7 @@ void read_energy(YamlSection& s, EnergyConfig& e) {
 }
 
 void read_chip(YamlSection& s, ChipConfig& c) {
-  const YAML::Node n = s.raw("macros");
-  if (!s.has("macros") || (n.IsScalar() && n.Scalar() == "unlimited")) {
-    c.macros = 0;
-  } else {
-    c.macros = s.integer("macros", 1, 1 << 24);
-  }
+  c.macros = s.integer_or_word("macros", "unlimited", 1, 1 << 24);
 }
 
 void read_digital(YamlSection& s, DigitalConfig& d) {

@@ -159,6 +159,12 @@ double YamlSection::real_or(const std::string& key, double lo, double hi, double
   return real(key, lo, hi);
 }
 
+int YamlSection::integer_or_word(const std::string& key, const std::string& word, int lo, int hi) {
+  const YAML::Node n = raw(key);
+  if (!has(key) || (n.IsScalar() && n.Scalar() == word)) return 0;
+  return integer(key, lo, hi);
+}
+
 bool YamlSection::boolean_or(const std::string& key, bool fallback) {
   if (!has(key)) {
     read_.insert(key);

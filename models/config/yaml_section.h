@@ -43,6 +43,9 @@ class YamlSection {
   int integer_or(const std::string& key, int lo, int hi, int fallback);
   double real_or(const std::string& key, double lo, double hi, double fallback);
   bool boolean_or(const std::string& key, bool fallback);
+  // An optional integer in [lo, hi] that may also be written as `word` (e.g. none, unlimited);
+  // absent or `word` gives 0.
+  int integer_or_word(const std::string& key, const std::string& word, int lo, int hi);
   std::string text(const std::string& key);
   std::string choice(const std::string& key, const std::vector<std::string>& choices);
   std::string choice_or(const std::string& key, const std::vector<std::string>& choices,
