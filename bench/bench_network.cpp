@@ -2,6 +2,9 @@
 // images at input_bits 4, weight_bits 4, cell_bits 1, dac_bits 1, rows_per_cycle 64, adc_bits 5,
 // with device variation on, against the same network's GEMM work timed with Eigen in the same run.
 //   build/bench/bench_network [--images 10000] [--batch 64] [--set key=value ...] [--limit-reps 3]
+//                             [--histograms 0|1]
+// --histograms 1 also counts the partial-sum histograms, as `cimsim run --stats/--out` does.
+#include <omp.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -81,7 +84,8 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 int sc_main(int argc, char* argv[]) {
   int64_t images = 10000;
   int batch = 64;
-  int limit_reps = 3;  // repetitions of each GEMM of the limit (0: skip the limit, for profiling)
+  int limit_reps = 3;
+  bool histograms = false;  // repetitions of each GEMM of the limit (0: skip the limit, for profiling)
   std::vector<std::string> overrides = {
       "macro.input_bits=4",      "macro.dac_bits=1", "macro.weight_bits=4",      "macro.cell_bits=1",
       "macro.rows_per_cycle=64", "macro.adc_bits=5", "device.program_sigma=0.05"};
@@ -90,6 +94,7 @@ int sc_main(int argc, char* argv[]) {
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--set")) overrides.push_back(argv[i + 1]);
     if (!std::strcmp(argv[i], "--limit-reps")) limit_reps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--histograms")) histograms = std::atoi(argv[i + 1]) != 0;
   }
   cimsim::install_report_handler(false);
   const cimsim::HwConfig hw = cimsim::load_hw_config(
@@ -107,6 +112,7 @@ int sc_main(int argc, char* argv[]) {
 
   cimsim::NetworkOptions options;
   options.batch = batch;
+  options.histograms = histograms;
   const auto t0 = std::chrono::steady_clock::now();
   const cimsim::NetworkReport report = cimsim::run_network(hw, bundle, data, options);
   const double sim_s = seconds_since(t0);
@@ -137,9 +143,11 @@ int sc_main(int argc, char* argv[]) {
     gemm_s += best * double(data.count) / double(slice);
     array_macs += double(a.rows()) * double(a.cols()) * double(w.cols()) * double(data.count) / double(slice);
   }
-  std::printf("resnet20-shaped: %lld CIM layers on %lld macros, %lld cycles/image, program_sigma %g\n",
-              (long long)cim_layers, (long long)macros, (long long)report.cycles_per_image,
-              hw.device.program_sigma);
+  std::printf(
+      "resnet20-shaped: %lld CIM layers on %lld macros, %lld cycles/image, program_sigma %g, "
+      "histograms %s, %d threads\n",
+      (long long)cim_layers, (long long)macros, (long long)report.cycles_per_image, hw.device.program_sigma,
+      histograms ? "on" : "off", omp_get_max_threads());
   std::printf("simulator   %8.1f s for %lld images = %8.1f images/s  (%.2f GMAC/s of array work)\n", sim_s,
               (long long)data.count, double(data.count) / sim_s, array_macs / sim_s * 1e-9);
   std::printf("eigen gemm  %8.1f s for the same work = %8.1f images/s  (%.2f GMAC/s, %d thread)\n", gemm_s,

@@ -12,29 +12,41 @@ Crossbar::Crossbar(sc_core::sc_module_name name, MacroState& state)
   SC_THREAD(run);
 }
 
-bool Crossbar::compute(const Step& step, int first, int count, Eigen::MatrixXf& y, Eigen::MatrixXf& y_ideal) {
+bool Crossbar::compute(const Step& step, int first, int count, Scratch& scratch) const {
   const MacroConfig& m = state_.hw->macro;
   const RowGroup& group = state_.mapping->groups[std::size_t(step.group)];
   const int local_row = group.begin - state_.row_tile->row_begin;
   const MvmJob& job = *state_.job;
+  Eigen::MatrixXf& y = scratch.y;
+  Eigen::MatrixXf& y_ideal = scratch.y_ideal;
 
-  const auto digits =
-      state_.digits->get(job, group, step.group, step.phase, m.dac_bits).middleRows(first, count);
+  const StepDigits& step_digits = state_.digits->get(job, group, step.group, step.phase, m.dac_bits);
+  const auto digits = step_digits.values.middleRows(first, count);
+  // The ideal partial sums (target levels, no noise) when they differ from y.
+  auto ideal_sums = [&] {
+    if (!state_.ideal_packed.empty()) {
+      byte_gemm(step_digits.packed, first, count, state_.ideal_packed[std::size_t(step.local_group)],
+                y_ideal);
+    } else {
+      integer_gemm(digits, state_.tile.ideal.middleRows(local_row, group.size), y_ideal);
+    }
+  };
   bool separate_ideal = false;
   if (state_.tile.programmed_scaled.size() > 0) {
     // Fixed point scaled to integers: the float GEMM is exact (sums below 2^24), and so is the
     // power-of-two scaling back; identical to the double path below.
     integer_gemm(digits, state_.tile.programmed_scaled.middleRows(local_row, group.size), y);
     y *= float(std::ldexp(1.0, -kConductanceFractionBits));
-    integer_gemm(digits, state_.tile.ideal.middleRows(local_row, group.size), y_ideal);
+    ideal_sums();
     separate_ideal = true;
   } else if (state_.tile.programmed.size() > 0) {
     // Fixed-point conductances times integer digits: every product and partial sum is exact in
     // double, so y does not depend on the GEMM's summation order; rounded once to float.
-    digits_double_ = digits.cast<double>();
-    y_exact_.noalias() = digits_double_ * state_.tile.programmed.middleRows(local_row, group.size);
-    y = y_exact_.cast<float>();
-    integer_gemm(digits, state_.tile.ideal.middleRows(local_row, group.size), y_ideal);
+    scratch.digits_double = digits.cast<double>();
+    scratch.y_exact.noalias() =
+        scratch.digits_double * state_.tile.programmed.middleRows(local_row, group.size);
+    y = scratch.y_exact.cast<float>();
+    ideal_sums();
     separate_ideal = true;
   } else {
     integer_gemm(digits, state_.tile.actual.middleRows(local_row, group.size), y);

@@ -20,16 +20,22 @@ class Crossbar : public sc_core::sc_module {
 
   Crossbar(sc_core::sc_module_name name, MacroState& state);
 
+  // Working memory of one compute() call: each thread that computes steps has its own.
+  struct Scratch {
+    Eigen::MatrixXf y, y_ideal;
+    Eigen::MatrixXd digits_double, y_exact;
+  };
+
   // Bit-line values of `step` for vectors [first, first + count) of the job (relative to the
-  // job): y with the programmed conductances and read noise; y_ideal with the target levels and
-  // no noise, filled only when that differs from y (then returns true).
-  bool compute(const Step& step, int first, int count, Eigen::MatrixXf& y, Eigen::MatrixXf& y_ideal);
+  // job): scratch.y with the programmed conductances and read noise; scratch.y_ideal with the
+  // target levels and no noise, filled only when that differs from y (then returns true).
+  // Thread-safe for distinct scratches once the step's input digits exist.
+  bool compute(const Step& step, int first, int count, Scratch& scratch) const;
 
  private:
   void run();
   MacroState& state_;
   ReadNoise read_noise_;
-  Eigen::MatrixXd digits_double_, y_exact_;
 };
 
 }  // namespace cimsim

@@ -1,5 +1,7 @@
 #include "layer_engine.h"
 
+#include <omp.h>
+
 #include <cmath>
 #include <stdexcept>
 
@@ -10,11 +12,18 @@ namespace cimsim {
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
                          LayerMapping mapping, const std::string& layer_name, uint64_t seed,
                          uint64_t layer_id, const TraceWindow& window)
-    : sc_core::sc_module(name), hw_(hw), mapping_(std::move(mapping)), period_(window.period) {
+    : sc_core::sc_module(name),
+      hw_(hw),
+      mapping_(std::move(mapping)),
+      period_(window.period),
+      deferred_(!window.enabled) {
   adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
   adc_->build_table(int(hw.full_interval().lo), int(hw.full_interval().hi));
+  // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
+  // digits and levels fit it.
+  const bool byte_ideal = !hw.device.programming_ideal() && hw.macro.dac_bits <= 8 && hw.macro.cell_bits <= 7;
   for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r)
-    row_tile_digits_.push_back(std::make_unique<InputDigits>());
+    row_tile_digits_.push_back(std::make_unique<InputDigits>(byte_ideal));
   for (int m = 0; m < mapping_.macros(); ++m) {
     auto state = std::make_unique<MacroState>();
     state->hw = &hw_;
@@ -23,6 +32,15 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     state->row_tile = &mapping_.row_tile_of(m);
     state->col_tile = &mapping_.col_tile_of(m);
     state->tile = program_tile(hw_, weights, mapping_, m, seed, layer_id);
+    if (byte_ideal) {
+      if (!byte_gemm_fits(hw.macro.dac_bits, state->tile.ideal))
+        throw std::logic_error("LayerEngine: ideal levels do not fit the byte kernel");
+      for (int g = 0; g < state->row_tile->num_groups; ++g) {
+        const RowGroup& group = mapping_.groups[std::size_t(state->row_tile->first_group + g)];
+        state->ideal_packed.push_back(
+            pack_levels(state->tile.ideal.middleRows(group.begin - state->row_tile->row_begin, group.size)));
+      }
+    }
     state->adc = adc_.get();
     state->digits = row_tile_digits_[std::size_t(m) / mapping_.col_tiles.size()].get();
     state->seed = seed;
@@ -33,8 +51,11 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     const std::string macro_name =
         "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
     macros_.push_back(std::make_unique<Macro>(macro_name.c_str(), std::move(state)));
-    macros_.back()->adc_bank().set_deferred(!window.enabled);
+    macros_.back()->adc_bank().set_deferred(deferred_);
   }
+  // Counters of the deferred conversions, one set per OpenMP thread, starting as copies of a
+  // macro's statistics before any run (bins and tally ranges set, all counts zero).
+  worker_stats_.assign(std::size_t(std::max(1, omp_get_max_threads())), macros_.front()->state().stats);
 }
 
 InputMatrix to_input_matrix(const IntMatrix& inputs) {
@@ -49,6 +70,10 @@ InputMatrix to_input_matrix(const IntMatrix& inputs) {
     }
   }
   return out;
+}
+
+void LayerEngine::set_histograms(bool on) {
+  for (auto& m : macros_) m->state().histograms = on;
 }
 
 void LayerEngine::trace(sc_core::sc_trace_file* file) {
@@ -84,10 +109,21 @@ void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& output
   for (auto& m : macros_) m->start(job_);
   wait(all_done);
   wait(period_ * double(adder_tree_cycles()));
-  // The macros' arithmetic, deferred by their ADC banks, in parallel across macros.
-  const int count = int(macros_.size());
+  // The steps' input digits, row tile by row tile, then the macros' arithmetic, deferred by their
+  // ADC banks, in parallel across (macro, slice).
+  if (deferred_) {
+    for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r)
+      row_tile_digits_[r]->prepare(job_, mapping_, mapping_.row_tiles[r], hw_.macro.phases(),
+                                   hw_.macro.dac_bits);
+  }
+  const int slices = AdcBank::slices_of(batch);
+  const int items = int(macros_.size()) * slices;
 #pragma omp parallel for schedule(dynamic, 1)
-  for (int m = 0; m < count; ++m) macros_[std::size_t(m)]->adc_bank().run_deferred();
+  for (int i = 0; i < items; ++i) {
+    ConversionStats& counts = worker_stats_[std::size_t(omp_get_thread_num())];
+    macros_[std::size_t(i / slices)]->adc_bank().run_deferred(i % slices, counts);
+  }
+  for (auto& m : macros_) m->adc_bank().clear_deferred();
   combine(outputs, first, batch);
   const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
@@ -114,12 +150,14 @@ void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& out
 }
 
 ConversionStats LayerEngine::merged_stats() const {
-  ConversionStats total;
-  for (const auto& m : macros_) {
-    ConversionStats stats = m->state().stats;
-    stats.fold(*adc_);
-    total.merge(stats);
-  }
+  // Integer counters first (order-free), then the floating-point error sums in a fixed order:
+  // macro by macro, slice by slice, then the tally's share by fold().
+  ConversionStats total = macros_.front()->state().stats;
+  for (std::size_t m = 1; m < macros_.size(); ++m) total.merge(macros_[m]->state().stats);
+  for (const ConversionStats& w : worker_stats_) total.merge(w);
+  total.error = ErrorAccumulator{};
+  for (const auto& m : macros_) total.error.merge(m->adc_bank().slice_errors());
+  total.fold(*adc_);
   total.events.shift_add_ops += adder_ops_;
   return total;
 }

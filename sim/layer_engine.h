@@ -33,6 +33,9 @@ class LayerEngine : public sc_core::sc_module {
   void process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
                       int64_t first_image);
   void trace(sc_core::sc_trace_file* file);
+  // Whether to count the partial-sum histograms of non-integer partial sums (on by default; off
+  // saves their cost when no statistics file is written; integer partial sums get them anyway).
+  void set_histograms(bool on);
 
   const LayerMapping& mapping() const { return mapping_; }
   const AdcTransfer& adc() const { return *adc_; }
@@ -54,9 +57,11 @@ class LayerEngine : public sc_core::sc_module {
   MvmJob job_;
   uint64_t next_serial_ = 1;
   sc_core::sc_time period_;
+  bool deferred_;  // numerics after each transaction, in parallel (off while tracing)
   int64_t cycles_per_mvm_ = -1;
   int64_t transactions_ = 0;
   int64_t adder_ops_ = 0;
+  std::vector<ConversionStats> worker_stats_;  // per OpenMP thread (see transaction())
 };
 
 }  // namespace cimsim

@@ -7,6 +7,7 @@
 #include <systemc>
 
 #include "adc/adc_transfer.h"
+#include "byte_gemm.h"
 #include "config/hw_config.h"
 #include "core/conversion_stats.h"
 #include "core/layer_mapping.h"
@@ -32,12 +33,17 @@ struct MacroState {
   const RowTile* row_tile = nullptr;
   const ColTile* col_tile = nullptr;
   TileConductances tile;
+  // tile.ideal packed per row group of the tile (local group order) for the byte kernel; empty
+  // when the ideal partial sums need no separate GEMM or do not fit it.
+  std::vector<PackedLevels> ideal_packed;
   const AdcTransfer* adc = nullptr;
   InputDigits* digits = nullptr;  // shared by the macros of this row tile
   uint64_t seed = 0;
   uint64_t layer_id = 0;
   sc_core::sc_time period;
   TraceWindow window;
+
+  bool histograms = true;  // count the partial-sum histogram (off when no stats are written)
 
   const MvmJob* job = nullptr;
   Eigen::MatrixXd partial;  // batch x outputs of the column tile (the shift-add registers)

@@ -11,10 +11,6 @@
 
 namespace cimsim {
 
-// Inputs as the input registers hold them: unsigned, at most 16 bits, one column per input row
-// so a row group's inputs for the whole batch are contiguous.
-using InputMatrix = Eigen::Matrix<uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
-
 struct MvmJob {
   const InputMatrix* inputs = nullptr;  // all vectors x K; this job covers rows [first_vector, +batch)
   int64_t first_vector = 0;             // global index of vector 0 (also keys the noise draws)

@@ -74,6 +74,7 @@ class NetworkController : public sc_core::sc_module {
       if (!l.is_cim()) continue;
       engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight, map_bundle_layer(l, hw.macro),
                                                   l.name, options.seed, uint64_t(i), window_);
+      engines_[i]->set_histograms(options.histograms);
     }
     report_.layers.resize(bundle.layers.size());
     SC_HAS_PROCESS(NetworkController);
@@ -103,12 +104,12 @@ class NetworkController : public sc_core::sc_module {
       const ConvGeometry g = geometry_of(l);
       const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = int(l.output_pixels());
       // Pixel-major rows for lock-step transactions: row p * images + i = pixel p of image i.
-      const IntMatrix rows = im2col_quantized(in, g, l.input_scale, bundle_.bits.input, true);
-      engine.process_pixels(to_input_matrix(rows), out, images, pixels, first_image);
+      const InputMatrix rows = im2col_input_matrix(in, g, l.input_scale, bundle_.bits.input);
+      engine.process_pixels(rows, out, images, pixels, first_image);
       return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias, true);
     }
-    const IntMatrix rows = flatten_quantized(in, l.input_scale, bundle_.bits.input);
-    engine.process_pixels(to_input_matrix(rows), out, images, 1, first_image);
+    const InputMatrix rows = flatten_input_matrix(in, l.input_scale, bundle_.bits.input);
+    engine.process_pixels(rows, out, images, 1, first_image);
     return affine_from_mvm(out, images, 1, 1, l.weight_scale, l.input_scale, l.bias);
   }
 

@@ -24,6 +24,9 @@ struct NetworkOptions {
   int64_t trace_from = 0;          // cycles of simulated time
   int64_t trace_to = -1;           // -1: to the end
   OutputFiles* outputs = nullptr;  // where the trace is staged; null: committed by run_network
+  // Partial-sum histograms of every layer (for the stats file); off saves their cost (the
+  // histograms in the report are then empty unless the partial sums are integers).
+  bool histograms = true;
 };
 
 struct NetworkLayerReport {

@@ -23,7 +23,6 @@ void ShiftAdd::accumulate(int output, int first, int count, double scale, const 
     acc += v * scale;
   }
   if (saturation_ > 0) acc = acc.max(-saturation_).min(saturation_ - 1.0);
-  state_.stats.events.shift_add_ops += int64_t(count) * (minus ? 2 : 1);
 }
 
 void ShiftAdd::run() {

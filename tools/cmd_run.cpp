@@ -100,6 +100,7 @@ int run(const RunArgs& args) {
   options.seed = args.seed;
   options.batch = args.batch;
   options.outputs = &outputs;
+  options.histograms = !args.stats.empty() || !args.out.empty();  // only the stats file shows them
   options.trace_path = args.trace;
   std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
   const NetworkReport report = run_network(hw, bundle, data, options);

@@ -174,6 +174,17 @@ int64_t IntegerTally::count(int32_t value) const {
   return at < 0 || at >= int64_t(counts_.size()) ? 0 : counts_[std::size_t(at)];
 }
 
+void IntegerTally::merge(const IntegerTally& other) {
+  if (!other.active()) return;
+  if (!active()) {
+    *this = other;
+    return;
+  }
+  if (other.lo_ != lo_ || other.counts_.size() != counts_.size())
+    throw std::logic_error("IntegerTally::merge: tallies over different ranges");
+  for (std::size_t i = 0; i < counts_.size(); ++i) counts_[i] += other.counts_[i];
+}
+
 void ConversionStats::fold(const AdcTransfer& adc_transfer) {
   if (!tally.active()) return;
   // The tally counts the integers the converter's table covers, offset for offset.
@@ -204,6 +215,7 @@ void ConversionStats::merge(const ConversionStats& o) {
   histogram.merge(o.histogram);
   error.merge(o.error);
   events.merge(o.events);
+  tally.merge(o.tally);
 }
 
 }  // namespace cimsim

@@ -94,6 +94,8 @@ class IntegerTally {
   // The same, with the lookup going straight into shift-add registers: acc[i] += table[..] * scale.
   void add_accumulate(const float* y, const double* table, double* acc, double scale, int64_t n);
   int64_t count(int32_t value) const;
+  // Adds the other tally's counts (same range, or an inactive one).
+  void merge(const IntegerTally& other);
 
  private:
   // One counter per integer: interleaved copies against store-forwarding stalls measured no
@@ -111,6 +113,8 @@ struct ConversionStats {
 
   // Moves the tally's counts into adc, histogram and error using the converter's table.
   void fold(const AdcTransfer& adc_transfer);
+  // Adds every counter, the tally's included (fold the sum once: its error sums then do not
+  // depend on how the counts were split).
   void merge(const ConversionStats& o);
 };
 

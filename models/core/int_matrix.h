@@ -1,4 +1,7 @@
-// Row-major int32 matrices: one quantized vector per row (the simulator's inputs X, im2col rows).
+// Integer matrices of quantized vectors. IntMatrix: row-major int32, one vector per row (the
+// simulator's inputs X, im2col rows). InputMatrix: the same vectors as the input registers hold
+// them, unsigned, at most 16 bits, one column per input row so that a row group's inputs for a
+// whole batch are contiguous.
 #pragma once
 
 #include <Eigen/Core>
@@ -7,5 +10,6 @@
 namespace cimsim {
 
 using IntMatrix = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+using InputMatrix = Eigen::Matrix<uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
 
 }  // namespace cimsim

@@ -12,34 +12,93 @@ int32_t quantize_input(double t, double scale, int bits) {
   return int32_t(std::min(std::max(std::nearbyint(t / scale), 0.0), top));
 }
 
+namespace {
+
+std::vector<int32_t> quantize_all(const Tensor& input, double scale, int bits) {
+  std::vector<int32_t> q(input.data.size());
+  for (std::size_t i = 0; i < q.size(); ++i) q[i] = quantize_input(input.data[i], scale, bits);
+  return q;
+}
+
+// For output pixel (oy, ox): the offset within one image of each im2col column (c_in, k_h, k_w),
+// or -1 where the window covers padding.
+void window_offsets(const Tensor& input, const ConvGeometry& g, int oy, int ox,
+                    std::vector<int64_t>& offsets) {
+  offsets.clear();
+  for (int c = 0; c < input.channels; ++c) {
+    for (int i = 0; i < g.kernel_h; ++i) {
+      const int y = oy * g.stride_h - g.pad_h + i;
+      for (int j = 0; j < g.kernel_w; ++j) {
+        const int x = ox * g.stride_w - g.pad_w + j;
+        const bool inside = y >= 0 && y < input.height && x >= 0 && x < input.width;
+        offsets.push_back(inside ? (int64_t(c) * input.height + y) * input.width + x : -1);
+      }
+    }
+  }
+}
+
+}  // namespace
+
 IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
                            bool pixel_major) {
   const int oh = g.out_h(input.height), ow = g.out_w(input.width);
   const int k = input.channels * g.kernel_h * g.kernel_w;
   IntMatrix rows(Eigen::Index(input.batch) * oh * ow, k);
-  // Quantize once per input element, then gather.
-  std::vector<int32_t> q(input.data.size());
-  for (std::size_t i = 0; i < q.size(); ++i) q[i] = quantize_input(input.data[i], scale, bits);
-  for (int b = 0; b < input.batch; ++b) {
-    for (int oy = 0; oy < oh; ++oy) {
-      for (int ox = 0; ox < ow; ++ox) {
-        const Eigen::Index pixel = Eigen::Index(oy) * ow + ox;
+  const std::vector<int32_t> q = quantize_all(input, scale, bits);  // once per input element
+  const int64_t image = int64_t(input.per_image());
+  std::vector<int64_t> offsets;
+  for (int oy = 0; oy < oh; ++oy) {
+    for (int ox = 0; ox < ow; ++ox) {
+      window_offsets(input, g, oy, ox, offsets);
+      const Eigen::Index pixel = Eigen::Index(oy) * ow + ox;
+      for (int b = 0; b < input.batch; ++b) {
         int32_t* row =
             rows.row(pixel_major ? pixel * input.batch + b : Eigen::Index(b) * oh * ow + pixel).data();
-        for (int c = 0; c < input.channels; ++c) {
-          for (int i = 0; i < g.kernel_h; ++i) {
-            const int y = oy * g.stride_h - g.pad_h + i;
-            for (int j = 0; j < g.kernel_w; ++j) {
-              const int x = ox * g.stride_w - g.pad_w + j;
-              const bool inside = y >= 0 && y < input.height && x >= 0 && x < input.width;
-              *row++ = inside
-                           ? q[((std::size_t(b) * input.channels + c) * input.height + y) * input.width + x]
-                           : 0;
-            }
-          }
+        const int32_t* src = q.data() + b * image;
+        for (int col = 0; col < k; ++col)
+          row[col] = offsets[std::size_t(col)] < 0 ? 0 : src[offsets[std::size_t(col)]];
+      }
+    }
+  }
+  return rows;
+}
+
+InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, double scale, int bits) {
+  const int oh = g.out_h(input.height), ow = g.out_w(input.width);
+  const int k = input.channels * g.kernel_h * g.kernel_w;
+  const Eigen::Index batch = input.batch;
+  InputMatrix rows(batch * oh * ow, k);
+  std::vector<uint16_t> q(input.data.size());
+#pragma omp parallel
+  {
+#pragma omp for schedule(static)
+    for (std::size_t i = 0; i < q.size(); ++i) q[i] = uint16_t(quantize_input(input.data[i], scale, bits));
+    std::vector<int64_t> offsets;
+    const int64_t image = int64_t(input.per_image());
+#pragma omp for schedule(static)
+    for (int pixel = 0; pixel < oh * ow; ++pixel) {
+      window_offsets(input, g, pixel / ow, pixel % ow, offsets);
+      for (int col = 0; col < k; ++col) {
+        uint16_t* out = rows.col(col).data() + pixel * batch;
+        const int64_t at = offsets[std::size_t(col)];
+        if (at < 0) {
+          std::fill(out, out + batch, uint16_t(0));
+        } else {
+          for (Eigen::Index b = 0; b < batch; ++b) out[b] = q[std::size_t(b * image + at)];
         }
       }
     }
+  }
+  return rows;
+}
+
+InputMatrix flatten_input_matrix(const Tensor& input, double scale, int bits) {
+  const Eigen::Index f = Eigen::Index(input.per_image());
+  InputMatrix rows(input.batch, f);
+#pragma omp parallel for schedule(static)
+  for (Eigen::Index i = 0; i < f; ++i) {
+    for (int b = 0; b < input.batch; ++b)
+      rows(b, i) = uint16_t(quantize_input(input.data[std::size_t(b * f + i)], scale, bits));
   }
   return rows;
 }
@@ -59,6 +118,7 @@ Tensor affine_from_mvm(const Eigen::MatrixXd& out, int batch, int out_h, int out
                        const std::vector<double>& bias, bool pixel_major) {
   const int n = int(out.cols());
   Tensor t(batch, n, out_h, out_w);
+#pragma omp parallel for schedule(static)
   for (int b = 0; b < batch; ++b) {
     for (int y = 0; y < out_h; ++y) {
       for (int x = 0; x < out_w; ++x) {

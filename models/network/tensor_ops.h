@@ -46,6 +46,10 @@ IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double sc
                            bool pixel_major = false);
 // Quantized rows for a linear layer: one row per image, the image's values in C order.
 IntMatrix flatten_quantized(const Tensor& input, double scale, int bits);
+// The same two, pixel-major, straight into the simulator's column-major uint16 input form
+// (bits <= 16), computed in parallel (OpenMP); the values equal the IntMatrix versions'.
+InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, double scale, int bits);
+InputMatrix flatten_input_matrix(const Tensor& input, double scale, int bits);
 
 // After the MVM: z = ((out * weight_scale[o]) * input_scale) + bias[o], in double. `out` has one
 // row per output pixel in im2col order; the result is [batch, outputs, out_h, out_w].

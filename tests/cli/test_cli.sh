@@ -115,6 +115,22 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
   check "run with a trace" run_net --limit 3 --trace "$work/net.vcd" --trace-window 100:400 -q
   check "run trace has the layer's macros" grep -q "macro_r6_c1" "$work/net.vcd"
   if command -v vcd2fst >/dev/null; then check "vcd2fst converts the network trace" vcd2fst "$work/net.vcd" "$work/net.fst"; fi
+  # Device variation and read noise (non-integer partial sums): neither the thread count nor the
+  # histogram switch (on only with --stats/--out) changes a logit or a statistic.
+  noisy_net=(--limit 40 --batch 7 --set device.program_lognormal_sigma=0.05 --set device.read_noise_sigma=0.3)
+  check "noisy run, 2 threads" env OMP_NUM_THREADS=2 "$cimsim" run --hw "$hw" --model "$model" --out "$work/n2" "${noisy_net[@]}" -q
+  check "noisy run, 1 thread" env OMP_NUM_THREADS=1 "$cimsim" run --hw "$hw" --model "$model" --out "$work/n1" "${noisy_net[@]}" -q
+  check "noisy logits independent of threads" cmp -s "$work/n1/logits.npy" "$work/n2/logits.npy"
+  check "noisy statistics independent of threads, histograms count every conversion" /usr/bin/python3 -c "
+import json, sys
+a, b = (json.load(open('$work/n%d/stats.json' % i)) for i in (1, 2))
+cim = [l['cim'] for l in a['layers'] if 'cim' in l]
+h = cim[0]['partial_sum_histogram']
+ok = a['layers'] == b['layers'] and cim[0]['error']['std'] > 0 and \
+     sum(h['counts']) + h['underflow'] + h['overflow'] == cim[0]['conversions']
+sys.exit(0 if ok else 1)"
+  table() { "$cimsim" run --hw "$hw" --model "$model" "${noisy_net[@]}" "$@" 2>&1 | grep -v wall; }
+  check "noisy table the same without histograms" diff <(table) <(table --stats "$work/n3.json")
   expect_error "bits do not match the hardware" "quantized for 8-bit weights" "--set macro.weight_bits=8" -- \
     run_net --limit 5 --set macro.weight_bits=4 --out "$work/bad.npy"
   expect_error "network does not fit the chip" "needs 14 macros (fc: 14)" "chip.macros = 8" -- \

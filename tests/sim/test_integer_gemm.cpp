@@ -4,6 +4,7 @@
 #include <random>
 
 #include "../support/test_configs.h"
+#include "byte_gemm.h"
 #include "device/array_programming.h"
 #include "integer_gemm.h"
 
@@ -58,6 +59,49 @@ TEST(IntegerGemm, ScaledConductancePathEqualsExactDoublePath) {
   const Eigen::MatrixXf exact = (d.cast<double>() * tile.programmed).cast<float>();
   EXPECT_TRUE(fast == exact);
   EXPECT_FALSE(exact == (d * tile.ideal));  // the device models did change the sums
+}
+
+// The byte kernel for the ideal partial sums: any batch slice of 32, any depth (padded quads),
+// any column count, the extreme digits (255) and signed levels (+-127).
+TEST(ByteGemm, EqualsIntegerGemmOnEverySlice) {
+  for (int dac_bits : {1, 4, 8}) {
+    for (int depth : {1, 3, 9, 64, 130}) {
+      for (int cols : {1, 8, 13, 64}) {
+        const int batch = 77;
+        std::mt19937 gen(unsigned(dac_bits * 1000 + depth * 10 + cols));
+        std::uniform_int_distribution<int> x(0, 65535), level(-127, 127);
+        std::vector<std::vector<uint16_t>> inputs(static_cast<std::size_t>(depth), std::vector<uint16_t>(batch, 0));
+        std::vector<const uint16_t*> columns;
+        for (auto& col : inputs) {
+          for (auto& v : col) v = uint16_t(x(gen));
+          columns.push_back(col.data());
+        }
+        const int shift = 3, mask = (1 << dac_bits) - 1;
+        Eigen::MatrixXf d(batch, depth), g(depth, cols);
+        for (int k = 0; k < depth; ++k)
+          for (int b = 0; b < batch; ++b)
+            d(b, k) = float((inputs[std::size_t(k)][std::size_t(b)] >> shift) & mask);
+        for (int k = 0; k < depth; ++k)
+          for (int c = 0; c < cols; ++c) g(k, c) = float(level(gen));
+        g(0, 0) = 127;
+        g(depth - 1, cols - 1) = -127;
+        ASSERT_TRUE(byte_gemm_fits(dac_bits, g));
+        const PackedDigits pd = pack_digits(columns, batch, shift, mask);
+        const PackedLevels pl = pack_levels(g);
+        for (int first = 0; first < batch; first += 32) {
+          const int count = std::min(32 + (first == 0 ? 32 : 0), batch - first);
+          Eigen::MatrixXf y, expected;
+          byte_gemm(pd, first, count, pl, y);
+          integer_gemm(d.middleRows(first, count), g, expected);
+          ASSERT_TRUE(y == expected) << dac_bits << " " << depth << " " << cols << " " << first;
+          if (first == 0) first += 32;
+        }
+      }
+    }
+  }
+  Eigen::MatrixXf too_big = Eigen::MatrixXf::Constant(2, 2, 128.0f);
+  EXPECT_FALSE(byte_gemm_fits(8, too_big));
+  EXPECT_FALSE(byte_gemm_fits(9, Eigen::MatrixXf::Ones(2, 2)));
 }
 
 }  // namespace

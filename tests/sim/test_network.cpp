@@ -134,8 +134,9 @@ void fill(BundleLayer& l, std::mt19937& gen, double weight_scale, double input_s
   l.input_scale = input_scale;
 }
 
-TEST(Network, EveryLayerTypeMatchesThePlainReference) {
-  std::mt19937 gen(42);
+// A small bundle that uses every layer type: conv with rows_per_cycle < k_h k_w, batch norm,
+// residual add, pooling, a layer over 3 x 2 macros, global average pooling and a linear layer.
+ModelBundle every_layer_bundle(std::mt19937& gen) {
   BundleBuilder builder("tiny", {2, 6, 6}, 3, BundleBits{4, 4});
   fill(builder.conv2d("conv1", 2, 4, {{3, 3}}, {{1, 1}}, {{1, 1}}), gen, 0.05,
        1.0 / 15);  // 9 > rows_per_cycle
@@ -157,10 +158,10 @@ TEST(Network, EveryLayerTypeMatchesThePlainReference) {
   builder.write(dir);
   const ModelBundle bundle = load_model_bundle(dir);
   std::filesystem::remove_all(dir);
+  return bundle;
+}
 
-  testing::HwParams p;  // 16 x 24 macros, rows_per_cycle 8, 4b/4b
-  p.adc_ideal = true;
-  const HwConfig hw = testing::make_hw(p);
+data::Dataset random_images(std::mt19937& gen) {
   data::Dataset images;
   images.name = "random";
   images.count = 5;
@@ -170,6 +171,16 @@ TEST(Network, EveryLayerTypeMatchesThePlainReference) {
   std::uniform_int_distribution<int> px(0, 255);
   for (int i = 0; i < 5 * 72; ++i) images.images.push_back(uint8_t(px(gen)));
   images.labels = {0, 1, 2, 0, 1};
+  return images;
+}
+
+TEST(Network, EveryLayerTypeMatchesThePlainReference) {
+  std::mt19937 gen(42);
+  const ModelBundle bundle = every_layer_bundle(gen);
+  testing::HwParams p;  // 16 x 24 macros, rows_per_cycle 8, 4b/4b
+  p.adc_ideal = true;
+  const HwConfig hw = testing::make_hw(p);
+  const data::Dataset images = random_images(gen);
 
   NetworkOptions options;
   options.batch = 2;  // several batches, one partly filled

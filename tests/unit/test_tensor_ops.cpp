@@ -109,5 +109,18 @@ TEST(TensorOps, PixelMajorRowsArePermutedImageMajorRows) {
             affine_from_mvm(permuted, 3, 4, 4, {1, 2}, 0.5, {0, 1}, true).data);
 }
 
+TEST(TensorOps, InputMatrixFormsEqualTheIntMatrixForms) {
+  // Stride 2, asymmetric padding, values that quantize to every level and clip at both ends.
+  Tensor t(5, 3, 7, 6);
+  for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = double(int(i * 7 % 41) - 8) * 0.5;
+  const ConvGeometry g{3, 2, 2, 2, 1, 0};
+  const IntMatrix reference = im2col_quantized(t, g, 0.5, 4, true);
+  const InputMatrix direct = im2col_input_matrix(t, g, 0.5, 4);
+  ASSERT_EQ(direct.rows(), reference.rows());
+  ASSERT_EQ(direct.cols(), reference.cols());
+  EXPECT_TRUE(direct.cast<int32_t>() == reference);
+  EXPECT_TRUE(flatten_input_matrix(t, 0.5, 4).cast<int32_t>() == flatten_quantized(t, 0.5, 4));
+}
+
 }  // namespace
 }  // namespace cimsim
