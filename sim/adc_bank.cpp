@@ -26,34 +26,31 @@ struct SliceScratch {
 thread_local SliceScratch scratch;
 }  // namespace
 
-void AdcBank::prepare_slices() {
-  const std::size_t slices = std::size_t(slices_of(state_.job->batch));
-  if (slice_error_.size() < slices) slice_error_.resize(slices);
+void AdcBank::convert_slice(const SliceTarget& target) {
+  for (const Step& step : steps_) convert(step, target);
 }
 
-ErrorAccumulator AdcBank::slice_errors() const {
-  ErrorAccumulator total;
-  for (const ErrorAccumulator& e : slice_error_) total.merge(e);
-  return total;
-}
-
-void AdcBank::convert(const Step& step, int slice, ConversionStats& counts) {
+void AdcBank::convert(const Step& step, const SliceTarget& target) {
   const MacroConfig& m = state_.hw->macro;
-  const MvmJob& job = *state_.job;
+  const MvmJob& job = *target.job;
+  ConversionStats& counts = *target.counts;
+  ErrorAccumulator& error = *target.error;
   const int slices = m.slices();
   const int pair_signals = m.signals_per_pair();
   const CounterRng thermal(state_.seed, {uint64_t(RngTag::kAdcThermal), state_.layer_id, uint64_t(step.group),
                                          uint64_t(step.phase)});
   const AdcTransfer& adc = *state_.adc;
-  ErrorAccumulator& error = slice_error_[std::size_t(slice)];
-  const int first = slice * kSliceVectors;
+  const int first = target.slice * kSliceVectors;
   const int count = std::min(kSliceVectors, job.batch - first);
-  const bool separate_ideal = crossbar_.compute(step, first, count, scratch.crossbar);
+  const RowGroup& group = state_.mapping->groups[std::size_t(step.group)];
+  const StepDigits& digits = target.digits->get(job, group, step.group, step.phase, m.dac_bits, first, count,
+                                                !state_.ideal_packed.empty());
+  const bool separate_ideal = crossbar_.compute(step, job, first, digits, scratch.crossbar);
   const Eigen::MatrixXf& y = scratch.crossbar.y;
   const Eigen::MatrixXf& ideal = separate_ideal ? scratch.crossbar.y_ideal : y;
   if (first == 0 && state_.trace) {
     // The codes ADC 0 produces for vector 0, with the same thermal draw as the conversion.
-    const uint64_t base = state_.noise_base(0);
+    const uint64_t base = state_.noise_base(job, 0);
     first_codes_.resize(std::size_t(state_.conversions_in_sequence()));
     for (std::size_t j = 0; j < first_codes_.size(); ++j) {
       const double z = adc.has_thermal_noise() ? thermal.normal(base + j) : 0.0;
@@ -70,8 +67,8 @@ void AdcBank::convert(const Step& step, int slice, ConversionStats& counts) {
     values.resize(std::size_t(n));
     if (state_.histograms) counts.histogram.add(y.data(), n);
     if (adc.has_thermal_noise()) {
-      const uint64_t noise_base = state_.noise_base(first);
-      const uint64_t noise_stride = state_.noise_stride();
+      const uint64_t noise_base = state_.noise_base(job, first);
+      const uint64_t noise_stride = state_.noise_stride(job);
       for (int c = 0; c < signals; ++c) {
         adc.convert(y.col(c).data(), values.data() + int64_t(c) * count, count, counts.adc, thermal,
                     noise_base + uint64_t(c), noise_stride);
@@ -86,6 +83,7 @@ void AdcBank::convert(const Step& step, int slice, ConversionStats& counts) {
       counts.tally.add(y.col(c).data(), adc.table_value(), values.data() + int64_t(c) * count, count);
   }
   auto value_of = [&](int c) { return values.data() + int64_t(c) * count; };
+  auto registers = [&](int output) { return target.partial->col(output).data() + first; };
   int64_t ops = 0;
   for (int output = 0; output < state_.col_tile->col_count; ++output) {
     for (int s = 0; s < slices; ++s) {
@@ -93,14 +91,13 @@ void AdcBank::convert(const Step& step, int slice, ConversionStats& counts) {
       const int pair = output * slices + s;
       if (pair_signals == 1 && integer_sums_ && !shift_add_.saturates()) {
         // Fused: table lookup, tally and shift-add in one pass (same arithmetic, same order).
-        counts.tally.add_accumulate(y.col(pair).data(), adc.table_value(),
-                                    shift_add_.registers(output, first), scale, count);
+        counts.tally.add_accumulate(y.col(pair).data(), adc.table_value(), registers(output), scale, count);
         ops += count;
       } else if (pair_signals == 1) {
-        shift_add_.accumulate(output, first, count, scale, value_of(pair), nullptr);
+        shift_add_.accumulate(registers(output), count, scale, value_of(pair), nullptr);
         ops += count;
       } else {
-        shift_add_.accumulate(output, first, count, scale, value_of(2 * pair), value_of(2 * pair + 1));
+        shift_add_.accumulate(registers(output), count, scale, value_of(2 * pair), value_of(2 * pair + 1));
         ops += 2 * int64_t(count);
       }
     }
@@ -132,19 +129,23 @@ void AdcBank::wait_conversions() {
   }
 }
 
-void AdcBank::run_deferred(int slice, ConversionStats& counts) {
-  for (const Step& step : pending_) convert(step, slice, counts);
-}
-
 void AdcBank::run() {
   while (true) {
     const Step step = from_array->read();  // the sample-and-hold takes the step
     state_.shadow_busy = true;
-    prepare_slices();
-    if (deferred_) {
-      pending_.push_back(step);  // the layer engine prepares the input digits before converting
-    } else {
-      for (int slice = 0; slice < slices_of(state_.job->batch); ++slice) convert(step, slice, state_.stats);
+    if (step.index == 0) steps_.clear();
+    steps_.push_back(step);
+    if (!deferred_) {
+      const MvmJob& job = *state_.job;
+      const int slices = slices_of(job.batch);
+      if (step.index == 0) inline_error_.assign(std::size_t(slices), ErrorAccumulator{});
+      for (int slice = 0; slice < slices; ++slice) {
+        convert(step, SliceTarget{&job, slice, &state_.partial, &state_.stats,
+                                  &inline_error_[std::size_t(slice)], &inline_digits_});
+      }
+      if (step.last) {
+        for (const ErrorAccumulator& e : inline_error_) error_.merge(e);
+      }
     }
     wait_conversions();
     state_.shadow_busy = false;

@@ -25,34 +25,43 @@ class AdcBank : public sc_core::sc_module {
 
   AdcBank(sc_core::sc_module_name name, MacroState& state, Crossbar& crossbar, ShiftAdd& shift_add);
 
-  // With deferred numerics the SystemC process only keeps time; the layer engine then runs the
-  // steps' arithmetic for all macros at the end of the transaction, (macro, slice) pairs in
-  // parallel (each pair's steps in order, so every result is the same as inline). Off while
-  // tracing. run_deferred(slice, counts) converts the pending steps for one slice of the batch,
-  // adding integer counters to `counts` (any thread's; integer sums do not depend on order) and
-  // the slice's error statistics to its own accumulator; clear_deferred() then drops the steps.
+  // Where the conversions of one slice of a job go.
+  struct SliceTarget {
+    const MvmJob* job = nullptr;
+    int slice = 0;
+    Eigen::MatrixXd* partial = nullptr;  // the job's shift-add registers: batch x col_count
+    ConversionStats* counts = nullptr;   // integer counters (any thread's: sums do not depend on order)
+    ErrorAccumulator* error = nullptr;   // the error sums of this (job, slice)
+    InputDigits* digits = nullptr;       // the converting thread's digit cache
+  };
+
+  // With deferred numerics the SystemC process only keeps time and records the steps of each
+  // transaction (the same every time); the layer engine then converts every (transaction, slice)
+  // of a layer at once, in parallel, with convert_slice(), and hands each macro its error sums in
+  // (transaction, slice) order with add_errors(), the order the inline (traced) mode sums them in,
+  // so every result is the same either way. Inline while tracing.
   void set_deferred(bool deferred) { deferred_ = deferred; }
-  void run_deferred(int slice, ConversionStats& counts);
-  void clear_deferred() { pending_.clear(); }
-  // Error statistics of the conversions so far, summed slice by slice in slice order, so they do
-  // not depend on which thread converted which slice.
-  ErrorAccumulator slice_errors() const;
+  const std::vector<Step>& steps() const { return steps_; }
+  // Converts every recorded step for one slice of a job, in step order. Thread-safe for
+  // distinct targets.
+  void convert_slice(const SliceTarget& target);
+  void add_errors(const ErrorAccumulator& e) { error_.merge(e); }
+  // Error statistics of every conversion so far.
+  const ErrorAccumulator& errors() const { return error_; }
 
  private:
   void run();
-  // Converts `step` for the vectors of `slice`, adding counters to `counts`.
-  void convert(const Step& step, int slice, ConversionStats& counts);
+  void convert(const Step& step, const SliceTarget& target);
   void wait_conversions();
-  // Makes room for the slices of the current job (on the SystemC thread, before any conversion).
-  void prepare_slices();
   MacroState& state_;
   Crossbar& crossbar_;
   ShiftAdd& shift_add_;
   std::vector<int> first_codes_;  // codes of ADC 0's inputs for vector 0, for the trace
   bool deferred_ = false;
-  std::vector<Step> pending_;
-  // Error statistics per slice index; each slice is converted by one thread at a time.
-  std::vector<ErrorAccumulator> slice_error_;
+  std::vector<Step> steps_;  // of the current transaction
+  ErrorAccumulator error_;
+  std::vector<ErrorAccumulator> inline_error_;  // per slice of the current transaction (inline mode)
+  InputDigits inline_digits_;
   bool integer_sums_ = false;  // ideal cells and no read noise: every partial sum is an integer
 };
 

@@ -12,21 +12,18 @@ Crossbar::Crossbar(sc_core::sc_module_name name, MacroState& state)
   SC_THREAD(run);
 }
 
-bool Crossbar::compute(const Step& step, int first, int count, Scratch& scratch) const {
-  const MacroConfig& m = state_.hw->macro;
+bool Crossbar::compute(const Step& step, const MvmJob& job, int first, const StepDigits& step_digits,
+                       Scratch& scratch) const {
   const RowGroup& group = state_.mapping->groups[std::size_t(step.group)];
   const int local_row = group.begin - state_.row_tile->row_begin;
-  const MvmJob& job = *state_.job;
+  const int count = int(step_digits.values.rows());
+  const DigitMatrix& digits = step_digits.values;
   Eigen::MatrixXf& y = scratch.y;
   Eigen::MatrixXf& y_ideal = scratch.y_ideal;
-
-  const StepDigits& step_digits = state_.digits->get(job, group, step.group, step.phase, m.dac_bits);
-  const auto digits = step_digits.values.middleRows(first, count);
   // The ideal partial sums (target levels, no noise) when they differ from y.
   auto ideal_sums = [&] {
     if (!state_.ideal_packed.empty()) {
-      byte_gemm(step_digits.packed, first, count, state_.ideal_packed[std::size_t(step.local_group)],
-                y_ideal);
+      byte_gemm(step_digits.packed, 0, count, state_.ideal_packed[std::size_t(step.local_group)], y_ideal);
     } else {
       integer_gemm(digits, state_.tile.ideal.middleRows(local_row, group.size), y_ideal);
     }
@@ -58,8 +55,8 @@ bool Crossbar::compute(const Step& step, int first, int count, Scratch& scratch)
   if (read_noise_.sigma > 0) {
     const CounterRng rng(state_.seed, {uint64_t(RngTag::kReadNoise), state_.layer_id, uint64_t(step.group),
                                        uint64_t(step.phase)});
-    const uint64_t base = state_.noise_base(first);
-    const uint64_t stride = state_.noise_stride();
+    const uint64_t base = state_.noise_base(job, first);
+    const uint64_t stride = state_.noise_stride(job);
     for (int c = 0; c < y.cols(); ++c)
       read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride);
   }

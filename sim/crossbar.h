@@ -9,6 +9,7 @@
 #include <systemc>
 
 #include "device/read_noise.h"
+#include "input_digits.h"
 #include "macro_state.h"
 
 namespace cimsim {
@@ -26,11 +27,12 @@ class Crossbar : public sc_core::sc_module {
     Eigen::MatrixXd digits_double, y_exact;
   };
 
-  // Bit-line values of `step` for vectors [first, first + count) of the job (relative to the
-  // job): scratch.y with the programmed conductances and read noise; scratch.y_ideal with the
+  // Bit-line values of `step` for vectors [first, first + count) of `job`, whose digits are
+  // `digits`: scratch.y with the programmed conductances and read noise; scratch.y_ideal with the
   // target levels and no noise, filled only when that differs from y (then returns true).
-  // Thread-safe for distinct scratches once the step's input digits exist.
-  bool compute(const Step& step, int first, int count, Scratch& scratch) const;
+  // Thread-safe for distinct scratches.
+  bool compute(const Step& step, const MvmJob& job, int first, const StepDigits& digits,
+               Scratch& scratch) const;
 
  private:
   void run();

@@ -1,13 +1,13 @@
-// The DAC digits of the (row group, phase) steps of one lock-step batch, shared by the macros of
-// one row tile: they all receive the same input rows (each has its own DACs in hardware), so the
-// simulator forms each step's digits once per batch instead of once per macro. prepare() makes
-// every step's digits for a job (in parallel); lookups may then come from several threads.
+// The DAC digits of a job's (row group, phase) steps for a slice of its vectors. The macros of
+// one row tile receive the same input rows (each has its own DACs in hardware), so the simulator
+// forms each step's digits once per slice and shares them among those macros. A cache, not
+// thread-safe: each thread converting slices keeps its own.
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
 #include <map>
-#include <utility>
+#include <tuple>
 
 #include "byte_gemm.h"
 #include "core/layer_mapping.h"
@@ -17,8 +17,8 @@ namespace cimsim {
 
 using DigitMatrix = Eigen::MatrixXf;
 
-// One step's digits: as floats (batch x group.size) and, when the layer uses the byte kernel for
-// ideal partial sums, packed for it.
+// One step's digits for `count` vectors: as floats (count x group.size) and, for the byte kernel
+// of the ideal partial sums, packed (vectors 0..count-1 of the slice).
 struct StepDigits {
   DigitMatrix values;
   PackedDigits packed;
@@ -26,23 +26,14 @@ struct StepDigits {
 
 class InputDigits {
  public:
-  explicit InputDigits(bool packed) : packed_(packed) {}
-
-  // Digits x_p = (x >> phase * dac_bits) & (2^dac_bits - 1), batch x group.size; computed on the
-  // first request of a transaction unless prepared (not thread-safe), then only looked up
-  // (thread-safe).
-  const StepDigits& get(const MvmJob& job, const RowGroup& group, int group_index, int phase, int dac_bits);
-  // Computes the digits of every (group, phase) of `tile` for `job`, OpenMP threads sharing them.
-  void prepare(const MvmJob& job, const LayerMapping& mapping, const RowTile& tile, int phases, int dac_bits);
+  // Digits x_p = (x >> phase * dac_bits) & (2^dac_bits - 1) of job vectors [first, first + count)
+  // over `group`'s rows, packed too if `packed`; computed on the first request for a job.
+  const StepDigits& get(const MvmJob& job, const RowGroup& group, int group_index, int phase, int dac_bits,
+                        int first, int count, bool packed);
 
  private:
-  // The entry for (group_index, phase) of `job`, and whether it was just created (empty).
-  std::pair<StepDigits*, bool> slot(const MvmJob& job, int group_index, int phase);
-  void fill(StepDigits& d, const MvmJob& job, const RowGroup& group, int phase, int dac_bits) const;
   uint64_t serial_ = 0;
-  bool valid_ = false;
-  bool packed_;
-  std::map<std::pair<int, int>, StepDigits> digits_;  // by (group, phase) for transaction serial_
+  std::map<std::tuple<int, int, int>, StepDigits> digits_;  // by (group, phase, first) of job serial_
 };
 
 }  // namespace cimsim

@@ -2,6 +2,7 @@
 
 #include <omp.h>
 
+#include <atomic>
 #include <cmath>
 #include <stdexcept>
 
@@ -22,8 +23,6 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
   // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
   // digits and levels fit it.
   const bool byte_ideal = !hw.device.programming_ideal() && hw.macro.dac_bits <= 8 && hw.macro.cell_bits <= 7;
-  for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r)
-    row_tile_digits_.push_back(std::make_unique<InputDigits>(byte_ideal));
   for (int m = 0; m < mapping_.macros(); ++m) {
     auto state = std::make_unique<MacroState>();
     state->hw = &hw_;
@@ -42,7 +41,6 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
       }
     }
     state->adc = adc_.get();
-    state->digits = row_tile_digits_[std::size_t(m) / mapping_.col_tiles.size()].get();
     state->seed = seed;
     state->layer_id = layer_id;
     state->period = period_;
@@ -86,45 +84,36 @@ int LayerEngine::adder_tree_cycles() const {
   return cycles;
 }
 
-void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch) {
+template <typename PartialOf>
+void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const {
   const double saturation =
       hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
   auto out = outputs.middleRows(first, batch);
   out.setZero();
-  for (const auto& macro : macros_) {
-    const ColTile& ct = *macro->state().col_tile;
+  for (std::size_t m = 0; m < macros_.size(); ++m) {
+    const ColTile& ct = *macros_[m]->state().col_tile;
     auto block = out.middleCols(ct.col_begin, ct.col_count);
-    block += macro->state().partial;
+    block += partial_of(m);
     if (saturation > 0) block = block.array().max(-saturation).min(saturation - 1.0).matrix();
   }
-  adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
 }
 
 void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
                               int64_t first_id, int64_t id_stride) {
   sc_core::sc_event_and_list all_done;
   for (auto& m : macros_) all_done &= m->done;
-  job_ = MvmJob{&inputs, first, batch, next_serial_++, first_id, id_stride};
+  job_ = MvmJob{&inputs, first, batch, next_job_serial(), first_id, id_stride};
   const sc_core::sc_time begin = sc_core::sc_time_stamp();
   for (auto& m : macros_) m->start(job_);
   wait(all_done);
   wait(period_ * double(adder_tree_cycles()));
-  // The steps' input digits, row tile by row tile, then the macros' arithmetic, deferred by their
-  // ADC banks, in parallel across (macro, slice).
   if (deferred_) {
-    for (std::size_t r = 0; r < mapping_.row_tiles.size(); ++r)
-      row_tile_digits_[r]->prepare(job_, mapping_, mapping_.row_tiles[r], hw_.macro.phases(),
-                                   hw_.macro.dac_bits);
+    jobs_.push_back(job_);  // converted with the layer's other transactions (convert_deferred)
+  } else {
+    combine(outputs, first, batch,
+            [&](std::size_t m) -> const Eigen::MatrixXd& { return macros_[m]->state().partial; });
   }
-  const int slices = AdcBank::slices_of(batch);
-  const int items = int(macros_.size()) * slices;
-#pragma omp parallel for schedule(dynamic, 1)
-  for (int i = 0; i < items; ++i) {
-    ConversionStats& counts = worker_stats_[std::size_t(omp_get_thread_num())];
-    macros_[std::size_t(i / slices)]->adc_bank().run_deferred(i % slices, counts);
-  }
-  for (auto& m : macros_) m->adc_bank().clear_deferred();
-  combine(outputs, first, batch);
+  adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
   const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
     SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
@@ -133,12 +122,69 @@ void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& output
   ++transactions_;
 }
 
+void LayerEngine::convert_deferred(Eigen::MatrixXd& outputs) {
+  const int jobs = int(jobs_.size());
+  if (jobs == 0) return;
+  const int macros = int(macros_.size());
+  const int row_tiles = int(mapping_.row_tiles.size());
+  const int col_tiles = int(mapping_.col_tiles.size());
+  int slices = 0;
+  for (const MvmJob& job : jobs_) slices = std::max(slices, AdcBank::slices_of(job.batch));
+  partials_.resize(std::size_t(jobs) * std::size_t(macros));
+  for (int t = 0; t < jobs; ++t) {
+    for (int m = 0; m < macros; ++m)
+      partials_[std::size_t(t * macros + m)].resize(jobs_[std::size_t(t)].batch,
+                                                    macros_[std::size_t(m)]->state().col_tile->col_count);
+  }
+  errors_.assign(std::size_t(jobs) * std::size_t(macros) * std::size_t(slices), ErrorAccumulator{});
+  auto partial = [&](int t, int m) -> Eigen::MatrixXd& { return partials_[std::size_t(t * macros + m)]; };
+  auto error = [&](int t, int m, int s) -> ErrorAccumulator& {
+    return errors_[(std::size_t(t * macros + m)) * std::size_t(slices) + std::size_t(s)];
+  };
+  // Work items (transaction, row tile, slice): the macros of a row tile share the slice's digits.
+  const int items = jobs * row_tiles * slices;
+#pragma omp parallel
+  {
+    InputDigits digits;  // this thread's
+    ConversionStats& counts = worker_stats_[std::size_t(omp_get_thread_num())];
+#pragma omp for schedule(dynamic, 4)
+    for (int i = 0; i < items; ++i) {
+      const int t = i / (row_tiles * slices), r = (i / slices) % row_tiles, s = i % slices;
+      const MvmJob& job = jobs_[std::size_t(t)];
+      if (s >= AdcBank::slices_of(job.batch)) continue;
+      const int first = s * AdcBank::kSliceVectors;
+      const int count = std::min(AdcBank::kSliceVectors, job.batch - first);
+      for (int c = 0; c < col_tiles; ++c) {
+        const int m = r * col_tiles + c;
+        partial(t, m).middleRows(first, count).setZero();
+        macros_[std::size_t(m)]->adc_bank().convert_slice(
+            {&job, s, &partial(t, m), &counts, &error(t, m, s), &digits});
+      }
+    }
+#pragma omp for schedule(static)
+    for (int t = 0; t < jobs; ++t) {
+      const MvmJob& job = jobs_[std::size_t(t)];
+      combine(outputs, job.first_vector, job.batch,
+              [&](std::size_t m) -> const Eigen::MatrixXd& { return partial(t, int(m)); });
+    }
+  }
+  // Error sums into each macro in (transaction, slice) order, as the inline mode adds them.
+  for (int m = 0; m < macros; ++m) {
+    for (int t = 0; t < jobs; ++t) {
+      for (int s = 0; s < AdcBank::slices_of(jobs_[std::size_t(t)].batch); ++s)
+        macros_[std::size_t(m)]->adc_bank().add_errors(error(t, m, s));
+    }
+  }
+  jobs_.clear();
+}
+
 void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch_size) {
   const int64_t vectors = inputs.rows();
   outputs.setZero(vectors, mapping_.outputs);
   for (int64_t first = 0; first < vectors; first += batch_size) {
     transaction(inputs, outputs, first, int(std::min<int64_t>(batch_size, vectors - first)), first, 1);
   }
+  convert_deferred(outputs);
 }
 
 void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
@@ -147,6 +193,7 @@ void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& out
   for (int p = 0; p < pixels; ++p) {
     transaction(inputs, outputs, int64_t(p) * images, images, first_image * pixels + p, pixels);
   }
+  convert_deferred(outputs);
 }
 
 ConversionStats LayerEngine::merged_stats() const {
@@ -156,10 +203,19 @@ ConversionStats LayerEngine::merged_stats() const {
   for (std::size_t m = 1; m < macros_.size(); ++m) total.merge(macros_[m]->state().stats);
   for (const ConversionStats& w : worker_stats_) total.merge(w);
   total.error = ErrorAccumulator{};
-  for (const auto& m : macros_) total.error.merge(m->adc_bank().slice_errors());
+  for (const auto& m : macros_) total.error.merge(m->adc_bank().errors());
   total.fold(*adc_);
   total.events.shift_add_ops += adder_ops_;
   return total;
+}
+
+}  // namespace cimsim
+
+namespace cimsim {
+
+uint64_t next_job_serial() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1);
 }
 
 }  // namespace cimsim

@@ -45,23 +45,31 @@ class LayerEngine : public sc_core::sc_module {
   int adder_tree_cycles() const;
 
  private:
-  void combine(Eigen::MatrixXd& outputs, int64_t first, int batch);
+  // outputs rows [first, first + batch) = the sum of the macros' shift-add registers for that
+  // transaction (partial_of(m)), saturating after each macro if configured.
+  template <typename PartialOf>
+  void combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const;
+  // Simulates one transaction; converts it at once when inline, else records it.
   void transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
                    int64_t first_id, int64_t id_stride);
+  // The numerics of the recorded transactions: every (transaction, row tile, slice) in parallel,
+  // then the adder tree per transaction.
+  void convert_deferred(Eigen::MatrixXd& outputs);
 
   const HwConfig& hw_;
   LayerMapping mapping_;
   std::unique_ptr<AdcTransfer> adc_;
-  std::vector<std::unique_ptr<InputDigits>> row_tile_digits_;
   std::vector<std::unique_ptr<Macro>> macros_;
-  MvmJob job_;
-  uint64_t next_serial_ = 1;
+  MvmJob job_;                             // the transaction in flight
+  std::vector<MvmJob> jobs_;               // transactions simulated but not yet converted (deferred mode)
+  std::vector<Eigen::MatrixXd> partials_;  // per (transaction, macro): shift-add registers
+  std::vector<ErrorAccumulator> errors_;   // per (transaction, macro, slice)
   sc_core::sc_time period_;
-  bool deferred_;  // numerics after each transaction, in parallel (off while tracing)
+  bool deferred_;  // numerics after each layer pass, in parallel (off while tracing)
   int64_t cycles_per_mvm_ = -1;
   int64_t transactions_ = 0;
   int64_t adder_ops_ = 0;
-  std::vector<ConversionStats> worker_stats_;  // per OpenMP thread (see transaction())
+  std::vector<ConversionStats> worker_stats_;  // per OpenMP thread (see convert_deferred())
 };
 
 }  // namespace cimsim

@@ -37,7 +37,6 @@ struct MacroState {
   // when the ideal partial sums need no separate GEMM or do not fit it.
   std::vector<PackedLevels> ideal_packed;
   const AdcTransfer* adc = nullptr;
-  InputDigits* digits = nullptr;  // shared by the macros of this row tile
   uint64_t seed = 0;
   uint64_t layer_id = 0;
   sc_core::sc_time period;
@@ -45,8 +44,8 @@ struct MacroState {
 
   bool histograms = true;  // count the partial-sum histogram (off when no stats are written)
 
-  const MvmJob* job = nullptr;
-  Eigen::MatrixXd partial;  // batch x outputs of the column tile (the shift-add registers)
+  const MvmJob* job = nullptr;  // the transaction in flight (SystemC processes)
+  Eigen::MatrixXd partial;      // batch x outputs of the column tile (shift-add registers, inline mode)
   ConversionStats stats;
 
   // Shadow values of the trace signals, kept current even outside the window.
@@ -54,15 +53,15 @@ struct MacroState {
   bool shadow_busy = false;
   MacroTraceSignals* trace = nullptr;  // null unless tracing
 
-  // Noise-draw index of vector i (job-relative) at this macro's local signal 0 (docs/numerics.md,
-  // read noise): id(i) * layer signals + first signal of the tile; vector i + 1 is `noise_stride`
+  // Noise-draw index of vector i of `job` at this macro's local signal 0 (docs/numerics.md, read
+  // noise): id(i) * layer signals + first signal of the tile; vector i + 1 is `noise_stride`
   // further on.
-  uint64_t noise_base(int64_t i) const {
+  uint64_t noise_base(const MvmJob& job, int64_t i) const {
     const uint64_t per_output = uint64_t(hw->macro.slices() * hw->macro.signals_per_pair());
-    return job->id(i) * uint64_t(mapping->outputs) * per_output + uint64_t(col_tile->col_begin) * per_output;
+    return job.id(i) * uint64_t(mapping->outputs) * per_output + uint64_t(col_tile->col_begin) * per_output;
   }
-  uint64_t noise_stride() const {
-    return uint64_t(job->id_stride) * uint64_t(mapping->outputs) *
+  uint64_t noise_stride(const MvmJob& job) const {
+    return uint64_t(job.id_stride) * uint64_t(mapping->outputs) *
            uint64_t(hw->macro.slices() * hw->macro.signals_per_pair());
   }
   int signals() const { return col_tile->col_count * hw->macro.slices() * hw->macro.signals_per_pair(); }

@@ -15,7 +15,7 @@ struct MvmJob {
   const InputMatrix* inputs = nullptr;  // all vectors x K; this job covers rows [first_vector, +batch)
   int64_t first_vector = 0;             // global index of vector 0 (also keys the noise draws)
   int batch = 0;                        // vectors in this transaction (lock-step replicas)
-  uint64_t serial = 0;                  // distinct for every transaction of an engine
+  uint64_t serial = 0;                  // distinct for every transaction of the process (next_job_serial)
   // The identity of vector i of the job, which keys its noise draws: first_id + i * id_stride.
   // `cimsim mvm` uses the row index (first_id = first_vector, stride 1); the network runner
   // uses (image index, output pixel) so draws do not depend on how images are batched.
@@ -23,6 +23,9 @@ struct MvmJob {
   int64_t id_stride = 1;
   uint64_t id(int64_t i) const { return uint64_t(first_id + i * id_stride); }
 };
+
+// A serial number no other job of this process has had (thread-safe).
+uint64_t next_job_serial();
 
 // Converts B x K inputs to the engine's column-major uint16 form (values must fit 16 bits).
 InputMatrix to_input_matrix(const IntMatrix& inputs);

@@ -12,9 +12,9 @@ ShiftAdd::ShiftAdd(sc_core::sc_module_name name, MacroState& state, sc_core::sc_
   SC_THREAD(run);
 }
 
-void ShiftAdd::accumulate(int output, int first, int count, double scale, const double* value,
-                          const double* minus) {
-  auto acc = state_.partial.col(output).segment(first, count).array();
+void ShiftAdd::accumulate(double* registers, int count, double scale, const double* value,
+                          const double* minus) const {
+  Eigen::Map<Eigen::ArrayXd> acc(registers, count);
   const Eigen::Map<const Eigen::ArrayXd> v(value, count);
   if (minus) {
     const Eigen::Map<const Eigen::ArrayXd> vm(minus, count);

@@ -14,14 +14,11 @@ class ShiftAdd : public sc_core::sc_module {
  public:
   ShiftAdd(sc_core::sc_module_name name, MacroState& state, sc_core::sc_event& done);
 
-  // Adds scale * value (analog subtraction) or scale * (value - minus) (digital) to the registers
-  // of local output `output` for job vectors [first, first + count); `minus` may be null. The
-  // caller counts the operations (count, or 2 * count with `minus`).
-  void accumulate(int output, int first, int count, double scale, const double* value, const double* minus);
-  // Direct access for the ADC bank's fused integer path (used only when nothing saturates):
-  // the registers of local output `output` from job vector `first` on.
+  // Adds scale * value (analog subtraction) or scale * (value - minus) (digital) to `count`
+  // registers of one output (consecutive vectors), saturating if configured; `minus` may be null.
+  // The caller counts the operations (count, or 2 * count with `minus`).
+  void accumulate(double* registers, int count, double scale, const double* value, const double* minus) const;
   bool saturates() const { return saturation_ > 0; }
-  double* registers(int output, int first) { return state_.partial.col(output).data() + first; }
   // Called by the ADC bank when the last step has been converted.
   void last_conversion_done() { last_.notify(sc_core::SC_ZERO_TIME); }
 

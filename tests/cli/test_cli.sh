@@ -129,6 +129,12 @@ h = cim[0]['partial_sum_histogram']
 ok = a['layers'] == b['layers'] and cim[0]['error']['std'] > 0 and \
      sum(h['counts']) + h['underflow'] + h['overflow'] == cim[0]['conversions']
 sys.exit(0 if ok else 1)"
+  check "noisy run, traced (inline numerics)" "$cimsim" run --hw "$hw" --model "$model" --out "$work/nt" --trace "$work/nt.vcd" "${noisy_net[@]}" -q
+  check "traced run gives the same logits" cmp -s "$work/n2/logits.npy" "$work/nt/logits.npy"
+  check "traced run gives the same statistics" /usr/bin/python3 -c "
+import json, sys
+a, b = (json.load(open('$work/%s/stats.json' % d)) for d in ('n2', 'nt'))
+sys.exit(0 if a['layers'] == b['layers'] else 1)"
   table() { "$cimsim" run --hw "$hw" --model "$model" "${noisy_net[@]}" "$@" 2>&1 | grep -v wall; }
   check "noisy table the same without histograms" diff <(table) <(table --stats "$work/n3.json")
   expect_error "bits do not match the hardware" "quantized for 8-bit weights" "--set macro.weight_bits=8" -- \
