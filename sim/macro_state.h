@@ -53,15 +53,15 @@ struct MacroState {
   bool shadow_busy = false;
   MacroTraceSignals* trace = nullptr;  // null unless tracing
 
-  // Noise-draw index of vector i of `job` at this macro's local signal 0 (docs/numerics.md, read
+  // Noise-draw index of vector i of job `of` at this macro's local signal 0 (docs/numerics.md, read
   // noise): id(i) * layer signals + first signal of the tile; vector i + 1 is `noise_stride`
   // further on.
-  uint64_t noise_base(const MvmJob& job, int64_t i) const {
+  uint64_t noise_base(const MvmJob& of, int64_t i) const {
     const uint64_t per_output = uint64_t(hw->macro.slices() * hw->macro.signals_per_pair());
-    return job.id(i) * uint64_t(mapping->outputs) * per_output + uint64_t(col_tile->col_begin) * per_output;
+    return of.id(i) * uint64_t(mapping->outputs) * per_output + uint64_t(col_tile->col_begin) * per_output;
   }
-  uint64_t noise_stride(const MvmJob& job) const {
-    return uint64_t(job.id_stride) * uint64_t(mapping->outputs) *
+  uint64_t noise_stride(const MvmJob& of) const {
+    return uint64_t(of.id_stride) * uint64_t(mapping->outputs) *
            uint64_t(hw->macro.slices() * hw->macro.signals_per_pair());
   }
   int signals() const { return col_tile->col_count * hw->macro.slices() * hw->macro.signals_per_pair(); }

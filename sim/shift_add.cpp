@@ -1,5 +1,6 @@
 #include "shift_add.h"
 
+#include <algorithm>
 #include <cmath>
 
 namespace cimsim {
@@ -14,15 +15,16 @@ ShiftAdd::ShiftAdd(sc_core::sc_module_name name, MacroState& state, sc_core::sc_
 
 void ShiftAdd::accumulate(double* registers, int count, double scale, const double* value,
                           const double* minus) const {
-  Eigen::Map<Eigen::ArrayXd> acc(registers, count);
-  const Eigen::Map<const Eigen::ArrayXd> v(value, count);
+  // Plain loops (vectorised): the same operations in the same order as the formula.
   if (minus) {
-    const Eigen::Map<const Eigen::ArrayXd> vm(minus, count);
-    acc += (v - vm) * scale;
+    for (int i = 0; i < count; ++i) registers[i] += (value[i] - minus[i]) * scale;
   } else {
-    acc += v * scale;
+    for (int i = 0; i < count; ++i) registers[i] += value[i] * scale;
   }
-  if (saturation_ > 0) acc = acc.max(-saturation_).min(saturation_ - 1.0);
+  if (saturation_ > 0) {
+    const double lo = -saturation_, hi = saturation_ - 1.0;
+    for (int i = 0; i < count; ++i) registers[i] = std::min(std::max(registers[i], lo), hi);
+  }
 }
 
 void ShiftAdd::run() {
