@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# End-to-end checks of `cimsim train` (which executes cimsim-train): a tiny fp32 + qat run whose bundle
+# `cimsim run` accepts, resume refusals, stage cim, and bad experiment files.
+# Usage: test_train_cli.sh CIMSIM_BINARY SOURCE_DIR
+set -uo pipefail
+cimsim="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+tiny="$src/configs/experiments/tiny-test.yaml"
+hw="$work/hw4.yaml"  # the RRAM preset at the experiment's 4-bit weights and inputs
+sed 's/weight_bits: 8/weight_bits: 4/; s/input_bits: 8/input_bits: 4/' "$src/configs/hw/rram-neurosim-128.yaml" >"$hw"
+passed=0
+failed=0
+
+check() {  # check NAME COMMAND...: passes when the command succeeds
+  local name="$1"
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+# expect_error NAME EXPECTED_TEXT... -- COMMAND...: exit code 2 and every text in stderr.
+expect_error() {
+  local name="$1"
+  shift
+  local texts=()
+  while [ "$1" != "--" ]; do texts+=("$1"); shift; done
+  shift
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local ok=1
+  [ "$rc" -eq 2 ] || { echo "  exit code $rc, expected 2"; ok=0; }
+  for t in "${texts[@]}"; do
+    grep -qF -- "$t" "$work/stderr" || { echo "  message lacks '$t'"; ok=0; }
+  done
+  if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; cat "$work/stderr"; fi
+}
+
+train() { "$cimsim" train --config "$tiny" -q "$@"; }
+
+# 1. Both stages through `cimsim train`, then the bundle on the simulator.
+check "fp32 stage" train --out "$work/run"
+check "qat stage from fp32" train --out "$work/run" --stage qat --from "$work/run" --hw "$hw"
+check "bundle written" test -f "$work/run/bundle/model.yaml"
+check "metrics has 4 epochs" test "$(wc -l <"$work/run/metrics.csv")" -eq 5
+check "metrics header" grep -q '^epoch,stage,loss,train_acc,test_acc,lr,seconds$' "$work/run/metrics.csv"
+check "simulator runs the bundle" "$cimsim" run --hw "$hw" --model "$work/run/bundle" --data fashion-mnist \
+  --limit 20 --set adc.ideal=true --out "$work/sim" -q
+check "logits written" test -f "$work/sim/logits.npy"
+
+# 2. Refusals and bad input: one message naming the file, the line and the fix.
+expect_error "existing checkpoint" "fp32.ckpt exists; pass --resume" -- train --out "$work/run"
+expect_error "nothing to resume" "--resume" "does not exist" -- train --out "$work/empty" --resume
+expect_error "stage cim" "not implemented yet" -- train --out "$work/cim" --stage cim
+sed 's/  weight: 4/  weight: 6/' "$tiny" >"$work/six.yaml"
+expect_error "hw bits differ" "macro.weight_bits 4 and macro.input_bits 4 differ from $work/six.yaml's bits (6, 4)" -- \
+  "$cimsim" train --config "$work/six.yaml" --out "$work/hw" --hw "$hw" -q
+sed 's/  batch_size: 64/  batchsize: 64/' "$tiny" >"$work/bad.yaml"
+line=$(grep -n "batchsize" "$work/bad.yaml" | cut -d: -f1)
+expect_error "misspelled key" "bad.yaml:$line: schedule.batchsize: unknown key; did you mean 'batch_size'?" -- \
+  "$cimsim" train --config "$work/bad.yaml" --out "$work/bad"
+sed 's/arch: lenet5/arch: lenet7/' "$tiny" >"$work/bad.yaml"
+line=$(grep -n "lenet7" "$work/bad.yaml" | cut -d: -f1)
+expect_error "unknown network" "bad.yaml:$line: network.arch: 'lenet7' is not a known value" -- \
+  "$cimsim" train --config "$work/bad.yaml" --out "$work/bad"
+
+# 3. Without cimsim-train beside it, cimsim says what is missing.
+mkdir -p "$work/alone" && cp "$cimsim" "$work/alone/cimsim"
+expect_error "trainer missing" "cimsim-train, which does not exist" -- "$work/alone/cimsim" train --config "$tiny"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

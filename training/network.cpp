@@ -1,0 +1,112 @@
+#include "network.h"
+
+#include <stdexcept>
+
+namespace cimsim::train {
+
+bool NetworkImpl::has_bias(std::size_t layer) const {
+  const auto& layers = graph_.layers;
+  const bool batchnorm_next = layer + 1 < layers.size() && layers[layer + 1].type == LayerType::kBatchNorm &&
+                              layers[layer + 1].inputs == std::vector<int>{int(layer)};
+  return !batchnorm_next;
+}
+
+NetworkImpl::NetworkImpl(ModelBundle graph) : graph_(std::move(graph)) {
+  const QuantBits bits{graph_.bits.weight, graph_.bits.input};
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    NetworkNode node;
+    switch (l.type) {
+      case LayerType::kConv2d:
+        node.conv = register_module(l.name, CimConv2d(l.in_channels, l.out_channels, l.kernel, l.stride,
+                                                      l.padding, has_bias(i), bits));
+        break;
+      case LayerType::kLinear:
+        node.linear = register_module(l.name, CimLinear(l.in_features, l.out_features, has_bias(i), bits));
+        break;
+      case LayerType::kBatchNorm:
+        node.batchnorm = register_module(l.name, FoldableBatchNorm(l.channels));
+        break;
+      default:
+        break;
+    }
+    nodes_.push_back(node);
+  }
+}
+
+torch::Tensor NetworkImpl::forward(const torch::Tensor& images) {
+  std::vector<torch::Tensor> outs;
+  outs.reserve(graph_.layers.size());
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    const torch::Tensor& in = l.inputs[0] < 0 ? images : outs[std::size_t(l.inputs[0])];
+    switch (l.type) {
+      case LayerType::kConv2d:
+        outs.push_back(nodes_[i].conv->forward(in));
+        break;
+      case LayerType::kLinear:
+        outs.push_back(nodes_[i].linear->forward(in.dim() > 2 ? in.flatten(1) : in));
+        break;
+      case LayerType::kBatchNorm:
+        outs.push_back(nodes_[i].batchnorm->forward(in));
+        break;
+      case LayerType::kRelu:
+        outs.push_back(torch::relu(in));
+        break;
+      case LayerType::kMaxPool:
+        outs.push_back(torch::max_pool2d(in, {l.kernel[0], l.kernel[1]}, {l.stride[0], l.stride[1]},
+                                         {l.padding[0], l.padding[1]}));
+        break;
+      case LayerType::kAvgPool:
+        outs.push_back(avgpool_ordered(in, l.kernel, l.stride));
+        break;
+      case LayerType::kGlobalAvgPool:
+        outs.push_back(global_avgpool_ordered(in));
+        break;
+      case LayerType::kFlatten:
+        outs.push_back(in.flatten(1));
+        break;
+      case LayerType::kAdd:
+        outs.push_back(in + outs[std::size_t(l.inputs[1])]);
+        break;
+    }
+  }
+  torch::Tensor logits = outs.back();
+  return logits.dim() > 2 ? logits.flatten(1) : logits;
+}
+
+void NetworkImpl::set_quantized(bool quantized) {
+  quantized_ = quantized;
+  for (NetworkNode& n : nodes_) {
+    if (n.conv) {
+      n.conv->quantized = quantized;
+      if (quantized && !n.conv->weight_quantizer->initialized())
+        n.conv->weight_quantizer->init_from(n.conv->conv->weight);
+    }
+    if (n.linear) {
+      n.linear->quantized = quantized;
+      if (quantized && !n.linear->weight_quantizer->initialized())
+        n.linear->weight_quantizer->init_from(n.linear->linear->weight);
+    }
+  }
+}
+
+std::vector<torch::Tensor> NetworkImpl::step_parameters() {
+  std::vector<torch::Tensor> steps;
+  for (const auto& p : named_parameters()) {
+    if (p.key().size() >= 5 && p.key().compare(p.key().size() - 5, 5, ".step") == 0)
+      steps.push_back(p.value());
+  }
+  return steps;
+}
+
+std::vector<torch::Tensor> NetworkImpl::other_parameters() {
+  std::vector<torch::Tensor> rest;
+  for (const auto& p : named_parameters()) {
+    if (!(p.key().size() >= 5 && p.key().compare(p.key().size() - 5, 5, ".step") == 0))
+      rest.push_back(p.value());
+  }
+  return rest;
+}
+
+}  // namespace cimsim::train

@@ -1,0 +1,51 @@
+// A trainable network whose layers are, one for one, the layers of a model bundle
+// (docs/model-bundle.md): the graph is a ModelBundle's layer list (names, types, geometry, inputs),
+// and every conv2d / linear / batchnorm entry owns a torch module. So the trainer, the exporter and
+// the simulator share one layer graph, and exporting is a copy of weights, not a translation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "bundle/model_bundle.h"
+#include "cim_layers.h"
+
+namespace cimsim::train {
+
+struct NetworkNode {
+  CimConv2d conv{nullptr};
+  CimLinear linear{nullptr};
+  FoldableBatchNorm batchnorm{nullptr};
+};
+
+class NetworkImpl : public torch::nn::Module {
+ public:
+  // `graph` supplies the layers (weights in it are ignored); its bits set the quantizers' widths.
+  explicit NetworkImpl(ModelBundle graph);
+
+  // images: [B, C, H, W] normalised as graph().input says; returns [B, classes] logits.
+  torch::Tensor forward(const torch::Tensor& images);
+
+  // Stage qat: CIM layers compute on LSQ-quantized integers. Weight steps not yet initialised are
+  // initialised from the weights now; input steps on the first training batch.
+  void set_quantized(bool quantized);
+  bool quantized() const { return quantized_; }
+
+  const ModelBundle& graph() const { return graph_; }
+  std::vector<NetworkNode>& nodes() { return nodes_; }
+  // The learned quantizer steps (LSQ), for their own optimizer group (no weight decay).
+  std::vector<torch::Tensor> step_parameters();
+  std::vector<torch::Tensor> other_parameters();
+  // A CIM layer has a bias unless a batchnorm right after it takes its output (the shift covers it).
+  bool has_bias(std::size_t layer) const;
+
+ private:
+  ModelBundle graph_;
+  std::vector<NetworkNode> nodes_;
+  bool quantized_ = false;
+};
+TORCH_MODULE(Network);
+
+}  // namespace cimsim::train

@@ -1,0 +1,154 @@
+#include "stage_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "architectures.h"
+#include "bundle_io.h"
+#include "checkpoint.h"
+#include "config/hw_config.h"
+#include "core/error.h"
+#include "image_tensors.h"
+#include "training_loop.h"
+
+namespace cimsim::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+void check_hardware(const ExperimentConfig& config, const RunOptions& options) {
+  if (!options.hw_stats_path.empty() && options.stage != Stage::kCim)
+    throw InputError("--hw-stats " + options.hw_stats_path +
+                     ": the measured statistics are used only by --stage cim");
+  if (options.hw_path.empty()) return;
+  const HwConfig hw = load_hw_config(options.hw_path);
+  if (hw.macro.weight_bits != config.weight_bits || hw.macro.input_bits != config.input_bits) {
+    throw InputError(options.hw_path + ": macro.weight_bits " + std::to_string(hw.macro.weight_bits) +
+                     " and macro.input_bits " + std::to_string(hw.macro.input_bits) + " differ from " +
+                     config.source + "'s bits (" + std::to_string(config.weight_bits) + ", " +
+                     std::to_string(config.input_bits) + "); make them equal");
+  }
+}
+
+// The checkpoint --from DIR starts from: the previous stage's, else this stage's.
+std::string from_checkpoint(const std::string& dir, Stage stage) {
+  if (stage == Stage::kQat && fs::exists(checkpoint_path(dir, Stage::kFp32)))
+    return checkpoint_path(dir, Stage::kFp32);
+  if (fs::exists(checkpoint_path(dir, stage))) return checkpoint_path(dir, stage);
+  throw InputError("--from " + dir + ": holds neither a model bundle (model.yaml) nor a checkpoint (" +
+                   std::string(stage == Stage::kQat ? "fp32.ckpt or qat.ckpt" : "fp32.ckpt") +
+                   "); give the --out directory of an earlier run or a bundle directory");
+}
+
+}  // namespace
+
+Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage) {
+  torch::manual_seed(seed);  // the initial weights
+  Network net(architecture(config));
+  if (!from.empty()) {
+    if (!fs::is_directory(from)) throw InputError("--from " + from + ": not a directory");
+    if (fs::exists(fs::path(from) / kBundleManifest)) {
+      load_bundle_into(*net, load_model_bundle(from));
+      spdlog::info("started from the bundle {}", from);
+    } else {
+      const std::string path = from_checkpoint(from, stage);
+      const CheckpointInfo info = load_checkpoint(path, *net, nullptr);
+      spdlog::info("started from {} ({} epochs of stage {})", path, info.epochs_done, stage_name(info.stage));
+    }
+  }
+  net->set_quantized(stage != Stage::kFp32);
+  return net;
+}
+
+StageResult run_stage(const ExperimentConfig& config, const RunOptions& options) {
+  if (options.stage == Stage::kCim) {
+    throw InputError(
+        "--stage cim: CIM-aware training (stage 2) is not implemented yet; use --stage fp32 or qat");
+  }
+  check_hardware(config, options);
+  const uint64_t seed = options.seed.value_or(config.seed);
+  torch::set_num_threads(options.threads.value_or(config.threads));
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec) throw InputError(options.out_dir + ": cannot create the output directory: " + ec.message());
+
+  StageResult result;
+  result.checkpoint = checkpoint_path(options.out_dir, options.stage);
+  if (!options.resume && fs::exists(result.checkpoint)) {
+    throw InputError(result.checkpoint + " exists; pass --resume to continue it, or choose another --out");
+  }
+  if (options.resume && !fs::exists(result.checkpoint)) {
+    throw InputError("--resume: " + result.checkpoint +
+                     " does not exist; run without --resume to start the stage");
+  }
+  result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage);
+  NetworkImpl& net = *result.net;
+  const int epochs = config.epochs(options.stage);
+  const double base_lr = config.lr(options.stage);
+  auto optimizer = make_optimizer(net, config.optimizer, base_lr);
+  int first_epoch = 0;
+  if (options.resume) {
+    const CheckpointInfo info = load_checkpoint(result.checkpoint, net, optimizer.get());
+    if (info.seed != seed) {
+      throw InputError(result.checkpoint + ": written with seed " + std::to_string(info.seed) + ", not " +
+                       std::to_string(seed) + "; resume with the same --seed");
+    }
+    first_epoch = info.epochs_done;
+    spdlog::info("resuming {} after epoch {}", result.checkpoint, first_epoch);
+  }
+  if (!config.source.empty() && fs::exists(config.source)) {
+    fs::copy_file(config.source, fs::path(options.out_dir) / "experiment.yaml",
+                  fs::copy_options::overwrite_existing, ec);
+  }
+
+  const ImageTensors train =
+      to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);
+  const ImageTensors test =
+      to_tensors(load_split(config.data, data::Split::kTest), config.data.mean, config.data.std);
+  spdlog::info("{} {} on {}: {} training and {} test images, {} epochs from epoch {}",
+               stage_name(options.stage), config.network.arch, config.data.set, train.count(), test.count(),
+               epochs, first_epoch + 1);
+
+  MetricsCsv metrics(options.out_dir, options.stage, first_epoch);
+  int run_now = 0;
+  for (int epoch = first_epoch; epoch < epochs; ++epoch) {
+    if (options.stop_after_epochs > 0 && run_now == options.stop_after_epochs) break;
+    const auto start = std::chrono::steady_clock::now();
+    const double lr = scheduled_lr(config.schedule, base_lr, epoch, epochs);
+    set_learning_rate(*optimizer, lr);
+    ProgressBar bar(options.progress);
+    const PassStats fit = train_epoch(
+        net, *optimizer, train, epoch_order(train.count(), seed, epoch), config.schedule.batch_size,
+        [&](int64_t done, int64_t total, double loss) { bar.update(done, total, loss); });
+    bar.finish();
+    const PassStats eval = evaluate(net, test, std::max(config.schedule.batch_size, 256));
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.stage = options.stage;
+    m.loss = fit.loss;
+    m.train_acc = fit.accuracy;
+    m.test_acc = eval.accuracy;
+    m.lr = lr;
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    save_checkpoint(result.checkpoint, net, *optimizer, CheckpointInfo{options.stage, epoch + 1, seed});
+    metrics.append(m);
+    spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%, lr {:.3g}, {:.1f} s",
+                 stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc, lr,
+                 m.seconds);
+    result.epochs.push_back(m);
+    ++run_now;
+  }
+  const bool finished = first_epoch + run_now >= epochs;
+  if (options.stage == Stage::kQat && finished) {
+    result.bundle_dir = (fs::path(options.out_dir) / "bundle").string();
+    ModelBundle bundle = export_bundle(net);
+    bundle.name = config.name;
+    write_bundle_atomically(bundle, result.bundle_dir);
+    spdlog::info("wrote the model bundle {}", result.bundle_dir);
+  }
+  return result;
+}
+
+}  // namespace cimsim::train
