@@ -1,5 +1,6 @@
 #include "bundle_io.h"
 
+#include <algorithm>
 #include <filesystem>
 
 #include "bundle/bundle_writer.h"

@@ -18,7 +18,7 @@ ImageTensors to_tensors(const data::Dataset& data, const std::vector<double>& me
   const torch::Tensor pixels =
       torch::from_blob(const_cast<uint8_t*>(data.images.data()),
                        {data.count, data.channels, data.height, data.width}, torch::kUInt8);
-  // Double first, as the simulator does (models/network_runner: (v/255 - mean) / std in double).
+  // In double first, as the simulator computes it (sim/network_runner.cpp: (v / 255 - mean) / std).
   torch::Tensor x = pixels.to(torch::kDouble) / 255.0;
   for (int64_t c = 0; c < data.channels; ++c) {
     torch::Tensor plane = x.select(1, c);

@@ -47,6 +47,8 @@ check "metrics header" grep -q '^epoch,stage,loss,train_acc,test_acc,lr,seconds$
 check "simulator runs the bundle" "$cimsim" run --hw "$hw" --model "$work/run/bundle" --data fashion-mnist \
   --limit 20 --set adc.ideal=true --out "$work/sim" -q
 check "logits written" test -f "$work/sim/logits.npy"
+check "qat continues from the bundle" train --out "$work/again" --stage qat --from "$work/run/bundle"
+check "second bundle written" test -f "$work/again/bundle/model.yaml"
 
 # 2. Refusals and bad input: one message naming the file, the line and the fix.
 expect_error "existing checkpoint" "fp32.ckpt exists; pass --resume" -- train --out "$work/run"
