@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 
 #include "architectures.h"
@@ -40,6 +41,17 @@ std::string from_checkpoint(const std::string& dir, Stage stage) {
   throw InputError("--from " + dir + ": holds neither a model bundle (model.yaml) nor a checkpoint (" +
                    std::string(stage == Stage::kQat ? "fp32.ckpt or qat.ckpt" : "fp32.ckpt") +
                    "); give the --out directory of an earlier run or a bundle directory");
+}
+
+// The exported bundle, read back from disk into a double-precision network, evaluated on the test
+// images: this both checks the import path and gives the accuracy the simulator reproduces exactly.
+double bundle_accuracy(const ExperimentConfig& config, const ModelBundle& graph, const std::string& dir,
+                       const data::Dataset& test_images) {
+  Network check(graph);
+  check->to(torch::kDouble);
+  load_bundle_into(*check, load_model_bundle(dir));
+  const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std, torch::kDouble);
+  return evaluate(*check, test, std::max(config.schedule.batch_size, 256)).accuracy;
 }
 
 }  // namespace
@@ -105,8 +117,8 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
 
   const ImageTensors train =
       to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);
-  const ImageTensors test =
-      to_tensors(load_split(config.data, data::Split::kTest), config.data.mean, config.data.std);
+  const data::Dataset test_images = load_split(config.data, data::Split::kTest);
+  const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
   spdlog::info("{} {} on {}: {} training and {} test images, {} epochs from epoch {}",
                stage_name(options.stage), config.network.arch, config.data.set, train.count(), test.count(),
                epochs, first_epoch + 1);
@@ -146,7 +158,12 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
     ModelBundle bundle = export_bundle(net);
     bundle.name = config.name;
     write_bundle_atomically(bundle, result.bundle_dir);
-    spdlog::info("wrote the model bundle {}", result.bundle_dir);
+    result.bundle_accuracy = bundle_accuracy(config, net.graph(), result.bundle_dir, test_images);
+    spdlog::info(
+        "wrote the model bundle {}: test accuracy {:.2f}% ({}/{}) in double precision, as cimsim run "
+        "computes it with an ideal ADC and ideal devices",
+        result.bundle_dir, 100 * result.bundle_accuracy,
+        std::lround(result.bundle_accuracy * double(test.count())), test.count());
   }
   return result;
 }

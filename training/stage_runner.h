@@ -32,7 +32,8 @@ struct StageResult {
   std::vector<EpochMetrics> epochs;  // those run now
   Network net{nullptr};
   std::string checkpoint;
-  std::string bundle_dir;  // stage qat: where the bundle went
+  std::string bundle_dir;       // stage qat: where the bundle went
+  double bundle_accuracy = -1;  // stage qat: the written bundle's test accuracy, in double precision
 };
 
 StageResult run_stage(const ExperimentConfig& config, const RunOptions& options);
