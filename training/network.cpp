@@ -1,6 +1,6 @@
 #include "network.h"
 
-#include <stdexcept>
+#include <utility>
 
 namespace cimsim::train {
 

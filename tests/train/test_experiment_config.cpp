@@ -66,6 +66,11 @@ TEST(ExperimentConfig, ReadsEveryKey) {
   EXPECT_EQ(c.threads, 2);
   EXPECT_DOUBLE_EQ(scheduled_lr(c.schedule, 1.0, 1, 3), 1.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(c.schedule, 1.0, 2, 3), 0.1);
+  ScheduleSpec cosine;
+  EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 0.2, 0, 4), 0.2);
+  EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 0.2, 2, 4), 0.1);
+  cosine.lr_schedule = "constant";
+  EXPECT_DOUBLE_EQ(scheduled_lr(cosine, 0.2, 3, 4), 0.2);
 }
 
 TEST(ExperimentConfig, ShippedExperimentsParse) {
