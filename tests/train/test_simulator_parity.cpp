@@ -27,7 +27,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void expect_parity(const std::string& arch, int rows_per_cycle) {
+// Trains `arch` (width 0.25) for one QAT epoch on 128 images, exports it, and compares logits on 8 test
+// images with the simulator on macros of `p` (ideal ADC).
+void expect_parity(const std::string& arch, cimsim::testing::HwParams p) {
   torch::set_num_threads(2);
   const ExperimentConfig c = parse_experiment(
       "name: parity\nnetwork: {arch: " + arch +
@@ -59,10 +61,6 @@ void expect_parity(const std::string& arch, int rows_per_cycle) {
     logits = net->forward(test.images).contiguous();
   }
 
-  cimsim::testing::HwParams p;
-  p.rows = 128;
-  p.cols = 128;
-  p.rows_per_cycle = rows_per_cycle;  // below a 5x5 or 3x3 kernel's rows: kernel splitting
   p.adc_ideal = true;
   const HwConfig hw = cimsim::testing::make_hw(p);
   NetworkOptions options;
@@ -82,9 +80,38 @@ void expect_parity(const std::string& arch, int rows_per_cycle) {
   EXPECT_GT(distinct, 0) << "the logits must not be constant";
 }
 
-TEST(SimulatorParity, LeNet5) { expect_parity("lenet5", 8); }
-TEST(SimulatorParity, Vgg8) { expect_parity("vgg8", 4); }
-TEST(SimulatorParity, ResNet20) { expect_parity("resnet20", 16); }
+// rows_per_cycle below a 5x5 or 3x3 kernel's rows: kernels are split into row groups.
+cimsim::testing::HwParams macros(int rows_per_cycle) {
+  cimsim::testing::HwParams p;
+  p.rows = 128;
+  p.cols = 128;
+  p.rows_per_cycle = rows_per_cycle;
+  return p;
+}
+
+TEST(SimulatorParity, LeNet5) { expect_parity("lenet5", macros(8)); }
+TEST(SimulatorParity, Vgg8) { expect_parity("vgg8", macros(4)); }
+TEST(SimulatorParity, ResNet20) { expect_parity("resnet20", macros(16)); }
+
+// Other macro designs: 2-bit DAC and cells with digital subtraction on small arrays (many row and
+// column tiles), and one input phase with 3-bit cells and a saturating-free wide accumulator.
+TEST(SimulatorParity, LeNet5DigitalSubtractionSmallArrays) {
+  cimsim::testing::HwParams p = macros(16);
+  p.rows = 32;
+  p.cols = 16;
+  p.dac_bits = 2;
+  p.cell_bits = 2;
+  p.subtraction = "digital";
+  expect_parity("lenet5", p);
+}
+
+TEST(SimulatorParity, ResNet20OnePhaseWideCells) {
+  cimsim::testing::HwParams p = macros(64);
+  p.dac_bits = 4;
+  p.cell_bits = 3;
+  p.accumulator_bits = "32";
+  expect_parity("resnet20", p);
+}
 
 }  // namespace
 }  // namespace cimsim::train

@@ -66,6 +66,15 @@ train --out "$work/cut" --stage qat --resume
 check "resumed bundle identical" diff -r "$work/run/bundle" "$work/cut/bundle"
 check "resumed metrics identical" diff <(cut -d, -f1-6 "$work/run/metrics.csv") <(cut -d, -f1-6 "$work/cut/metrics.csv")
 
+# One summary line per epoch; a progress bar on a terminal only.
+"$cimsim" train --config "$tiny" --out "$work/plain" >"$work/plain.log" 2>&1
+check "one summary line per epoch" test "$(grep -c 'fp32 epoch [0-9]/3: loss' "$work/plain.log")" -eq 3
+check "no progress bar when not a terminal" test "$(grep -c $'\r' "$work/plain.log")" -eq 0
+if command -v script >/dev/null; then
+  script -qec "'$cimsim' train --config '$tiny' --out '$work/tty'" /dev/null >"$work/tty.log" 2>&1
+  check "progress bar on a terminal" grep -q $'\r\\[=' "$work/tty.log"
+fi
+
 # 2. Refusals and bad input: one message naming the file, the line and the fix.
 expect_error "existing checkpoint" "fp32.ckpt exists; pass --resume" -- train --out "$work/run"
 expect_error "nothing to resume" "--resume" "does not exist" -- train --out "$work/empty" --resume

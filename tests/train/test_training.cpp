@@ -95,7 +95,9 @@ bool same_state(const NetworkImpl& a, const NetworkImpl& b) {
 
 TEST(Training, ResumeAfterAnEpochEqualsAnUninterruptedRun) {
   for (const char* arch : {"lenet5", "resnet20"}) {
-    const ExperimentConfig c = tiny(arch, 0.25);
+    ExperimentConfig c = tiny(arch, 0.25);
+    c.data.train_limit = 128;  // 4 steps an epoch: enough to move momentum, BN statistics and LSQ steps
+    c.data.test_limit = 16;
     const std::string whole = temp_dir(std::string("whole_") + arch),
                       cut = temp_dir(std::string("cut_") + arch);
     RunOptions o;
