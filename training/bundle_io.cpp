@@ -41,7 +41,7 @@ torch::Tensor from_vector(const std::vector<double>& v, const torch::Tensor& lik
 }
 
 void fill_cim(BundleLayer& l, const torch::Tensor& w_int, LsqQuantizerImpl& wq, LsqQuantizerImpl& xq,
-              const torch::Tensor& bias) {
+              const torch::Tensor& bias, const torch::Tensor& adc_interval, bool on_hardware) {
   if (!wq.initialized() || !xq.initialized()) {
     throw InputError("layer " + l.name +
                      ": its quantizers were never initialised; export a network trained with --stage qat");
@@ -50,8 +50,14 @@ void fill_cim(BundleLayer& l, const torch::Tensor& w_int, LsqQuantizerImpl& wq, 
   l.weight_scale = to_vector(wq.step().clamp_min(kMinStep));
   l.input_scale = to_vector(xq.step().clamp_min(kMinStep))[0];
   l.bias = bias.defined() ? to_vector(bias) : std::vector<double>(l.weight_scale.size(), 0.0);
-  l.has_adc = true;  // adc: full, until the trainer learns intervals (stage cim)
+  // adc: full until stage cim has learned the layer's interval, then [lo, hi].
+  l.has_adc = true;
   l.adc = AdcInterval{};
+  if (on_hardware) {
+    const double lo = adc_interval[0].item<double>(), hi = adc_interval[1].item<double>();
+    if (!(hi > lo)) throw InputError("layer " + l.name + ": its learned ADC interval collapsed (hi <= lo)");
+    l.adc = AdcInterval{false, lo, hi};
+  }
 }
 
 std::string describe(const BundleLayer& l) {
@@ -86,10 +92,10 @@ ModelBundle export_bundle(NetworkImpl& net) {
     NetworkNode& n = net.nodes()[i];
     if (n.conv)
       fill_cim(l, n.conv->integer_weight(), *n.conv->weight_quantizer, *n.conv->input_quantizer,
-               n.conv->conv->bias);
+               n.conv->conv->bias, n.conv->adc_interval, net.on_hardware());
     if (n.linear)
       fill_cim(l, n.linear->integer_weight(), *n.linear->weight_quantizer, *n.linear->input_quantizer,
-               n.linear->linear->bias);
+               n.linear->linear->bias, n.linear->adc_interval, net.on_hardware());
     if (n.batchnorm) {
       l.bn_scale = to_vector(n.batchnorm->fold_scale());
       l.bn_shift = to_vector(n.batchnorm->fold_shift());
@@ -146,6 +152,10 @@ void load_bundle_into(NetworkImpl& net, const ModelBundle& bundle) {
       weight.copy_(float_weight(l.weight, l.weight_scale, weight));
       wq.set_step(from_vector(l.weight_scale, weight));
       xq.set_step(torch::full({1}, l.input_scale, torch::kDouble).to(weight.dtype()));
+      // A layer's own interval starts stage cim's learned one (full: left for the hardware's).
+      torch::Tensor& interval = conv ? n.conv->adc_interval : n.linear->adc_interval;
+      if (l.has_adc && !l.adc.full)
+        interval.copy_(torch::tensor({l.adc.lo, l.adc.hi}, torch::kDouble).to(interval.dtype()));
       if (bias.defined()) {
         bias.copy_(from_vector(l.bias, bias));
       } else if (std::any_of(l.bias.begin(), l.bias.end(), [](double v) { return v != 0; })) {

@@ -2,7 +2,8 @@
 // into a network. The mapping (docs/training.md, "Export"):
 //   conv2d / linear: weight = round(w / s_w) clamped to +-(2^(weight_bits-1) - 1) (the LSQ integers),
 //     weight_scale = s_w per output channel, input_scale = the layer's LSQ activation step s_x,
-//     bias as trained (zero where the layer has none), adc: full;
+//     bias as trained (zero where the layer has none), adc: full, or after stage cim the layer's
+//     learned interval {lo, hi};
 //   batchnorm: scale = gamma / sqrt(running_var + eps), shift = beta - running_mean * scale;
 //   every other layer: its type and geometry.
 #pragma once

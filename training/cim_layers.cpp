@@ -6,6 +6,15 @@ namespace cimsim::train {
 
 namespace F = torch::nn::functional;
 
+torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
+                          const torch::Tensor& adc_interval, bool training) {
+  const torch::Tensor lo = adc_interval[0], hi = adc_interval[1];
+  if (hw.exact) {
+    return hw.mvm->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true).to(rows.dtype());
+  }
+  return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{});
+}
+
 CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel,
                              std::array<int, 2> stride_hw, std::array<int, 2> padding_hw, bool bias,
                              QuantBits bits)
@@ -17,6 +26,7 @@ CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 
                                     .bias(bias)));
   weight_quantizer = register_module("weight_quantizer", LsqQuantizer(out_channels, true, bits.weight));
   input_quantizer = register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
+  adc_interval = register_parameter("adc_interval", torch::zeros({2}));
 }
 
 torch::Tensor CimConv2dImpl::integer_weight() { return weight_quantizer->integers(conv->weight); }
@@ -25,7 +35,23 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
   if (!quantized) return conv->forward(x);
   const torch::Tensor x_int = input_quantizer->integers(x);
   const torch::Tensor w_int = integer_weight();
-  torch::Tensor out = F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
+  torch::Tensor out;
+  if (hardware.mvm) {
+    // im2col rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros.
+    const int64_t batch = x_int.size(0), n = w_int.size(0);
+    const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
+    const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
+    const torch::Tensor cols = F::unfold(x_int, F::UnfoldFuncOptions({w_int.size(2), w_int.size(3)})
+                                                    .padding(padding)
+                                                    .stride(stride));  // [B, K, L]
+    const torch::Tensor rows = cols.transpose(1, 2).reshape({batch * oh * ow, cols.size(1)});
+    out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training())
+              .reshape({batch, oh * ow, n})
+              .transpose(1, 2)
+              .reshape({batch, n, oh, ow});
+  } else {
+    out = F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
+  }
   // ((out * s_w[o]) * s_x) + bias[o], one rounding per operation, in this order.
   out = out * weight_quantizer->step_for(conv->weight).reshape({1, -1, 1, 1});
   out = out * input_quantizer->step_for(x);
@@ -38,13 +64,16 @@ CimLinearImpl::CimLinearImpl(int in_features, int out_features, bool bias, Quant
                            torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(bias)));
   weight_quantizer = register_module("weight_quantizer", LsqQuantizer(out_features, true, bits.weight));
   input_quantizer = register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
+  adc_interval = register_parameter("adc_interval", torch::zeros({2}));
 }
 
 torch::Tensor CimLinearImpl::integer_weight() { return weight_quantizer->integers(linear->weight); }
 
 torch::Tensor CimLinearImpl::forward(const torch::Tensor& x) {
   if (!quantized) return linear->forward(x);
-  torch::Tensor out = torch::matmul(input_quantizer->integers(x), integer_weight().t());
+  const torch::Tensor x_int = input_quantizer->integers(x), w_int = integer_weight();
+  torch::Tensor out = hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training())
+                                   : torch::matmul(x_int, w_int.t());
   out = out * weight_quantizer->step_for(linear->weight).reshape({1, -1});
   out = out * input_quantizer->step_for(x);
   if (linear->bias.defined()) out = out + linear->bias.reshape({1, -1});

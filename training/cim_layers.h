@@ -15,7 +15,9 @@
 #include <torch/torch.h>
 
 #include <array>
+#include <memory>
 
+#include "cim_mvm.h"
 #include "lsq_quantizer.h"
 
 namespace cimsim::train {
@@ -24,6 +26,20 @@ struct QuantBits {
   int weight = 4;
   int input = 4;
 };
+
+// Stage cim: a CIM layer's product runs on the simulated macros (cim_mvm.h) instead of as an exact
+// integer product. The ADC interval [lo, hi] is the layer's parameter "adc_interval" (learned,
+// LSQ-style); noise is injected in training mode only; `exact` evaluates in double in the
+// contract's order (the simulator's bits; for evaluation and parity), else the fast order.
+struct CimHardware {
+  std::shared_ptr<const CimMvm> mvm;
+  CimNoise noise;
+  bool exact = false;
+};
+
+// out [M, N] of the CIM product of integer-valued rows [M, K] and weights [K, N] through `hw`.
+torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
+                          const torch::Tensor& adc_interval, bool training);
 
 class CimConv2dImpl : public torch::nn::Module {
  public:
@@ -37,6 +53,8 @@ class CimConv2dImpl : public torch::nn::Module {
   torch::nn::Conv2d conv{nullptr};
   LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
   bool quantized = false;
+  torch::Tensor adc_interval;  // [lo, hi] in MAC units (stage cim)
+  CimHardware hardware;        // set: stage cim
 };
 TORCH_MODULE(CimConv2d);
 
@@ -49,6 +67,8 @@ class CimLinearImpl : public torch::nn::Module {
   torch::nn::Linear linear{nullptr};
   LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
   bool quantized = false;
+  torch::Tensor adc_interval;  // [lo, hi] in MAC units (stage cim)
+  CimHardware hardware;        // set: stage cim
 };
 TORCH_MODULE(CimLinear);
 

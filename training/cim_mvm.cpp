@@ -105,8 +105,9 @@ torch::Tensor CimMvm::convert(const torch::Tensor& y, const torch::Tensor& lo,
   return with_gradient_of(value, surrogate);
 }
 
-torch::Tensor CimMvm::forward_exact(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
-                                    const torch::Tensor& lo, const torch::Tensor& hi) const {
+torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+                                      const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
+                                      double partial_sum_sigma) const {
   const MacroConfig& m = hw_.macro;
   const int64_t rows = xp.size(1);
   const int64_t outputs = mapping_.outputs;
@@ -114,14 +115,14 @@ torch::Tensor CimMvm::forward_exact(const torch::Tensor& xp, const std::vector<t
   auto sat = [&](const torch::Tensor& a) {
     return saturation > 0 ? torch::clamp(a, -saturation, saturation - 1.0) : a;
   };
-  const auto options = torch::TensorOptions().dtype(torch::kDouble);
+  const auto options = torch::TensorOptions().dtype(dtype);
   torch::Tensor out = torch::zeros({rows, outputs}, options);
   for (const RowTile& tile : mapping_.row_tiles) {
     torch::Tensor acc = torch::zeros({rows, outputs}, options);
     for (int g = tile.first_group; g < tile.first_group + tile.num_groups; ++g) {
       const RowGroup& group = mapping_.groups[std::size_t(g)];
       for (int p = 0; p < m.phases(); ++p) {
-        const torch::Tensor x = xp[p].narrow(1, group.begin, group.size).to(torch::kDouble);
+        const torch::Tensor x = xp[p].narrow(1, group.begin, group.size).to(dtype);
         for (int s = 0; s < m.slices(); ++s) {
           const double shift = std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits);
           // Integer operands: every product and sum is exact in double, whatever the order.
@@ -181,14 +182,12 @@ torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, co
                                 std::to_string(mapping_.inputs) + ", " + std::to_string(mapping_.outputs) +
                                 "]");
   }
-  if (!exact && hw_.macro.accumulator_bits > 0)
-    throw std::invalid_argument("CimMvm: accumulator_bits needs the exact evaluation order");
   const torch::Tensor xp = digits(x);
   const std::vector<torch::Tensor> sides = levels(w, noise);
-  if (exact) {
-    if (noise.partial_sum_sigma > 0) throw std::invalid_argument("CimMvm: the exact order takes no noise");
-    return forward_exact(xp, sides, lo, hi);
-  }
+  if (exact) return forward_ordered(xp, sides, lo, hi, torch::kDouble, noise.partial_sum_sigma);
+  // Saturation depends on the order of additions: then the ordered path in the tensors' dtype.
+  if (hw_.macro.accumulator_bits > 0)
+    return forward_ordered(xp, sides, lo, hi, x.scalar_type(), noise.partial_sum_sigma);
   return forward_fast(xp, sides, lo, hi, noise.partial_sum_sigma);
 }
 

@@ -14,7 +14,8 @@
 //     result equals the simulator's bit for bit (ideal devices, no noise);
 //   fast: all (phase, slice, group) partial sums in one batched product in the tensors' dtype,
 //     added in any order (the training path; differs from exact by rounding only).
-// With accumulator_bits set, the fast order is not available (saturation depends on the order).
+// With accumulator_bits set, training uses the contract's order in the tensors' dtype (saturation
+// depends on the order of additions).
 //
 // Gradients (straight-through): d out / d x = w and d out / d w = x where no ADC clips (the
 // digit and slice decompositions pass gradient as if they were the identity: digit p of x gets
@@ -64,8 +65,10 @@ class CimMvm {
   std::vector<torch::Tensor> levels(const torch::Tensor& w, const CimNoise& noise) const;
   // The ADC on partial sums y: forward exact (numerics.md section 8), LSQ gradient.
   torch::Tensor convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi) const;
-  torch::Tensor forward_exact(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
-                              const torch::Tensor& lo, const torch::Tensor& hi) const;
+  // One product and one addition at a time in the contract's order, in `dtype`.
+  torch::Tensor forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+                                const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
+                                double partial_sum_sigma) const;
   torch::Tensor forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
                              const torch::Tensor& lo, const torch::Tensor& hi,
                              double partial_sum_sigma) const;

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "bundle/bundle_mapping.h"
+
 namespace cimsim::train {
 
 bool NetworkImpl::has_bias(std::size_t layer) const {
@@ -91,22 +93,62 @@ void NetworkImpl::set_quantized(bool quantized) {
   }
 }
 
+namespace {
+
+bool is_quantizer_parameter(const std::string& name) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(".step") || ends_with(".adc_interval");
+}
+
+}  // namespace
+
 std::vector<torch::Tensor> NetworkImpl::step_parameters() {
   std::vector<torch::Tensor> steps;
-  for (const auto& p : named_parameters()) {
-    if (p.key().size() >= 5 && p.key().compare(p.key().size() - 5, 5, ".step") == 0)
-      steps.push_back(p.value());
-  }
+  for (const auto& p : named_parameters())
+    if (is_quantizer_parameter(p.key())) steps.push_back(p.value());
   return steps;
 }
 
 std::vector<torch::Tensor> NetworkImpl::other_parameters() {
   std::vector<torch::Tensor> rest;
-  for (const auto& p : named_parameters()) {
-    if (!(p.key().size() >= 5 && p.key().compare(p.key().size() - 5, 5, ".step") == 0))
-      rest.push_back(p.value());
-  }
+  for (const auto& p : named_parameters())
+    if (!is_quantizer_parameter(p.key())) rest.push_back(p.value());
   return rest;
+}
+
+void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
+                               const std::map<std::string, AdcInterval>& start,
+                               const std::map<std::string, double>& partial_sum_sigma) {
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    if (!l.is_cim()) continue;
+    CimHardware* target = nodes_[i].conv ? &nodes_[i].conv->hardware : &nodes_[i].linear->hardware;
+    torch::Tensor& interval = nodes_[i].conv ? nodes_[i].conv->adc_interval : nodes_[i].linear->adc_interval;
+    target->mvm = std::make_shared<const CimMvm>(hw, map_bundle_layer(l, hw.macro));
+    target->noise = noise;
+    if (auto it = partial_sum_sigma.find(l.name); it != partial_sum_sigma.end())
+      target->noise.partial_sum_sigma = it->second;
+    AdcInterval value;
+    if (auto it = start.find(l.name); it != start.end()) {
+      value = it->second;
+    } else if (interval[1].item<double>() > interval[0].item<double>()) {
+      continue;  // already set (a bundle's or checkpoint's)
+    } else {
+      value = hw.interval_for(l.name);
+    }
+    interval.copy_(torch::tensor({value.lo, value.hi}, interval.options()));
+  }
+  on_hardware_ = true;
+}
+
+void NetworkImpl::set_exact(bool exact) {
+  for (NetworkNode& n : nodes_) {
+    if (n.conv) n.conv->hardware.exact = exact;
+    if (n.linear) n.linear->hardware.exact = exact;
+  }
 }
 
 }  // namespace cimsim::train

@@ -6,10 +6,12 @@
 
 #include <torch/torch.h>
 
+#include <map>
 #include <string>
 #include <vector>
 
 #include "bundle/model_bundle.h"
+#include "config/hw_config.h"
 #include "cim_layers.h"
 
 namespace cimsim::train {
@@ -33,9 +35,21 @@ class NetworkImpl : public torch::nn::Module {
   void set_quantized(bool quantized);
   bool quantized() const { return quantized_; }
 
+  // Stage cim: every CIM layer computes on `hw`'s macros (cim_mvm.h) with its bundle mapping.
+  // A layer's ADC interval starts from `start` (by layer name) when listed there, else keeps a
+  // value it already has (from a bundle or checkpoint), else takes hw.interval_for(name).
+  // `noise` is injected in training mode; partial_sum_sigma (by layer name) overrides its
+  // partial-sum noise per layer.
+  void set_hardware(const HwConfig& hw, const CimNoise& noise, const std::map<std::string, AdcInterval>& start = {},
+                    const std::map<std::string, double>& partial_sum_sigma = {});
+  bool on_hardware() const { return on_hardware_; }
+  // Exact (double, the contract's order: the simulator's bits) or fast evaluation of stage cim.
+  void set_exact(bool exact);
+
   const ModelBundle& graph() const { return graph_; }
   std::vector<NetworkNode>& nodes() { return nodes_; }
-  // The learned quantizer steps (LSQ), for their own optimizer group (no weight decay).
+  // The learned quantizer steps (LSQ) and ADC intervals, for their own optimizer group (no weight
+  // decay).
   std::vector<torch::Tensor> step_parameters();
   std::vector<torch::Tensor> other_parameters();
   // A CIM layer has a bias unless a batchnorm right after it takes its output (the shift covers it).
@@ -45,6 +59,7 @@ class NetworkImpl : public torch::nn::Module {
   ModelBundle graph_;
   std::vector<NetworkNode> nodes_;
   bool quantized_ = false;
+  bool on_hardware_ = false;
 };
 TORCH_MODULE(Network);
 

@@ -5,12 +5,15 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <optional>
 
 #include "architectures.h"
 #include "bundle_io.h"
 #include "checkpoint.h"
 #include "config/hw_config.h"
 #include "core/error.h"
+#include "hw_stats.h"
 #include "image_tensors.h"
 #include "training_loop.h"
 
@@ -19,37 +22,66 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void check_hardware(const ExperimentConfig& config, const RunOptions& options) {
+// The hardware of --hw (required by stage cim), checked against the experiment's bits.
+std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunOptions& options) {
   if (!options.hw_stats_path.empty() && options.stage != Stage::kCim)
     throw InputError("--hw-stats " + options.hw_stats_path +
                      ": the measured statistics are used only by --stage cim");
-  if (options.hw_path.empty()) return;
-  const HwConfig hw = load_hw_config(options.hw_path);
+  if (options.hw_path.empty()) {
+    if (options.stage == Stage::kCim)
+      throw InputError("--stage cim needs --hw HW.yaml: the macros whose numerics stage 2 trains for");
+    return std::nullopt;
+  }
+  HwConfig hw = load_hw_config(options.hw_path);
   if (hw.macro.weight_bits != config.weight_bits || hw.macro.input_bits != config.input_bits) {
     throw InputError(options.hw_path + ": macro.weight_bits " + std::to_string(hw.macro.weight_bits) +
                      " and macro.input_bits " + std::to_string(hw.macro.input_bits) + " differ from " +
                      config.source + "'s bits (" + std::to_string(config.weight_bits) + ", " +
                      std::to_string(config.input_bits) + "); make them equal");
   }
+  return hw;
+}
+
+// Stage cim's noise (docs/training.md): the hardware's device model, redrawn every forward; with
+// --hw-stats, instead, each layer's partial-sum noise measured by the simulator.
+void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path) {
+  CimNoise noise;
+  std::map<std::string, double> measured;
+  if (hw_stats_path.empty()) {
+    noise.program_sigma = hw.device.program_sigma;
+    noise.program_lognormal_sigma = hw.device.program_lognormal_sigma;
+  } else {
+    measured = partial_sum_noise_from_stats(hw_stats_path, hw.macro);
+  }
+  net.set_hardware(hw, noise, {}, measured);
+  for (const auto& [layer, sigma] : measured) spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
 }
 
 // The checkpoint --from DIR starts from: the previous stage's, else this stage's.
 std::string from_checkpoint(const std::string& dir, Stage stage) {
   if (stage == Stage::kQat && fs::exists(checkpoint_path(dir, Stage::kFp32)))
     return checkpoint_path(dir, Stage::kFp32);
+  if (stage == Stage::kCim && fs::exists(checkpoint_path(dir, Stage::kQat)))
+    return checkpoint_path(dir, Stage::kQat);
   if (fs::exists(checkpoint_path(dir, stage))) return checkpoint_path(dir, stage);
   throw InputError("--from " + dir + ": holds neither a model bundle (model.yaml) nor a checkpoint (" +
-                   std::string(stage == Stage::kQat ? "fp32.ckpt or qat.ckpt" : "fp32.ckpt") +
+                   std::string(stage == Stage::kQat   ? "fp32.ckpt or qat.ckpt"
+                               : stage == Stage::kCim ? "qat.ckpt or cim.ckpt"
+                                                      : "fp32.ckpt") +
                    "); give the --out directory of an earlier run or a bundle directory");
 }
 
 // The exported bundle, read back from disk into a double-precision network, evaluated on the test
 // images: this both checks the import path and gives the accuracy the simulator reproduces exactly.
 double bundle_accuracy(const ExperimentConfig& config, const ModelBundle& graph, const std::string& dir,
-                       const data::Dataset& test_images) {
+                       const data::Dataset& test_images, const std::optional<HwConfig>& hw) {
   Network check(graph);
   check->to(torch::kDouble);
   load_bundle_into(*check, load_model_bundle(dir));
+  if (hw) {  // stage cim: on the macros, ideal devices, exact order
+    check->set_hardware(*hw, CimNoise{});
+    check->set_exact(true);
+  }
   const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std, torch::kDouble);
   return evaluate(*check, test, std::max(config.schedule.batch_size, 256)).accuracy;
 }
@@ -75,11 +107,7 @@ Network build_network(const ExperimentConfig& config, uint64_t seed, const std::
 }
 
 StageResult run_stage(const ExperimentConfig& config, const RunOptions& options) {
-  if (options.stage == Stage::kCim) {
-    throw InputError(
-        "--stage cim: CIM-aware training (stage 2) is not implemented yet; use --stage fp32 or qat");
-  }
-  check_hardware(config, options);
+  const std::optional<HwConfig> hw = load_hardware(config, options);
   const uint64_t seed = options.seed.value_or(config.seed);
   torch::set_num_threads(options.threads.value_or(config.threads));
   std::error_code ec;
@@ -97,6 +125,7 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
   }
   result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage);
   NetworkImpl& net = *result.net;
+  if (options.stage == Stage::kCim) put_on_hardware(net, *hw, options.hw_stats_path);
   const int epochs = config.epochs(options.stage);
   const double base_lr = config.lr(options.stage);
   auto optimizer = make_optimizer(net, config.optimizer, base_lr);
@@ -153,17 +182,20 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
     ++run_now;
   }
   const bool finished = first_epoch + run_now >= epochs;
-  if (options.stage == Stage::kQat && finished) {
+  if (options.stage != Stage::kFp32 && finished) {
     result.bundle_dir = (fs::path(options.out_dir) / "bundle").string();
     ModelBundle bundle = export_bundle(net);
     bundle.name = config.name;
     write_bundle_atomically(bundle, result.bundle_dir);
-    result.bundle_accuracy = bundle_accuracy(config, net.graph(), result.bundle_dir, test_images);
+    const bool cim = options.stage == Stage::kCim;
+    result.bundle_accuracy =
+        bundle_accuracy(config, net.graph(), result.bundle_dir, test_images, cim ? hw : std::nullopt);
     spdlog::info(
         "wrote the model bundle {}: test accuracy {:.2f}% ({}/{}) in double precision, as cimsim run "
-        "computes it with an ideal ADC and ideal devices",
+        "computes it with {} and ideal devices",
         result.bundle_dir, 100 * result.bundle_accuracy,
-        std::lround(result.bundle_accuracy * double(test.count())), test.count());
+        std::lround(result.bundle_accuracy * double(test.count())), test.count(),
+        cim ? "the hardware's ADCs and the learned intervals" : "an ideal ADC");
   }
   return result;
 }

@@ -28,8 +28,10 @@ namespace {
 namespace fs = std::filesystem;
 
 // Trains `arch` (width 0.25) for one QAT epoch on 128 images, exports it, and compares logits on 8 test
-// images with the simulator on macros of `p` (ideal ADC).
-void expect_parity(const std::string& arch, cimsim::testing::HwParams p) {
+// images with the simulator on macros of `p` (ideal ADC). With `cim`, also a stage-cim epoch on the
+// macros of `p` with their real ADCs (intervals learned, noise off), then the trainer's exact-order
+// stage-2 forward against the simulator with those ADCs.
+void expect_parity(const std::string& arch, cimsim::testing::HwParams p, bool cim = false) {
   torch::set_num_threads(2);
   const ExperimentConfig c = parse_experiment(
       "name: parity\nnetwork: {arch: " + arch +
@@ -44,6 +46,14 @@ void expect_parity(const std::string& arch, cimsim::testing::HwParams p) {
   const ImageTensors train = to_tensors(load_split(c.data, data::Split::kTrain), c.data.mean, c.data.std);
   auto optimizer = make_optimizer(*net, c.optimizer, 0.02);
   train_epoch(*net, *optimizer, train, epoch_order(train.count(), 4, 0), 32);  // QAT steps: learned values
+  p.adc_ideal = !cim;
+  const HwConfig hw = cimsim::testing::make_hw(p);
+  if (cim) {
+    net->set_hardware(hw, CimNoise{});
+    auto cim_optimizer = make_optimizer(*net, c.optimizer, 0.02);
+    train_epoch(*net, *cim_optimizer, train, epoch_order(train.count(), 4, 1), 32);  // learns the intervals
+    net->set_exact(true);
+  }
   net->to(torch::kDouble);
   net->eval();
 
@@ -61,8 +71,6 @@ void expect_parity(const std::string& arch, cimsim::testing::HwParams p) {
     logits = net->forward(test.images).contiguous();
   }
 
-  p.adc_ideal = true;
-  const HwConfig hw = cimsim::testing::make_hw(p);
   NetworkOptions options;
   options.batch = 5;
   const NetworkReport report = run_network(hw, bundle, images, options);
@@ -73,7 +81,7 @@ void expect_parity(const std::string& arch, cimsim::testing::HwParams p) {
   for (int64_t b = 0; b < images.count; ++b) {
     for (int k = 0; k < 10; ++k) {
       const double trainer = logits[b][k].item<double>();
-      EXPECT_EQ(report.logits(b, k), trainer) << arch << " image " << b << " class " << k;
+      EXPECT_EQ(report.logits(b, k), trainer) << arch << (cim ? " (cim)" : "") << " image " << b << " class " << k;
       distinct += trainer != logits[0][0].item<double>();
     }
   }
@@ -111,6 +119,31 @@ TEST(SimulatorParity, ResNet20OnePhaseWideCells) {
   p.cell_bits = 3;
   p.accumulator_bits = "32";
   expect_parity("resnet20", p);
+}
+
+// Stage 2: the trainer's CIM forward (exact order) against the simulator's real ADCs with the learned
+// intervals, at low ADC resolution and with kernels split over row groups.
+TEST(SimulatorParity, CimLeNet5ThreeBitAdcSplitKernels) {
+  cimsim::testing::HwParams p = macros(8);
+  p.adc_bits = 3;
+  expect_parity("lenet5", p, true);
+}
+
+TEST(SimulatorParity, CimResNet20FourBitAdcDigitalSubtraction) {
+  cimsim::testing::HwParams p = macros(16);
+  p.adc_bits = 4;
+  p.dac_bits = 2;
+  p.subtraction = "digital";
+  expect_parity("resnet20", p, true);
+}
+
+TEST(SimulatorParity, CimVgg8OnePhaseSaturatingAccumulator) {
+  cimsim::testing::HwParams p = macros(64);
+  p.adc_bits = 5;
+  p.dac_bits = 4;
+  p.cell_bits = 3;
+  p.accumulator_bits = "12";
+  expect_parity("vgg8", p, true);
 }
 
 }  // namespace
