@@ -41,7 +41,7 @@ torch::Tensor from_vector(const std::vector<double>& v, const torch::Tensor& lik
 }
 
 void fill_cim(BundleLayer& l, const torch::Tensor& w_int, LsqQuantizerImpl& wq, LsqQuantizerImpl& xq,
-              const torch::Tensor& bias, const torch::Tensor& adc_interval, bool on_hardware) {
+              const torch::Tensor& bias, const torch::Tensor& adc_interval, const CimHardware& hardware) {
   if (!wq.initialized() || !xq.initialized()) {
     throw InputError("layer " + l.name +
                      ": its quantizers were never initialised; export a network trained with --stage qat");
@@ -53,8 +53,10 @@ void fill_cim(BundleLayer& l, const torch::Tensor& w_int, LsqQuantizerImpl& wq, 
   // adc: full until stage cim has learned the layer's interval, then [lo, hi].
   l.has_adc = true;
   l.adc = AdcInterval{};
-  if (on_hardware) {
-    const double lo = adc_interval[0].item<double>(), hi = adc_interval[1].item<double>();
+  if (hardware.mvm) {
+    // The same double products the exact forward uses (cim_product).
+    const double lo = adc_interval[0].item<double>() * hardware.unit;
+    const double hi = adc_interval[1].item<double>() * hardware.unit;
     if (!(hi > lo)) throw InputError("layer " + l.name + ": its learned ADC interval collapsed (hi <= lo)");
     l.adc = AdcInterval{false, lo, hi};
   }
@@ -92,10 +94,10 @@ ModelBundle export_bundle(NetworkImpl& net) {
     NetworkNode& n = net.nodes()[i];
     if (n.conv)
       fill_cim(l, n.conv->integer_weight(), *n.conv->weight_quantizer, *n.conv->input_quantizer,
-               n.conv->conv->bias, n.conv->adc_interval, net.on_hardware());
+               n.conv->conv->bias, n.conv->adc_interval, n.conv->hardware);
     if (n.linear)
       fill_cim(l, n.linear->integer_weight(), *n.linear->weight_quantizer, *n.linear->input_quantizer,
-               n.linear->linear->bias, n.linear->adc_interval, net.on_hardware());
+               n.linear->linear->bias, n.linear->adc_interval, n.linear->hardware);
     if (n.batchnorm) {
       l.bn_scale = to_vector(n.batchnorm->fold_scale());
       l.bn_shift = to_vector(n.batchnorm->fold_shift());
@@ -152,10 +154,10 @@ void load_bundle_into(NetworkImpl& net, const ModelBundle& bundle) {
       weight.copy_(float_weight(l.weight, l.weight_scale, weight));
       wq.set_step(from_vector(l.weight_scale, weight));
       xq.set_step(torch::full({1}, l.input_scale, torch::kDouble).to(weight.dtype()));
-      // A layer's own interval starts stage cim's learned one (full: left for the hardware's).
-      torch::Tensor& interval = conv ? n.conv->adc_interval : n.linear->adc_interval;
-      if (l.has_adc && !l.adc.full)
-        interval.copy_(torch::tensor({l.adc.lo, l.adc.hi}, torch::kDouble).to(interval.dtype()));
+      // A layer's own interval starts stage cim's learned one (set_hardware).
+      std::optional<AdcInterval>& bundle_adc = conv ? n.conv->bundle_adc : n.linear->bundle_adc;
+      bundle_adc.reset();
+      if (l.has_adc) bundle_adc = l.adc;
       if (bias.defined()) {
         bias.copy_(from_vector(l.bias, bias));
       } else if (std::any_of(l.bias.begin(), l.bias.end(), [](double v) { return v != 0; })) {

@@ -8,9 +8,10 @@ namespace F = torch::nn::functional;
 
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training) {
-  const torch::Tensor lo = adc_interval[0], hi = adc_interval[1];
+  const torch::Tensor lo = adc_interval[0] * hw.unit, hi = adc_interval[1] * hw.unit;
   if (hw.exact) {
-    return hw.mvm->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true).to(rows.dtype());
+    return hw.mvm->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true)
+        .to(rows.dtype());
   }
   return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{});
 }
@@ -41,9 +42,9 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
     const int64_t batch = x_int.size(0), n = w_int.size(0);
     const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
     const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
-    const torch::Tensor cols = F::unfold(x_int, F::UnfoldFuncOptions({w_int.size(2), w_int.size(3)})
-                                                    .padding(padding)
-                                                    .stride(stride));  // [B, K, L]
+    const torch::Tensor cols = F::unfold(
+        x_int,
+        F::UnfoldFuncOptions({w_int.size(2), w_int.size(3)}).padding(padding).stride(stride));  // [B, K, L]
     const torch::Tensor rows = cols.transpose(1, 2).reshape({batch * oh * ow, cols.size(1)});
     out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training())
               .reshape({batch, oh * ow, n})

@@ -16,6 +16,7 @@
 
 #include <array>
 #include <memory>
+#include <optional>
 
 #include "cim_mvm.h"
 #include "lsq_quantizer.h"
@@ -28,13 +29,16 @@ struct QuantBits {
 };
 
 // Stage cim: a CIM layer's product runs on the simulated macros (cim_mvm.h) instead of as an exact
-// integer product. The ADC interval [lo, hi] is the layer's parameter "adc_interval" (learned,
-// LSQ-style); noise is injected in training mode only; `exact` evaluates in double in the
-// contract's order (the simulator's bits; for evaluation and parity), else the fast order.
+// integer product. The ADC interval is the layer's parameter "adc_interval" in units of the
+// largest partial sum Ymax (lo = adc_interval[0] * unit, hi = adc_interval[1] * unit, unit = Ymax),
+// so that one learning rate suits every array size; learned LSQ-style. Noise is injected in
+// training mode only; `exact` evaluates in double in the contract's order (the simulator's bits;
+// for evaluation and parity), else the fast order.
 struct CimHardware {
   std::shared_ptr<const CimMvm> mvm;
   CimNoise noise;
   bool exact = false;
+  double unit = 1;  // MAC units per adc_interval unit
 };
 
 // out [M, N] of the CIM product of integer-valued rows [M, K] and weights [K, N] through `hw`.
@@ -53,8 +57,9 @@ class CimConv2dImpl : public torch::nn::Module {
   torch::nn::Conv2d conv{nullptr};
   LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
   bool quantized = false;
-  torch::Tensor adc_interval;  // [lo, hi] in MAC units (stage cim)
-  CimHardware hardware;        // set: stage cim
+  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
+  CimHardware hardware;                   // set: stage cim
+  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
 };
 TORCH_MODULE(CimConv2d);
 
@@ -67,8 +72,9 @@ class CimLinearImpl : public torch::nn::Module {
   torch::nn::Linear linear{nullptr};
   LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
   bool quantized = false;
-  torch::Tensor adc_interval;  // [lo, hi] in MAC units (stage cim)
-  CimHardware hardware;        // set: stage cim
+  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
+  CimHardware hardware;                   // set: stage cim
+  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
 };
 TORCH_MODULE(CimLinear);
 

@@ -126,14 +126,13 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
         for (int s = 0; s < m.slices(); ++s) {
           const double shift = std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits);
           // Integer operands: every product and sum is exact in double, whatever the order.
-          const torch::Tensor yp =
-              torch::matmul(x, sides[0][s].narrow(0, group.begin, group.size).to(torch::kDouble));
-          torch::Tensor v = convert(yp, lo, hi);
-          if (sides.size() > 1) {
-            const torch::Tensor ym =
-                torch::matmul(x, sides[1][s].narrow(0, group.begin, group.size).to(torch::kDouble));
-            v = v - convert(ym, lo, hi);
-          }
+          auto converted = [&](const torch::Tensor& levels) {
+            torch::Tensor y = torch::matmul(x, levels[s].narrow(0, group.begin, group.size).to(dtype));
+            if (partial_sum_sigma > 0) y = y + partial_sum_sigma * torch::randn_like(y);
+            return convert(y, lo, hi);
+          };
+          torch::Tensor v = converted(sides[0]);
+          if (sides.size() > 1) v = v - converted(sides[1]);
           acc = sat(acc + v * shift);
         }
       }

@@ -8,14 +8,18 @@
 
 namespace cimsim::train {
 
-std::map<std::string, double> partial_sum_noise_from_stats(const std::string& path, const MacroConfig& macro) {
+std::map<std::string, double> partial_sum_noise_from_stats(const std::string& path,
+                                                           const MacroConfig& macro) {
   std::ifstream in(path);
-  if (!in) throw InputError("--hw-stats " + path + ": cannot open the file; give the stats JSON of cimsim run --stats");
+  if (!in)
+    throw InputError("--hw-stats " + path +
+                     ": cannot open the file; give the stats JSON of cimsim run --stats");
   nlohmann::json doc;
   try {
     doc = nlohmann::json::parse(in);
   } catch (const nlohmann::json::exception& e) {
-    throw InputError("--hw-stats " + path + ": not JSON (" + e.what() + "); give the stats JSON of cimsim run --stats");
+    throw InputError("--hw-stats " + path + ": not JSON (" + e.what() +
+                     "); give the stats JSON of cimsim run --stats");
   }
   if (!doc.contains("layers") || !doc["layers"].is_array())
     throw InputError("--hw-stats " + path + ": no 'layers' list; give the stats JSON of cimsim run --stats");

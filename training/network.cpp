@@ -97,7 +97,8 @@ namespace {
 
 bool is_quantizer_parameter(const std::string& name) {
   auto ends_with = [&](const std::string& suffix) {
-    return name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   };
   return ends_with(".step") || ends_with(".adc_interval");
 }
@@ -125,21 +126,28 @@ void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     const BundleLayer& l = graph_.layers[i];
     if (!l.is_cim()) continue;
-    CimHardware* target = nodes_[i].conv ? &nodes_[i].conv->hardware : &nodes_[i].linear->hardware;
-    torch::Tensor& interval = nodes_[i].conv ? nodes_[i].conv->adc_interval : nodes_[i].linear->adc_interval;
-    target->mvm = std::make_shared<const CimMvm>(hw, map_bundle_layer(l, hw.macro));
-    target->noise = noise;
+    const bool conv = bool(nodes_[i].conv);
+    CimHardware& target = conv ? nodes_[i].conv->hardware : nodes_[i].linear->hardware;
+    torch::Tensor& interval = conv ? nodes_[i].conv->adc_interval : nodes_[i].linear->adc_interval;
+    const std::optional<AdcInterval>& from_bundle =
+        conv ? nodes_[i].conv->bundle_adc : nodes_[i].linear->bundle_adc;
+    target.mvm = std::make_shared<const CimMvm>(hw, map_bundle_layer(l, hw.macro));
+    target.noise = noise;
+    target.unit = hw.macro.max_partial_sum();
     if (auto it = partial_sum_sigma.find(l.name); it != partial_sum_sigma.end())
-      target->noise.partial_sum_sigma = it->second;
+      target.noise.partial_sum_sigma = it->second;
     AdcInterval value;
     if (auto it = start.find(l.name); it != start.end()) {
       value = it->second;
+    } else if (from_bundle && !from_bundle->full) {
+      value = *from_bundle;
     } else if (interval[1].item<double>() > interval[0].item<double>()) {
-      continue;  // already set (a bundle's or checkpoint's)
+      continue;  // already set (a checkpoint's)
     } else {
       value = hw.interval_for(l.name);
     }
-    interval.copy_(torch::tensor({value.lo, value.hi}, interval.options()));
+    interval.copy_(
+        torch::tensor({value.lo / target.unit, value.hi / target.unit}, torch::kDouble).to(interval.dtype()));
   }
   on_hardware_ = true;
 }

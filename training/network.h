@@ -11,8 +11,8 @@
 #include <vector>
 
 #include "bundle/model_bundle.h"
-#include "config/hw_config.h"
 #include "cim_layers.h"
+#include "config/hw_config.h"
 
 namespace cimsim::train {
 
@@ -40,7 +40,8 @@ class NetworkImpl : public torch::nn::Module {
   // value it already has (from a bundle or checkpoint), else takes hw.interval_for(name).
   // `noise` is injected in training mode; partial_sum_sigma (by layer name) overrides its
   // partial-sum noise per layer.
-  void set_hardware(const HwConfig& hw, const CimNoise& noise, const std::map<std::string, AdcInterval>& start = {},
+  void set_hardware(const HwConfig& hw, const CimNoise& noise,
+                    const std::map<std::string, AdcInterval>& start = {},
                     const std::map<std::string, double>& partial_sum_sigma = {});
   bool on_hardware() const { return on_hardware_; }
   // Exact (double, the contract's order: the simulator's bits) or fast evaluation of stage cim.

@@ -54,7 +54,8 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
     measured = partial_sum_noise_from_stats(hw_stats_path, hw.macro);
   }
   net.set_hardware(hw, noise, {}, measured);
-  for (const auto& [layer, sigma] : measured) spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
+  for (const auto& [layer, sigma] : measured)
+    spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
 }
 
 // The checkpoint --from DIR starts from: the previous stage's, else this stage's.
@@ -183,7 +184,9 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
   }
   const bool finished = first_epoch + run_now >= epochs;
   if (options.stage != Stage::kFp32 && finished) {
-    result.bundle_dir = (fs::path(options.out_dir) / "bundle").string();
+    // qat: DIR/bundle; cim: DIR/cim-bundle (the flow keeps both).
+    result.bundle_dir =
+        (fs::path(options.out_dir) / (options.stage == Stage::kCim ? "cim-bundle" : "bundle")).string();
     ModelBundle bundle = export_bundle(net);
     bundle.name = config.name;
     write_bundle_atomically(bundle, result.bundle_dir);

@@ -1,7 +1,7 @@
 // One stage of the two-stage flow (docs/training.md): builds the experiment's network, starts it from
 // --from (a bundle or an earlier stage's checkpoint) or from a seeded initialisation, or resumes this
-// stage's checkpoint, trains the stage's epochs with a checkpoint after each, and (stage qat) exports
-// the model bundle to <out>/bundle.
+// stage's checkpoint, trains the stage's epochs with a checkpoint after each, and exports the model
+// bundle: stage qat to <out>/bundle, stage cim (with its learned ADC intervals) to <out>/cim-bundle.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +32,8 @@ struct StageResult {
   std::vector<EpochMetrics> epochs;  // those run now
   Network net{nullptr};
   std::string checkpoint;
-  std::string bundle_dir;       // stage qat: where the bundle went
-  double bundle_accuracy = -1;  // stage qat: the written bundle's test accuracy, in double precision
+  std::string bundle_dir;       // stages qat and cim: where the bundle went
+  double bundle_accuracy = -1;  // its test accuracy in double precision (cim: on the macros, ideal devices)
 };
 
 StageResult run_stage(const ExperimentConfig& config, const RunOptions& options);

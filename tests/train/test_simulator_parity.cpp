@@ -53,6 +53,14 @@ void expect_parity(const std::string& arch, cimsim::testing::HwParams p, bool ci
     auto cim_optimizer = make_optimizer(*net, c.optimizer, 0.02);
     train_epoch(*net, *cim_optimizer, train, epoch_order(train.count(), 4, 1), 32);  // learns the intervals
     net->set_exact(true);
+    int moved = 0;
+    for (const auto& p_named : net->named_parameters()) {
+      if (p_named.key().find("adc_interval") == std::string::npos) continue;
+      const double unit = hw.macro.max_partial_sum();
+      moved += p_named.value()[0].item<double>() * unit != hw.full_interval().lo ||
+               p_named.value()[1].item<double>() * unit != hw.full_interval().hi;
+    }
+    EXPECT_GT(moved, 0) << "stage cim learned no interval";
   }
   net->to(torch::kDouble);
   net->eval();
@@ -81,7 +89,8 @@ void expect_parity(const std::string& arch, cimsim::testing::HwParams p, bool ci
   for (int64_t b = 0; b < images.count; ++b) {
     for (int k = 0; k < 10; ++k) {
       const double trainer = logits[b][k].item<double>();
-      EXPECT_EQ(report.logits(b, k), trainer) << arch << (cim ? " (cim)" : "") << " image " << b << " class " << k;
+      EXPECT_EQ(report.logits(b, k), trainer)
+          << arch << (cim ? " (cim)" : "") << " image " << b << " class " << k;
       distinct += trainer != logits[0][0].item<double>();
     }
   }

@@ -53,6 +53,21 @@ simulated=$(grep -o 'top-1 accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/sim.log" | 
 check "simulator accuracy $simulated equals the trainer's $trained" test -n "$trained" -a "$trained" = "$simulated"
 check "logits written" test -f "$work/sim/logits.npy"
 check "cimsim links no LibTorch" test "$(ldd "$cimsim" | grep -c torch)" -eq 0
+# 2. Stage cim on the preset's 5-bit ADCs: learned intervals in the bundle, and the simulator with those
+# ADCs agrees with the accuracy the trainer reports (exact order, ideal devices).
+"$cimsim" train --config "$tiny" --out "$work/cim" --stage cim --from "$work/run" --hw "$hw" >"$work/cim.log" 2>&1
+check "cim bundle written" test -f "$work/cim/cim-bundle/model.yaml"
+check "cim bundle has learned intervals" grep -q "adc: {lo: " "$work/cim/cim-bundle/model.yaml"
+trained=$(grep -o 'test accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/cim.log" | grep -o '([0-9]*/[0-9]*)')
+"$cimsim" run --hw "$hw" --model "$work/cim/cim-bundle" --data fashion-mnist --limit 256 --stats "$work/cim-stats.json" \
+  >"$work/cim-sim.log" 2>&1
+simulated=$(grep -o 'top-1 accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/cim-sim.log" | grep -o '([0-9]*/[0-9]*)')
+check "cim: simulator accuracy $simulated equals the trainer's $trained" test -n "$trained" -a "$trained" = "$simulated"
+# With the simulator's measured error (--hw-stats), the injected noise follows the stats file.
+"$cimsim" train --config "$tiny" --out "$work/fed" --stage cim --from "$work/run" --hw "$hw" \
+  --hw-stats "$work/cim-stats.json" >"$work/fed.log" 2>&1
+check "stage cim with --hw-stats" test -f "$work/fed/cim-bundle/model.yaml"
+check "injected noise logged per layer" grep -q "layer conv1: injected partial-sum noise" "$work/fed.log"
 check "qat continues from the bundle" train --out "$work/again" --stage qat --from "$work/run/bundle"
 check "second bundle written" test -f "$work/again/bundle/model.yaml"
 
@@ -78,7 +93,8 @@ fi
 # 2. Refusals and bad input: one message naming the file, the line and the fix.
 expect_error "existing checkpoint" "fp32.ckpt exists; pass --resume" -- train --out "$work/run"
 expect_error "nothing to resume" "--resume" "does not exist" -- train --out "$work/empty" --resume
-expect_error "stage cim" "not implemented yet" -- train --out "$work/cim" --stage cim
+expect_error "stage cim needs the hardware" "--stage cim needs --hw" -- train --out "$work/cim2" --stage cim --from "$work/run"
+expect_error "hw-stats only for stage cim" "used only by --stage cim" -- train --out "$work/x" --hw-stats "$work/s.json"
 sed 's/  weight: 4/  weight: 6/' "$tiny" >"$work/six.yaml"
 expect_error "hw bits differ" "macro.weight_bits 4 and macro.input_bits 4 differ from $work/six.yaml's bits (6, 4)" -- \
   "$cimsim" train --config "$work/six.yaml" --out "$work/hw" --hw "$hw" -q
