@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 
+#include "bundle/bundle_mapping.h"
 #include "core/error.h"
 #include "layer_engine.h"
 #include "network/tensor_ops.h"
@@ -13,15 +14,6 @@
 
 namespace cimsim {
 namespace {
-
-LayerMapping map_bundle_layer(const BundleLayer& l, const MacroConfig& macro) {
-  const int k = int(l.weight.rows()), n = int(l.weight.cols());
-  std::vector<RowGroup> groups =
-      l.type == LayerType::kConv2d
-          ? conv_row_groups(l.in_channels, l.kernel[0], l.kernel[1], macro.rows_per_cycle)
-          : plain_row_groups(k, macro.rows_per_cycle);
-  return map_layer(k, n, std::move(groups), macro);
-}
 
 ConvGeometry geometry_of(const BundleLayer& l) {
   return ConvGeometry{l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.padding[0], l.padding[1]};

@@ -7,10 +7,12 @@
 #include <systemc>
 
 #include "cli_common.h"
+#include "cmd_train.h"
 #include "core/error.h"
 #include "report_handler.h"
 
 int sc_main(int argc, char* argv[]) {
+  if (const int trained = cimsim::cli::exec_train_if_requested(argc, argv); trained >= 0) return trained;
   CLI::App app{"cimsim: cycle-level simulator of analog computing-in-memory accelerators"};
   app.require_subcommand(1);
   cimsim::cli::GlobalOptions global;
@@ -18,6 +20,10 @@ int sc_main(int argc, char* argv[]) {
   app.add_flag("-q,--quiet", global.quiet, "log only warnings and errors");
   auto run_mvm = cimsim::cli::add_mvm_command(app);
   auto run_network = cimsim::cli::add_run_command(app);
+  // Listed for --help only: exec_train_if_requested has already handed `train` to cimsim-train.
+  app.add_subcommand("train",
+                     "train a network for the simulator (runs cimsim-train; see cimsim train --help)")
+      ->allow_extras();
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -8,6 +8,7 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-dev libboost-iostreams-dev libyaml-cpp-dev libspdlog-dev libeigen3-dev
   libcli11-dev nlohmann-json3-dev
+  libtorch-dev  # the trainer (cimsim-train) only; the simulator builds without it
   libgtest-dev libgmock-dev libbenchmark-dev
   gtkwave python3 python3-numpy dataset-fashion-mnist
 )

@@ -1,0 +1,159 @@
+// Stage 2's CIM product against the independent plain-loop reference of the numerics contract
+// (tests/support/reference_mvm.h): bit for bit in the exact order, close in the fast order; and
+// its straight-through gradients.
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "../support/reference_mvm.h"
+#include "../support/test_configs.h"
+#include "cim_mvm.h"
+
+namespace cimsim::train {
+namespace {
+
+struct Case {
+  int rows, rows_per_cycle, weight_bits, input_bits, dac_bits, cell_bits, adc_bits;
+  bool digital, adc_ideal;
+  double lo_fraction, hi_fraction;  // of the full interval; 1, 1: full
+  int accumulator_bits;
+};
+
+struct Operands {
+  std::vector<std::vector<int>> W, X;
+  torch::Tensor w, x;
+};
+
+Operands random_operands(int K, int N, int B, const Case& c, unsigned seed) {
+  std::mt19937 gen(seed);
+  const int wmax = (1 << (c.weight_bits - 1)) - 1, xmax = (1 << c.input_bits) - 1;
+  std::uniform_int_distribution<int> wd(-wmax, wmax), xd(0, xmax);
+  Operands o;
+  o.W.assign(std::size_t(K), std::vector<int>(std::size_t(N)));
+  o.X.assign(std::size_t(B), std::vector<int>(std::size_t(K)));
+  o.w = torch::zeros({K, N}, torch::kDouble);
+  o.x = torch::zeros({B, K}, torch::kDouble);
+  for (int k = 0; k < K; ++k)
+    for (int n = 0; n < N; ++n) o.w[k][n] = o.W[std::size_t(k)][std::size_t(n)] = wd(gen);
+  for (int b = 0; b < B; ++b)
+    for (int k = 0; k < K; ++k) o.x[b][k] = o.X[std::size_t(b)][std::size_t(k)] = xd(gen);
+  return o;
+}
+
+HwConfig hw_for(const Case& c) {
+  testing::HwParams p;
+  p.rows = c.rows;
+  p.cols = 64;
+  p.rows_per_cycle = c.rows_per_cycle;
+  p.weight_bits = c.weight_bits;
+  p.input_bits = c.input_bits;
+  p.dac_bits = c.dac_bits;
+  p.cell_bits = c.cell_bits;
+  p.adc_bits = c.adc_bits;
+  p.subtraction = c.digital ? "digital" : "analog";
+  p.adc_ideal = c.adc_ideal;
+  p.accumulator_bits = c.accumulator_bits ? std::to_string(c.accumulator_bits) : "none";
+  return testing::make_hw(p);
+}
+
+class CimMvmCases : public ::testing::TestWithParam<Case> {};
+
+TEST_P(CimMvmCases, ExactOrderEqualsTheReferenceBitForBit) {
+  const Case c = GetParam();
+  const HwConfig hw = hw_for(c);
+  const int K = 45, N = 7, B = 9;
+  const Operands o = random_operands(K, N, B, c, unsigned(c.rows_per_cycle * 31 + c.adc_bits));
+  const AdcInterval full = hw.full_interval();
+  const double lo = full.lo * c.lo_fraction, hi = full.hi * c.hi_fraction;
+  CimMvm mvm(hw, map_layer(K, N, plain_row_groups(K, c.rows_per_cycle), hw.macro));
+  const torch::Tensor y =
+      mvm.forward(o.x, o.w, torch::tensor(lo, torch::kDouble), torch::tensor(hi, torch::kDouble), true);
+
+  testing::ReferenceSpec r{c.rows,      c.rows_per_cycle,  c.weight_bits, c.input_bits, c.dac_bits,
+                           c.cell_bits, c.adc_bits,        c.digital,     c.adc_ideal,  lo,
+                           hi,          c.accumulator_bits};
+  const auto expected = testing::reference_mvm(r, o.W, o.X);
+  auto acc = y.accessor<double, 2>();
+  for (int b = 0; b < B; ++b)
+    for (int n = 0; n < N; ++n)
+      ASSERT_EQ(acc[b][n], expected[std::size_t(b)][std::size_t(n)]) << "vector " << b << " output " << n;
+
+  if (c.accumulator_bits == 0) {
+    // The fast order (float) differs by rounding only.
+    const torch::Tensor fast = mvm.forward(o.x.to(torch::kFloat), o.w.to(torch::kFloat),
+                                           torch::tensor(float(lo)), torch::tensor(float(hi)), false);
+    const double scale = std::max(1.0, y.abs().max().item<double>());
+    EXPECT_LT((fast.to(torch::kDouble) - y).abs().max().item<double>(), 1e-5 * scale);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Configs, CimMvmCases,
+    ::testing::Values(
+        // rows, A, Wb, Ib, db, cb, Ab, digital, ideal ADC, lo, hi (of full), accumulator bits
+        Case{16, 8, 4, 4, 1, 1, 5, false, false, 1, 1, 0},       // bit-serial, binary cells, 3 row tiles
+        Case{16, 8, 4, 4, 4, 1, 3, false, false, 0.5, 0.25, 0},  // one phase, 3-bit ADC, clipping
+        Case{64, 16, 8, 8, 2, 3, 4, true, false, 0, 0.3, 0},     // digital subtraction, asymmetric interval
+        Case{40, 5, 4, 3, 1, 2, 2, false, false, 0.2, 0.9, 0},   // odd group size, 2-bit ADC
+        Case{64, 64, 4, 4, 1, 1, 8, false, true, 1, 1, 0},       // ideal ADC
+        Case{16, 8, 5, 4, 2, 2, 4, false, false, 0.4, 0.4, 6}    // saturating accumulator
+        ));
+
+TEST(CimMvm, StraightThroughGradientsReachInputsWeightsAndInterval) {
+  const Case c{32, 8, 4, 4, 1, 1, 4, false, false, 0.3, 0.3, 0};
+  const HwConfig hw = hw_for(c);
+  const int K = 20, N = 5, B = 6;
+  const Operands o = random_operands(K, N, B, c, 3);
+  CimMvm mvm(hw, map_layer(K, N, plain_row_groups(K, 8), hw.macro));
+  const double full = hw.full_interval().hi;
+  for (bool exact : {true, false}) {
+    const torch::Tensor x = o.x.clone().requires_grad_(true), w = o.w.clone().requires_grad_(true);
+    const torch::Tensor lo = torch::tensor(-0.3 * full, torch::kDouble).requires_grad_(true);
+    const torch::Tensor hi = torch::tensor(0.3 * full, torch::kDouble).requires_grad_(true);
+    const torch::Tensor y = mvm.forward(x, w, lo, hi, exact);
+    y.pow(2).sum().backward();
+    EXPECT_GT(x.grad().abs().sum().item<double>(), 0) << exact;
+    EXPECT_GT(w.grad().abs().sum().item<double>(), 0) << exact;
+    EXPECT_NE(lo.grad().item<double>(), 0) << exact;
+    EXPECT_NE(hi.grad().item<double>(), 0) << exact;
+  }
+  // With a wide interval (nothing clips) and an ideal-like fine ADC, the gradient wrt x is the
+  // plain product's: d sum(y) / dx = row sums of w.
+  const Case fine{32, 8, 4, 4, 1, 1, 8, false, true, 1, 1, 0};
+  const HwConfig hw_fine = hw_for(fine);
+  CimMvm ideal(hw_fine, map_layer(K, N, plain_row_groups(K, 8), hw_fine.macro));
+  const torch::Tensor x = o.x.clone().requires_grad_(true);
+  ideal.forward(x, o.w, torch::tensor(0.0), torch::tensor(0.0), true).sum().backward();
+  EXPECT_TRUE(torch::allclose(x.grad(), o.w.sum(1).unsqueeze(0).expand({B, K})));
+}
+
+// A toy problem: the ADC's interval is much wider than the partial sums; lowering the
+// quantization error of the output means narrowing it, and gradient descent on the interval does.
+TEST(CimMvm, LearnedIntervalMovesToLowerTheLoss) {
+  const Case c{64, 16, 4, 4, 4, 3, 4, false, false, 1, 1, 0};
+  const HwConfig hw = hw_for(c);
+  const int K = 16, N = 4, B = 64;
+  torch::manual_seed(0);
+  const torch::Tensor x = torch::randint(0, 3, {B, K}, torch::kDouble);
+  const torch::Tensor w = torch::randint(-1, 2, {K, N}, torch::kDouble);
+  const torch::Tensor target = torch::matmul(x, w);
+  CimMvm mvm(hw, map_layer(K, N, plain_row_groups(K, 16), hw.macro));
+  const double full = hw.full_interval().hi;
+  torch::Tensor lo = torch::tensor(-full, torch::kDouble).requires_grad_(true);
+  torch::Tensor hi = torch::tensor(full, torch::kDouble).requires_grad_(true);
+  auto loss_of = [&] { return (mvm.forward(x, w, lo, hi, false) - target).pow(2).mean(); };
+  const double before = loss_of().item<double>();
+  // Adam: its steps do not depend on LSQ's gradient scaling.
+  torch::optim::Adam adam({lo, hi}, torch::optim::AdamOptions(0.02 * full));
+  for (int i = 0; i < 60; ++i) {
+    adam.zero_grad();
+    loss_of().backward();
+    adam.step();
+  }
+  const double after = loss_of().item<double>();
+  EXPECT_LT(hi.item<double>() - lo.item<double>(), 2 * full);
+  EXPECT_LT(after, 0.5 * before) << "before " << before << " after " << after;
+}
+
+}  // namespace
+}  // namespace cimsim::train

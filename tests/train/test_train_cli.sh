@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# End-to-end checks of `cimsim train` (which executes cimsim-train): a tiny fp32 + qat run whose bundle
+# `cimsim run` accepts, resume refusals, stage cim, and bad experiment files.
+# Usage: test_train_cli.sh CIMSIM_BINARY SOURCE_DIR
+set -uo pipefail
+cimsim="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+tiny="$src/configs/experiments/tiny-test.yaml"
+hw="$work/hw4.yaml"  # the RRAM preset at the experiment's 4-bit weights and inputs
+sed 's/weight_bits: 8/weight_bits: 4/; s/input_bits: 8/input_bits: 4/' "$src/configs/hw/rram-neurosim-128.yaml" >"$hw"
+passed=0
+failed=0
+
+check() {  # check NAME COMMAND...: passes when the command succeeds
+  local name="$1"
+  shift
+  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
+}
+
+# expect_error NAME EXPECTED_TEXT... -- COMMAND...: exit code 2 and every text in stderr.
+expect_error() {
+  local name="$1"
+  shift
+  local texts=()
+  while [ "$1" != "--" ]; do texts+=("$1"); shift; done
+  shift
+  "$@" >"$work/stdout" 2>"$work/stderr"
+  local rc=$?
+  local ok=1
+  [ "$rc" -eq 2 ] || { echo "  exit code $rc, expected 2"; ok=0; }
+  for t in "${texts[@]}"; do
+    grep -qF -- "$t" "$work/stderr" || { echo "  message lacks '$t'"; ok=0; }
+  done
+  if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; cat "$work/stderr"; fi
+}
+
+train() { "$cimsim" train --config "$tiny" -q "$@"; }
+
+# 1. Both stages through `cimsim train`, then the bundle on the simulator.
+check "fp32 stage" train --out "$work/run"
+check "qat stage from fp32" train --out "$work/run" --stage qat --from "$work/run" --hw "$hw"
+check "bundle written" test -f "$work/run/bundle/model.yaml"
+check "metrics has 5 epochs" test "$(wc -l <"$work/run/metrics.csv")" -eq 6
+check "metrics header" grep -q '^epoch,stage,loss,train_acc,test_acc,lr,seconds$' "$work/run/metrics.csv"
+# The trainer reports the bundle's accuracy in double precision; the simulator with an ideal ADC agrees.
+"$cimsim" train --config "$tiny" --out "$work/run" --stage qat --resume >"$work/resumed.log" 2>&1
+trained=$(grep -o 'test accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/resumed.log" | grep -o '([0-9]*/[0-9]*)')
+"$cimsim" run --hw "$hw" --model "$work/run/bundle" --data fashion-mnist --limit 256 --set adc.ideal=true \
+  --out "$work/sim" >"$work/sim.log" 2>&1
+simulated=$(grep -o 'top-1 accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/sim.log" | grep -o '([0-9]*/[0-9]*)')
+check "simulator accuracy $simulated equals the trainer's $trained" test -n "$trained" -a "$trained" = "$simulated"
+check "logits written" test -f "$work/sim/logits.npy"
+check "cimsim links no LibTorch" test "$(ldd "$cimsim" | grep -c torch)" -eq 0
+# 2. Stage cim on the preset's 5-bit ADCs: learned intervals in the bundle, and the simulator with those
+# ADCs agrees with the accuracy the trainer reports (exact order, ideal devices).
+"$cimsim" train --config "$tiny" --out "$work/cim" --stage cim --from "$work/run" --hw "$hw" >"$work/cim.log" 2>&1
+check "cim bundle written" test -f "$work/cim/cim-bundle/model.yaml"
+check "cim bundle has learned intervals" grep -q "adc: {lo: " "$work/cim/cim-bundle/model.yaml"
+trained=$(grep -o 'test accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/cim.log" | grep -o '([0-9]*/[0-9]*)')
+"$cimsim" run --hw "$hw" --model "$work/cim/cim-bundle" --data fashion-mnist --limit 256 --stats "$work/cim-stats.json" \
+  >"$work/cim-sim.log" 2>&1
+simulated=$(grep -o 'top-1 accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/cim-sim.log" | grep -o '([0-9]*/[0-9]*)')
+check "cim: simulator accuracy $simulated equals the trainer's $trained" test -n "$trained" -a "$trained" = "$simulated"
+# With the simulator's measured error (--hw-stats), the injected noise follows the stats file.
+"$cimsim" train --config "$tiny" --out "$work/fed" --stage cim --from "$work/run" --hw "$hw" \
+  --hw-stats "$work/cim-stats.json" >"$work/fed.log" 2>&1
+check "stage cim with --hw-stats" test -f "$work/fed/cim-bundle/model.yaml"
+check "injected noise logged per layer" grep -q "layer conv1: injected partial-sum noise" "$work/fed.log"
+check "qat continues from the bundle" train --out "$work/again" --stage qat --from "$work/run/bundle"
+check "second bundle written" test -f "$work/again/bundle/model.yaml"
+
+# Both stages interrupted after an epoch and resumed give the same bundle, byte for byte, and the same
+# metrics but for the seconds. (Checkpoint files differ in bytes: LibTorch 1.13 names optimizer state
+# by tensor addresses.)
+train --out "$work/cut" --stop-after 1
+train --out "$work/cut" --resume
+train --out "$work/cut" --stage qat --from "$work/cut" --stop-after 1
+train --out "$work/cut" --stage qat --resume
+check "resumed bundle identical" diff -r "$work/run/bundle" "$work/cut/bundle"
+check "resumed metrics identical" diff <(cut -d, -f1-6 "$work/run/metrics.csv") <(cut -d, -f1-6 "$work/cut/metrics.csv")
+
+# One summary line per epoch; a progress bar on a terminal only.
+"$cimsim" train --config "$tiny" --out "$work/plain" >"$work/plain.log" 2>&1
+check "one summary line per epoch" test "$(grep -c 'fp32 epoch [0-9]/3: loss' "$work/plain.log")" -eq 3
+check "no progress bar when not a terminal" test "$(grep -c $'\r' "$work/plain.log")" -eq 0
+if command -v script >/dev/null; then
+  script -qec "'$cimsim' train --config '$tiny' --out '$work/tty'" /dev/null >"$work/tty.log" 2>&1
+  check "progress bar on a terminal" grep -q $'\r\\[=' "$work/tty.log"
+fi
+
+# 2. Refusals and bad input: one message naming the file, the line and the fix.
+expect_error "existing checkpoint" "fp32.ckpt exists; pass --resume" -- train --out "$work/run"
+expect_error "nothing to resume" "--resume" "does not exist" -- train --out "$work/empty" --resume
+expect_error "stage cim needs the hardware" "--stage cim needs --hw" -- train --out "$work/cim2" --stage cim --from "$work/run"
+expect_error "hw-stats only for stage cim" "used only by --stage cim" -- train --out "$work/x" --hw-stats "$work/s.json"
+sed 's/  weight: 4/  weight: 6/' "$tiny" >"$work/six.yaml"
+expect_error "hw bits differ" "macro.weight_bits 4 and macro.input_bits 4 differ from $work/six.yaml's bits (6, 4)" -- \
+  "$cimsim" train --config "$work/six.yaml" --out "$work/hw" --hw "$hw" -q
+sed "s/  batch_size: 32/  batchsize: 32/" "$tiny" >"$work/bad.yaml"
+line=$(grep -n "batchsize" "$work/bad.yaml" | cut -d: -f1)
+expect_error "misspelled key" "bad.yaml:$line: schedule.batchsize: unknown key; did you mean 'batch_size'?" -- \
+  "$cimsim" train --config "$work/bad.yaml" --out "$work/bad"
+sed 's/arch: lenet5/arch: lenet7/' "$tiny" >"$work/bad.yaml"
+line=$(grep -n "lenet7" "$work/bad.yaml" | cut -d: -f1)
+expect_error "unknown network" "bad.yaml:$line: network.arch: 'lenet7' is not a known value" -- \
+  "$cimsim" train --config "$work/bad.yaml" --out "$work/bad"
+
+# 3. Without cimsim-train beside it, cimsim says what is missing.
+mkdir -p "$work/alone" && cp "$cimsim" "$work/alone/cimsim"
+expect_error "trainer missing" "cimsim-train, which does not exist" -- "$work/alone/cimsim" train --config "$tiny"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,40 @@
+#include "cmd_train.h"
+
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <vector>
+
+namespace cimsim::cli {
+
+int exec_train_if_requested(int argc, char* argv[]) {
+  int sub = 1;
+  while (sub < argc && argv[sub][0] == '-') ++sub;  // global flags (-v, -q) may come first
+  if (sub >= argc || std::string(argv[sub]) != "train") return -1;
+
+  std::error_code ec;
+  const std::filesystem::path self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  const std::string trainer = (ec ? std::filesystem::path(argv[0]) : self).parent_path() / "cimsim-train";
+  std::vector<char*> args{const_cast<char*>(trainer.c_str())};
+  for (int i = sub + 1; i < argc; ++i) args.push_back(argv[i]);
+  for (int i = 1; i < sub; ++i) args.push_back(argv[i]);
+  args.push_back(nullptr);
+  // LibTorch's OpenMP threads spin while they wait; on a shared machine a spinning thread that loses
+  // its core stalls every parallel region (4x slower epochs measured under load). Passive waiting,
+  // unless the user chose otherwise.
+  ::setenv("OMP_WAIT_POLICY", "passive", 0);
+  ::execv(trainer.c_str(), args.data());
+  const int error = errno;
+  std::cerr
+      << "error: cimsim train runs " << trainer << ", which "
+      << (error == ENOENT ? "does not exist" : std::string("cannot be executed: ") + std::strerror(error))
+      << "; build it (it needs LibTorch: apt-get install libtorch-dev, then cmake and ninja cimsim-train)\n";
+  return 2;
+}
+
+}  // namespace cimsim::cli

@@ -1,0 +1,139 @@
+#include "cim_layers.h"
+
+#include <algorithm>
+
+namespace cimsim::train {
+
+namespace F = torch::nn::functional;
+
+torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
+                          const torch::Tensor& adc_interval, bool training) {
+  const torch::Tensor lo = adc_interval[0] * hw.unit, hi = adc_interval[1] * hw.unit;
+  if (hw.exact) {
+    return hw.mvm->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true)
+        .to(rows.dtype());
+  }
+  return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{});
+}
+
+CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel,
+                             std::array<int, 2> stride_hw, std::array<int, 2> padding_hw, bool bias,
+                             QuantBits bits)
+    : stride({stride_hw[0], stride_hw[1]}), padding({padding_hw[0], padding_hw[1]}) {
+  conv = register_module(
+      "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, {kernel[0], kernel[1]})
+                                    .stride(stride)
+                                    .padding(padding)
+                                    .bias(bias)));
+  weight_quantizer = register_module("weight_quantizer", LsqQuantizer(out_channels, true, bits.weight));
+  input_quantizer = register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
+  adc_interval = register_parameter("adc_interval", torch::zeros({2}));
+}
+
+torch::Tensor CimConv2dImpl::integer_weight() { return weight_quantizer->integers(conv->weight); }
+
+torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
+  if (!quantized) return conv->forward(x);
+  const torch::Tensor x_int = input_quantizer->integers(x);
+  const torch::Tensor w_int = integer_weight();
+  torch::Tensor out;
+  if (hardware.mvm) {
+    // im2col rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros.
+    const int64_t batch = x_int.size(0), n = w_int.size(0);
+    const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
+    const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
+    const torch::Tensor cols = F::unfold(
+        x_int,
+        F::UnfoldFuncOptions({w_int.size(2), w_int.size(3)}).padding(padding).stride(stride));  // [B, K, L]
+    const torch::Tensor rows = cols.transpose(1, 2).reshape({batch * oh * ow, cols.size(1)});
+    out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training())
+              .reshape({batch, oh * ow, n})
+              .transpose(1, 2)
+              .reshape({batch, n, oh, ow});
+  } else {
+    out = F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
+  }
+  // ((out * s_w[o]) * s_x) + bias[o], one rounding per operation, in this order.
+  out = out * weight_quantizer->step_for(conv->weight).reshape({1, -1, 1, 1});
+  out = out * input_quantizer->step_for(x);
+  if (conv->bias.defined()) out = out + conv->bias.reshape({1, -1, 1, 1});
+  return out;
+}
+
+CimLinearImpl::CimLinearImpl(int in_features, int out_features, bool bias, QuantBits bits) {
+  linear = register_module("linear",
+                           torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(bias)));
+  weight_quantizer = register_module("weight_quantizer", LsqQuantizer(out_features, true, bits.weight));
+  input_quantizer = register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
+  adc_interval = register_parameter("adc_interval", torch::zeros({2}));
+}
+
+torch::Tensor CimLinearImpl::integer_weight() { return weight_quantizer->integers(linear->weight); }
+
+torch::Tensor CimLinearImpl::forward(const torch::Tensor& x) {
+  if (!quantized) return linear->forward(x);
+  const torch::Tensor x_int = input_quantizer->integers(x), w_int = integer_weight();
+  torch::Tensor out = hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training())
+                                   : torch::matmul(x_int, w_int.t());
+  out = out * weight_quantizer->step_for(linear->weight).reshape({1, -1});
+  out = out * input_quantizer->step_for(x);
+  if (linear->bias.defined()) out = out + linear->bias.reshape({1, -1});
+  return out;
+}
+
+FoldableBatchNormImpl::FoldableBatchNormImpl(int channels, double eps_value, double momentum_value)
+    : momentum(momentum_value) {
+  weight = register_parameter("weight", torch::ones({channels}));
+  bias = register_parameter("bias", torch::zeros({channels}));
+  running_mean = register_buffer("running_mean", torch::zeros({channels}));
+  running_var = register_buffer("running_var", torch::ones({channels}));
+  eps = register_buffer("eps", torch::full({1}, eps_value, torch::kDouble));
+}
+
+torch::Tensor FoldableBatchNormImpl::fold_scale() const {
+  return weight / torch::sqrt(running_var + eps.to(running_var.dtype()));
+}
+
+torch::Tensor FoldableBatchNormImpl::fold_shift() const { return bias - running_mean * fold_scale(); }
+
+torch::Tensor FoldableBatchNormImpl::forward(const torch::Tensor& x) {
+  if (is_training()) {
+    // A bundle-loaded layer has eps 0 (set_folded); training still needs eps > 0 against dead channels.
+    const double train_eps = std::max(eps.item<double>(), 1e-5);
+    return torch::batch_norm(x, weight, bias, running_mean, running_var, true, momentum, train_eps, false);
+  }
+  const std::vector<int64_t> shape =
+      x.dim() == 4 ? std::vector<int64_t>{1, -1, 1, 1} : std::vector<int64_t>{1, -1};
+  return x * fold_scale().reshape(shape) + fold_shift().reshape(shape);
+}
+
+void FoldableBatchNormImpl::set_folded(const torch::Tensor& scale, const torch::Tensor& shift) {
+  torch::NoGradGuard no_grad;
+  weight.copy_(scale);
+  bias.copy_(shift);
+  running_mean.zero_();
+  running_var.fill_(1.0);
+  eps.zero_();
+}
+
+torch::Tensor avgpool_ordered(const torch::Tensor& x, std::array<int, 2> kernel, std::array<int, 2> stride) {
+  const int64_t out_h = (x.size(2) - kernel[0]) / stride[0] + 1;
+  const int64_t out_w = (x.size(3) - kernel[1]) / stride[1] + 1;
+  using torch::indexing::Slice;
+  torch::Tensor sum;
+  for (int i = 0; i < kernel[0]; ++i) {
+    for (int j = 0; j < kernel[1]; ++j) {
+      const torch::Tensor tap =
+          x.index({Slice(), Slice(), Slice(i, i + (out_h - 1) * stride[0] + 1, stride[0]),
+                   Slice(j, j + (out_w - 1) * stride[1] + 1, stride[1])});
+      sum = sum.defined() ? sum + tap : tap;
+    }
+  }
+  return sum / double(kernel[0] * kernel[1]);
+}
+
+torch::Tensor global_avgpool_ordered(const torch::Tensor& x) {
+  return avgpool_ordered(x, {int(x.size(2)), int(x.size(3))}, {1, 1});
+}
+
+}  // namespace cimsim::train

@@ -1,0 +1,101 @@
+// The trainable layers that map 1:1 onto bundle layers (docs/model-bundle.md):
+//   CimConv2d / CimLinear: the CIM layers. Unquantized (stage fp32) they are an ordinary convolution /
+//     linear layer. Quantized (stage qat) they compute exactly the bundle's arithmetic:
+//       x_int = q(x, s_x), w_int = round(w / s_w) clamped, out = conv(x_int, w_int),
+//       z = ((out * s_w[o]) * s_x) + bias[o]
+//     with LSQ quantizers (lsq_quantizer.h) for x (unsigned, input_bits) and w (signed, weight_bits,
+//     per output channel). The convolution of integers is exact in double (and in float while sums stay
+//     below 2^24), so in double this is the simulator's ideal-ADC result, operation for operation.
+//   FoldableBatchNorm: batch norm trained as usual; in eval mode it applies the folded affine the bundle
+//     stores, y = x * scale[c] + shift[c], scale = gamma / sqrt(var + eps), shift = beta - mean * scale.
+// Pooling functions that sum windows in the bundle's documented order, so that a double-precision
+// forward reproduces the simulator's digital unit bit for bit.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <array>
+#include <memory>
+#include <optional>
+
+#include "cim_mvm.h"
+#include "lsq_quantizer.h"
+
+namespace cimsim::train {
+
+struct QuantBits {
+  int weight = 4;
+  int input = 4;
+};
+
+// Stage cim: a CIM layer's product runs on the simulated macros (cim_mvm.h) instead of as an exact
+// integer product. The ADC interval is the layer's parameter "adc_interval" in units of the
+// largest partial sum Ymax (lo = adc_interval[0] * unit, hi = adc_interval[1] * unit, unit = Ymax),
+// so that one learning rate suits every array size; learned LSQ-style. Noise is injected in
+// training mode only; `exact` evaluates in double in the contract's order (the simulator's bits;
+// for evaluation and parity), else the fast order.
+struct CimHardware {
+  std::shared_ptr<const CimMvm> mvm;
+  CimNoise noise;
+  bool exact = false;
+  double unit = 1;  // MAC units per adc_interval unit
+};
+
+// out [M, N] of the CIM product of integer-valued rows [M, K] and weights [K, N] through `hw`.
+torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
+                          const torch::Tensor& adc_interval, bool training);
+
+class CimConv2dImpl : public torch::nn::Module {
+ public:
+  CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel, std::array<int, 2> stride,
+                std::array<int, 2> padding, bool bias, QuantBits bits);
+  torch::Tensor forward(const torch::Tensor& x);
+  // The integer weights round(w / s_w) clamped, [out, in, k_h, k_w].
+  torch::Tensor integer_weight();
+
+  torch::ExpandingArray<2> stride, padding;
+  torch::nn::Conv2d conv{nullptr};
+  LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
+  bool quantized = false;
+  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
+  CimHardware hardware;                   // set: stage cim
+  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
+};
+TORCH_MODULE(CimConv2d);
+
+class CimLinearImpl : public torch::nn::Module {
+ public:
+  CimLinearImpl(int in_features, int out_features, bool bias, QuantBits bits);
+  torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor integer_weight();  // [out, in]
+
+  torch::nn::Linear linear{nullptr};
+  LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
+  bool quantized = false;
+  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
+  CimHardware hardware;                   // set: stage cim
+  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
+};
+TORCH_MODULE(CimLinear);
+
+class FoldableBatchNormImpl : public torch::nn::Module {
+ public:
+  explicit FoldableBatchNormImpl(int channels, double eps = 1e-5, double momentum = 0.1);
+  torch::Tensor forward(const torch::Tensor& x);
+  // The folded per-channel affine (eval mode's), in the parameters' dtype.
+  torch::Tensor fold_scale() const;
+  torch::Tensor fold_shift() const;
+  // Makes the eval-mode affine exactly y = x * scale + shift (mean 0, var 1, eps 0).
+  void set_folded(const torch::Tensor& scale, const torch::Tensor& shift);
+
+  torch::Tensor weight, bias, running_mean, running_var, eps;  // eps: a buffer, so checkpoints keep it
+  double momentum;
+};
+TORCH_MODULE(FoldableBatchNorm);
+
+// Window sums in row-major window order, then divided by k_h * k_w (no padding).
+torch::Tensor avgpool_ordered(const torch::Tensor& x, std::array<int, 2> kernel, std::array<int, 2> stride);
+// Sum over H x W in row-major order, divided by H * W: [B, C, H, W] -> [B, C, 1, 1].
+torch::Tensor global_avgpool_ordered(const torch::Tensor& x);
+
+}  // namespace cimsim::train

@@ -1,0 +1,81 @@
+// Stage 2's CIM matrix-vector product: the numerics contract of docs/numerics.md for one layer, in
+// ATen, with straight-through estimators so that it trains.
+//
+// Forward, for integer-valued inputs x [M, K] (0 <= x < 2^input_bits) and weights w [K, N]
+// (|w| <= 2^(weight_bits-1) - 1): the rows are cut into the layer's row groups and row tiles
+// (core/layer_mapping.h), the inputs into DAC phases, the weights into cell slices on
+// differential pairs; every partial sum y = x_p[group] . L_s[group] goes through the ADC of
+// numerics.md section 8 with the layer's interval [lo, hi]; the results are shifted, added in a
+// shift-add register per row tile in (group, phase, slice) order, saturated if
+// accumulator_bits is set, and the row tiles added in order (section 9).
+//
+// Two evaluation orders give the same partial sums and ADC outputs:
+//   exact: in double, one product and one addition at a time in the contract's order, so the
+//     result equals the simulator's bit for bit (ideal devices, no noise);
+//   fast: all (phase, slice, group) partial sums in one batched product in the tensors' dtype,
+//     added in any order (the training path; differs from exact by rounding only).
+// With accumulator_bits set, training uses the contract's order in the tensors' dtype (saturation
+// depends on the order of additions).
+//
+// Gradients (straight-through): d out / d x = w and d out / d w = x where no ADC clips (the
+// digit and slice decompositions pass gradient as if they were the identity: digit p of x gets
+// 2^(-p db) / P of x's gradient, slice s of w 2^(-s cb) / S); a clipped partial sum passes none.
+// The interval gets LSQ's gradient (Esser et al. 2020) through v = lo + code * step with
+// step = (hi - lo) / (2^adc_bits - 1): inside, dv/dlo = -(round(u) - u) / n and
+// dv/dhi = (round(u) - u) / n for u = (y - lo) / step, n = 2^adc_bits - 1; below the range
+// dv/dlo = 1, above it dv/dhi = 1; both scaled by 1 / sqrt(conversions x n).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "config/hw_config.h"
+#include "core/layer_mapping.h"
+
+namespace cimsim::train {
+
+// Noise added during training (all zero for the exact forward the parity tests use).
+struct CimNoise {
+  // Programming variation, redrawn every forward, with the simulator's device model
+  // (numerics.md section 6, steps 2-4): g = clamp(L exp(lognormal z1) + sigma g_max z2, 0, g_max).
+  double program_sigma = 0;
+  double program_lognormal_sigma = 0;
+  // Gaussian noise on every partial sum before its ADC, in MAC units (from the simulator's
+  // measured error for the layer, issue 5).
+  double partial_sum_sigma = 0;
+};
+
+class CimMvm {
+ public:
+  // `mapping` is the layer's mapping on `hw`'s macros (map_layer / conv_row_groups).
+  CimMvm(const HwConfig& hw, LayerMapping mapping);
+
+  // x [M, K], w [K, N] integer-valued (gradients flow through); lo, hi 0-dim tensors (gradients
+  // flow unless the ADC is ideal). Returns [M, N]: double in the exact order, x's dtype otherwise.
+  torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& lo,
+                        const torch::Tensor& hi, bool exact, const CimNoise& noise = {}) const;
+
+  const LayerMapping& mapping() const { return mapping_; }
+  // The full-range interval of numerics.md section 8.
+  AdcInterval full_interval() const { return hw_.full_interval(); }
+
+ private:
+  // Digits x_p (forward exact) with the straight-through gradient, [P, M, K].
+  torch::Tensor digits(const torch::Tensor& x) const;
+  // Cell levels of the slices, [S, K, N] per side: analog: L+ - L- (one side); digital: L+, L-.
+  std::vector<torch::Tensor> levels(const torch::Tensor& w, const CimNoise& noise) const;
+  // The ADC on partial sums y: forward exact (numerics.md section 8), LSQ gradient.
+  torch::Tensor convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi) const;
+  // One product and one addition at a time in the contract's order, in `dtype`.
+  torch::Tensor forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+                                const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
+                                double partial_sum_sigma) const;
+  torch::Tensor forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+                             const torch::Tensor& lo, const torch::Tensor& hi,
+                             double partial_sum_sigma) const;
+
+  HwConfig hw_;
+  LayerMapping mapping_;
+  torch::Tensor group_index_;  // [G, A] row of each group position, K (a zero row) for padding
+};
+
+}  // namespace cimsim::train

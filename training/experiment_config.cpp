@@ -1,0 +1,157 @@
+#include "experiment_config.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <cmath>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "config/yaml_section.h"
+#include "core/error.h"
+
+namespace cimsim::train {
+namespace {
+
+int64_t limit(YamlSection& s, const std::string& key) {
+  const int n = s.integer_or_word(key, "all", 1, 100000000);
+  return n == 0 ? -1 : n;
+}
+
+void read_network(YamlSection s, NetworkSpec& n) {
+  n.arch = s.choice("arch", {"lenet5", "vgg8", "resnet20"});
+  n.width = s.real_or("width", 0.03125, 16.0, 1.0);
+  s.finish();
+}
+
+void read_data(YamlSection s, DataSpec& d) {
+  d.set = s.choice("set", {"fashion-mnist", "mnist", "cifar10"});
+  if (d.set == "fashion-mnist") {
+    d.path = s.has("path") ? s.text("path") : std::string("/usr/share/datasets/fashion-mnist");
+  } else {
+    d.path = s.text("path");  // no default location: these data sets are not Debian packages
+  }
+  d.train_limit = limit(s, "train_limit");
+  d.test_limit = limit(s, "test_limit");
+  const std::size_t channels = d.set == "cifar10" ? 3 : 1;
+  for (auto [key, values, fallback] :
+       {std::tuple<const char*, std::vector<double>*, double>{"mean", &d.mean, 0.0}, {"std", &d.std, 1.0}}) {
+    *values = s.real_list_or(key);
+    if (values->empty()) values->assign(channels, fallback);
+    if (values->size() != channels) {
+      s.fail(key,
+             "has " + std::to_string(values->size()) + " entries but " + d.set + " images have " +
+                 std::to_string(channels) + " channel(s)",
+             "give one value per channel");
+    }
+  }
+  for (double v : d.std) {
+    if (!(v > 0)) s.fail("std", "entries must be positive", "use values > 0");
+  }
+  s.finish();
+}
+
+void read_bits(YamlSection s, ExperimentConfig& c) {
+  c.weight_bits = s.integer("weight", 2, 8);
+  c.input_bits = s.integer("input", 1, 8);
+  s.finish();
+}
+
+void read_optimizer(YamlSection s, OptimizerSpec& o) {
+  o.type = s.choice("type", {"sgd", "adam"});
+  o.lr = s.real("lr", 1e-8, 10.0);
+  o.weight_decay = s.real_or("weight_decay", 0.0, 1.0, o.weight_decay);
+  if (o.type == "sgd") {
+    o.momentum = s.real_or("momentum", 0.0, 0.999, o.momentum);
+    o.nesterov = s.boolean_or("nesterov", o.nesterov);
+    if (o.nesterov && o.momentum == 0)
+      s.fail("nesterov", "needs momentum > 0", "set momentum or nesterov: false");
+  } else {
+    o.beta1 = s.real_or("beta1", 0.0, 0.9999, o.beta1);
+    o.beta2 = s.real_or("beta2", 0.0, 0.999999, o.beta2);
+  }
+  s.finish();  // momentum under adam (or betas under sgd) are unknown keys here
+}
+
+void read_schedule(YamlSection s, ScheduleSpec& sc) {
+  sc.epochs = s.integer("epochs", 1, 10000);
+  sc.batch_size = s.integer("batch_size", 1, 65536);
+  sc.lr_schedule = s.choice_or("lr_schedule", {"cosine", "step", "constant"}, "cosine");
+  if (sc.lr_schedule == "step") {
+    sc.step_epochs = s.integer("step_epochs", 1, 10000);
+    sc.step_gamma = s.real_or("step_gamma", 1e-6, 1.0, 0.1);
+  }
+  s.finish();
+}
+
+void read_stage(YamlSection s, StageSpec& st) {
+  st.epochs = s.integer_or("epochs", 1, 10000, 0);
+  st.lr = s.real_or("lr", 1e-8, 10.0, 0.0);
+  s.finish();
+}
+
+}  // namespace
+
+const char* stage_name(Stage stage) {
+  switch (stage) {
+    case Stage::kFp32:
+      return "fp32";
+    case Stage::kQat:
+      return "qat";
+    default:
+      return "cim";
+  }
+}
+
+ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source_name) {
+  auto source = std::make_shared<ConfigSource>();
+  source->file = source_name;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +
+                     "; fix the syntax at that position");
+  }
+  if (!root || !root.IsMap())
+    throw InputError(source_name + ": the experiment must be a YAML mapping (key: value)");
+  ExperimentConfig c;
+  c.source = source_name;
+  YamlSection top(root, "", source);
+  top.declare(
+      {"name", "seed", "threads", "network", "data", "bits", "optimizer", "schedule", "fp32", "qat", "cim"});
+  c.name = top.text("name");
+  c.seed = static_cast<uint64_t>(top.integer_or("seed", 0, 1000000000, 1));
+  c.threads = top.integer_or("threads", 1, 256, 2);
+  read_network(top.child("network"), c.network);
+  read_data(top.child("data"), c.data);
+  read_bits(top.child("bits"), c);
+  read_optimizer(top.child("optimizer"), c.optimizer);
+  read_schedule(top.child("schedule"), c.schedule);
+  read_stage(top.child("fp32", true), c.fp32);
+  read_stage(top.child("qat", true), c.qat);
+  read_stage(top.child("cim", true), c.cim);
+  top.finish();
+  return c;
+}
+
+ExperimentConfig load_experiment(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw InputError(path +
+                     ": cannot open the experiment file; check the path (examples: configs/experiments/)");
+  std::stringstream text;
+  text << in.rdbuf();
+  return parse_experiment(text.str(), path);
+}
+
+double scheduled_lr(const ScheduleSpec& schedule, double base_lr, int epoch, int epochs) {
+  if (schedule.lr_schedule == "constant") return base_lr;
+  if (schedule.lr_schedule == "step")
+    return base_lr * std::pow(schedule.step_gamma, epoch / schedule.step_epochs);
+  // Cosine annealing to zero over the stage, evaluated at the start of each epoch.
+  return base_lr * 0.5 * (1.0 + std::cos(M_PI * double(epoch) / double(epochs)));
+}
+
+}  // namespace cimsim::train

@@ -1,0 +1,52 @@
+#include "image_tensors.h"
+
+#include <numeric>
+
+#include "core/rng.h"
+#include "data/cifar_reader.h"
+#include "data/idx_reader.h"
+
+namespace cimsim::train {
+namespace {
+// Key-path tag of the shuffle draws ("SHUF"); distinct from the simulator's RngTag values.
+constexpr uint64_t kShuffleStream = 0x53485546;
+}  // namespace
+
+ImageTensors to_tensors(const data::Dataset& data, const std::vector<double>& mean,
+                        const std::vector<double>& std, torch::Dtype dtype) {
+  ImageTensors t;
+  const torch::Tensor pixels =
+      torch::from_blob(const_cast<uint8_t*>(data.images.data()),
+                       {data.count, data.channels, data.height, data.width}, torch::kUInt8);
+  // In double first, as the simulator computes it (sim/network_runner.cpp: (v / 255 - mean) / std).
+  torch::Tensor x = pixels.to(torch::kDouble) / 255.0;
+  for (int64_t c = 0; c < data.channels; ++c) {
+    torch::Tensor plane = x.select(1, c);
+    plane.sub_(mean[std::size_t(c)]).div_(std[std::size_t(c)]);
+  }
+  t.images = x.to(dtype);
+  t.labels = torch::from_blob(const_cast<int32_t*>(data.labels.data()), {data.count}, torch::kInt32)
+                 .to(torch::kLong);
+  return t;
+}
+
+data::Dataset load_split(const DataSpec& spec, data::Split split) {
+  const int64_t limit = split == data::Split::kTrain ? spec.train_limit : spec.test_limit;
+  if (spec.set == "fashion-mnist") return data::load_fashion_mnist(spec.path, split, limit);
+  if (spec.set == "mnist") return data::load_mnist(spec.path, split, limit);
+  return data::load_cifar10(spec.path, split, limit);
+}
+
+std::vector<int64_t> epoch_order(int64_t count, uint64_t seed, int epoch) {
+  std::vector<int64_t> order(static_cast<std::size_t>(count));
+  std::iota(order.begin(), order.end(), int64_t(0));
+  const CounterRng rng(seed, {kShuffleStream, uint64_t(epoch)});
+  for (int64_t i = count - 1; i > 0; --i) {
+    // Modulo bias is below count / 2^64: negligible, and the draw stays a pure function of the key.
+    const int64_t j = int64_t(rng.bits(uint64_t(i)) % uint64_t(i + 1));
+    std::swap(order[std::size_t(i)], order[std::size_t(j)]);
+  }
+  return order;
+}
+
+}  // namespace cimsim::train

@@ -1,0 +1,162 @@
+#include "network.h"
+
+#include <utility>
+
+#include "bundle/bundle_mapping.h"
+
+namespace cimsim::train {
+
+bool NetworkImpl::has_bias(std::size_t layer) const {
+  const auto& layers = graph_.layers;
+  const bool batchnorm_next = layer + 1 < layers.size() && layers[layer + 1].type == LayerType::kBatchNorm &&
+                              layers[layer + 1].inputs == std::vector<int>{int(layer)};
+  return !batchnorm_next;
+}
+
+NetworkImpl::NetworkImpl(ModelBundle graph) : graph_(std::move(graph)) {
+  const QuantBits bits{graph_.bits.weight, graph_.bits.input};
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    NetworkNode node;
+    switch (l.type) {
+      case LayerType::kConv2d:
+        node.conv = register_module(l.name, CimConv2d(l.in_channels, l.out_channels, l.kernel, l.stride,
+                                                      l.padding, has_bias(i), bits));
+        break;
+      case LayerType::kLinear:
+        node.linear = register_module(l.name, CimLinear(l.in_features, l.out_features, has_bias(i), bits));
+        break;
+      case LayerType::kBatchNorm:
+        node.batchnorm = register_module(l.name, FoldableBatchNorm(l.channels));
+        break;
+      default:
+        break;
+    }
+    nodes_.push_back(node);
+  }
+}
+
+torch::Tensor NetworkImpl::forward(const torch::Tensor& images) {
+  std::vector<torch::Tensor> outs;
+  outs.reserve(graph_.layers.size());
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    const torch::Tensor& in = l.inputs[0] < 0 ? images : outs[std::size_t(l.inputs[0])];
+    switch (l.type) {
+      case LayerType::kConv2d:
+        outs.push_back(nodes_[i].conv->forward(in));
+        break;
+      case LayerType::kLinear:
+        outs.push_back(nodes_[i].linear->forward(in.dim() > 2 ? in.flatten(1) : in));
+        break;
+      case LayerType::kBatchNorm:
+        outs.push_back(nodes_[i].batchnorm->forward(in));
+        break;
+      case LayerType::kRelu:
+        outs.push_back(torch::relu(in));
+        break;
+      case LayerType::kMaxPool:
+        outs.push_back(torch::max_pool2d(in, {l.kernel[0], l.kernel[1]}, {l.stride[0], l.stride[1]},
+                                         {l.padding[0], l.padding[1]}));
+        break;
+      case LayerType::kAvgPool:
+        outs.push_back(avgpool_ordered(in, l.kernel, l.stride));
+        break;
+      case LayerType::kGlobalAvgPool:
+        outs.push_back(global_avgpool_ordered(in));
+        break;
+      case LayerType::kFlatten:
+        outs.push_back(in.flatten(1));
+        break;
+      case LayerType::kAdd:
+        outs.push_back(in + outs[std::size_t(l.inputs[1])]);
+        break;
+    }
+  }
+  torch::Tensor logits = outs.back();
+  return logits.dim() > 2 ? logits.flatten(1) : logits;
+}
+
+void NetworkImpl::set_quantized(bool quantized) {
+  quantized_ = quantized;
+  for (NetworkNode& n : nodes_) {
+    if (n.conv) {
+      n.conv->quantized = quantized;
+      if (quantized && !n.conv->weight_quantizer->initialized())
+        n.conv->weight_quantizer->init_from(n.conv->conv->weight);
+    }
+    if (n.linear) {
+      n.linear->quantized = quantized;
+      if (quantized && !n.linear->weight_quantizer->initialized())
+        n.linear->weight_quantizer->init_from(n.linear->linear->weight);
+    }
+  }
+}
+
+namespace {
+
+bool is_quantizer_parameter(const std::string& name) {
+  auto ends_with = [&](const std::string& suffix) {
+    return name.size() >= suffix.size() &&
+           name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  };
+  return ends_with(".step") || ends_with(".adc_interval");
+}
+
+}  // namespace
+
+std::vector<torch::Tensor> NetworkImpl::step_parameters() {
+  std::vector<torch::Tensor> steps;
+  for (const auto& p : named_parameters())
+    if (is_quantizer_parameter(p.key())) steps.push_back(p.value());
+  return steps;
+}
+
+std::vector<torch::Tensor> NetworkImpl::other_parameters() {
+  std::vector<torch::Tensor> rest;
+  for (const auto& p : named_parameters())
+    if (!is_quantizer_parameter(p.key())) rest.push_back(p.value());
+  return rest;
+}
+
+void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
+                               const std::map<std::string, AdcInterval>& start,
+                               const std::map<std::string, double>& partial_sum_sigma) {
+  torch::NoGradGuard no_grad;
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    if (!l.is_cim()) continue;
+    const bool conv = bool(nodes_[i].conv);
+    CimHardware& target = conv ? nodes_[i].conv->hardware : nodes_[i].linear->hardware;
+    torch::Tensor& interval = conv ? nodes_[i].conv->adc_interval : nodes_[i].linear->adc_interval;
+    const std::optional<AdcInterval>& from_bundle =
+        conv ? nodes_[i].conv->bundle_adc : nodes_[i].linear->bundle_adc;
+    target.mvm = std::make_shared<const CimMvm>(hw, map_bundle_layer(l, hw.macro));
+    target.noise = noise;
+    target.unit = hw.macro.max_partial_sum();
+    if (auto it = partial_sum_sigma.find(l.name); it != partial_sum_sigma.end())
+      target.noise.partial_sum_sigma = it->second;
+    AdcInterval value;
+    if (auto it = start.find(l.name); it != start.end()) {
+      value = it->second;
+    } else if (from_bundle && !from_bundle->full) {
+      value = *from_bundle;
+    } else if (interval[1].item<double>() > interval[0].item<double>()) {
+      continue;  // already set (a checkpoint's)
+    } else {
+      value = hw.interval_for(l.name);
+    }
+    interval.copy_(
+        torch::tensor({value.lo / target.unit, value.hi / target.unit}, torch::kDouble).to(interval.dtype()));
+  }
+  on_hardware_ = true;
+}
+
+void NetworkImpl::set_exact(bool exact) {
+  for (NetworkNode& n : nodes_) {
+    if (n.conv) n.conv->hardware.exact = exact;
+    if (n.linear) n.linear->hardware.exact = exact;
+  }
+}
+
+}  // namespace cimsim::train

@@ -1,0 +1,67 @@
+// A trainable network whose layers are, one for one, the layers of a model bundle
+// (docs/model-bundle.md): the graph is a ModelBundle's layer list (names, types, geometry, inputs),
+// and every conv2d / linear / batchnorm entry owns a torch module. So the trainer, the exporter and
+// the simulator share one layer graph, and exporting is a copy of weights, not a translation.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bundle/model_bundle.h"
+#include "cim_layers.h"
+#include "config/hw_config.h"
+
+namespace cimsim::train {
+
+struct NetworkNode {
+  CimConv2d conv{nullptr};
+  CimLinear linear{nullptr};
+  FoldableBatchNorm batchnorm{nullptr};
+};
+
+class NetworkImpl : public torch::nn::Module {
+ public:
+  // `graph` supplies the layers (weights in it are ignored); its bits set the quantizers' widths.
+  explicit NetworkImpl(ModelBundle graph);
+
+  // images: [B, C, H, W] normalised as graph().input says; returns [B, classes] logits.
+  torch::Tensor forward(const torch::Tensor& images);
+
+  // Stage qat: CIM layers compute on LSQ-quantized integers. Weight steps not yet initialised are
+  // initialised from the weights now; input steps on the first training batch.
+  void set_quantized(bool quantized);
+  bool quantized() const { return quantized_; }
+
+  // Stage cim: every CIM layer computes on `hw`'s macros (cim_mvm.h) with its bundle mapping.
+  // A layer's ADC interval starts from `start` (by layer name) when listed there, else keeps a
+  // value it already has (from a bundle or checkpoint), else takes hw.interval_for(name).
+  // `noise` is injected in training mode; partial_sum_sigma (by layer name) overrides its
+  // partial-sum noise per layer.
+  void set_hardware(const HwConfig& hw, const CimNoise& noise,
+                    const std::map<std::string, AdcInterval>& start = {},
+                    const std::map<std::string, double>& partial_sum_sigma = {});
+  bool on_hardware() const { return on_hardware_; }
+  // Exact (double, the contract's order: the simulator's bits) or fast evaluation of stage cim.
+  void set_exact(bool exact);
+
+  const ModelBundle& graph() const { return graph_; }
+  std::vector<NetworkNode>& nodes() { return nodes_; }
+  // The learned quantizer steps (LSQ) and ADC intervals, for their own optimizer group (no weight
+  // decay).
+  std::vector<torch::Tensor> step_parameters();
+  std::vector<torch::Tensor> other_parameters();
+  // A CIM layer has a bias unless a batchnorm right after it takes its output (the shift covers it).
+  bool has_bias(std::size_t layer) const;
+
+ private:
+  ModelBundle graph_;
+  std::vector<NetworkNode> nodes_;
+  bool quantized_ = false;
+  bool on_hardware_ = false;
+};
+TORCH_MODULE(Network);
+
+}  // namespace cimsim::train

@@ -1,0 +1,206 @@
+#include "stage_runner.h"
+
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "architectures.h"
+#include "bundle_io.h"
+#include "checkpoint.h"
+#include "config/hw_config.h"
+#include "core/error.h"
+#include "hw_stats.h"
+#include "image_tensors.h"
+#include "training_loop.h"
+
+namespace cimsim::train {
+namespace {
+
+namespace fs = std::filesystem;
+
+// The hardware of --hw (required by stage cim), checked against the experiment's bits.
+std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunOptions& options) {
+  if (!options.hw_stats_path.empty() && options.stage != Stage::kCim)
+    throw InputError("--hw-stats " + options.hw_stats_path +
+                     ": the measured statistics are used only by --stage cim");
+  if (options.hw_path.empty()) {
+    if (options.stage == Stage::kCim)
+      throw InputError("--stage cim needs --hw HW.yaml: the macros whose numerics stage 2 trains for");
+    return std::nullopt;
+  }
+  HwConfig hw = load_hw_config(options.hw_path);
+  if (hw.macro.weight_bits != config.weight_bits || hw.macro.input_bits != config.input_bits) {
+    throw InputError(options.hw_path + ": macro.weight_bits " + std::to_string(hw.macro.weight_bits) +
+                     " and macro.input_bits " + std::to_string(hw.macro.input_bits) + " differ from " +
+                     config.source + "'s bits (" + std::to_string(config.weight_bits) + ", " +
+                     std::to_string(config.input_bits) + "); make them equal");
+  }
+  return hw;
+}
+
+// Stage cim's noise (docs/training.md): the hardware's device model, redrawn every forward; with
+// --hw-stats, instead, each layer's partial-sum noise measured by the simulator.
+void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path) {
+  CimNoise noise;
+  std::map<std::string, double> measured;
+  if (hw_stats_path.empty()) {
+    noise.program_sigma = hw.device.program_sigma;
+    noise.program_lognormal_sigma = hw.device.program_lognormal_sigma;
+  } else {
+    measured = partial_sum_noise_from_stats(hw_stats_path, hw.macro);
+  }
+  net.set_hardware(hw, noise, {}, measured);
+  for (const auto& [layer, sigma] : measured)
+    spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
+}
+
+// The checkpoint --from DIR starts from: the previous stage's, else this stage's.
+std::string from_checkpoint(const std::string& dir, Stage stage) {
+  if (stage == Stage::kQat && fs::exists(checkpoint_path(dir, Stage::kFp32)))
+    return checkpoint_path(dir, Stage::kFp32);
+  if (stage == Stage::kCim && fs::exists(checkpoint_path(dir, Stage::kQat)))
+    return checkpoint_path(dir, Stage::kQat);
+  if (fs::exists(checkpoint_path(dir, stage))) return checkpoint_path(dir, stage);
+  throw InputError("--from " + dir + ": holds neither a model bundle (model.yaml) nor a checkpoint (" +
+                   std::string(stage == Stage::kQat   ? "fp32.ckpt or qat.ckpt"
+                               : stage == Stage::kCim ? "qat.ckpt or cim.ckpt"
+                                                      : "fp32.ckpt") +
+                   "); give the --out directory of an earlier run or a bundle directory");
+}
+
+// The exported bundle, read back from disk into a double-precision network, evaluated on the test
+// images: this both checks the import path and gives the accuracy the simulator reproduces exactly.
+double bundle_accuracy(const ExperimentConfig& config, const ModelBundle& graph, const std::string& dir,
+                       const data::Dataset& test_images, const std::optional<HwConfig>& hw) {
+  Network check(graph);
+  check->to(torch::kDouble);
+  load_bundle_into(*check, load_model_bundle(dir));
+  if (hw) {  // stage cim: on the macros, ideal devices, exact order
+    check->set_hardware(*hw, CimNoise{});
+    check->set_exact(true);
+  }
+  const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std, torch::kDouble);
+  return evaluate(*check, test, std::max(config.schedule.batch_size, 256)).accuracy;
+}
+
+}  // namespace
+
+Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage) {
+  torch::manual_seed(seed);  // the initial weights
+  Network net(architecture(config));
+  if (!from.empty()) {
+    if (!fs::is_directory(from)) throw InputError("--from " + from + ": not a directory");
+    if (fs::exists(fs::path(from) / kBundleManifest)) {
+      load_bundle_into(*net, load_model_bundle(from));
+      spdlog::info("started from the bundle {}", from);
+    } else {
+      const std::string path = from_checkpoint(from, stage);
+      const CheckpointInfo info = load_checkpoint(path, *net, nullptr);
+      spdlog::info("started from {} ({} epochs of stage {})", path, info.epochs_done, stage_name(info.stage));
+    }
+  }
+  net->set_quantized(stage != Stage::kFp32);
+  return net;
+}
+
+StageResult run_stage(const ExperimentConfig& config, const RunOptions& options) {
+  const std::optional<HwConfig> hw = load_hardware(config, options);
+  const uint64_t seed = options.seed.value_or(config.seed);
+  torch::set_num_threads(options.threads.value_or(config.threads));
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec) throw InputError(options.out_dir + ": cannot create the output directory: " + ec.message());
+
+  StageResult result;
+  result.checkpoint = checkpoint_path(options.out_dir, options.stage);
+  if (!options.resume && fs::exists(result.checkpoint)) {
+    throw InputError(result.checkpoint + " exists; pass --resume to continue it, or choose another --out");
+  }
+  if (options.resume && !fs::exists(result.checkpoint)) {
+    throw InputError("--resume: " + result.checkpoint +
+                     " does not exist; run without --resume to start the stage");
+  }
+  result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage);
+  NetworkImpl& net = *result.net;
+  if (options.stage == Stage::kCim) put_on_hardware(net, *hw, options.hw_stats_path);
+  const int epochs = config.epochs(options.stage);
+  const double base_lr = config.lr(options.stage);
+  auto optimizer = make_optimizer(net, config.optimizer, base_lr);
+  int first_epoch = 0;
+  if (options.resume) {
+    const CheckpointInfo info = load_checkpoint(result.checkpoint, net, optimizer.get());
+    if (info.seed != seed) {
+      throw InputError(result.checkpoint + ": written with seed " + std::to_string(info.seed) + ", not " +
+                       std::to_string(seed) + "; resume with the same --seed");
+    }
+    first_epoch = info.epochs_done;
+    spdlog::info("resuming {} after epoch {}", result.checkpoint, first_epoch);
+  }
+  if (!config.source.empty() && fs::exists(config.source)) {
+    fs::copy_file(config.source, fs::path(options.out_dir) / "experiment.yaml",
+                  fs::copy_options::overwrite_existing, ec);
+  }
+
+  const ImageTensors train =
+      to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);
+  const data::Dataset test_images = load_split(config.data, data::Split::kTest);
+  const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
+  spdlog::info("{} {} on {}: {} training and {} test images, {} epochs from epoch {}",
+               stage_name(options.stage), config.network.arch, config.data.set, train.count(), test.count(),
+               epochs, first_epoch + 1);
+
+  MetricsCsv metrics(options.out_dir, options.stage, first_epoch);
+  int run_now = 0;
+  for (int epoch = first_epoch; epoch < epochs; ++epoch) {
+    if (options.stop_after_epochs > 0 && run_now == options.stop_after_epochs) break;
+    const auto start = std::chrono::steady_clock::now();
+    const double lr = scheduled_lr(config.schedule, base_lr, epoch, epochs);
+    set_learning_rate(*optimizer, lr);
+    ProgressBar bar(options.progress);
+    const PassStats fit = train_epoch(
+        net, *optimizer, train, epoch_order(train.count(), seed, epoch), config.schedule.batch_size,
+        [&](int64_t done, int64_t total, double loss) { bar.update(done, total, loss); });
+    bar.finish();
+    const PassStats eval = evaluate(net, test, std::max(config.schedule.batch_size, 256));
+    EpochMetrics m;
+    m.epoch = epoch + 1;
+    m.stage = options.stage;
+    m.loss = fit.loss;
+    m.train_acc = fit.accuracy;
+    m.test_acc = eval.accuracy;
+    m.lr = lr;
+    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    save_checkpoint(result.checkpoint, net, *optimizer, CheckpointInfo{options.stage, epoch + 1, seed});
+    metrics.append(m);
+    spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%, lr {:.3g}, {:.1f} s",
+                 stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc, lr,
+                 m.seconds);
+    result.epochs.push_back(m);
+    ++run_now;
+  }
+  const bool finished = first_epoch + run_now >= epochs;
+  if (options.stage != Stage::kFp32 && finished) {
+    // qat: DIR/bundle; cim: DIR/cim-bundle (the flow keeps both).
+    result.bundle_dir =
+        (fs::path(options.out_dir) / (options.stage == Stage::kCim ? "cim-bundle" : "bundle")).string();
+    ModelBundle bundle = export_bundle(net);
+    bundle.name = config.name;
+    write_bundle_atomically(bundle, result.bundle_dir);
+    const bool cim = options.stage == Stage::kCim;
+    result.bundle_accuracy =
+        bundle_accuracy(config, net.graph(), result.bundle_dir, test_images, cim ? hw : std::nullopt);
+    spdlog::info(
+        "wrote the model bundle {}: test accuracy {:.2f}% ({}/{}) in double precision, as cimsim run "
+        "computes it with {} and ideal devices",
+        result.bundle_dir, 100 * result.bundle_accuracy,
+        std::lround(result.bundle_accuracy * double(test.count())), test.count(),
+        cim ? "the hardware's ADCs and the learned intervals" : "an ideal ADC");
+  }
+  return result;
+}
+
+}  // namespace cimsim::train

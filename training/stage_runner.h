@@ -1,0 +1,44 @@
+// One stage of the two-stage flow (docs/training.md): builds the experiment's network, starts it from
+// --from (a bundle or an earlier stage's checkpoint) or from a seeded initialisation, or resumes this
+// stage's checkpoint, trains the stage's epochs with a checkpoint after each, and exports the model
+// bundle: stage qat to <out>/bundle, stage cim (with its learned ADC intervals) to <out>/cim-bundle.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "experiment_config.h"
+#include "metrics_log.h"
+#include "network.h"
+
+namespace cimsim::train {
+
+struct RunOptions {
+  std::string out_dir;
+  Stage stage = Stage::kFp32;
+  std::string from;           // a bundle directory or an output directory of an earlier run
+  std::string hw_path;        // checked against the experiment's bits when given
+  std::string hw_stats_path;  // stage cim only
+  bool resume = false;
+  std::optional<uint64_t> seed;  // overrides the experiment's
+  std::optional<int> threads;    // overrides the experiment's
+  bool progress = true;          // the bar (only ever drawn on a terminal)
+  int stop_after_epochs = 0;     // > 0: stop after this many epochs of this run (as if killed)
+};
+
+struct StageResult {
+  std::vector<EpochMetrics> epochs;  // those run now
+  Network net{nullptr};
+  std::string checkpoint;
+  std::string bundle_dir;       // stages qat and cim: where the bundle went
+  double bundle_accuracy = -1;  // its test accuracy in double precision (cim: on the macros, ideal devices)
+};
+
+StageResult run_stage(const ExperimentConfig& config, const RunOptions& options);
+
+// The network of `config`, started as --from says (nothing: seeded initialisation).
+Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage);
+
+}  // namespace cimsim::train
