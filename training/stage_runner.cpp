@@ -158,6 +158,9 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
   for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     if (options.stop_after_epochs > 0 && run_now == options.stop_after_epochs) break;
     const auto start = std::chrono::steady_clock::now();
+    // Stage cim's noise draws come from torch's generator: seeded per epoch, so a resumed run
+    // draws what an uninterrupted one would.
+    torch::manual_seed(seed * 1000003ULL + uint64_t(epoch) * 7919ULL + uint64_t(options.stage));
     const double lr = scheduled_lr(config.schedule, base_lr, epoch, epochs);
     set_learning_rate(*optimizer, lr);
     ProgressBar bar(options.progress);

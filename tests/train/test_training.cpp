@@ -8,8 +8,10 @@
 #include <filesystem>
 #include <fstream>
 
+#include "../support/test_configs.h"
 #include "architectures.h"
 #include "core/error.h"
+#include "hw_stats.h"
 #include "image_tensors.h"
 #include "stage_runner.h"
 #include "training_loop.h"
@@ -145,7 +147,7 @@ TEST(Training, ResumeAfterAnEpochEqualsAnUninterruptedRun) {
   }
 }
 
-TEST(Training, StageCimIsNotImplementedYet) {
+TEST(Training, StageCimNeedsTheHardware) {
   RunOptions o;
   o.out_dir = temp_dir("cim");
   o.stage = Stage::kCim;
@@ -153,8 +155,45 @@ TEST(Training, StageCimIsNotImplementedYet) {
     run_stage(tiny(), o);
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("not implemented yet"), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find("--stage cim needs --hw"), std::string::npos) << e.what();
   }
+}
+
+// The simulator's measured error becomes each layer's injected partial-sum noise, as
+// docs/training.md states: sqrt(std^2 - step^2 / 12) with the run's interval and adc_bits.
+TEST(Training, InjectedNoiseFollowsTheStatsFile) {
+  const std::string dir = temp_dir("stats");
+  fs::create_directories(dir);
+  const std::string path = dir + "/stats.json";
+  {
+    std::ofstream out(path);
+    out << R"({"config": {"macro": {"adc_bits": 3}, "adc": {"ideal": false}}, "layers": [
+      {"name": "flatten"},
+      {"name": "conv1", "cim": {"error": {"std": 2.5}, "adc_interval": {"lo": -7, "hi": 7}}},
+      {"name": "fc3", "cim": {"error": {"std": 0.5}, "adc_interval": {"lo": 0, "hi": 70}}}]})";
+  }
+  MacroConfig macro;
+  macro.adc_bits = 5;  // the file's own adc_bits (3) wins
+  const auto sigma = partial_sum_noise_from_stats(path, macro);
+  ASSERT_EQ(sigma.size(), 2u);
+  EXPECT_DOUBLE_EQ(sigma.at("conv1"), std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // step 14 / 7 = 2
+  EXPECT_EQ(sigma.at("fc3"), 0.0);                                         // below the quantization error
+
+  // Read back from the network: the layer's injected noise is the file's.
+  Network net(architecture(tiny()));
+  net->set_quantized(true);
+  cimsim::testing::HwParams p;
+  p.weight_bits = p.input_bits = 4;
+  net->set_hardware(cimsim::testing::make_hw(p), CimNoise{}, {}, sigma);
+  for (std::size_t i = 0; i < net->graph().layers.size(); ++i) {
+    const auto& l = net->graph().layers[i];
+    if (l.name == "conv1") {
+      EXPECT_EQ(net->nodes()[i].conv->hardware.noise.partial_sum_sigma, sigma.at("conv1"));
+    }
+  }
+
+  std::ofstream(path) << "{not json";
+  EXPECT_THROW(partial_sum_noise_from_stats(path, macro), InputError);
 }
 
 }  // namespace
