@@ -68,6 +68,16 @@ check "cim: simulator accuracy $simulated equals the trainer's $trained" test -n
   --hw-stats "$work/cim-stats.json" >"$work/fed.log" 2>&1
 check "stage cim with --hw-stats" test -f "$work/fed/cim-bundle/model.yaml"
 check "injected noise logged per layer" grep -q "layer conv1: injected partial-sum noise" "$work/fed.log"
+# Stage cim with device noise, interrupted after its first of two epochs and resumed, ends with the
+# bundle of an uninterrupted run (the noise draws are seeded per epoch).
+noisy="$work/hw4noisy.yaml"
+sed 's/program_sigma: .*/program_sigma: 0.05/' "$hw" >"$noisy"
+cim2() { "$cimsim" train --config "$work/cim2.yaml" -q --stage cim --hw "$noisy" "$@"; }
+sed 's/^  epochs: 1$/  epochs: 2/' "$tiny" >"$work/cim2.yaml"
+cim2 --out "$work/whole" --from "$work/run"
+cim2 --out "$work/halves" --from "$work/run" --stop-after 1
+cim2 --out "$work/halves" --resume
+check "noisy stage cim resumed equals uninterrupted" diff -r "$work/whole/cim-bundle" "$work/halves/cim-bundle"
 check "qat continues from the bundle" train --out "$work/again" --stage qat --from "$work/run/bundle"
 check "second bundle written" test -f "$work/again/bundle/model.yaml"
 
