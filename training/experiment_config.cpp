@@ -106,14 +106,7 @@ const char* stage_name(Stage stage) {
 ExperimentConfig parse_experiment(const std::string& yaml_text, const std::string& source_name) {
   auto source = std::make_shared<ConfigSource>();
   source->file = source_name;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +
-                     "; fix the syntax at that position");
-  }
+  const YAML::Node root = load_yaml_text(yaml_text, source_name);
   if (!root || !root.IsMap())
     throw InputError(source_name + ": the experiment must be a YAML mapping (key: value)");
   ExperimentConfig c;

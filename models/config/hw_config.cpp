@@ -252,15 +252,7 @@ HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source
                          const std::vector<std::string>& overrides) {
   auto source = std::make_shared<ConfigSource>();
   source->file = source_name;
-  YAML::Node root;
-  try {
-    root = YAML::Load(yaml_text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +
-                     "; fix the syntax at that position");
-  }
-  return parse_tree(root, source, overrides);
+  return parse_tree(load_yaml_text(yaml_text, source_name), source, overrides);
 }
 
 HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& overrides) {

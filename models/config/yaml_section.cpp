@@ -263,4 +263,14 @@ void YamlSection::finish() const {
   }
 }
 
+YAML::Node load_yaml_text(const std::string& yaml_text, const std::string& source_name) {
+  try {
+    return YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
+                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +
+                     "; fix the syntax at that position");
+  }
+}
+
 }  // namespace cimsim

@@ -75,6 +75,9 @@ class YamlSection {
   std::set<std::string> declared_;
 };
 
+// Parses YAML text; a syntax error is one InputError "<source>:<line>:<column>: YAML syntax error".
+YAML::Node load_yaml_text(const std::string& yaml_text, const std::string& source_name);
+
 // Edit distance, for "did you mean" hints.
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
