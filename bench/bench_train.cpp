@@ -2,7 +2,9 @@
 // Fashion-MNIST in stage fp32, stage qat and stage cim (4-bit weights and inputs, 1-bit cells,
 // rows_per_cycle 64, 5-bit ADC) with dac_bits 4 (one input phase) and dac_bits 1 (bit-serial),
 // and each stage's ratio to fp32.
-//   build/bench/bench_train [--steps 20] [--batch 128] [--arch lenet5|resnet20|all] [--threads 2]
+//   OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1 build/bench/bench_train [--steps 20] [--batch 128]
+//       [--arch lenet5|resnet20|all] [--threads 2]
+// (the environment `cimsim train` sets for the trainer).
 #include <torch/torch.h>
 
 #include <chrono>
@@ -67,7 +69,8 @@ int main(int argc, char* argv[]) {
     const ExperimentConfig config =
         parse_experiment("name: bench\nnetwork: {arch: " + arch +
                              "}\ndata: {set: fashion-mnist, train_limit: 2048, test_limit: 1}\n" +
-                             "bits: {weight: 4, input: 4}\n",
+                             "bits: {weight: 4, input: 4}\noptimizer: {type: sgd, lr: 0.01}\n" +
+            "schedule: {epochs: 1, batch_size: " + std::to_string(batch) + "}\n",
                          "bench_train.yaml");
     const ImageTensors data =
         to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);

@@ -1,6 +1,10 @@
 #include "cim_mvm.h"
 
+#include <ATen/Parallel.h>
+
+#include <algorithm>
 #include <cmath>
+#include <mutex>
 #include <stdexcept>
 
 namespace cimsim::train {
@@ -74,35 +78,104 @@ std::vector<torch::Tensor> CimMvm::levels(const torch::Tensor& w, const CimNoise
   return sides;
 }
 
+namespace {
+
+// The ADC of numerics.md section 8 as one autograd function: the forward value in y's dtype in one
+// pass (double: the simulator's bits), the backward in one more pass: d v / d y = 1 where the code
+// is not clipped, 0 where it is; LSQ's interval gradient (see cim_mvm.h), scaled by `scale`.
+struct AdcParams {
+  double gain = 0, offset_lsb = 0, n = 1, scale = 1;
+  const std::vector<double>* inl = nullptr;
+};
+
+class AdcFunction : public torch::autograd::Function<AdcFunction> {
+ public:
+  static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& y_in,
+                               const torch::Tensor& lo, const torch::Tensor& hi, AdcParams params) {
+    const torch::Tensor y = y_in.contiguous();
+    torch::Tensor value = torch::empty_like(y);
+    const double l = lo.item<double>(), h = hi.item<double>();
+    AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_forward", [&] {
+      const scalar_t lo_v = scalar_t(l), step = (scalar_t(h) - lo_v) / scalar_t(params.n);
+      const scalar_t top = scalar_t(params.n), gain = scalar_t(1.0 + params.gain);
+      const scalar_t offset = scalar_t(params.offset_lsb) * step;
+      const bool plain = params.gain == 0 && params.offset_lsb == 0;
+      const scalar_t* in = y.data_ptr<scalar_t>();
+      scalar_t* out = value.data_ptr<scalar_t>();
+      const std::vector<double>* inl = params.inl;
+      at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+        for (int64_t i = begin; i < end; ++i) {
+          const scalar_t yi = plain ? in[i] : gain * in[i] + offset;
+          const scalar_t code = std::min(std::max(std::nearbyint((yi - lo_v) / step), scalar_t(0)), top);
+          const scalar_t level = inl ? code + scalar_t((*inl)[std::size_t(code)]) : code;
+          out[i] = lo_v + level * step;
+        }
+      });
+    });
+    ctx->save_for_backward({y});
+    ctx->saved_data["lo"] = l;
+    ctx->saved_data["hi"] = h;
+    ctx->saved_data["n"] = params.n;
+    ctx->saved_data["scale"] = params.scale;
+    ctx->saved_data["interval_dtype"] = lo.scalar_type();
+    return value;
+  }
+
+  static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
+                                               torch::autograd::tensor_list grads) {
+    const torch::Tensor y = ctx->get_saved_variables()[0];
+    const torch::Tensor grad = grads[0].contiguous();
+    const double l = ctx->saved_data["lo"].toDouble(), h = ctx->saved_data["hi"].toDouble();
+    const double n = ctx->saved_data["n"].toDouble(), scale = ctx->saved_data["scale"].toDouble();
+    torch::Tensor grad_y = torch::empty_like(y);
+    double sum_lo = 0, sum_hi = 0;
+    AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_backward", [&] {
+      const scalar_t lo_v = scalar_t(l), step = (scalar_t(h) - lo_v) / scalar_t(n), top = scalar_t(n);
+      const scalar_t* in = y.data_ptr<scalar_t>();
+      const scalar_t* g = grad.data_ptr<scalar_t>();
+      scalar_t* gy = grad_y.data_ptr<scalar_t>();
+      std::mutex mutex;
+      at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+        double part_lo = 0, part_hi = 0;
+        for (int64_t i = begin; i < end; ++i) {
+          const scalar_t u = (in[i] - lo_v) / step;
+          const scalar_t t = std::nearbyint(u);
+          if (t < 0) {
+            gy[i] = 0;
+            part_lo += double(g[i]);
+          } else if (t > top) {
+            gy[i] = 0;
+            part_hi += double(g[i]);
+          } else {
+            gy[i] = g[i];
+            const double delta = double(t - u) / n;
+            part_lo -= double(g[i]) * delta;
+            part_hi += double(g[i]) * delta;
+          }
+        }
+        const std::lock_guard<std::mutex> lock(mutex);
+        sum_lo += part_lo;
+        sum_hi += part_hi;
+      });
+    });
+    const auto options = torch::TensorOptions().dtype(ctx->saved_data["interval_dtype"].toScalarType());
+    return {grad_y, torch::tensor(sum_lo * scale, options), torch::tensor(sum_hi * scale, options),
+            torch::Tensor()};
+  }
+};
+
+}  // namespace
+
 torch::Tensor CimMvm::convert(const torch::Tensor& y, const torch::Tensor& lo,
                               const torch::Tensor& hi) const {
   if (hw_.adc.ideal) return y;
-  const double n = double((1 << hw_.macro.adc_bits) - 1);
-  const torch::Tensor yd = y.detach();
-  const torch::Tensor lod = lo.detach().to(torch::kDouble), hid = hi.detach().to(torch::kDouble);
-  // Forward exactly as numerics.md section 8, in double.
-  const torch::Tensor step = (hid - lod) / n;
-  const AdcConfig& a = hw_.adc;
-  const torch::Tensor y_in = (1.0 + a.gain_error) * yd.to(torch::kDouble) + a.offset_lsb * step;
-  const torch::Tensor t = torch::round((y_in - lod) / step);
-  const torch::Tensor code = torch::clamp(t, 0.0, n);
-  torch::Tensor level = code;
-  if (!a.inl_lsb.empty()) {
-    const torch::Tensor inl = torch::tensor(a.inl_lsb, torch::kDouble);
-    level = code + inl.index({code.to(torch::kLong)});
-  }
-  const torch::Tensor value = (lod + level * step).to(y.dtype());
-  // Backward: LSQ's surrogate lo + (clamp(u, 0, n) + (round(u) - u) inside) step, its gradient
-  // scaled by 1 / sqrt(conversions x n) for the interval.
-  const double scale = 1.0 / std::sqrt(double(std::max<int64_t>(1, y.numel())) * n);
-  const torch::Tensor los = lo * scale + (lo - lo * scale).detach();
-  const torch::Tensor his = hi * scale + (hi - hi * scale).detach();
-  const torch::Tensor step_s = (his - los) / n;
-  const torch::Tensor u = (y - los) / step_s;
-  const torch::Tensor inside = ((t >= 0) & (t <= n)).to(y.dtype());
-  const torch::Tensor offset = ((t - ((yd.to(torch::kDouble) - lod) / step)).to(y.dtype()) * inside).detach();
-  const torch::Tensor surrogate = los + (torch::clamp(u, 0.0, n) + offset) * step_s;
-  return with_gradient_of(value, surrogate);
+  AdcParams params;
+  params.gain = hw_.adc.gain_error;
+  params.offset_lsb = hw_.adc.offset_lsb;
+  params.n = double((1 << hw_.macro.adc_bits) - 1);
+  params.scale = 1.0 / std::sqrt(double(std::max<int64_t>(1, y.numel())) * params.n);
+  params.inl = hw_.adc.inl_lsb.empty() ? nullptr : &hw_.adc.inl_lsb;
+  return AdcFunction::apply(y, lo, hi, params);
 }
 
 torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
