@@ -7,13 +7,16 @@ namespace cimsim::train {
 namespace F = torch::nn::functional;
 
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
-                          const torch::Tensor& adc_interval, bool training) {
-  const torch::Tensor lo = adc_interval[0] * hw.unit, hi = adc_interval[1] * hw.unit;
+                          const torch::Tensor& adc_interval, bool training, int64_t samples) {
+  // The interval in double, in both orders: lo = adc_interval[0] * unit as the export computes it.
+  const torch::Tensor interval = adc_interval.to(torch::kDouble) * hw.unit;
+  const torch::Tensor lo = interval[0], hi = interval[1];
   if (hw.exact) {
-    return hw.mvm->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true)
+    return hw.mvm
+        ->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true, CimNoise{}, samples)
         .to(rows.dtype());
   }
-  return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{});
+  return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{}, samples);
 }
 
 CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel,
@@ -46,7 +49,7 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
         x_int,
         F::UnfoldFuncOptions({w_int.size(2), w_int.size(3)}).padding(padding).stride(stride));  // [B, K, L]
     const torch::Tensor rows = cols.transpose(1, 2).reshape({batch * oh * ow, cols.size(1)});
-    out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training())
+    out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training(), batch)
               .reshape({batch, oh * ow, n})
               .transpose(1, 2)
               .reshape({batch, n, oh, ow});
@@ -73,8 +76,9 @@ torch::Tensor CimLinearImpl::integer_weight() { return weight_quantizer->integer
 torch::Tensor CimLinearImpl::forward(const torch::Tensor& x) {
   if (!quantized) return linear->forward(x);
   const torch::Tensor x_int = input_quantizer->integers(x), w_int = integer_weight();
-  torch::Tensor out = hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training())
-                                   : torch::matmul(x_int, w_int.t());
+  torch::Tensor out =
+      hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training(), x_int.size(0))
+                   : torch::matmul(x_int, w_int.t());
   out = out * weight_quantizer->step_for(linear->weight).reshape({1, -1});
   out = out * input_quantizer->step_for(x);
   if (linear->bias.defined()) out = out + linear->bias.reshape({1, -1});

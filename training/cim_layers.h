@@ -43,7 +43,7 @@ struct CimHardware {
 
 // out [M, N] of the CIM product of integer-valued rows [M, K] and weights [K, N] through `hw`.
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
-                          const torch::Tensor& adc_interval, bool training);
+                          const torch::Tensor& adc_interval, bool training, int64_t samples);
 
 class CimConv2dImpl : public torch::nn::Module {
  public:

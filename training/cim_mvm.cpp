@@ -95,20 +95,22 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
     const torch::Tensor y = y_in.contiguous();
     torch::Tensor value = torch::empty_like(y);
     const double l = lo.item<double>(), h = hi.item<double>();
+    // In double whatever y's dtype: the codes are then the exact order's (and the simulator's) for
+    // the same partial sums; a float computation moves ties, such as y = 0 on a symmetric interval
+    // with an odd number of steps, to the other code.
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_forward", [&] {
-      const scalar_t lo_v = scalar_t(l), step = (scalar_t(h) - lo_v) / scalar_t(params.n);
-      const scalar_t top = scalar_t(params.n), gain = scalar_t(1.0 + params.gain);
-      const scalar_t offset = scalar_t(params.offset_lsb) * step;
+      const double step = (h - l) / params.n, top = params.n, gain = 1.0 + params.gain;
+      const double offset = params.offset_lsb * step;
       const bool plain = params.gain == 0 && params.offset_lsb == 0;
       const scalar_t* in = y.data_ptr<scalar_t>();
       scalar_t* out = value.data_ptr<scalar_t>();
       const std::vector<double>* inl = params.inl;
       at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
         for (int64_t i = begin; i < end; ++i) {
-          const scalar_t yi = plain ? in[i] : gain * in[i] + offset;
-          const scalar_t code = std::min(std::max(std::nearbyint((yi - lo_v) / step), scalar_t(0)), top);
-          const scalar_t level = inl ? code + scalar_t((*inl)[std::size_t(code)]) : code;
-          out[i] = lo_v + level * step;
+          const double yi = plain ? double(in[i]) : gain * double(in[i]) + offset;
+          const double code = std::min(std::max(std::nearbyint((yi - l) / step), 0.0), top);
+          const double level = inl ? code + (*inl)[std::size_t(code)] : code;
+          out[i] = scalar_t(l + level * step);
         }
       });
     });
@@ -130,7 +132,7 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
     torch::Tensor grad_y = torch::empty_like(y);
     double sum_lo = 0, sum_hi = 0;
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_backward", [&] {
-      const scalar_t lo_v = scalar_t(l), step = (scalar_t(h) - lo_v) / scalar_t(n), top = scalar_t(n);
+      const double lo_v = l, step = (h - l) / n, top = n;
       const scalar_t* in = y.data_ptr<scalar_t>();
       const scalar_t* g = grad.data_ptr<scalar_t>();
       scalar_t* gy = grad_y.data_ptr<scalar_t>();
@@ -138,8 +140,8 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
       at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
         double part_lo = 0, part_hi = 0;
         for (int64_t i = begin; i < end; ++i) {
-          const scalar_t u = (in[i] - lo_v) / step;
-          const scalar_t t = std::nearbyint(u);
+          const double u = (double(in[i]) - lo_v) / step;
+          const double t = std::nearbyint(u);
           if (t < 0) {
             gy[i] = 0;
             part_lo += double(g[i]);
@@ -148,7 +150,7 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
             part_hi += double(g[i]);
           } else {
             gy[i] = g[i];
-            const double delta = double(t - u) / n;
+            const double delta = (t - u) / n;
             part_lo -= double(g[i]) * delta;
             part_hi += double(g[i]) * delta;
           }
@@ -166,21 +168,23 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
 
 }  // namespace
 
-torch::Tensor CimMvm::convert(const torch::Tensor& y, const torch::Tensor& lo,
-                              const torch::Tensor& hi) const {
+torch::Tensor CimMvm::convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi,
+                              int64_t samples) const {
   if (hw_.adc.ideal) return y;
   AdcParams params;
   params.gain = hw_.adc.gain_error;
   params.offset_lsb = hw_.adc.offset_lsb;
   params.n = double((1 << hw_.macro.adc_bits) - 1);
-  params.scale = 1.0 / std::sqrt(double(std::max<int64_t>(1, y.numel())) * params.n);
+  // LSQ's g = 1 / sqrt(N Qp) with N the conversions per sample (as for activation steps).
+  params.scale =
+      1.0 / std::sqrt(double(std::max<int64_t>(1, y.numel() / std::max<int64_t>(1, samples))) * params.n);
   params.inl = hw_.adc.inl_lsb.empty() ? nullptr : &hw_.adc.inl_lsb;
   return AdcFunction::apply(y, lo, hi, params);
 }
 
 torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
                                       const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
-                                      double partial_sum_sigma) const {
+                                      double partial_sum_sigma, int64_t samples) const {
   const MacroConfig& m = hw_.macro;
   const int64_t rows = xp.size(1);
   const int64_t outputs = mapping_.outputs;
@@ -202,7 +206,7 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
           auto converted = [&](const torch::Tensor& levels) {
             torch::Tensor y = torch::matmul(x, levels[s].narrow(0, group.begin, group.size).to(dtype));
             if (partial_sum_sigma > 0) y = y + partial_sum_sigma * torch::randn_like(y);
-            return convert(y, lo, hi);
+            return convert(y, lo, hi, samples);
           };
           torch::Tensor v = converted(sides[0]);
           if (sides.size() > 1) v = v - converted(sides[1]);
@@ -216,8 +220,8 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
 }
 
 torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
-                                   const torch::Tensor& lo, const torch::Tensor& hi,
-                                   double partial_sum_sigma) const {
+                                   const torch::Tensor& lo, const torch::Tensor& hi, double partial_sum_sigma,
+                                   int64_t samples) const {
   const MacroConfig& m = hw_.macro;
   // Gather the rows of every group (a zero row where a group is shorter): x [P, M, G, A],
   // levels [S, G, A, N].
@@ -240,14 +244,15 @@ torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const std::vector<to
     // y[p, s, g, m, n] = sum_a x[p, m, g, a] * L[s, g, a, n]
     torch::Tensor y = torch::einsum("pmga,sgan->psgmn", {xg, lg});
     if (partial_sum_sigma > 0) y = y + partial_sum_sigma * torch::randn_like(y);
-    const torch::Tensor v = (convert(y, lo, hi) * scale).sum({0, 1, 2});
+    const torch::Tensor v = (convert(y, lo, hi, samples) * scale).sum({0, 1, 2});
     out = side == 0 ? v : out - v;
   }
   return out;
 }
 
 torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& lo,
-                              const torch::Tensor& hi, bool exact, const CimNoise& noise) const {
+                              const torch::Tensor& hi, bool exact, const CimNoise& noise,
+                              int64_t samples) const {
   if (x.dim() != 2 || w.dim() != 2 || x.size(1) != mapping_.inputs || w.size(0) != mapping_.inputs ||
       w.size(1) != mapping_.outputs) {
     throw std::invalid_argument("CimMvm: x must be [M, " + std::to_string(mapping_.inputs) + "] and w [" +
@@ -256,11 +261,11 @@ torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, co
   }
   const torch::Tensor xp = digits(x);
   const std::vector<torch::Tensor> sides = levels(w, noise);
-  if (exact) return forward_ordered(xp, sides, lo, hi, torch::kDouble, noise.partial_sum_sigma);
+  if (exact) return forward_ordered(xp, sides, lo, hi, torch::kDouble, noise.partial_sum_sigma, samples);
   // Saturation depends on the order of additions: then the ordered path in the tensors' dtype.
   if (hw_.macro.accumulator_bits > 0)
-    return forward_ordered(xp, sides, lo, hi, x.scalar_type(), noise.partial_sum_sigma);
-  return forward_fast(xp, sides, lo, hi, noise.partial_sum_sigma);
+    return forward_ordered(xp, sides, lo, hi, x.scalar_type(), noise.partial_sum_sigma, samples);
+  return forward_fast(xp, sides, lo, hi, noise.partial_sum_sigma, samples);
 }
 
 }  // namespace cimsim::train

@@ -23,7 +23,8 @@
 // The interval gets LSQ's gradient (Esser et al. 2020) through v = lo + code * step with
 // step = (hi - lo) / (2^adc_bits - 1): inside, dv/dlo = -(round(u) - u) / n and
 // dv/dhi = (round(u) - u) / n for u = (y - lo) / step, n = 2^adc_bits - 1; below the range
-// dv/dlo = 1, above it dv/dhi = 1; both scaled by 1 / sqrt(conversions x n).
+// dv/dlo = 1, above it dv/dhi = 1; both scaled by 1 / sqrt(conversions per sample x n). The ADC
+// arithmetic is in double in both orders, so both give the same codes for the same partial sums.
 #pragma once
 
 #include <torch/torch.h>
@@ -51,8 +52,10 @@ class CimMvm {
 
   // x [M, K], w [K, N] integer-valued (gradients flow through); lo, hi 0-dim tensors (gradients
   // flow unless the ADC is ideal). Returns [M, N]: double in the exact order, x's dtype otherwise.
+  // `samples`: the images in x (its rows are their im2col rows), for LSQ's per-sample gradient scale.
   torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& lo,
-                        const torch::Tensor& hi, bool exact, const CimNoise& noise = {}) const;
+                        const torch::Tensor& hi, bool exact, const CimNoise& noise = {},
+                        int64_t samples = 1) const;
 
   const LayerMapping& mapping() const { return mapping_; }
   // The full-range interval of numerics.md section 8.
@@ -64,14 +67,15 @@ class CimMvm {
   // Cell levels of the slices, [S, K, N] per side: analog: L+ - L- (one side); digital: L+, L-.
   std::vector<torch::Tensor> levels(const torch::Tensor& w, const CimNoise& noise) const;
   // The ADC on partial sums y: forward exact (numerics.md section 8), LSQ gradient.
-  torch::Tensor convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi) const;
+  torch::Tensor convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi,
+                        int64_t samples) const;
   // One product and one addition at a time in the contract's order, in `dtype`.
   torch::Tensor forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
                                 const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
-                                double partial_sum_sigma) const;
+                                double partial_sum_sigma, int64_t samples) const;
   torch::Tensor forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
-                             const torch::Tensor& lo, const torch::Tensor& hi,
-                             double partial_sum_sigma) const;
+                             const torch::Tensor& lo, const torch::Tensor& hi, double partial_sum_sigma,
+                             int64_t samples) const;
 
   HwConfig hw_;
   LayerMapping mapping_;

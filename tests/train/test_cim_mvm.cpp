@@ -96,8 +96,10 @@ INSTANTIATE_TEST_SUITE_P(
         Case{64, 16, 8, 8, 2, 3, 4, true, false, 0, 0.3, 0},     // digital subtraction, asymmetric interval
         Case{40, 5, 4, 3, 1, 2, 2, false, false, 0.2, 0.9, 0},   // odd group size, 2-bit ADC
         Case{64, 64, 4, 4, 1, 1, 8, false, true, 1, 1, 0},       // ideal ADC
-        Case{16, 8, 5, 4, 2, 2, 4, false, false, 0.4, 0.4, 6}    // saturating accumulator
-        ));
+        Case{16, 8, 5, 4, 2, 2, 4, false, false, 0.4, 0.4, 6},   // saturating accumulator
+        // A symmetric interval that is no round number, 31 steps: y = 0 sits exactly on a rounding
+        // tie, which the fast order must round as the exact one does (ADC arithmetic in double).
+        Case{16, 8, 4, 4, 1, 1, 5, false, false, 1 - 0x1p-22, 1 - 0x1p-22, 0}));
 
 TEST(CimMvm, StraightThroughGradientsReachInputsWeightsAndInterval) {
   const Case c{32, 8, 4, 4, 1, 1, 4, false, false, 0.3, 0.3, 0};
