@@ -193,6 +193,8 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
     return saturation > 0 ? torch::clamp(a, -saturation, saturation - 1.0) : a;
   };
   const auto options = torch::TensorOptions().dtype(dtype);
+  std::vector<torch::Tensor> levels_of_side;  // converted once, not per (group, phase)
+  for (const torch::Tensor& side : sides) levels_of_side.push_back(side.to(dtype));
   torch::Tensor out = torch::zeros({rows, outputs}, options);
   for (const RowTile& tile : mapping_.row_tiles) {
     torch::Tensor acc = torch::zeros({rows, outputs}, options);
@@ -204,12 +206,12 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
           const double shift = std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits);
           // Integer operands: every product and sum is exact in double, whatever the order.
           auto converted = [&](const torch::Tensor& levels) {
-            torch::Tensor y = torch::matmul(x, levels[s].narrow(0, group.begin, group.size).to(dtype));
+            torch::Tensor y = torch::matmul(x, levels[s].narrow(0, group.begin, group.size));
             if (partial_sum_sigma > 0) y = y + partial_sum_sigma * torch::randn_like(y);
             return convert(y, lo, hi, samples);
           };
-          torch::Tensor v = converted(sides[0]);
-          if (sides.size() > 1) v = v - converted(sides[1]);
+          torch::Tensor v = converted(levels_of_side[0]);
+          if (levels_of_side.size() > 1) v = v - converted(levels_of_side[1]);
           acc = sat(acc + v * shift);
         }
       }

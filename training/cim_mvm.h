@@ -58,8 +58,6 @@ class CimMvm {
                         int64_t samples = 1) const;
 
   const LayerMapping& mapping() const { return mapping_; }
-  // The full-range interval of numerics.md section 8.
-  AdcInterval full_interval() const { return hw_.full_interval(); }
 
  private:
   // Digits x_p (forward exact) with the straight-through gradient, [P, M, K].

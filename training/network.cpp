@@ -149,7 +149,6 @@ void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
     interval.copy_(
         torch::tensor({value.lo / target.unit, value.hi / target.unit}, torch::kDouble).to(interval.dtype()));
   }
-  on_hardware_ = true;
 }
 
 void NetworkImpl::set_exact(bool exact) {

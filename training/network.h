@@ -43,7 +43,6 @@ class NetworkImpl : public torch::nn::Module {
   void set_hardware(const HwConfig& hw, const CimNoise& noise,
                     const std::map<std::string, AdcInterval>& start = {},
                     const std::map<std::string, double>& partial_sum_sigma = {});
-  bool on_hardware() const { return on_hardware_; }
   // Exact (double, the contract's order: the simulator's bits) or fast evaluation of stage cim.
   void set_exact(bool exact);
 
@@ -60,7 +59,6 @@ class NetworkImpl : public torch::nn::Module {
   ModelBundle graph_;
   std::vector<NetworkNode> nodes_;
   bool quantized_ = false;
-  bool on_hardware_ = false;
 };
 TORCH_MODULE(Network);
 
