@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "im2col_rows.h"
+
 namespace cimsim::train {
 
 namespace F = torch::nn::functional;
@@ -45,10 +47,8 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
     const int64_t batch = x_int.size(0), n = w_int.size(0);
     const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
     const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
-    const torch::Tensor cols = F::unfold(
-        x_int,
-        F::UnfoldFuncOptions({w_int.size(2), w_int.size(3)}).padding(padding).stride(stride));  // [B, K, L]
-    const torch::Tensor rows = cols.transpose(1, 2).reshape({batch * oh * ow, cols.size(1)});
+    const torch::Tensor rows = im2col_rows(x_int, {w_int.size(2), w_int.size(3)},
+                                           {(*stride)[0], (*stride)[1]}, {(*padding)[0], (*padding)[1]});
     out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training(), batch)
               .reshape({batch, oh * ow, n})
               .transpose(1, 2)

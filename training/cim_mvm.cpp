@@ -4,8 +4,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <mutex>
 #include <stdexcept>
+
+#include "adc_ste.h"
+#include "cim_mvm_fast.h"
+#include "counter_normals.h"
 
 namespace cimsim::train {
 namespace {
@@ -17,21 +22,16 @@ torch::Tensor with_gradient_of(const torch::Tensor& value, const torch::Tensor& 
 
 }  // namespace
 
-CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping) : hw_(hw), mapping_(std::move(mapping)) {
-  int width = 0;
-  for (const RowGroup& g : mapping_.groups) width = std::max(width, g.size);
-  const int64_t groups = int64_t(mapping_.groups.size());
-  group_index_ = torch::full({groups, width}, int64_t(mapping_.inputs), torch::kLong);
-  auto index = group_index_.accessor<int64_t, 2>();
-  for (int64_t g = 0; g < groups; ++g) {
-    const RowGroup& rg = mapping_.groups[std::size_t(g)];
-    for (int a = 0; a < rg.size; ++a) index[g][a] = rg.begin + a;
-  }
-}
+CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping)
+    : hw_(hw),
+      mapping_(std::move(mapping)),
+      adc_errors_{hw.adc.offset_lsb, hw.adc.gain_error, 0.0, hw.adc.inl_lsb} {}
 
 torch::Tensor CimMvm::digits(const torch::Tensor& x) const {
   const MacroConfig& m = hw_.macro;
   const int phases = m.phases();
+  // One phase: the digit is x itself (0 <= x < 2^dac_bits), with x's own gradient.
+  if (phases == 1) return x.unsqueeze(0);
   const torch::Tensor xd = x.detach();
   std::vector<torch::Tensor> out;
   for (int p = 0; p < phases; ++p) {
@@ -56,8 +56,11 @@ std::vector<torch::Tensor> CimMvm::levels(const torch::Tensor& w, const CimNoise
     if (!noisy) return level;
     torch::Tensor g = level;
     if (noise.program_lognormal_sigma > 0)
-      g = g * torch::exp(noise.program_lognormal_sigma * torch::randn_like(g));
-    if (noise.program_sigma > 0) g = g + noise.program_sigma * g_max * torch::randn_like(g);
+      g = g * torch::exp(noise.program_lognormal_sigma *
+                         counter_normals(g.sizes(), g.scalar_type(), RngTag::kProgramLognormal));
+    if (noise.program_sigma > 0)
+      g = g +
+          noise.program_sigma * g_max * counter_normals(g.sizes(), g.scalar_type(), RngTag::kProgramAdditive);
     return torch::clamp(g, 0.0, g_max);
   };
   std::vector<torch::Tensor> plus, minus;
@@ -80,12 +83,12 @@ std::vector<torch::Tensor> CimMvm::levels(const torch::Tensor& w, const CimNoise
 
 namespace {
 
-// The ADC of numerics.md section 8 as one autograd function: the forward value in y's dtype in one
-// pass (double: the simulator's bits), the backward in one more pass: d v / d y = 1 where the code
-// is not clipped, 0 where it is; LSQ's interval gradient (see cim_mvm.h), scaled by `scale`.
+// The ADC of numerics.md section 8 as one autograd function: the forward value (adc_ste.h)
+// in y's dtype, the backward in one more pass: d v / d y = 1 where the code is not clipped, 0
+// where it is; LSQ's interval gradient (see cim_mvm.h), scaled by `scale`.
 struct AdcParams {
-  double gain = 0, offset_lsb = 0, n = 1, scale = 1;
-  const std::vector<double>* inl = nullptr;
+  double n = 1, scale = 1;
+  const AdcNonidealities* errors = nullptr;
 };
 
 class AdcFunction : public torch::autograd::Function<AdcFunction> {
@@ -95,23 +98,12 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
     const torch::Tensor y = y_in.contiguous();
     torch::Tensor value = torch::empty_like(y);
     const double l = lo.item<double>(), h = hi.item<double>();
-    // In double whatever y's dtype: the codes are then the exact order's (and the simulator's) for
-    // the same partial sums; a float computation moves ties, such as y = 0 on a symmetric interval
-    // with an odd number of steps, to the other code.
+    const AdcSte adc(l, h, params.n, *params.errors);
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_forward", [&] {
-      const double step = (h - l) / params.n, top = params.n, gain = 1.0 + params.gain;
-      const double offset = params.offset_lsb * step;
-      const bool plain = params.gain == 0 && params.offset_lsb == 0;
       const scalar_t* in = y.data_ptr<scalar_t>();
       scalar_t* out = value.data_ptr<scalar_t>();
-      const std::vector<double>* inl = params.inl;
       at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-        for (int64_t i = begin; i < end; ++i) {
-          const double yi = plain ? double(in[i]) : gain * double(in[i]) + offset;
-          const double code = std::min(std::max(std::nearbyint((yi - l) / step), 0.0), top);
-          const double level = inl ? code + (*inl)[std::size_t(code)] : code;
-          out[i] = scalar_t(l + level * step);
-        }
+        for (int64_t i = begin; i < end; ++i) out[i] = scalar_t(adc.value(double(in[i])));
       });
     });
     ctx->save_for_backward({y});
@@ -127,12 +119,12 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
                                                torch::autograd::tensor_list grads) {
     const torch::Tensor y = ctx->get_saved_variables()[0];
     const torch::Tensor grad = grads[0].contiguous();
-    const double l = ctx->saved_data["lo"].toDouble(), h = ctx->saved_data["hi"].toDouble();
-    const double n = ctx->saved_data["n"].toDouble(), scale = ctx->saved_data["scale"].toDouble();
+    const AdcSte adc(ctx->saved_data["lo"].toDouble(), ctx->saved_data["hi"].toDouble(),
+                     ctx->saved_data["n"].toDouble(), AdcNonidealities{});
+    const double scale = ctx->saved_data["scale"].toDouble();
     torch::Tensor grad_y = torch::empty_like(y);
     double sum_lo = 0, sum_hi = 0;
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_backward", [&] {
-      const double lo_v = l, step = (h - l) / n, top = n;
       const scalar_t* in = y.data_ptr<scalar_t>();
       const scalar_t* g = grad.data_ptr<scalar_t>();
       scalar_t* gy = grad_y.data_ptr<scalar_t>();
@@ -140,19 +132,17 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
       at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
         double part_lo = 0, part_hi = 0;
         for (int64_t i = begin; i < end; ++i) {
-          const double u = (double(in[i]) - lo_v) / step;
-          const double t = std::nearbyint(u);
-          if (t < 0) {
+          const double state = adc.gradient_state(double(in[i]));
+          if (state == -std::numeric_limits<double>::infinity()) {
             gy[i] = 0;
             part_lo += double(g[i]);
-          } else if (t > top) {
+          } else if (state == std::numeric_limits<double>::infinity()) {
             gy[i] = 0;
             part_hi += double(g[i]);
           } else {
             gy[i] = g[i];
-            const double delta = (t - u) / n;
-            part_lo -= double(g[i]) * delta;
-            part_hi += double(g[i]) * delta;
+            part_lo -= double(g[i]) * state;
+            part_hi += double(g[i]) * state;
           }
         }
         const std::lock_guard<std::mutex> lock(mutex);
@@ -168,17 +158,23 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
 
 }  // namespace
 
+double CimMvm::lsq_scale(int64_t rows, int64_t samples) const {
+  // LSQ's g = 1 / sqrt(N Qp) with N the layer's conversions per sample (as for activation steps).
+  const MacroConfig& m = hw_.macro;
+  const int64_t sides = m.subtraction == Subtraction::kAnalog ? 1 : 2;
+  const int64_t per_row =
+      int64_t(m.phases()) * int64_t(mapping_.groups.size()) * sides * m.slices() * int64_t(mapping_.outputs);
+  const double conversions = double(per_row) * double(rows) / double(std::max<int64_t>(1, samples));
+  return 1.0 / std::sqrt(std::max(1.0, conversions) * double((1 << m.adc_bits) - 1));
+}
+
 torch::Tensor CimMvm::convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi,
-                              int64_t samples) const {
+                              double scale) const {
   if (hw_.adc.ideal) return y;
   AdcParams params;
-  params.gain = hw_.adc.gain_error;
-  params.offset_lsb = hw_.adc.offset_lsb;
   params.n = double((1 << hw_.macro.adc_bits) - 1);
-  // LSQ's g = 1 / sqrt(N Qp) with N the conversions per sample (as for activation steps).
-  params.scale =
-      1.0 / std::sqrt(double(std::max<int64_t>(1, y.numel() / std::max<int64_t>(1, samples))) * params.n);
-  params.inl = hw_.adc.inl_lsb.empty() ? nullptr : &hw_.adc.inl_lsb;
+  params.scale = scale;
+  params.errors = &adc_errors_;
   return AdcFunction::apply(y, lo, hi, params);
 }
 
@@ -193,6 +189,7 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
     return saturation > 0 ? torch::clamp(a, -saturation, saturation - 1.0) : a;
   };
   const auto options = torch::TensorOptions().dtype(dtype);
+  const double scale = lsq_scale(rows, samples);
   std::vector<torch::Tensor> levels_of_side;  // converted once, not per (group, phase)
   for (const torch::Tensor& side : sides) levels_of_side.push_back(side.to(dtype));
   torch::Tensor out = torch::zeros({rows, outputs}, options);
@@ -207,8 +204,10 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
           // Integer operands: every product and sum is exact in double, whatever the order.
           auto converted = [&](const torch::Tensor& levels) {
             torch::Tensor y = torch::matmul(x, levels[s].narrow(0, group.begin, group.size));
-            if (partial_sum_sigma > 0) y = y + partial_sum_sigma * torch::randn_like(y);
-            return convert(y, lo, hi, samples);
+            if (partial_sum_sigma > 0)
+              y = y +
+                  partial_sum_sigma * counter_normals(y.sizes(), y.scalar_type(), RngTag::kTrainPartialSum);
+            return convert(y, lo, hi, scale);
           };
           torch::Tensor v = converted(levels_of_side[0]);
           if (levels_of_side.size() > 1) v = v - converted(levels_of_side[1]);
@@ -225,31 +224,28 @@ torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const std::vector<to
                                    const torch::Tensor& lo, const torch::Tensor& hi, double partial_sum_sigma,
                                    int64_t samples) const {
   const MacroConfig& m = hw_.macro;
-  // Gather the rows of every group (a zero row where a group is shorter): x [P, M, G, A],
-  // levels [S, G, A, N].
-  const torch::Tensor x_padded =
-      torch::nn::functional::pad(xp, torch::nn::functional::PadFuncOptions({0, 1}));
-  const torch::Tensor index = group_index_.to(xp.device());
-  const torch::Tensor xg =
-      x_padded.index_select(2, index.flatten()).unflatten(2, {index.size(0), index.size(1)});
-  std::vector<double> weights;
+  SlicedProductSpec spec;
+  spec.groups = mapping_.groups;
+  spec.outputs = mapping_.outputs;
   for (int p = 0; p < m.phases(); ++p)
-    for (int s = 0; s < m.slices(); ++s) weights.push_back(std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits));
-  const torch::Tensor scale =
-      torch::tensor(weights, xp.options()).view({m.phases(), m.slices(), 1, 1, 1});  // [P, S, 1, 1, 1]
-  torch::Tensor out;
-  for (std::size_t side = 0; side < sides.size(); ++side) {
-    const torch::Tensor level_padded =
-        torch::nn::functional::pad(sides[side], torch::nn::functional::PadFuncOptions({0, 0, 0, 1}));
-    const torch::Tensor lg =
-        level_padded.index_select(1, index.flatten()).unflatten(1, {index.size(0), index.size(1)});
-    // y[p, s, g, m, n] = sum_a x[p, m, g, a] * L[s, g, a, n]
-    torch::Tensor y = torch::einsum("pmga,sgan->psgmn", {xg, lg});
-    if (partial_sum_sigma > 0) y = y + partial_sum_sigma * torch::randn_like(y);
-    const torch::Tensor v = (convert(y, lo, hi, samples) * scale).sum({0, 1, 2});
-    out = side == 0 ? v : out - v;
+    for (std::size_t side = 0; side < sides.size(); ++side)
+      for (int s = 0; s < m.slices(); ++s)
+        spec.coefficients.push_back((side == 0 ? 1.0 : -1.0) *
+                                    std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits));
+  spec.ideal = hw_.adc.ideal;
+  spec.levels = double((1 << m.adc_bits) - 1);
+  spec.adc_errors = adc_errors_;
+  spec.lsq_scale = lsq_scale(xp.size(1), samples);
+  // columns [K, (side, slice, output)]
+  const torch::Tensor columns =
+      torch::stack(sides).permute({2, 0, 1, 3}).reshape({int64_t(mapping_.inputs), -1}).to(xp.scalar_type());
+  torch::Tensor noise;
+  if (partial_sum_sigma > 0) {
+    noise = partial_sum_sigma *
+            counter_normals({xp.size(0), int64_t(mapping_.groups.size()), xp.size(1), columns.size(1)},
+                            xp.scalar_type(), RngTag::kTrainPartialSum);
   }
-  return out;
+  return sliced_adc_product(xp, columns, lo, hi, noise, spec);
 }
 
 torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& lo,

@@ -29,6 +29,7 @@
 
 #include <torch/torch.h>
 
+#include "adc/adc_nonidealities.h"
 #include "config/hw_config.h"
 #include "core/layer_mapping.h"
 
@@ -64,9 +65,11 @@ class CimMvm {
   torch::Tensor digits(const torch::Tensor& x) const;
   // Cell levels of the slices, [S, K, N] per side: analog: L+ - L- (one side); digital: L+, L-.
   std::vector<torch::Tensor> levels(const torch::Tensor& w, const CimNoise& noise) const;
-  // The ADC on partial sums y: forward exact (numerics.md section 8), LSQ gradient.
+  // LSQ's interval gradient scale for `rows` rows of x holding `samples` samples.
+  double lsq_scale(int64_t rows, int64_t samples) const;
+  // The ADC on partial sums y: forward exact (numerics.md section 8), LSQ gradient times `scale`.
   torch::Tensor convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi,
-                        int64_t samples) const;
+                        double scale) const;
   // One product and one addition at a time in the contract's order, in `dtype`.
   torch::Tensor forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
                                 const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
@@ -77,7 +80,7 @@ class CimMvm {
 
   HwConfig hw_;
   LayerMapping mapping_;
-  torch::Tensor group_index_;  // [G, A] row of each group position, K (a zero row) for padding
+  AdcNonidealities adc_errors_;  // the simulator's, without thermal noise
 };
 
 }  // namespace cimsim::train

@@ -31,6 +31,7 @@ enum class RngTag : uint64_t {
   kReadNoise = 4,
   kAdcThermal = 5,
   kTestData = 99,
+  kTrainPartialSum = 100,  // stage 2's injected partial-sum noise (training/counter_normals.h)
 };
 
 // ln(u) for 0 < u <= 1 and cos(2 pi u) for 0 <= u < 1, in plain double arithmetic with a fixed

@@ -87,6 +87,35 @@ TEST_P(CimMvmCases, ExactOrderEqualsTheReferenceBitForBit) {
   }
 }
 
+// The fast order's fused backward (the unclipped gradient from the effective weights, minus each
+// clipped partial sum's share) against autograd through the contract's order, both in double.
+TEST_P(CimMvmCases, FastOrderGradientsEqualTheContractOrder) {
+  const Case c = GetParam();
+  if (c.accumulator_bits != 0) GTEST_SKIP() << "saturation: training uses the contract's order";
+  const HwConfig hw = hw_for(c);
+  const int K = 45, N = 7, B = 9;
+  const Operands o = random_operands(K, N, B, c, unsigned(c.rows_per_cycle * 17 + c.adc_bits));
+  const AdcInterval full = hw.full_interval();
+  CimMvm mvm(hw, map_layer(K, N, plain_row_groups(K, c.rows_per_cycle), hw.macro));
+  torch::manual_seed(5);
+  const torch::Tensor r = torch::randn({B, N}, torch::kDouble);
+  std::vector<torch::Tensor> grads[2];
+  for (int exact = 0; exact < 2; ++exact) {
+    const torch::Tensor x = o.x.clone().requires_grad_(true), w = o.w.clone().requires_grad_(true);
+    const torch::Tensor lo = torch::tensor(full.lo * c.lo_fraction, torch::kDouble).requires_grad_(true);
+    const torch::Tensor hi = torch::tensor(full.hi * c.hi_fraction, torch::kDouble).requires_grad_(true);
+    (mvm.forward(x, w, lo, hi, exact == 1, CimNoise{}, 3) * r).sum().backward();
+    grads[exact] = {x.grad(), w.grad()};
+    if (!c.adc_ideal) grads[exact].insert(grads[exact].end(), {lo.grad(), hi.grad()});
+  }
+  const char* names[] = {"x", "w", "lo", "hi"};
+  for (std::size_t i = 0; i < grads[1].size(); ++i) {
+    const double scale = std::max(1e-12, grads[1][i].abs().max().item<double>());
+    EXPECT_LT((grads[0][i] - grads[1][i]).abs().max().item<double>(), 1e-9 * scale) << names[i];
+    EXPECT_GT(scale, 1e-12) << names[i] << ": no gradient to compare";
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(
     Configs, CimMvmCases,
     ::testing::Values(

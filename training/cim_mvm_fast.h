@@ -1,0 +1,38 @@
+// The fast evaluation order of CimMvm (cim_mvm.h) as one autograd function: for every block of
+// rows, phase p and row group g one matrix product x_p[rows, group] . C[group, :] gives the
+// partial sums of all columns c = (side, slice, output) at once; each goes through the ADC and is
+// added, times its (phase, side, slice) coefficient, to the output, in double per row block. The
+// backward recomputes nothing: per partial sum it keeps one number, the ADC's gradient state
+// (adc_ste.h), and does two more products per (row block, phase, group).
+//
+// Row blocks are 1024 rows, independent of the thread count; the weight gradient adds the blocks'
+// parts in block order, so results do not depend on the number of threads.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <vector>
+
+#include "adc/adc_nonidealities.h"
+#include "core/layer_mapping.h"
+
+namespace cimsim::train {
+
+struct SlicedProductSpec {
+  std::vector<RowGroup> groups;      // disjoint row ranges that cover the K rows
+  int64_t outputs = 0;               // N; the columns are (side, slice, output), output fastest
+  std::vector<double> coefficients;  // [phase][side * slices + slice]: +-2^(p db + s cb)
+  bool ideal = false;                // the ADC passes partial sums through
+  double levels = 1;                 // 2^adc_bits - 1
+  AdcNonidealities adc_errors;       // offset, gain error, INL
+  double lsq_scale = 1;              // LSQ's interval gradient scale
+};
+
+// xp [P, M, K] digits, columns [K, C] cell levels, lo and hi 0-dim (double), noise [P, G, M, C]
+// added to the partial sums before their ADC, or undefined. Returns [M, N] in xp's dtype;
+// gradients reach xp, columns, lo and hi.
+torch::Tensor sliced_adc_product(const torch::Tensor& xp, const torch::Tensor& columns,
+                                 const torch::Tensor& lo, const torch::Tensor& hi, const torch::Tensor& noise,
+                                 const SlicedProductSpec& spec);
+
+}  // namespace cimsim::train
