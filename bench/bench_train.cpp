@@ -2,17 +2,20 @@
 // Fashion-MNIST in stage fp32, stage qat and stage cim (4-bit weights and inputs, 1-bit cells,
 // rows_per_cycle 64, 5-bit ADC) with dac_bits 4 (one input phase) and dac_bits 1 (bit-serial),
 // and each stage's ratio to fp32.
-//   OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1 build/bench/bench_train [--steps 20] [--batch 128]
+//   OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1 build/bench/bench_train [--steps 10] [--rounds 5] [--batch
+//   128]
 //       [--arch lenet5|resnet20|all] [--threads 2] [--dac-bits 4,1] [--profile PREFIX]
-// --profile writes each timed run's operator trace (LibTorch's profiler, Chrome trace format) to
-// PREFIX-ARCH-STAGE.json; the profiler slows the run.
-// (the environment `cimsim train` sets for the trainer).
+// (the environment `cimsim train` sets for the trainer). Each stage's figure is the median over
+// rounds of its time per step. --profile writes each timed run's operator trace (LibTorch's
+// profiler, Chrome trace format) to PREFIX-ARCH-STAGE.json; the profiler slows the run.
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,21 +47,29 @@ HwConfig hw_with_dac(int dac_bits) {
 
 std::string profile_prefix;
 
-// Seconds per step of `steps` training steps (after one warm-up step) of `net` on `data`.
-double seconds_per_step(NetworkImpl& net, const ImageTensors& data, int steps, int batch,
-                        const std::string& name) {
-  auto optimizer = make_optimizer(net, OptimizerSpec{}, 0.01);
-  std::vector<int64_t> order(std::size_t((steps + 1) * batch));
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = int64_t(i) % data.count();
-  const std::vector<int64_t> warm(order.begin(), order.begin() + batch);
-  train_epoch(net, *optimizer, data, warm, batch);
-  const std::vector<int64_t> timed(order.begin() + batch, order.end());
+// One stage's network, its optimizer and the per-step times of its rounds.
+struct TimedStage {
+  std::string label, name;
+  Network net;
+  std::unique_ptr<torch::optim::Optimizer> optimizer;
+  std::vector<double> seconds;
+  double median() const {
+    std::vector<double> s = seconds;
+    std::sort(s.begin(), s.end());
+    return s.empty() ? 0.0 : s[s.size() / 2];
+  }
+};
+
+// Seconds per step of `steps` training steps of `stage` on images first.. of `data`.
+double seconds_per_step(TimedStage& stage, const ImageTensors& data, int steps, int batch, int64_t first) {
+  std::vector<int64_t> order(std::size_t(steps * batch));
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = (first + int64_t(i)) % data.count();
   const auto t0 = std::chrono::steady_clock::now();
   if (profile_prefix.empty()) {
-    train_epoch(net, *optimizer, data, timed, batch);
+    train_epoch(*stage.net, *stage.optimizer, data, order, batch);
   } else {
-    const torch::autograd::profiler::RecordProfile profile(profile_prefix + "-" + name + ".json");
-    train_epoch(net, *optimizer, data, timed, batch);
+    const torch::autograd::profiler::RecordProfile profile(profile_prefix + "-" + stage.name + ".json");
+    train_epoch(*stage.net, *stage.optimizer, data, order, batch);
   }
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count() / steps;
 }
@@ -66,11 +77,12 @@ double seconds_per_step(NetworkImpl& net, const ImageTensors& data, int steps, i
 }  // namespace
 
 int main(int argc, char* argv[]) {
-  int steps = 20, batch = 128, threads = 2;
+  int steps = 10, batch = 128, threads = 2, rounds = 5;
   std::string which = "all";
   std::vector<int> dac_list{4, 1};
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
+    if (!std::strcmp(argv[i], "--rounds")) rounds = std::max(1, std::atoi(argv[i + 1]));
     if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--arch")) which = argv[i + 1];
     if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
@@ -96,27 +108,39 @@ int main(int argc, char* argv[]) {
       torch::manual_seed(1);
       return Network(architecture(config));
     };
-    Network fp32 = fresh();
-    const double t_fp32 = seconds_per_step(*fp32, data, steps, batch, arch + "-fp32");
+    std::vector<TimedStage> stages;
+    auto add = [&](const std::string& label, const std::string& name, Network net) {
+      auto optimizer = make_optimizer(*net, OptimizerSpec{}, 0.01);
+      stages.push_back(TimedStage{label, arch + "-" + name, net, std::move(optimizer), {}});
+    };
+    add("fp32", "fp32", fresh());
     Network qat = fresh();
     qat->set_quantized(true);
-    const double t_qat = seconds_per_step(*qat, data, steps, batch, arch + "-qat");
-    std::printf("%-9s batch %d, %d threads: fp32 %8.1f ms/step\n", arch.c_str(), batch, threads,
-                1e3 * t_fp32);
-    std::printf("%-9s qat                        %8.1f ms/step  (%.2fx fp32)\n", arch.c_str(), 1e3 * t_qat,
-                t_qat / t_fp32);
+    add("qat", "qat", qat);
     for (int dac_bits : dac_list) {
       const HwConfig hw = hw_with_dac(dac_bits);
       Network cim = fresh();
       cim->set_quantized(true);
       cim->set_hardware(hw, CimNoise{hw.device.program_sigma, 0, 0});
-      const double t_cim =
-          seconds_per_step(*cim, data, steps, batch, arch + "-cim-dac" + std::to_string(dac_bits));
-      std::printf(
-          "%-9s cim, dac_bits %d (%d phase%s) %8.1f ms/step  (%.2fx fp32; target <= 4x at one phase)\n",
-          arch.c_str(), dac_bits, hw.macro.phases(), hw.macro.phases() > 1 ? "s" : "", 1e3 * t_cim,
-          t_cim / t_fp32);
+      add("cim, dac_bits " + std::to_string(dac_bits) + " (" + std::to_string(hw.macro.phases()) + " phase" +
+              (hw.macro.phases() > 1 ? "s)" : ")"),
+          "cim-dac" + std::to_string(dac_bits), cim);
     }
+    // One warm-up step each, then the stages take turns, `rounds` times: a slow spell of the
+    // machine then lands in every stage's times, and the median per stage ignores it.
+    for (TimedStage& stage : stages) seconds_per_step(stage, data, 1, batch, 0);
+    for (int round = 0; round < rounds; ++round)
+      for (TimedStage& stage : stages)
+        stage.seconds.push_back(
+            seconds_per_step(stage, data, steps, batch, int64_t(round + 1) * steps * batch));
+    const double t_fp32 = stages[0].median();
+    std::printf("%-9s batch %d, %d threads, median of %d rounds of %d steps:\n", arch.c_str(), batch, threads,
+                rounds, steps);
+    for (const TimedStage& stage : stages) {
+      std::printf("%-9s %-28s %9.1f ms/step  (%.2fx fp32)\n", arch.c_str(), stage.label.c_str(),
+                  1e3 * stage.median(), stage.median() / t_fp32);
+    }
+    std::printf("%-9s target: stage cim at one phase <= 4x fp32\n", arch.c_str());
   }
   return 0;
 }

@@ -13,6 +13,34 @@ namespace {
 
 constexpr int64_t kBlockRows = 1024;
 
+// A [rows, cols] matrix view of raw memory (no dispatcher calls, unlike narrow and select).
+template <typename T>
+torch::Tensor matrix(const T* data, int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,
+                     const torch::TensorOptions& options) {
+  return torch::from_blob(const_cast<T*>(data), {rows, cols}, {row_stride, col_stride}, options);
+}
+
+// For partial sums with gradient states st (adc_ste.h) and gradients dy as if unclipped: adds
+// d loss / d lo and d loss / d hi to lo_sum and hi_sum; returns how many are clipped.
+template <typename T>
+int64_t interval_sums(const T* st, const double* dy, int64_t count, double& lo_sum, double& hi_sum) {
+  const double inf = std::numeric_limits<double>::infinity();
+  double lo = 0, hi = 0;
+  int64_t clipped = 0;
+#pragma omp simd reduction(+ : lo, hi, clipped)
+  for (int64_t k = 0; k < count; ++k) {
+    const double s = double(st[k]), go = dy[k];
+    const bool low = s == -inf, high = s == inf;
+    const double inside = low || high ? 0.0 : s;
+    lo += low ? go : -go * inside;
+    hi += high ? go : go * inside;
+    clipped += low || high;
+  }
+  lo_sum += lo;
+  hi_sum += hi;
+  return clipped;
+}
+
 // The spec travels to the backward in the autograd context's saved data.
 void save(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec) {
   std::vector<int64_t> groups;
@@ -41,8 +69,8 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
                                const torch::Tensor& hi, const torch::Tensor& noise,
                                const SlicedProductSpec& spec) {
     const torch::Tensor xp = xp_in.contiguous(), columns = columns_in.contiguous();
-    const int64_t P = xp.size(0), M = xp.size(1), C = columns.size(1), N = spec.outputs, J = C / N;
-    const int64_t G = int64_t(spec.groups.size());
+    const int64_t P = xp.size(0), M = xp.size(1), K = xp.size(2), C = columns.size(1), N = spec.outputs;
+    const int64_t J = C / N, G = int64_t(spec.groups.size());
     const double l = lo.item<double>(), h = hi.item<double>();
     const AdcSte adc(l, h, spec.levels, spec.adc_errors);
     torch::Tensor out = torch::empty({M, N}, xp.options());
@@ -50,8 +78,13 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
     const int64_t blocks = (M + kBlockRows - 1) / kBlockRows;
     AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "sliced_adc_forward", [&] {
       at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
-        const torch::NoGradGuard no_grad;  // grad mode is per thread
+        const c10::InferenceMode inference;  // no autograd bookkeeping in the workers
+        const auto options = xp.options();
         std::vector<double> acc, value(std::size_t(std::min(kBlockRows, M) * C));
+        std::vector<scalar_t> y_buffer(std::size_t(std::min(kBlockRows, M) * C));
+        const scalar_t* x_data = xp.data_ptr<scalar_t>();
+        const scalar_t* c_data = columns.data_ptr<scalar_t>();
+        const scalar_t* noise_data = noise.numel() > 0 ? noise.data_ptr<scalar_t>() : nullptr;
         for (int64_t block = first; block < last; ++block) {
           const int64_t r0 = block * kBlockRows, rows = std::min(kBlockRows, M - r0);
           acc.assign(std::size_t(rows * N), 0.0);
@@ -59,11 +92,17 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
             const double* coef = spec.coefficients.data() + p * J;
             for (int64_t g = 0; g < G; ++g) {
               const RowGroup& group = spec.groups[std::size_t(g)];
-              torch::Tensor y = torch::mm(xp[p].narrow(0, r0, rows).narrow(1, group.begin, group.size),
-                                          columns.narrow(0, group.begin, group.size));
-              if (noise.numel() > 0) y.add_(noise[p][g].narrow(0, r0, rows));
+              scalar_t* y = y_buffer.data();
+              torch::Tensor y_view = matrix(y, rows, C, C, 1, options);
+              torch::mm_out(y_view,
+                            matrix(x_data + (p * M + r0) * K + group.begin, rows, group.size, K, 1, options),
+                            matrix(c_data + group.begin * C, group.size, C, C, 1, options));
+              if (noise_data) {
+                const scalar_t* z = noise_data + ((p * G + g) * M + r0) * C;
+                for (int64_t k = 0; k < rows * C; ++k) y[k] += z[k];
+              }
               scalar_t* st = state.data_ptr<scalar_t>() + ((p * G + g) * M + r0) * C;
-              const scalar_t* in = y.data_ptr<scalar_t>();
+              const scalar_t* in = y;
               if (spec.ideal) {
                 for (int64_t k = 0; k < rows * C; ++k) {
                   value[std::size_t(k)] = double(in[k]);
@@ -121,47 +160,51 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
     std::vector<double> sum_lo(std::size_t(blocks), 0.0), sum_hi(std::size_t(blocks), 0.0);
     AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "sliced_adc_backward", [&] {
       at::parallel_for(0, blocks, 1, [&](int64_t first, int64_t last) {
-        const torch::NoGradGuard no_grad;  // grad mode is per thread
+        const c10::InferenceMode inference;  // no autograd bookkeeping in the workers
+        const auto options = xp.options();
+        std::vector<double> dy(std::size_t(std::min(kBlockRows, M) * C));
         for (int64_t block = first; block < last; ++block) {
           const int64_t r0 = block * kBlockRows, rows = std::min(kBlockRows, M - r0);
-          const torch::Tensor grad_block = grad.narrow(0, r0, rows);
-          const scalar_t* gout = grad_block.data_ptr<scalar_t>();
+          const scalar_t* gout = grad.data_ptr<scalar_t>() + r0 * N;
+          const torch::Tensor grad_block = matrix(gout, rows, N, N, 1, options);
           const scalar_t* ct = columns_t.data_ptr<scalar_t>();
-          scalar_t* share = clipped_share[block].data_ptr<scalar_t>();
+          scalar_t* share = clipped_share.data_ptr<scalar_t>() + block * C * K;
           double part_lo = 0, part_hi = 0;
           for (int64_t p = 0; p < P; ++p) {
-            const torch::Tensor x_block = xp[p].narrow(0, r0, rows);
-            torch::Tensor gx_block = grad_xp[p].narrow(0, r0, rows);
+            const scalar_t* x = xp.data_ptr<scalar_t>() + (p * M + r0) * K;
+            scalar_t* gx = grad_xp.data_ptr<scalar_t>() + (p * M + r0) * K;
+            torch::Tensor gx_block = matrix(gx, rows, K, K, 1, options);
             torch::mm_out(gx_block, grad_block, effective[std::size_t(p)]);
-            torch::Tensor product = products[block][p];
-            torch::mm_out(product, x_block.t(), grad_block);
-            const scalar_t* x = x_block.data_ptr<scalar_t>();
-            scalar_t* gx = gx_block.data_ptr<scalar_t>();
+            torch::Tensor product =
+                matrix(products.data_ptr<scalar_t>() + (block * P + p) * K * N, K, N, N, 1, options);
+            torch::mm_out(product, matrix(x, K, rows, 1, K, options), grad_block);
+            // d loss / d y of every partial sum of the block as if unclipped: coefficient * grad.
             const double* coef = coefficients.data() + p * J;
+            for (int64_t i = 0; i < rows; ++i)
+              for (int64_t j = 0; j < J; ++j)
+                for (int64_t n = 0; n < N; ++n)
+                  dy[std::size_t((i * J + j) * N + n)] = coef[j] * double(gout[i * N + n]);
             for (int64_t g = 0; g < G; ++g) {
               const int64_t b = groups[std::size_t(g)].begin, size = groups[std::size_t(g)].size;
               const scalar_t* st = state.data_ptr<scalar_t>() + ((p * G + g) * M + r0) * C;
+              // The interval's gradient, and a count of the clipped partial sums (vectorized).
+              double lo_sum = 0, hi_sum = 0;
+              const int64_t clipped = interval_sums(st, dy.data(), rows * C, lo_sum, hi_sum);
+              part_lo += lo_sum;
+              part_hi += hi_sum;
+              if (clipped == 0) continue;
+              // Take back each clipped partial sum's share of the unclipped gradient.
               for (int64_t i = 0; i < rows; ++i) {
-                for (int64_t j = 0; j < J; ++j) {
-                  for (int64_t n = 0; n < N; ++n) {
-                    const int64_t c = j * N + n;
-                    const double go = coef[j] * double(gout[i * N + n]), s = double(st[i * C + c]);
-                    if (std::isfinite(s)) {
-                      part_lo -= go * s;
-                      part_hi += go * s;
-                      continue;
-                    }
-                    (s < 0 ? part_lo : part_hi) += go;
-                    // Take back this partial sum's share of the unclipped gradient.
-                    const scalar_t f = scalar_t(go);
-                    scalar_t* gx_row = gx + i * K + b;
-                    const scalar_t* c_row = ct + c * K + b;
-                    scalar_t* share_row = share + c * K + b;
-                    const scalar_t* x_row = x + i * K + b;
-                    for (int64_t a = 0; a < size; ++a) {
-                      gx_row[a] -= f * c_row[a];
-                      share_row[a] += f * x_row[a];
-                    }
+                for (int64_t c = 0; c < C; ++c) {
+                  if (std::isfinite(double(st[i * C + c]))) continue;
+                  const scalar_t f = scalar_t(dy[std::size_t(i * C + c)]);
+                  scalar_t* gx_row = gx + i * K + b;
+                  const scalar_t* c_row = ct + c * K + b;
+                  scalar_t* share_row = share + c * K + b;
+                  const scalar_t* x_row = x + i * K + b;
+                  for (int64_t a = 0; a < size; ++a) {
+                    gx_row[a] -= f * c_row[a];
+                    share_row[a] += f * x_row[a];
                   }
                 }
               }

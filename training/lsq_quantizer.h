@@ -41,8 +41,6 @@ class LsqQuantizerImpl : public torch::nn::Module {
   int64_t qmax() const { return qmax_; }
 
  private:
-  // Broadcast shape of the step against v: [C, 1, ...] per channel, [1] per tensor.
-  std::vector<int64_t> step_shape(const torch::Tensor& v) const;
   int64_t channels_;
   int64_t qmin_, qmax_;
   torch::Tensor step_;         // parameter "step"
