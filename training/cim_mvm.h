@@ -12,8 +12,9 @@
 // Two evaluation orders give the same partial sums and ADC outputs:
 //   exact: in double, one product and one addition at a time in the contract's order, so the
 //     result equals the simulator's bit for bit (ideal devices, no noise);
-//   fast: all (phase, slice, group) partial sums in one batched product in the tensors' dtype,
-//     added in any order (the training path; differs from exact by rounding only).
+//   fast: one fused autograd function (cim_mvm_fast.h) in the tensors' dtype, partial sums of all
+//     (side, slice) columns per (row block, phase, group) product, outputs added in double (the
+//     training path; differs from exact by rounding only).
 // With accumulator_bits set, training uses the contract's order in the tensors' dtype (saturation
 // depends on the order of additions).
 //
