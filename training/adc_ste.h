@@ -72,4 +72,25 @@ class AdcSte {
   AdcNonidealities errors_;
 };
 
+// For partial sums with gradient states st (AdcSte::gradient_state) and gradients dy as if unclipped: adds
+// d loss / d lo and d loss / d hi to lo_sum and hi_sum; returns how many are clipped.
+template <typename T>
+int64_t adc_interval_sums(const T* st, const double* dy, int64_t count, double& lo_sum, double& hi_sum) {
+  const double inf = std::numeric_limits<double>::infinity();
+  double lo = 0, hi = 0;
+  int64_t clipped = 0;
+#pragma omp simd reduction(+ : lo, hi, clipped)
+  for (int64_t k = 0; k < count; ++k) {
+    const double s = double(st[k]), go = dy[k];
+    const bool low = s == -inf, high = s == inf;
+    const double inside = low || high ? 0.0 : s;
+    lo += low ? go : -go * inside;
+    hi += high ? go : go * inside;
+    clipped += low || high;
+  }
+  lo_sum += lo;
+  hi_sum += hi;
+  return clipped;
+}
+
 }  // namespace cimsim::train

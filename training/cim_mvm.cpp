@@ -4,8 +4,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
-#include <mutex>
 #include <stdexcept>
 
 #include "adc_ste.h"
@@ -123,33 +121,33 @@ class AdcFunction : public torch::autograd::Function<AdcFunction> {
                      ctx->saved_data["n"].toDouble(), AdcNonidealities{});
     const double scale = ctx->saved_data["scale"].toDouble();
     torch::Tensor grad_y = torch::empty_like(y);
-    double sum_lo = 0, sum_hi = 0;
+    // Fixed chunks whose interval sums are added in chunk order: the same for any thread count.
+    constexpr int64_t kChunk = 1 << 14;
+    const int64_t chunks = (y.numel() + kChunk - 1) / kChunk;
+    std::vector<double> lo_parts(std::size_t(chunks), 0.0), hi_parts(std::size_t(chunks), 0.0);
     AT_DISPATCH_FLOATING_TYPES(y.scalar_type(), "adc_backward", [&] {
       const scalar_t* in = y.data_ptr<scalar_t>();
       const scalar_t* g = grad.data_ptr<scalar_t>();
       scalar_t* gy = grad_y.data_ptr<scalar_t>();
-      std::mutex mutex;
-      at::parallel_for(0, y.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-        double part_lo = 0, part_hi = 0;
-        for (int64_t i = begin; i < end; ++i) {
-          const double state = adc.gradient_state(double(in[i]));
-          if (state == -std::numeric_limits<double>::infinity()) {
-            gy[i] = 0;
-            part_lo += double(g[i]);
-          } else if (state == std::numeric_limits<double>::infinity()) {
-            gy[i] = 0;
-            part_hi += double(g[i]);
-          } else {
-            gy[i] = g[i];
-            part_lo -= double(g[i]) * state;
-            part_hi += double(g[i]) * state;
+      at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
+        std::vector<double> state(kChunk), dy(kChunk);
+        for (int64_t chunk = first; chunk < last; ++chunk) {
+          const int64_t begin = chunk * kChunk, n = std::min(kChunk, y.numel() - begin);
+          for (int64_t i = 0; i < n; ++i) {
+            state[std::size_t(i)] = adc.gradient_state(double(in[begin + i]));
+            dy[std::size_t(i)] = double(g[begin + i]);
+            gy[begin + i] = std::isfinite(state[std::size_t(i)]) ? g[begin + i] : scalar_t(0);
           }
+          adc_interval_sums(state.data(), dy.data(), n, lo_parts[std::size_t(chunk)],
+                            hi_parts[std::size_t(chunk)]);
         }
-        const std::lock_guard<std::mutex> lock(mutex);
-        sum_lo += part_lo;
-        sum_hi += part_hi;
       });
     });
+    double sum_lo = 0, sum_hi = 0;
+    for (int64_t chunk = 0; chunk < chunks; ++chunk) {
+      sum_lo += lo_parts[std::size_t(chunk)];
+      sum_hi += hi_parts[std::size_t(chunk)];
+    }
     const auto options = torch::TensorOptions().dtype(ctx->saved_data["interval_dtype"].toScalarType());
     return {grad_y, torch::tensor(sum_lo * scale, options), torch::tensor(sum_hi * scale, options),
             torch::Tensor()};

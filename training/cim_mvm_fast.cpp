@@ -20,27 +20,6 @@ torch::Tensor matrix(const T* data, int64_t rows, int64_t cols, int64_t row_stri
   return torch::from_blob(const_cast<T*>(data), {rows, cols}, {row_stride, col_stride}, options);
 }
 
-// For partial sums with gradient states st (adc_ste.h) and gradients dy as if unclipped: adds
-// d loss / d lo and d loss / d hi to lo_sum and hi_sum; returns how many are clipped.
-template <typename T>
-int64_t interval_sums(const T* st, const double* dy, int64_t count, double& lo_sum, double& hi_sum) {
-  const double inf = std::numeric_limits<double>::infinity();
-  double lo = 0, hi = 0;
-  int64_t clipped = 0;
-#pragma omp simd reduction(+ : lo, hi, clipped)
-  for (int64_t k = 0; k < count; ++k) {
-    const double s = double(st[k]), go = dy[k];
-    const bool low = s == -inf, high = s == inf;
-    const double inside = low || high ? 0.0 : s;
-    lo += low ? go : -go * inside;
-    hi += high ? go : go * inside;
-    clipped += low || high;
-  }
-  lo_sum += lo;
-  hi_sum += hi;
-  return clipped;
-}
-
 // The spec travels to the backward in the autograd context's saved data.
 void save(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec) {
   std::vector<int64_t> groups;
@@ -189,7 +168,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
               const scalar_t* st = state.data_ptr<scalar_t>() + ((p * G + g) * M + r0) * C;
               // The interval's gradient, and a count of the clipped partial sums (vectorized).
               double lo_sum = 0, hi_sum = 0;
-              const int64_t clipped = interval_sums(st, dy.data(), rows * C, lo_sum, hi_sum);
+              const int64_t clipped = adc_interval_sums(st, dy.data(), rows * C, lo_sum, hi_sum);
               part_lo += lo_sum;
               part_hi += hi_sum;
               if (clipped == 0) continue;

@@ -12,11 +12,6 @@ namespace {
 using torch::autograd::AutogradContext;
 using torch::autograd::variable_list;
 
-struct RoundSte : torch::autograd::Function<RoundSte> {
-  static torch::Tensor forward(AutogradContext*, const torch::Tensor& x) { return torch::round(x); }
-  static variable_list backward(AutogradContext*, variable_list grad) { return {grad[0]}; }
-};
-
 struct ScaleGrad : torch::autograd::Function<ScaleGrad> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& x, double scale) {
     ctx->saved_data["scale"] = scale;
@@ -28,9 +23,9 @@ struct ScaleGrad : torch::autograd::Function<ScaleGrad> {
 };
 
 // q = round_half_even(clamp(v / s[c], qmin, qmax)) in v's dtype, c = the element's channel (v's
-// first dimension, or one step for all). Backward as autograd would give through round_ste, clamp
-// and the division: d q / d v = 1 / s and d q / d s = -v / s^2 where qmin <= v / s <= qmax, else 0;
-// in one pass each way instead of seven operators.
+// first dimension, or one step for all). Backward as autograd would give through a straight-through round,
+// clamp and the division: d q / d v = 1 / s and d q / d s = -v / s^2 where qmin <= v / s <= qmax, else 0; in
+// one pass each way instead of seven operators.
 struct QuantizeSte : torch::autograd::Function<QuantizeSte> {
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& v_in, const torch::Tensor& step,
                                double qmin, double qmax) {
@@ -97,7 +92,6 @@ struct QuantizeSte : torch::autograd::Function<QuantizeSte> {
 
 }  // namespace
 
-torch::Tensor round_ste(const torch::Tensor& x) { return RoundSte::apply(x); }
 torch::Tensor scale_grad(const torch::Tensor& x, double scale) { return ScaleGrad::apply(x, scale); }
 
 LsqQuantizerImpl::LsqQuantizerImpl(int64_t channels, bool is_signed, int bits) : channels_(channels) {

@@ -15,8 +15,6 @@
 
 namespace cimsim::train {
 
-// round() forward (half to even), identity backward.
-torch::Tensor round_ste(const torch::Tensor& x);
 // Identity forward (a copy of x), gradient multiplied by `scale` backward.
 torch::Tensor scale_grad(const torch::Tensor& x, double scale);
 
