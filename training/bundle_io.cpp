@@ -40,13 +40,16 @@ torch::Tensor from_vector(const std::vector<double>& v, const torch::Tensor& lik
   return torch::tensor(v, torch::kDouble).to(like.dtype());
 }
 
-void fill_cim(BundleLayer& l, const torch::Tensor& w_int, LsqQuantizerImpl& wq, LsqQuantizerImpl& xq,
-              const torch::Tensor& bias, const torch::Tensor& adc_interval, const CimHardware& hardware) {
+void fill_cim(BundleLayer& l, CimLayer& cim) {
+  LsqQuantizerImpl &wq = *cim.weight_quantizer, &xq = *cim.input_quantizer;
+  const torch::Tensor& bias = cim.float_bias();
+  const torch::Tensor& adc_interval = cim.adc_interval;
+  const CimHardware& hardware = cim.hardware;
   if (!wq.initialized() || !xq.initialized()) {
     throw InputError("layer " + l.name +
                      ": its quantizers were never initialised; export a network trained with --stage qat");
   }
-  l.weight = integer_matrix(w_int);
+  l.weight = integer_matrix(cim.integer_weight());
   l.weight_scale = to_vector(wq.step().clamp_min(kMinStep));
   l.input_scale = to_vector(xq.step().clamp_min(kMinStep))[0];
   l.bias = bias.defined() ? to_vector(bias) : std::vector<double>(l.weight_scale.size(), 0.0);
@@ -92,12 +95,7 @@ ModelBundle export_bundle(NetworkImpl& net) {
   for (std::size_t i = 0; i < b.layers.size(); ++i) {
     BundleLayer& l = b.layers[i];
     NetworkNode& n = net.nodes()[i];
-    if (n.conv)
-      fill_cim(l, n.conv->integer_weight(), *n.conv->weight_quantizer, *n.conv->input_quantizer,
-               n.conv->conv->bias, n.conv->adc_interval, n.conv->hardware);
-    if (n.linear)
-      fill_cim(l, n.linear->integer_weight(), *n.linear->weight_quantizer, *n.linear->input_quantizer,
-               n.linear->linear->bias, n.linear->adc_interval, n.linear->hardware);
+    if (CimLayer* cim = n.cim()) fill_cim(l, *cim);
     if (n.batchnorm) {
       l.bn_scale = to_vector(n.batchnorm->fold_scale());
       l.bn_shift = to_vector(n.batchnorm->fold_shift());
@@ -146,16 +144,14 @@ void load_bundle_into(NetworkImpl& net, const ModelBundle& bundle) {
     const BundleLayer& l = bundle.layers[i];
     NetworkNode& n = net.nodes()[i];
     if (l.is_cim()) {
-      const bool conv = bool(n.conv);
-      torch::Tensor weight = conv ? n.conv->conv->weight : n.linear->linear->weight;
-      torch::Tensor bias = conv ? n.conv->conv->bias : n.linear->linear->bias;
-      LsqQuantizerImpl& wq = conv ? *n.conv->weight_quantizer : *n.linear->weight_quantizer;
-      LsqQuantizerImpl& xq = conv ? *n.conv->input_quantizer : *n.linear->input_quantizer;
+      CimLayer& cim = *n.cim();
+      torch::Tensor weight = cim.float_weight(), bias = cim.float_bias();
+      LsqQuantizerImpl &wq = *cim.weight_quantizer, &xq = *cim.input_quantizer;
       weight.copy_(float_weight(l.weight, l.weight_scale, weight));
       wq.set_step(from_vector(l.weight_scale, weight));
       xq.set_step(torch::full({1}, l.input_scale, torch::kDouble).to(weight.dtype()));
       // A layer's own interval starts stage cim's learned one (set_hardware).
-      std::optional<AdcInterval>& bundle_adc = conv ? n.conv->bundle_adc : n.linear->bundle_adc;
+      std::optional<AdcInterval>& bundle_adc = cim.bundle_adc;
       bundle_adc.reset();
       if (l.has_adc) bundle_adc = l.adc;
       if (bias.defined()) {

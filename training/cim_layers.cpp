@@ -21,6 +21,21 @@ torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, cons
   return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{}, samples);
 }
 
+void CimLayer::register_parts(torch::nn::Module& module, int outputs, QuantBits bits) {
+  weight_quantizer = module.register_module("weight_quantizer", LsqQuantizer(outputs, true, bits.weight));
+  input_quantizer = module.register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
+  adc_interval = module.register_parameter("adc_interval", torch::zeros({2}));
+}
+
+torch::Tensor CimLayer::dequantize(const torch::Tensor& product, const torch::Tensor& x) {
+  std::vector<int64_t> shape(std::size_t(product.dim()), 1);
+  shape[1] = -1;
+  torch::Tensor out = product * weight_quantizer->step_for(float_weight()).reshape(shape);
+  out = out * input_quantizer->step_for(x);
+  if (float_bias().defined()) out = out + float_bias().reshape(shape);
+  return out;
+}
+
 CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel,
                              std::array<int, 2> stride_hw, std::array<int, 2> padding_hw, bool bias,
                              QuantBits bits)
@@ -30,12 +45,8 @@ CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 
                                     .stride(stride)
                                     .padding(padding)
                                     .bias(bias)));
-  weight_quantizer = register_module("weight_quantizer", LsqQuantizer(out_channels, true, bits.weight));
-  input_quantizer = register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
-  adc_interval = register_parameter("adc_interval", torch::zeros({2}));
+  register_parts(*this, out_channels, bits);
 }
-
-torch::Tensor CimConv2dImpl::integer_weight() { return weight_quantizer->integers(conv->weight); }
 
 torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
   if (!quantized) return conv->forward(x);
@@ -56,33 +67,22 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
   } else {
     out = F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
   }
-  // ((out * s_w[o]) * s_x) + bias[o], one rounding per operation, in this order.
-  out = out * weight_quantizer->step_for(conv->weight).reshape({1, -1, 1, 1});
-  out = out * input_quantizer->step_for(x);
-  if (conv->bias.defined()) out = out + conv->bias.reshape({1, -1, 1, 1});
-  return out;
+  return dequantize(out, x);
 }
 
 CimLinearImpl::CimLinearImpl(int in_features, int out_features, bool bias, QuantBits bits) {
   linear = register_module("linear",
                            torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(bias)));
-  weight_quantizer = register_module("weight_quantizer", LsqQuantizer(out_features, true, bits.weight));
-  input_quantizer = register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
-  adc_interval = register_parameter("adc_interval", torch::zeros({2}));
+  register_parts(*this, out_features, bits);
 }
-
-torch::Tensor CimLinearImpl::integer_weight() { return weight_quantizer->integers(linear->weight); }
 
 torch::Tensor CimLinearImpl::forward(const torch::Tensor& x) {
   if (!quantized) return linear->forward(x);
   const torch::Tensor x_int = input_quantizer->integers(x), w_int = integer_weight();
-  torch::Tensor out =
+  const torch::Tensor out =
       hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training(), x_int.size(0))
                    : torch::matmul(x_int, w_int.t());
-  out = out * weight_quantizer->step_for(linear->weight).reshape({1, -1});
-  out = out * input_quantizer->step_for(x);
-  if (linear->bias.defined()) out = out + linear->bias.reshape({1, -1});
-  return out;
+  return dequantize(out, x);
 }
 
 FoldableBatchNormImpl::FoldableBatchNormImpl(int channels, double eps_value, double momentum_value)

@@ -45,36 +45,52 @@ struct CimHardware {
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training, int64_t samples);
 
-class CimConv2dImpl : public torch::nn::Module {
+// What a CIM layer adds to its torch layer (a convolution or a linear layer): the LSQ quantizers,
+// the learned ADC interval, stage cim's hardware, and the dequantization of the integer product.
+class CimLayer {
+ public:
+  virtual ~CimLayer() = default;
+  // The torch layer's float weight and bias (undefined without a bias).
+  virtual torch::Tensor& float_weight() = 0;
+  virtual torch::Tensor& float_bias() = 0;
+  // The integer weights round(w / s_w) clamped, in the float weight's shape.
+  torch::Tensor integer_weight() { return weight_quantizer->integers(float_weight()); }
+
+  LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
+  bool quantized = false;
+  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
+  CimHardware hardware;                   // set: stage cim
+  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
+
+ protected:
+  // Registers weight_quantizer, input_quantizer and adc_interval on `module` under those names.
+  void register_parts(torch::nn::Module& module, int outputs, QuantBits bits);
+  // ((product * s_w[o]) * s_x) + bias[o] for the layer input x, one rounding per operation, in this
+  // order; o is the product's dimension 1.
+  torch::Tensor dequantize(const torch::Tensor& product, const torch::Tensor& x);
+};
+
+class CimConv2dImpl : public torch::nn::Module, public CimLayer {
  public:
   CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel, std::array<int, 2> stride,
                 std::array<int, 2> padding, bool bias, QuantBits bits);
   torch::Tensor forward(const torch::Tensor& x);
-  // The integer weights round(w / s_w) clamped, [out, in, k_h, k_w].
-  torch::Tensor integer_weight();
+  torch::Tensor& float_weight() override { return conv->weight; }
+  torch::Tensor& float_bias() override { return conv->bias; }
 
   torch::ExpandingArray<2> stride, padding;
   torch::nn::Conv2d conv{nullptr};
-  LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
-  bool quantized = false;
-  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
-  CimHardware hardware;                   // set: stage cim
-  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
 };
 TORCH_MODULE(CimConv2d);
 
-class CimLinearImpl : public torch::nn::Module {
+class CimLinearImpl : public torch::nn::Module, public CimLayer {
  public:
   CimLinearImpl(int in_features, int out_features, bool bias, QuantBits bits);
   torch::Tensor forward(const torch::Tensor& x);
-  torch::Tensor integer_weight();  // [out, in]
+  torch::Tensor& float_weight() override { return linear->weight; }
+  torch::Tensor& float_bias() override { return linear->bias; }
 
   torch::nn::Linear linear{nullptr};
-  LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
-  bool quantized = false;
-  torch::Tensor adc_interval;             // [lo, hi] / hardware.unit (stage cim)
-  CimHardware hardware;                   // set: stage cim
-  std::optional<AdcInterval> bundle_adc;  // the interval of the bundle it was loaded from (MAC units)
 };
 TORCH_MODULE(CimLinear);
 

@@ -80,15 +80,10 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& images) {
 void NetworkImpl::set_quantized(bool quantized) {
   quantized_ = quantized;
   for (NetworkNode& n : nodes_) {
-    if (n.conv) {
-      n.conv->quantized = quantized;
-      if (quantized && !n.conv->weight_quantizer->initialized())
-        n.conv->weight_quantizer->init_from(n.conv->conv->weight);
-    }
-    if (n.linear) {
-      n.linear->quantized = quantized;
-      if (quantized && !n.linear->weight_quantizer->initialized())
-        n.linear->weight_quantizer->init_from(n.linear->linear->weight);
+    if (CimLayer* cim = n.cim()) {
+      cim->quantized = quantized;
+      if (quantized && !cim->weight_quantizer->initialized())
+        cim->weight_quantizer->init_from(cim->float_weight());
     }
   }
 }
@@ -126,11 +121,10 @@ void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     const BundleLayer& l = graph_.layers[i];
     if (!l.is_cim()) continue;
-    const bool conv = bool(nodes_[i].conv);
-    CimHardware& target = conv ? nodes_[i].conv->hardware : nodes_[i].linear->hardware;
-    torch::Tensor& interval = conv ? nodes_[i].conv->adc_interval : nodes_[i].linear->adc_interval;
-    const std::optional<AdcInterval>& from_bundle =
-        conv ? nodes_[i].conv->bundle_adc : nodes_[i].linear->bundle_adc;
+    CimLayer& cim = *nodes_[i].cim();
+    CimHardware& target = cim.hardware;
+    torch::Tensor& interval = cim.adc_interval;
+    const std::optional<AdcInterval>& from_bundle = cim.bundle_adc;
     target.mvm = std::make_shared<const CimMvm>(hw, map_bundle_layer(l, hw.macro));
     target.noise = noise;
     target.unit = hw.macro.max_partial_sum();
@@ -152,10 +146,8 @@ void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
 }
 
 void NetworkImpl::set_exact(bool exact) {
-  for (NetworkNode& n : nodes_) {
-    if (n.conv) n.conv->hardware.exact = exact;
-    if (n.linear) n.linear->hardware.exact = exact;
-  }
+  for (NetworkNode& n : nodes_)
+    if (CimLayer* cim = n.cim()) cim->hardware.exact = exact;
 }
 
 }  // namespace cimsim::train

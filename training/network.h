@@ -20,6 +20,12 @@ struct NetworkNode {
   CimConv2d conv{nullptr};
   CimLinear linear{nullptr};
   FoldableBatchNorm batchnorm{nullptr};
+  // The CIM part of the conv or linear layer, nullptr for other nodes.
+  CimLayer* cim() {
+    if (conv) return conv.get();
+    if (linear) return linear.get();
+    return nullptr;
+  }
 };
 
 class NetworkImpl : public torch::nn::Module {
