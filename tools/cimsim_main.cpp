@@ -34,13 +34,5 @@ int sc_main(int argc, char* argv[]) {
                     : global.quiet ? spdlog::level::warn
                                    : spdlog::level::info);
   cimsim::install_report_handler(false);
-  try {
-    return app.got_subcommand("run") ? run_network() : run_mvm();
-  } catch (const cimsim::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  return cimsim::exit_code_of([&] { return app.got_subcommand("run") ? run_network() : run_mvm(); });
 }

@@ -46,15 +46,8 @@ int main(int argc, char* argv[]) {
   if (seed >= 0) options.seed = uint64_t(seed);
   if (threads > 0) options.threads = threads;
   options.progress = !quiet;
-  try {
-    const cimsim::train::ExperimentConfig config = cimsim::train::load_experiment(config_path);
-    cimsim::train::run_stage(config, options);
+  return cimsim::exit_code_of([&] {
+    cimsim::train::run_stage(cimsim::train::load_experiment(config_path), options);
     return 0;
-  } catch (const cimsim::InputError& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 2;
-  } catch (const std::exception& e) {
-    std::cerr << "error: " << e.what() << "\n";
-    return 1;
-  }
+  });
 }

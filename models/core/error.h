@@ -2,6 +2,7 @@
 // the line where known, and what to change. Callers print it once and exit non-zero.
 #pragma once
 
+#include <iostream>
 #include <stdexcept>
 #include <string>
 
@@ -11,5 +12,20 @@ class InputError : public std::runtime_error {
  public:
   explicit InputError(const std::string& what) : std::runtime_error(what) {}
 };
+
+// The programs' one error exit: returns body()'s exit code; an InputError prints "error: <what>"
+// and gives 2, any other exception prints the same and gives 1.
+template <typename Body>
+int exit_code_of(Body&& body) {
+  try {
+    return body();
+  } catch (const InputError& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::exception& e) {
+    std::cerr << "error: " << e.what() << "\n";
+    return 1;
+  }
+}
 
 }  // namespace cimsim
