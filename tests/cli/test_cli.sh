@@ -12,36 +12,7 @@ X="$src/configs/examples/mvm/inputs.npy"
 passed=0
 failed=0
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name="$1"
-  shift
-  if "$@"; then
-    passed=$((passed + 1))
-  else
-    failed=$((failed + 1))
-    echo "FAILED: $name"
-  fi
-}
-
-# expect_error NAME EXPECTED_TEXT... -- COMMAND...: exit code 2, every text in stderr, no output file.
-expect_error() {
-  local name="$1"
-  shift
-  local texts=()
-  while [ "$1" != "--" ]; do texts+=("$1"); shift; done
-  shift
-  rm -f "$work/bad.npy"
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  local ok=1
-  [ "$rc" -eq 2 ] || { echo "  exit code $rc, expected 2"; ok=0; }
-  [ "$(grep -c '^error: ' "$work/stderr")" -eq 1 ] || { echo "  expected exactly one 'error:' line"; ok=0; }
-  for t in "${texts[@]}"; do
-    grep -qF -- "$t" "$work/stderr" || { echo "  message lacks '$t'"; ok=0; }
-  done
-  [ ! -e "$work/bad.npy" ] || { echo "  an output file was written"; ok=0; }
-  if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; cat "$work/stderr"; fi
-}
+source "$src/tests/support/cli_checks.sh"
 
 run_mvm() { "$cimsim" mvm --hw "$hw" --weights "$W" --inputs "$X" "$@"; }
 
@@ -154,5 +125,4 @@ rm "$work/badmodel/fc.bias.npy"
 sed -i 's/type: lineer/type: linear/' "$work/badmodel/model.yaml"
 expect_error "missing tensor" "fc.bias.npy" -- "$cimsim" run --hw "$hw" --model "$work/badmodel" --out "$work/bad.npy"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_summary

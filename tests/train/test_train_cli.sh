@@ -13,28 +13,7 @@ sed 's/weight_bits: 8/weight_bits: 4/; s/input_bits: 8/input_bits: 4/' "$src/con
 passed=0
 failed=0
 
-check() {  # check NAME COMMAND...: passes when the command succeeds
-  local name="$1"
-  shift
-  if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; fi
-}
-
-# expect_error NAME EXPECTED_TEXT... -- COMMAND...: exit code 2 and every text in stderr.
-expect_error() {
-  local name="$1"
-  shift
-  local texts=()
-  while [ "$1" != "--" ]; do texts+=("$1"); shift; done
-  shift
-  "$@" >"$work/stdout" 2>"$work/stderr"
-  local rc=$?
-  local ok=1
-  [ "$rc" -eq 2 ] || { echo "  exit code $rc, expected 2"; ok=0; }
-  for t in "${texts[@]}"; do
-    grep -qF -- "$t" "$work/stderr" || { echo "  message lacks '$t'"; ok=0; }
-  done
-  if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; cat "$work/stderr"; fi
-}
+source "$src/tests/support/cli_checks.sh"
 
 train() { "$cimsim" train --config "$tiny" -q "$@"; }
 
@@ -121,5 +100,4 @@ expect_error "unknown network" "bad.yaml:$line: network.arch: 'lenet7' is not a 
 mkdir -p "$work/alone" && cp "$cimsim" "$work/alone/cimsim"
 expect_error "trainer missing" "cimsim-train, which does not exist" -- "$work/alone/cimsim" train --config "$tiny"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+cli_summary
