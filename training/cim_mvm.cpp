@@ -7,7 +7,6 @@
 #include <stdexcept>
 
 #include "adc_ste.h"
-#include "cim_mvm_fast.h"
 #include "counter_normals.h"
 
 namespace cimsim::train {
@@ -23,7 +22,20 @@ torch::Tensor with_gradient_of(const torch::Tensor& value, const torch::Tensor& 
 CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping)
     : hw_(hw),
       mapping_(std::move(mapping)),
-      adc_errors_{hw.adc.offset_lsb, hw.adc.gain_error, 0.0, hw.adc.inl_lsb} {}
+      adc_errors_{hw.adc.offset_lsb, hw.adc.gain_error, 0.0, hw.adc.inl_lsb} {
+  const MacroConfig& m = hw_.macro;
+  fast_spec_.groups = mapping_.groups;
+  fast_spec_.outputs = mapping_.outputs;
+  const int sides = m.subtraction == Subtraction::kAnalog ? 1 : 2;
+  for (int p = 0; p < m.phases(); ++p)
+    for (int side = 0; side < sides; ++side)
+      for (int s = 0; s < m.slices(); ++s)
+        fast_spec_.coefficients.push_back((side == 0 ? 1.0 : -1.0) *
+                                          std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits));
+  fast_spec_.ideal = hw_.adc.ideal;
+  fast_spec_.levels = double((1 << m.adc_bits) - 1);
+  fast_spec_.adc_errors = adc_errors_;
+}
 
 torch::Tensor CimMvm::digits(const torch::Tensor& x) const {
   const MacroConfig& m = hw_.macro;
@@ -221,19 +233,6 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
 torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
                                    const torch::Tensor& lo, const torch::Tensor& hi, double partial_sum_sigma,
                                    int64_t samples) const {
-  const MacroConfig& m = hw_.macro;
-  SlicedProductSpec spec;
-  spec.groups = mapping_.groups;
-  spec.outputs = mapping_.outputs;
-  for (int p = 0; p < m.phases(); ++p)
-    for (std::size_t side = 0; side < sides.size(); ++side)
-      for (int s = 0; s < m.slices(); ++s)
-        spec.coefficients.push_back((side == 0 ? 1.0 : -1.0) *
-                                    std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits));
-  spec.ideal = hw_.adc.ideal;
-  spec.levels = double((1 << m.adc_bits) - 1);
-  spec.adc_errors = adc_errors_;
-  spec.lsq_scale = lsq_scale(xp.size(1), samples);
   // columns [K, (side, slice, output)]
   const torch::Tensor columns =
       torch::stack(sides).permute({2, 0, 1, 3}).reshape({int64_t(mapping_.inputs), -1}).to(xp.scalar_type());
@@ -243,7 +242,7 @@ torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const std::vector<to
             counter_normals({xp.size(0), int64_t(mapping_.groups.size()), xp.size(1), columns.size(1)},
                             xp.scalar_type(), RngTag::kTrainPartialSum);
   }
-  return sliced_adc_product(xp, columns, lo, hi, noise, spec);
+  return sliced_adc_product(xp, columns, lo, hi, noise, fast_spec_, lsq_scale(xp.size(1), samples));
 }
 
 torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, const torch::Tensor& lo,

@@ -31,6 +31,7 @@
 #include <torch/torch.h>
 
 #include "adc/adc_nonidealities.h"
+#include "cim_mvm_fast.h"
 #include "config/hw_config.h"
 #include "core/layer_mapping.h"
 
@@ -82,6 +83,7 @@ class CimMvm {
   HwConfig hw_;
   LayerMapping mapping_;
   AdcNonidealities adc_errors_;  // the simulator's, without thermal noise
+  SlicedProductSpec fast_spec_;  // the fast order's layout and ADC
 };
 
 }  // namespace cimsim::train

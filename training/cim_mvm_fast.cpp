@@ -21,7 +21,7 @@ torch::Tensor matrix(const T* data, int64_t rows, int64_t cols, int64_t row_stri
 }
 
 // The spec travels to the backward in the autograd context's saved data.
-void save(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec) {
+void save(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec, double lsq_scale) {
   std::vector<int64_t> groups;
   for (const RowGroup& g : spec.groups) {
     groups.push_back(g.begin);
@@ -30,7 +30,7 @@ void save(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec) 
   ctx->saved_data["groups"] = groups;
   ctx->saved_data["outputs"] = spec.outputs;
   ctx->saved_data["coefficients"] = spec.coefficients;
-  ctx->saved_data["scale"] = spec.lsq_scale;
+  ctx->saved_data["scale"] = lsq_scale;
 }
 
 std::vector<RowGroup> saved_groups(torch::autograd::AutogradContext* ctx) {
@@ -46,7 +46,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xp_in,
                                const torch::Tensor& columns_in, const torch::Tensor& lo,
                                const torch::Tensor& hi, const torch::Tensor& noise,
-                               const SlicedProductSpec& spec) {
+                               const SlicedProductSpec& spec, double lsq_scale) {
     const torch::Tensor xp = xp_in.contiguous(), columns = columns_in.contiguous();
     const int64_t P = xp.size(0), M = xp.size(1), K = xp.size(2), C = columns.size(1), N = spec.outputs;
     const int64_t J = C / N, G = int64_t(spec.groups.size());
@@ -104,7 +104,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
       });
     });
     ctx->save_for_backward({xp, columns, state});
-    save(ctx, spec);
+    save(ctx, spec, lsq_scale);
     ctx->saved_data["interval_dtype"] = lo.scalar_type();
     return out;
   }
@@ -217,6 +217,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
             torch::tensor(total_lo * scale, options),
             torch::tensor(total_hi * scale, options),
             torch::Tensor(),
+            torch::Tensor(),
             torch::Tensor()};
   }
 };
@@ -225,10 +226,10 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
 
 torch::Tensor sliced_adc_product(const torch::Tensor& xp, const torch::Tensor& columns,
                                  const torch::Tensor& lo, const torch::Tensor& hi, const torch::Tensor& noise,
-                                 const SlicedProductSpec& spec) {
+                                 const SlicedProductSpec& spec, double lsq_scale) {
   // Function::apply needs defined tensors: no noise is an empty one.
   return SlicedAdcProduct::apply(xp, columns, lo, hi,
-                                 noise.defined() ? noise : torch::empty({0}, xp.options()), spec);
+                                 noise.defined() ? noise : torch::empty({0}, xp.options()), spec, lsq_scale);
 }
 
 }  // namespace cimsim::train

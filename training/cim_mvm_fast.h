@@ -25,14 +25,13 @@ struct SlicedProductSpec {
   bool ideal = false;                // the ADC passes partial sums through
   double levels = 1;                 // 2^adc_bits - 1
   AdcNonidealities adc_errors;       // offset, gain error, INL
-  double lsq_scale = 1;              // LSQ's interval gradient scale
 };
 
 // xp [P, M, K] digits, columns [K, C] cell levels, lo and hi 0-dim (double), noise [P, G, M, C]
-// added to the partial sums before their ADC, or undefined. Returns [M, N] in xp's dtype;
-// gradients reach xp, columns, lo and hi.
+// added to the partial sums before their ADC, or undefined; lsq_scale: LSQ's interval gradient scale. Returns
+// [M, N] in xp's dtype; gradients reach xp, columns, lo and hi.
 torch::Tensor sliced_adc_product(const torch::Tensor& xp, const torch::Tensor& columns,
                                  const torch::Tensor& lo, const torch::Tensor& hi, const torch::Tensor& noise,
-                                 const SlicedProductSpec& spec);
+                                 const SlicedProductSpec& spec, double lsq_scale);
 
 }  // namespace cimsim::train
