@@ -2,23 +2,46 @@
 
 #include <algorithm>
 
-#include "im2col_rows.h"
+#include "dequantize.h"
 
 namespace cimsim::train {
 
 namespace F = torch::nn::functional;
 
+namespace {
+
+// The interval in double, in both orders: lo = adc_interval[0] * unit as the export computes it.
+torch::Tensor interval_of(const CimHardware& hw, const torch::Tensor& adc_interval) {
+  return adc_interval.to(torch::kDouble) * hw.unit;
+}
+
+}  // namespace
+
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training, int64_t samples) {
-  // The interval in double, in both orders: lo = adc_interval[0] * unit as the export computes it.
-  const torch::Tensor interval = adc_interval.to(torch::kDouble) * hw.unit;
-  const torch::Tensor lo = interval[0], hi = interval[1];
+  const torch::Tensor interval = interval_of(hw, adc_interval);
   if (hw.exact) {
     return hw.mvm
-        ->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), lo, hi, true, CimNoise{}, samples)
+        ->forward(rows.to(torch::kDouble), weights.to(torch::kDouble), interval[0], interval[1], true,
+                  CimNoise{}, samples)
         .to(rows.dtype());
   }
-  return hw.mvm->forward(rows, weights, lo, hi, false, training ? hw.noise : CimNoise{}, samples);
+  return hw.mvm->forward(rows, weights, interval[0], interval[1], false, training ? hw.noise : CimNoise{},
+                         samples);
+}
+
+torch::Tensor cim_conv_product(const CimHardware& hw, const torch::Tensor& x, const torch::Tensor& weights,
+                               const ConvGeometry& geometry, const torch::Tensor& adc_interval,
+                               bool training) {
+  const torch::Tensor interval = interval_of(hw, adc_interval);
+  if (hw.exact) {
+    return hw.mvm
+        ->forward_conv(x.to(torch::kDouble), weights.to(torch::kDouble), geometry, interval[0], interval[1],
+                       true)
+        .to(x.dtype());
+  }
+  return hw.mvm->forward_conv(x, weights, geometry, interval[0], interval[1], false,
+                              training ? hw.noise : CimNoise{});
 }
 
 void CimLayer::register_parts(torch::nn::Module& module, int outputs, QuantBits bits) {
@@ -27,13 +50,9 @@ void CimLayer::register_parts(torch::nn::Module& module, int outputs, QuantBits 
   adc_interval = module.register_parameter("adc_interval", torch::zeros({2}));
 }
 
-torch::Tensor CimLayer::dequantize(const torch::Tensor& product, const torch::Tensor& x) {
-  std::vector<int64_t> shape(std::size_t(product.dim()), 1);
-  shape[1] = -1;
-  torch::Tensor out = product * weight_quantizer->step_for(float_weight()).reshape(shape);
-  out = out * input_quantizer->step_for(x);
-  if (float_bias().defined()) out = out + float_bias().reshape(shape);
-  return out;
+torch::Tensor CimLayer::dequantize(const torch::Tensor& product, const torch::Tensor& x, bool rows_layout) {
+  return dequantize_product(product, x.size(0), rows_layout, weight_quantizer->step_for(float_weight()),
+                            input_quantizer->step_for(x), float_bias());
 }
 
 CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel,
@@ -52,22 +71,20 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
   if (!quantized) return conv->forward(x);
   const torch::Tensor x_int = input_quantizer->integers(x);
   const torch::Tensor w_int = integer_weight();
-  torch::Tensor out;
+  const int64_t batch = x_int.size(0), n = w_int.size(0);
+  const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
+  const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
   if (hardware.mvm) {
-    // im2col rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros.
-    const int64_t batch = x_int.size(0), n = w_int.size(0);
-    const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
-    const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
-    const torch::Tensor rows = im2col_rows(x_int, {w_int.size(2), w_int.size(3)},
-                                           {(*stride)[0], (*stride)[1]}, {(*padding)[0], (*padding)[1]});
-    out = cim_product(hardware, rows, w_int.reshape({n, -1}).t(), adc_interval, is_training(), batch)
-              .reshape({batch, oh * ow, n})
-              .transpose(1, 2)
-              .reshape({batch, n, oh, ow});
-  } else {
-    out = F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
+    // Rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros.
+    const ConvGeometry geometry{w_int.size(2), w_int.size(3), (*stride)[0],
+                                (*stride)[1],  (*padding)[0], (*padding)[1]};
+    const torch::Tensor product =
+        cim_conv_product(hardware, x_int, w_int.reshape({n, -1}).t(), geometry, adc_interval, is_training());
+    return dequantize(product, x, false).reshape({batch, n, oh, ow});
   }
-  return dequantize(out, x);
+  const torch::Tensor product =
+      F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
+  return dequantize(product, x, false).reshape({batch, n, oh, ow});
 }
 
 CimLinearImpl::CimLinearImpl(int in_features, int out_features, bool bias, QuantBits bits) {
@@ -82,7 +99,7 @@ torch::Tensor CimLinearImpl::forward(const torch::Tensor& x) {
   const torch::Tensor out =
       hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training(), x_int.size(0))
                    : torch::matmul(x_int, w_int.t());
-  return dequantize(out, x);
+  return dequantize(out, x, true).reshape({x.size(0), -1});
 }
 
 FoldableBatchNormImpl::FoldableBatchNormImpl(int channels, double eps_value, double momentum_value)

@@ -45,6 +45,12 @@ struct CimHardware {
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training, int64_t samples);
 
+// out [B, N, oh ow] of the CIM convolution of integer-valued x [B, C_in, H, W] with weights
+// [C_in kh kw, N] through `hw`.
+torch::Tensor cim_conv_product(const CimHardware& hw, const torch::Tensor& x, const torch::Tensor& weights,
+                               const ConvGeometry& geometry, const torch::Tensor& adc_interval,
+                               bool training);
+
 // What a CIM layer adds to its torch layer (a convolution or a linear layer): the LSQ quantizers,
 // the learned ADC interval, stage cim's hardware, and the dequantization of the integer product.
 class CimLayer {
@@ -66,8 +72,8 @@ class CimLayer {
   // Registers weight_quantizer, input_quantizer and adc_interval on `module` under those names.
   void register_parts(torch::nn::Module& module, int outputs, QuantBits bits);
   // ((product * s_w[o]) * s_x) + bias[o] for the layer input x, one rounding per operation, in this
-  // order; o is the product's dimension 1.
-  torch::Tensor dequantize(const torch::Tensor& product, const torch::Tensor& x);
+  // order (dequantize.h): [B, N, L] from a product in rows layout [B * L, N] or channels-first.
+  torch::Tensor dequantize(const torch::Tensor& product, const torch::Tensor& x, bool rows_layout);
 };
 
 class CimConv2dImpl : public torch::nn::Module, public CimLayer {

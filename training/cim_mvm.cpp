@@ -8,6 +8,7 @@
 
 #include "adc_ste.h"
 #include "counter_normals.h"
+#include "im2col_rows.h"
 
 namespace cimsim::train {
 namespace {
@@ -35,6 +36,10 @@ CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping)
   fast_spec_.ideal = hw_.adc.ideal;
   fast_spec_.levels = double((1 << m.adc_bits) - 1);
   fast_spec_.adc_errors = adc_errors_;
+  slicing_.slices = m.slices();
+  slicing_.cell_bits = m.cell_bits;
+  slicing_.g_max = m.max_cell_level();
+  slicing_.analog = sides == 1;
 }
 
 torch::Tensor CimMvm::digits(const torch::Tensor& x) const {
@@ -51,44 +56,6 @@ torch::Tensor CimMvm::digits(const torch::Tensor& x) const {
     out.push_back(with_gradient_of(digit, x * (1.0 / (shift * phases))));
   }
   return torch::stack(out);
-}
-
-std::vector<torch::Tensor> CimMvm::levels(const torch::Tensor& w, const CimNoise& noise) const {
-  const MacroConfig& m = hw_.macro;
-  const int slices = m.slices();
-  const double g_max = m.max_cell_level();
-  const torch::Tensor wd = w.detach();
-  const torch::Tensor magnitude = wd.abs();
-  const torch::Tensor positive = (wd > 0).to(w.dtype()), negative = (wd < 0).to(w.dtype());
-  const bool noisy = noise.program_sigma > 0 || noise.program_lognormal_sigma > 0;
-  // The device model of numerics.md section 6, steps 2-4, on one side's target levels.
-  auto program = [&](const torch::Tensor& level) {
-    if (!noisy) return level;
-    torch::Tensor g = level;
-    if (noise.program_lognormal_sigma > 0)
-      g = g * torch::exp(noise.program_lognormal_sigma *
-                         counter_normals(g.sizes(), g.scalar_type(), RngTag::kProgramLognormal));
-    if (noise.program_sigma > 0)
-      g = g +
-          noise.program_sigma * g_max * counter_normals(g.sizes(), g.scalar_type(), RngTag::kProgramAdditive);
-    return torch::clamp(g, 0.0, g_max);
-  };
-  std::vector<torch::Tensor> plus, minus;
-  for (int s = 0; s < slices; ++s) {
-    const double shift = std::ldexp(1.0, s * m.cell_bits);
-    const torch::Tensor slice = torch::remainder(torch::floor(magnitude / shift), g_max + 1.0);
-    const torch::Tensor surrogate = w * (1.0 / (shift * slices));
-    const torch::Tensor lp = program(slice * positive), lm = program(slice * negative);
-    if (m.subtraction == Subtraction::kAnalog) {
-      plus.push_back(with_gradient_of(lp - lm, surrogate));
-    } else {
-      plus.push_back(with_gradient_of(lp, surrogate * positive));
-      minus.push_back(with_gradient_of(lm, -surrogate * negative));
-    }
-  }
-  std::vector<torch::Tensor> sides{torch::stack(plus)};
-  if (!minus.empty()) sides.push_back(torch::stack(minus));
-  return sides;
 }
 
 namespace {
@@ -188,7 +155,7 @@ torch::Tensor CimMvm::convert(const torch::Tensor& y, const torch::Tensor& lo, c
   return AdcFunction::apply(y, lo, hi, params);
 }
 
-torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const torch::Tensor& columns,
                                       const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
                                       double partial_sum_sigma, int64_t samples) const {
   const MacroConfig& m = hw_.macro;
@@ -200,8 +167,8 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
   };
   const auto options = torch::TensorOptions().dtype(dtype);
   const double scale = lsq_scale(rows, samples);
-  std::vector<torch::Tensor> levels_of_side;  // converted once, not per (group, phase)
-  for (const torch::Tensor& side : sides) levels_of_side.push_back(side.to(dtype));
+  const torch::Tensor levels = columns.to(dtype);  // converted once, not per (group, phase)
+  const int64_t slices = m.slices();
   torch::Tensor out = torch::zeros({rows, outputs}, options);
   for (const RowTile& tile : mapping_.row_tiles) {
     torch::Tensor acc = torch::zeros({rows, outputs}, options);
@@ -212,15 +179,17 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
         for (int s = 0; s < m.slices(); ++s) {
           const double shift = std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits);
           // Integer operands: every product and sum is exact in double, whatever the order.
-          auto converted = [&](const torch::Tensor& levels) {
-            torch::Tensor y = torch::matmul(x, levels[s].narrow(0, group.begin, group.size));
+          auto converted = [&](int64_t side) {
+            torch::Tensor y = torch::matmul(
+                x,
+                levels.narrow(1, (side * slices + s) * outputs, outputs).narrow(0, group.begin, group.size));
             if (partial_sum_sigma > 0)
               y = y +
                   partial_sum_sigma * counter_normals(y.sizes(), y.scalar_type(), RngTag::kTrainPartialSum);
             return convert(y, lo, hi, scale);
           };
-          torch::Tensor v = converted(levels_of_side[0]);
-          if (levels_of_side.size() > 1) v = v - converted(levels_of_side[1]);
+          torch::Tensor v = converted(0);
+          if (slicing_.sides() > 1) v = v - converted(1);
           acc = sat(acc + v * shift);
         }
       }
@@ -230,12 +199,10 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const std::vector
   return out;
 }
 
-torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+torch::Tensor CimMvm::forward_fast(const torch::Tensor& xp, const torch::Tensor& columns_in,
                                    const torch::Tensor& lo, const torch::Tensor& hi, double partial_sum_sigma,
                                    int64_t samples) const {
-  // columns [K, (side, slice, output)]
-  const torch::Tensor columns =
-      torch::stack(sides).permute({2, 0, 1, 3}).reshape({int64_t(mapping_.inputs), -1}).to(xp.scalar_type());
+  const torch::Tensor columns = columns_in.to(xp.scalar_type());
   torch::Tensor noise;
   if (partial_sum_sigma > 0) {
     noise = partial_sum_sigma *
@@ -255,12 +222,43 @@ torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, co
                                 "]");
   }
   const torch::Tensor xp = digits(x);
-  const std::vector<torch::Tensor> sides = levels(w, noise);
-  if (exact) return forward_ordered(xp, sides, lo, hi, torch::kDouble, noise.partial_sum_sigma, samples);
+  const torch::Tensor columns = this->columns(w, noise);
+  if (exact) return forward_ordered(xp, columns, lo, hi, torch::kDouble, noise.partial_sum_sigma, samples);
   // Saturation depends on the order of additions: then the ordered path in the tensors' dtype.
   if (hw_.macro.accumulator_bits > 0)
-    return forward_ordered(xp, sides, lo, hi, x.scalar_type(), noise.partial_sum_sigma, samples);
-  return forward_fast(xp, sides, lo, hi, noise.partial_sum_sigma, samples);
+    return forward_ordered(xp, columns, lo, hi, x.scalar_type(), noise.partial_sum_sigma, samples);
+  return forward_fast(xp, columns, lo, hi, noise.partial_sum_sigma, samples);
+}
+
+torch::Tensor CimMvm::columns(const torch::Tensor& w, const CimNoise& noise) const {
+  WeightSlicing slicing = slicing_;
+  slicing.program_sigma = noise.program_sigma;
+  slicing.program_lognormal_sigma = noise.program_lognormal_sigma;
+  return weight_columns(w, slicing);
+}
+
+torch::Tensor CimMvm::forward_conv(const torch::Tensor& x, const torch::Tensor& w,
+                                   const ConvGeometry& geometry, const torch::Tensor& lo,
+                                   const torch::Tensor& hi, bool exact, const CimNoise& noise) const {
+  const int64_t batch = x.size(0);
+  if (!exact && hw_.macro.accumulator_bits == 0 && groups_hold_whole_channels(fast_spec_, geometry)) {
+    const torch::Tensor xp = digits(x);
+    const int64_t oh = (x.size(2) + 2 * geometry.pad_h - geometry.kernel_h) / geometry.stride_h + 1;
+    const int64_t ow = (x.size(3) + 2 * geometry.pad_w - geometry.kernel_w) / geometry.stride_w + 1;
+    const torch::Tensor cells = columns(w, noise).to(x.scalar_type());
+    torch::Tensor draws;
+    if (noise.partial_sum_sigma > 0) {
+      draws = noise.partial_sum_sigma *
+              counter_normals({xp.size(0), int64_t(mapping_.groups.size()), batch, cells.size(1), oh * ow},
+                              x.scalar_type(), RngTag::kTrainPartialSum);
+    }
+    return sliced_adc_conv(xp, cells, lo, hi, draws, fast_spec_, geometry, lsq_scale(batch * oh * ow, batch));
+  }
+  const torch::Tensor rows =
+      im2col_rows(x, {geometry.kernel_h, geometry.kernel_w}, {geometry.stride_h, geometry.stride_w},
+                  {geometry.pad_h, geometry.pad_w});
+  const torch::Tensor out = forward(rows, w, lo, hi, exact, noise, batch);
+  return out.reshape({batch, -1, out.size(1)}).transpose(1, 2).contiguous();
 }
 
 }  // namespace cimsim::train

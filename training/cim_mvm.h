@@ -31,9 +31,11 @@
 #include <torch/torch.h>
 
 #include "adc/adc_nonidealities.h"
+#include "cim_conv_fast.h"
 #include "cim_mvm_fast.h"
 #include "config/hw_config.h"
 #include "core/layer_mapping.h"
+#include "weight_columns.h"
 
 namespace cimsim::train {
 
@@ -60,30 +62,38 @@ class CimMvm {
                         const torch::Tensor& hi, bool exact, const CimNoise& noise = {},
                         int64_t samples = 1) const;
 
+  // The same for a convolution: x [B, C_in, H, W] integer-valued, w [C_in kh kw, N] with rows in
+  // (channel, ky, kx) order. Returns [B, N, oh ow]. The fast order runs as convolutions
+  // (cim_conv_fast.h) when every row group holds whole channels, else on im2col rows.
+  torch::Tensor forward_conv(const torch::Tensor& x, const torch::Tensor& w, const ConvGeometry& geometry,
+                             const torch::Tensor& lo, const torch::Tensor& hi, bool exact,
+                             const CimNoise& noise = {}) const;
+
   const LayerMapping& mapping() const { return mapping_; }
 
  private:
-  // Digits x_p (forward exact) with the straight-through gradient, [P, M, K].
+  // Digits x_p (forward exact) with the straight-through gradient, [P, x's shape].
   torch::Tensor digits(const torch::Tensor& x) const;
-  // Cell levels of the slices, [S, K, N] per side: analog: L+ - L- (one side); digital: L+, L-.
-  std::vector<torch::Tensor> levels(const torch::Tensor& w, const CimNoise& noise) const;
   // LSQ's interval gradient scale for `rows` rows of x holding `samples` samples.
   double lsq_scale(int64_t rows, int64_t samples) const;
   // The ADC on partial sums y: forward exact (numerics.md section 8), LSQ gradient times `scale`.
   torch::Tensor convert(const torch::Tensor& y, const torch::Tensor& lo, const torch::Tensor& hi,
                         double scale) const;
   // One product and one addition at a time in the contract's order, in `dtype`.
-  torch::Tensor forward_ordered(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
+  // columns: the cell levels [K, (side, slice, output)] (weight_columns.h).
+  torch::Tensor forward_ordered(const torch::Tensor& xp, const torch::Tensor& columns,
                                 const torch::Tensor& lo, const torch::Tensor& hi, torch::Dtype dtype,
                                 double partial_sum_sigma, int64_t samples) const;
-  torch::Tensor forward_fast(const torch::Tensor& xp, const std::vector<torch::Tensor>& sides,
-                             const torch::Tensor& lo, const torch::Tensor& hi, double partial_sum_sigma,
-                             int64_t samples) const;
+  // The cell levels [K, (side, slice, output)] of w with `noise`'s programming variation.
+  torch::Tensor columns(const torch::Tensor& w, const CimNoise& noise) const;
+  torch::Tensor forward_fast(const torch::Tensor& xp, const torch::Tensor& columns, const torch::Tensor& lo,
+                             const torch::Tensor& hi, double partial_sum_sigma, int64_t samples) const;
 
   HwConfig hw_;
   LayerMapping mapping_;
   AdcNonidealities adc_errors_;  // the simulator's, without thermal noise
   SlicedProductSpec fast_spec_;  // the fast order's layout and ADC
+  WeightSlicing slicing_;        // the weights' slices and sides (noise set per forward)
 };
 
 }  // namespace cimsim::train

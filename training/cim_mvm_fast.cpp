@@ -9,19 +9,9 @@
 #include "adc_ste.h"
 
 namespace cimsim::train {
-namespace {
-
-constexpr int64_t kBlockRows = 1024;
-
-// A [rows, cols] matrix view of raw memory (no dispatcher calls, unlike narrow and select).
-template <typename T>
-torch::Tensor matrix(const T* data, int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,
-                     const torch::TensorOptions& options) {
-  return torch::from_blob(const_cast<T*>(data), {rows, cols}, {row_stride, col_stride}, options);
-}
 
 // The spec travels to the backward in the autograd context's saved data.
-void save(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec, double lsq_scale) {
+void save_spec(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec, double lsq_scale) {
   std::vector<int64_t> groups;
   for (const RowGroup& g : spec.groups) {
     groups.push_back(g.begin);
@@ -39,6 +29,17 @@ std::vector<RowGroup> saved_groups(torch::autograd::AutogradContext* ctx) {
   for (std::size_t i = 0; i + 1 < flat.size(); i += 2)
     groups.push_back(RowGroup{int(flat[i]), int(flat[i + 1])});
   return groups;
+}
+
+namespace {
+
+constexpr int64_t kBlockRows = 1024;
+
+// A [rows, cols] matrix view of raw memory (no dispatcher calls, unlike narrow and select).
+template <typename T>
+torch::Tensor matrix(const T* data, int64_t rows, int64_t cols, int64_t row_stride, int64_t col_stride,
+                     const torch::TensorOptions& options) {
+  return torch::from_blob(const_cast<T*>(data), {rows, cols}, {row_stride, col_stride}, options);
 }
 
 class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
@@ -104,7 +105,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
       });
     });
     ctx->save_for_backward({xp, columns, state});
-    save(ctx, spec, lsq_scale);
+    save_spec(ctx, spec, lsq_scale);
     ctx->saved_data["interval_dtype"] = lo.scalar_type();
     return out;
   }

@@ -34,4 +34,9 @@ torch::Tensor sliced_adc_product(const torch::Tensor& xp, const torch::Tensor& c
                                  const torch::Tensor& lo, const torch::Tensor& hi, const torch::Tensor& noise,
                                  const SlicedProductSpec& spec, double lsq_scale);
 
+// The spec and LSQ scale in an autograd context's saved data, and the row groups back from it
+// (shared with the convolution order, cim_conv_fast.h).
+void save_spec(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec, double lsq_scale);
+std::vector<RowGroup> saved_groups(torch::autograd::AutogradContext* ctx);
+
 }  // namespace cimsim::train

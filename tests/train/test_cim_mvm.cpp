@@ -8,6 +8,7 @@
 #include "../support/reference_mvm.h"
 #include "../support/test_configs.h"
 #include "cim_mvm.h"
+#include "im2col_rows.h"
 
 namespace cimsim::train {
 namespace {
@@ -156,6 +157,64 @@ TEST(CimMvm, StraightThroughGradientsReachInputsWeightsAndInterval) {
   const torch::Tensor x = o.x.clone().requires_grad_(true);
   ideal.forward(x, o.w, torch::tensor(0.0), torch::tensor(0.0), true).sum().backward();
   EXPECT_TRUE(torch::allclose(x.grad(), o.w.sum(1).unsqueeze(0).expand({B, K})));
+}
+
+// The convolution order (cim_conv_fast.h) against the rows order on the same layer: the same
+// output bit for bit, gradients within rounding, with clipping, several phases, digital
+// subtraction, strides and padding, and the rows fallback when a group splits a channel.
+TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
+  struct ConvCase {
+    Case c;
+    int channels, kernel, stride, pad;
+  };
+  const std::vector<ConvCase> cases{
+      {Case{64, 32, 4, 4, 4, 1, 3, false, false, 0.5, 0.25, 0}, 4, 3, 1, 1},  // 3 channels a group, clipping
+      {Case{32, 16, 4, 4, 1, 1, 5, false, false, 0.3, 0.6, 0}, 3, 3, 2, 0},   // bit-serial, stride 2
+      {Case{64, 64, 5, 4, 2, 2, 4, true, false, 0.2, 0.3, 0}, 5, 5, 1, 2},    // digital, 5x5
+      {Case{32, 16, 4, 4, 4, 1, 8, false, true, 1, 1, 0}, 4, 3, 1, 1},        // ideal ADC
+      {Case{32, 8, 4, 4, 4, 1, 4, false, false, 0.4, 0.4, 0}, 2, 3, 1, 1}};   // groups split channels
+  for (const ConvCase& cc : cases) {
+    const HwConfig hw = hw_for(cc.c);
+    const int K = cc.channels * cc.kernel * cc.kernel, N = 6, B = 3, H = 9, W = 8;
+    const LayerMapping mapping =
+        map_layer(K, N, conv_row_groups(cc.channels, cc.kernel, cc.kernel, cc.c.rows_per_cycle), hw.macro);
+    const CimMvm mvm(hw, mapping);
+    const ConvGeometry geometry{cc.kernel, cc.kernel, cc.stride, cc.stride, cc.pad, cc.pad};
+    torch::manual_seed(cc.channels * 7 + cc.kernel);
+    const int wmax = (1 << (cc.c.weight_bits - 1)) - 1;
+    const torch::Tensor x0 = torch::randint(0, 1 << cc.c.input_bits, {B, cc.channels, H, W}, torch::kDouble);
+    const torch::Tensor w0 = torch::randint(-wmax, wmax + 1, {K, N}, torch::kDouble);
+    const AdcInterval full = hw.full_interval();
+    std::vector<torch::Tensor> results[2];
+    for (int rows_order = 0; rows_order < 2; ++rows_order) {
+      const torch::Tensor x = x0.clone().requires_grad_(true), w = w0.clone().requires_grad_(true);
+      const torch::Tensor lo = torch::tensor(full.lo * cc.c.lo_fraction, torch::kDouble).requires_grad_(true);
+      const torch::Tensor hi = torch::tensor(full.hi * cc.c.hi_fraction, torch::kDouble).requires_grad_(true);
+      torch::Tensor out;
+      if (rows_order) {
+        const torch::Tensor rows =
+            im2col_rows(x, {cc.kernel, cc.kernel}, {cc.stride, cc.stride}, {cc.pad, cc.pad});
+        const torch::Tensor y = mvm.forward(rows, w, lo, hi, false, CimNoise{}, B);
+        out = y.reshape({B, -1, N}).transpose(1, 2);
+      } else {
+        out = mvm.forward_conv(x, w, geometry, lo, hi, false);
+      }
+      torch::manual_seed(9);
+      (out * torch::randn(out.sizes(), torch::kDouble)).sum().backward();
+      results[rows_order] = {out.detach(), x.grad(), w.grad()};
+      if (!cc.c.adc_ideal) results[rows_order].insert(results[rows_order].end(), {lo.grad(), hi.grad()});
+    }
+    ASSERT_TRUE(torch::equal(results[0][0], results[1][0]))
+        << "rows_per_cycle " << cc.c.rows_per_cycle << " max diff "
+        << (results[0][0] - results[1][0]).abs().max().item<double>() << " of " << results[1][0].abs().max().item<double>();
+    const char* names[] = {"out", "x", "w", "lo", "hi"};
+    for (std::size_t i = 1; i < results[1].size(); ++i) {
+      const double scale = std::max(1e-12, results[1][i].abs().max().item<double>());
+      EXPECT_LT((results[0][i] - results[1][i]).abs().max().item<double>(), 1e-9 * scale)
+          << names[i] << ", rows_per_cycle " << cc.c.rows_per_cycle;
+      EXPECT_GT(scale, 1e-12) << names[i] << ": no gradient to compare";
+    }
+  }
 }
 
 // A toy problem: the ADC's interval is much wider than the partial sums; lowering the

@@ -1,13 +1,19 @@
 // The trainer's hand-written kernels against LibTorch's own operators: the convolution rows
 // (im2col_rows) against unfold, forward and gradient; the counter-based normal draws for
-// determinism under torch::manual_seed, independence of the thread count, and their moments.
+// determinism under torch::manual_seed, independence of the thread count, and their moments; the
+// weight columns (weight_columns) and the dequantization (dequantize_product) against the same
+// arithmetic written with LibTorch operators, forward bit for bit and gradient.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
 #include <array>
+#include <cmath>
+#include <vector>
 
 #include "counter_normals.h"
+#include "dequantize.h"
 #include "im2col_rows.h"
+#include "weight_columns.h"
 
 namespace cimsim::train {
 namespace {
@@ -54,6 +60,97 @@ TEST(CounterNormals, SeededThreadCountFreeAndStandard) {
   torch::manual_seed(7);
   const torch::Tensor d = counter_normals({300, 700}, torch::kDouble, RngTag::kProgramAdditive);
   EXPECT_TRUE(torch::equal(d.to(torch::kFloat), a));
+}
+
+// value forward, gradient of `surrogate` backward.
+torch::Tensor with_gradient_of(const torch::Tensor& value, const torch::Tensor& surrogate) {
+  return value.detach() + (surrogate - surrogate.detach());
+}
+
+// weight_columns.h's definition in LibTorch operators (noise off): [K, (side, slice, output)].
+torch::Tensor reference_columns(const torch::Tensor& w, const WeightSlicing& slicing) {
+  const torch::Tensor magnitude = w.detach().abs();
+  const torch::Tensor positive = (w.detach() > 0).to(w.dtype()), negative = (w.detach() < 0).to(w.dtype());
+  std::vector<torch::Tensor> plus, minus;
+  for (int s = 0; s < slicing.slices; ++s) {
+    const double shift = std::ldexp(1.0, s * slicing.cell_bits);
+    const torch::Tensor slice = torch::remainder(torch::floor(magnitude / shift), slicing.g_max + 1.0);
+    const torch::Tensor surrogate = w * (1.0 / (shift * slicing.slices));
+    if (slicing.analog) {
+      plus.push_back(with_gradient_of(slice * positive - slice * negative, surrogate));
+    } else {
+      plus.push_back(with_gradient_of(slice * positive, surrogate * positive));
+      minus.push_back(with_gradient_of(slice * negative, -surrogate * negative));
+    }
+  }
+  std::vector<torch::Tensor> sides{torch::stack(plus)};
+  if (!minus.empty()) sides.push_back(torch::stack(minus));
+  return torch::stack(sides).permute({2, 0, 1, 3}).reshape({w.size(0), -1});
+}
+
+TEST(WeightColumns, EqualTheSlicingDefinitionAndItsGradient) {
+  // 4-bit weights on 1-bit cells (3 slices) and on 2-bit cells (2 slices), analog and digital.
+  for (const WeightSlicing slicing : {WeightSlicing{3, 1, 1.0, true}, WeightSlicing{3, 1, 1.0, false},
+                                      WeightSlicing{2, 2, 3.0, true}, WeightSlicing{2, 2, 3.0, false}}) {
+    torch::manual_seed(3);
+    const torch::Tensor w = torch::randint(-7, 8, {37, 11}, torch::kDouble);
+    const torch::Tensor wa = w.clone().requires_grad_(true), wb = w.clone().requires_grad_(true);
+    const torch::Tensor got = weight_columns(wa, slicing), expected = reference_columns(wb, slicing);
+    ASSERT_TRUE(torch::equal(got, expected)) << slicing.slices << " slices, analog " << slicing.analog;
+    const torch::Tensor r = torch::randn(got.sizes(), torch::kDouble);
+    (got * r).sum().backward();
+    (expected * r).sum().backward();
+    EXPECT_LT((wa.grad() - wb.grad()).abs().max().item<double>(), 1e-12);
+    EXPECT_GT(wa.grad().abs().sum().item<double>(), 0);
+  }
+}
+
+TEST(WeightColumns, ProgrammingNoiseIsSeededClampedAndSized) {
+  WeightSlicing slicing{3, 1, 1.0, false, 0.1, 0.0};
+  const torch::Tensor w = torch::randint(-7, 8, {200, 100}, torch::kFloat);
+  torch::manual_seed(5);
+  const torch::Tensor a = weight_columns(w, slicing);
+  torch::manual_seed(5);
+  const torch::Tensor b = weight_columns(w, slicing);
+  EXPECT_TRUE(torch::equal(a, b));
+  EXPECT_GE(a.min().item<double>(), 0.0);
+  EXPECT_LE(a.max().item<double>(), 1.0);
+  // Levels at 1 lose what the clamp at g_max cuts off: mean 1 - sigma / sqrt(2 pi) = 0.9601.
+  const torch::Tensor clean = weight_columns(w, WeightSlicing{3, 1, 1.0, false});
+  const torch::Tensor ones = a.masked_select(clean == 1).to(torch::kDouble);
+  EXPECT_NEAR(ones.mean().item<double>(), 1.0 - 0.1 / std::sqrt(2 * M_PI), 0.003);
+  // The unclamped ones: a normal of sigma 0.1 below 1; P(1 - g > 0.1) = P(z > 1) / P(z > 0) = 0.3173.
+  EXPECT_NEAR((ones < 0.9).to(torch::kDouble).mean().item<double>(), 0.3173 / 2, 0.01);
+}
+
+TEST(DequantizeProduct, EqualsTheOperatorsAndTheirGradients) {
+  for (const bool rows_layout : {true, false}) {
+    for (const bool with_bias : {true, false}) {
+      torch::manual_seed(4);
+      const int64_t B = 3, N = 5, L = 7;
+      const torch::Tensor product = torch::randint(-50, 50, {B, N, L}, torch::kFloat);
+      const torch::Tensor input =
+          rows_layout ? product.transpose(1, 2).reshape({B * L, N}).contiguous() : product;
+      auto leaf = [](torch::Tensor t) { return t.clone().requires_grad_(true); };
+      const torch::Tensor sw0 = torch::rand({N}) + 0.1, sx0 = torch::rand({1}) + 0.1, b0 = torch::randn({N});
+      torch::Tensor pa = leaf(input), swa = leaf(sw0), sxa = leaf(sx0), ba = leaf(b0);
+      torch::Tensor pb = leaf(product), swb = leaf(sw0), sxb = leaf(sx0), bb = leaf(b0);
+      const torch::Tensor got =
+          dequantize_product(pa, B, rows_layout, swa, sxa, with_bias ? ba : torch::Tensor());
+      torch::Tensor expected = (pb * swb.reshape({1, N, 1})) * sxb;
+      if (with_bias) expected = expected + bb.reshape({1, N, 1});
+      ASSERT_TRUE(torch::equal(got, expected)) << rows_layout << with_bias;
+      const torch::Tensor r = torch::randn(got.sizes());
+      (got * r).sum().backward();
+      (expected * r).sum().backward();
+      const torch::Tensor grad_p = rows_layout ? pb.grad().transpose(1, 2).reshape({B * L, N}) : pb.grad();
+      EXPECT_TRUE(torch::allclose(pa.grad(), grad_p, 1e-6, 1e-6));
+      EXPECT_TRUE(torch::allclose(swa.grad(), swb.grad(), 1e-5, 1e-5));
+      EXPECT_TRUE(torch::allclose(sxa.grad(), sxb.grad(), 1e-5, 1e-5));
+      if (with_bias) EXPECT_TRUE(torch::allclose(ba.grad(), bb.grad(), 1e-5, 1e-5));
+      EXPECT_GT(swa.grad().abs().sum().item<double>(), 0);
+    }
+  }
 }
 
 }  // namespace
