@@ -24,7 +24,7 @@ torch::Tensor group_weights(const torch::Tensor& columns, const RowGroup& group,
   return columns.narrow(0, group.begin, group.size)
       .t()
       .reshape({columns.size(1), group.size / (g.kernel_h * g.kernel_w), g.kernel_h, g.kernel_w})
-      .contiguous();
+      .contiguous(at::MemoryFormat::ChannelsLast);
 }
 
 class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
@@ -33,54 +33,61 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
                                const torch::Tensor& columns_in, const torch::Tensor& lo,
                                const torch::Tensor& hi, const torch::Tensor& noise,
                                const SlicedProductSpec& spec, const ConvGeometry& geo, double lsq_scale) {
-    const torch::Tensor xp = xp_in.contiguous(), columns = columns_in.contiguous();
-    const int64_t P = xp.size(0), B = xp.size(1), C = columns.size(1), N = spec.outputs, J = C / N;
+    // Channels last ([P, B, H, W, C_in] in memory): oneDNN's convolutions of a few channels are
+    // several times faster so, and the partial sums come out as rows [B, L, C].
+    const torch::Tensor xl = xp_in.permute({0, 1, 3, 4, 2}).contiguous();
+    const torch::Tensor columns = columns_in.contiguous();
+    const int64_t P = xp_in.size(0), B = xp_in.size(1), C = columns.size(1), N = spec.outputs, J = C / N;
     const int64_t G = int64_t(spec.groups.size()), taps = geo.kernel_h * geo.kernel_w;
     const AdcSte adc(lo.item<double>(), hi.item<double>(), spec.levels, spec.adc_errors);
-    torch::Tensor acc, state;  // acc: the outputs in double
+    torch::Tensor acc, state;  // acc: the outputs [B, L, N] in double
     int64_t L = 0;
     for (int64_t p = 0; p < P; ++p) {
+      const torch::Tensor x = xl[p].permute({0, 3, 1, 2});  // [B, C_in, H, W], channels-last strides
       const double* coef = spec.coefficients.data() + p * J;
       for (int64_t g = 0; g < G; ++g) {
         const RowGroup& group = spec.groups[std::size_t(g)];
-        torch::Tensor y = at::conv2d(xp[p].narrow(1, group.begin / taps, group.size / taps),
-                                     group_weights(columns, group, geo), {}, {geo.stride_h, geo.stride_w},
-                                     {geo.pad_h, geo.pad_w})
-                              .contiguous();
+        const torch::Tensor y =
+            at::conv2d(x.narrow(1, group.begin / taps, group.size / taps), group_weights(columns, group, geo),
+                       {}, {geo.stride_h, geo.stride_w}, {geo.pad_h, geo.pad_w})
+                .permute({0, 2, 3, 1})
+                .contiguous();  // [B, oh, ow, C]: a view when oneDNN kept channels last
         if (!state.defined()) {
-          L = y.size(2) * y.size(3);
-          state = torch::empty({P, G, B, C, L}, xp.options());
-          acc = torch::zeros({B, N, L}, torch::TensorOptions().dtype(torch::kDouble));
+          L = y.size(1) * y.size(2);
+          state = torch::empty({P, G, B, L, C}, xl.options());
+          acc = torch::zeros({B, L, N}, torch::TensorOptions().dtype(torch::kDouble));
         }
-        if (noise.numel() > 0) y.add_(noise[p][g].view({B, C, y.size(2), y.size(3)}));
-        AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "sliced_adc_conv_forward", [&] {
+        if (noise.numel() > 0) y.add_(noise[p][g].view(y.sizes()));
+        AT_DISPATCH_FLOATING_TYPES(xl.scalar_type(), "sliced_adc_conv_forward", [&] {
           const scalar_t* y_data = y.data_ptr<scalar_t>();
-          scalar_t* st_data = state.data_ptr<scalar_t>() + (p * G + g) * B * C * L;
+          scalar_t* st_data = state.data_ptr<scalar_t>() + (p * G + g) * B * L * C;
           at::parallel_for(0, B, 1, [&](int64_t b0, int64_t b1) {
-            std::vector<double> value(std::size_t(C * L));
+            std::vector<double> value(std::size_t(L * C));
             for (int64_t b = b0; b < b1; ++b) {
-              const scalar_t* in = y_data + b * C * L;
-              scalar_t* st = st_data + b * C * L;
+              const scalar_t* in = y_data + b * L * C;
+              scalar_t* st = st_data + b * L * C;
               if (spec.ideal) {
-                for (int64_t k = 0; k < C * L; ++k) {
+                for (int64_t k = 0; k < L * C; ++k) {
                   value[std::size_t(k)] = double(in[k]);
                   st[k] = 0;
                 }
               } else {
-                adc.convert(in, C * L, value.data(), st);
+                adc.convert(in, L * C, value.data(), st);
               }
-              double* a = acc.data_ptr<double>() + b * N * L;
-              for (int64_t j = 0; j < J; ++j) {
-                const double* v = value.data() + j * N * L;
-                for (int64_t k = 0; k < N * L; ++k) a[k] += coef[j] * v[k];
+              double* a_image = acc.data_ptr<double>() + b * L * N;
+              for (int64_t l = 0; l < L; ++l) {
+                double* a = a_image + l * N;
+                const double* v = value.data() + l * C;
+                for (int64_t j = 0; j < J; ++j)
+                  for (int64_t n = 0; n < N; ++n) a[n] += coef[j] * v[j * N + n];
               }
             }
           });
         });
       }
     }
-    const torch::Tensor out = acc.to(xp.scalar_type());
-    ctx->save_for_backward({xp, columns, state});
+    const torch::Tensor out = acc.to(xl.scalar_type()).view({B * L, N});
+    ctx->save_for_backward({xl, columns, state});
     save_spec(ctx, spec, lsq_scale);
     ctx->saved_data["geometry"] = geometry_vector(geo);
     ctx->saved_data["interval_dtype"] = lo.scalar_type();
@@ -90,69 +97,73 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
   static torch::autograd::tensor_list backward(torch::autograd::AutogradContext* ctx,
                                                torch::autograd::tensor_list grads) {
     const auto saved = ctx->get_saved_variables();
-    const torch::Tensor &xp = saved[0], &columns = saved[1], &state = saved[2];
+    const torch::Tensor &xl = saved[0], &columns = saved[1], &state = saved[2];
     const std::vector<RowGroup> groups = saved_groups(ctx);
     const std::vector<double> coefficients = ctx->saved_data["coefficients"].toDoubleVector();
     const ConvGeometry geo = geometry_of(ctx->saved_data["geometry"].toIntVector());
-    const int64_t P = xp.size(0), B = xp.size(1), Cin = xp.size(2), H = xp.size(3), W = xp.size(4);
+    const int64_t P = xl.size(0), B = xl.size(1), H = xl.size(2), W = xl.size(3), Cin = xl.size(4);
     const int64_t K = columns.size(0), C = columns.size(1), N = ctx->saved_data["outputs"].toInt(), J = C / N;
-    const int64_t G = int64_t(groups.size()), L = state.size(4), taps = geo.kernel_h * geo.kernel_w;
+    const int64_t G = int64_t(groups.size()), L = state.size(3), taps = geo.kernel_h * geo.kernel_w;
     const int64_t oh = (H + 2 * geo.pad_h - geo.kernel_h) / geo.stride_h + 1, ow = L / oh;
-    const torch::Tensor grad = grads[0].contiguous().view({B, N, oh, ow});
+    const torch::Tensor grad = grads[0].contiguous();  // [B L, N]
     // The unclipped gradient: per phase the backward of a plain convolution with the effective weights.
-    torch::Tensor grad_xp = torch::empty_like(xp);
+    torch::Tensor grad_xl = torch::empty_like(xl);
     torch::Tensor grad_columns = torch::zeros({K, C}, columns.options());
     for (int64_t p = 0; p < P; ++p) {
       torch::Tensor effective = torch::zeros({K, N}, columns.options().dtype(torch::kDouble));
       for (int64_t j = 0; j < J; ++j)
         effective.add_(columns.narrow(1, j * N, N).to(torch::kDouble), coefficients[std::size_t(p * J + j)]);
-      const torch::Tensor weight =
-          effective.to(columns.scalar_type()).t().reshape({N, Cin, geo.kernel_h, geo.kernel_w}).contiguous();
-      auto [grad_x, grad_w, grad_b] =
-          at::convolution_backward(grad, xp[p], weight, c10::nullopt, {geo.stride_h, geo.stride_w},
-                                   {geo.pad_h, geo.pad_w}, {1, 1}, false, {0, 0}, 1, {true, true, false});
-      grad_xp[p].copy_(grad_x);
-      const torch::Tensor grad_effective = grad_w.reshape({N, K}).t();  // [K, N]
+      const torch::Tensor weight = effective.to(columns.scalar_type())
+                                       .t()
+                                       .reshape({N, Cin, geo.kernel_h, geo.kernel_w})
+                                       .contiguous(at::MemoryFormat::ChannelsLast);
+      auto [grad_x, grad_w, grad_b] = at::convolution_backward(
+          grad.view({B, oh, ow, N}).permute({0, 3, 1, 2}), xl[p].permute({0, 3, 1, 2}), weight, c10::nullopt,
+          {geo.stride_h, geo.stride_w}, {geo.pad_h, geo.pad_w}, {1, 1}, false, {0, 0}, 1,
+          {true, true, false});
+      grad_xl[p].permute({0, 3, 1, 2}).copy_(grad_x);
+      // grad_w [N, C_in, kh, kw] -> [K, N] in the columns' (channel, ky, kx) row order
+      const torch::Tensor grad_effective = grad_w.reshape({N, K}).t();
       for (int64_t j = 0; j < J; ++j)
         grad_columns.narrow(1, j * N, N).add_(grad_effective, coefficients[std::size_t(p * J + j)]);
     }
     // The interval's gradient and the clipped partial sums' shares, per chunk of images.
     const int64_t chunks = (B + kChunkImages - 1) / kChunkImages;
-    torch::Tensor clipped_share = torch::zeros({chunks, C, K}, xp.options());
+    torch::Tensor clipped_share = torch::zeros({chunks, C, K}, xl.options());
     std::vector<double> sum_lo(std::size_t(chunks), 0.0), sum_hi(std::size_t(chunks), 0.0);
-    AT_DISPATCH_FLOATING_TYPES(xp.scalar_type(), "sliced_adc_conv_backward", [&] {
+    AT_DISPATCH_FLOATING_TYPES(xl.scalar_type(), "sliced_adc_conv_backward", [&] {
       const scalar_t* g_data = grad.data_ptr<scalar_t>();
       const scalar_t* c_data = columns.data_ptr<scalar_t>();
       at::parallel_for(0, chunks, 1, [&](int64_t first, int64_t last) {
-        std::vector<double> dy(std::size_t(C * L));
+        std::vector<double> dy(std::size_t(L * C));
         for (int64_t chunk = first; chunk < last; ++chunk) {
           scalar_t* share = clipped_share.data_ptr<scalar_t>() + chunk * C * K;
           for (int64_t b = chunk * kChunkImages; b < std::min(B, (chunk + 1) * kChunkImages); ++b) {
-            const scalar_t* gout = g_data + b * N * L;
+            const scalar_t* gout = g_data + b * L * N;
             for (int64_t p = 0; p < P; ++p) {
               const double* coef = coefficients.data() + p * J;
-              for (int64_t j = 0; j < J; ++j)
-                for (int64_t k = 0; k < N * L; ++k)
-                  dy[std::size_t(j * N * L + k)] = coef[j] * double(gout[k]);
-              const scalar_t* x = xp.data_ptr<scalar_t>() + (p * B + b) * Cin * H * W;
-              scalar_t* gx = grad_xp.data_ptr<scalar_t>() + (p * B + b) * Cin * H * W;
+              for (int64_t l = 0; l < L; ++l)
+                for (int64_t j = 0; j < J; ++j)
+                  for (int64_t n = 0; n < N; ++n)
+                    dy[std::size_t(l * C + j * N + n)] = coef[j] * double(gout[l * N + n]);
+              const scalar_t* x = xl.data_ptr<scalar_t>() + (p * B + b) * H * W * Cin;
+              scalar_t* gx = grad_xl.data_ptr<scalar_t>() + (p * B + b) * H * W * Cin;
               for (int64_t g = 0; g < G; ++g) {
-                const scalar_t* st = state.data_ptr<scalar_t>() + ((p * G + g) * B + b) * C * L;
-                const int64_t clipped = adc_interval_sums(st, dy.data(), C * L, sum_lo[std::size_t(chunk)],
+                const scalar_t* st = state.data_ptr<scalar_t>() + ((p * G + g) * B + b) * L * C;
+                const int64_t clipped = adc_interval_sums(st, dy.data(), L * C, sum_lo[std::size_t(chunk)],
                                                           sum_hi[std::size_t(chunk)]);
                 if (clipped == 0) continue;
                 const RowGroup& group = groups[std::size_t(g)];
-                for (int64_t c = 0; c < C; ++c) {
-                  for (int64_t l = 0; l < L; ++l) {
-                    if (std::isfinite(double(st[c * L + l]))) continue;
-                    const scalar_t f = scalar_t(dy[std::size_t(c * L + l)]);
-                    const int64_t y0 = (l / ow) * geo.stride_h - geo.pad_h,
-                                  x0 = (l % ow) * geo.stride_w - geo.pad_w;
+                for (int64_t l = 0; l < L; ++l) {
+                  const int64_t y0 = (l / ow) * geo.stride_h - geo.pad_h,
+                                x0 = (l % ow) * geo.stride_w - geo.pad_w;
+                  for (int64_t c = 0; c < C; ++c) {
+                    if (std::isfinite(double(st[l * C + c]))) continue;
+                    const scalar_t f = scalar_t(dy[std::size_t(l * C + c)]);
                     for (int64_t k = group.begin; k < group.begin + group.size; ++k) {
-                      const int64_t ci = k / taps, iy = y0 + (k % taps) / geo.kernel_w,
-                                    ix = x0 + (k % taps) % geo.kernel_w;
+                      const int64_t iy = y0 + (k % taps) / geo.kernel_w, ix = x0 + (k % taps) % geo.kernel_w;
                       if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
-                      const int64_t at = (ci * H + iy) * W + ix;
+                      const int64_t at = (iy * W + ix) * Cin + k / taps;
                       gx[at] -= f * c_data[k * C + c];
                       share[c * K + k] += f * x[at];
                     }
@@ -172,7 +183,7 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
     }
     const double scale = ctx->saved_data["scale"].toDouble();
     const auto options = torch::TensorOptions().dtype(ctx->saved_data["interval_dtype"].toScalarType());
-    return {grad_xp,
+    return {grad_xl.permute({0, 1, 4, 2, 3}),
             grad_columns,
             torch::tensor(total_lo * scale, options),
             torch::tensor(total_hi * scale, options),

@@ -1,11 +1,11 @@
 // The fast evaluation order of a CIM convolution (cim_mvm.h) without im2col rows: when every row
 // group holds whole input channels (kernel splitting, core/layer_mapping.h), the partial sums of
 // group g for all columns c = (side, slice, output) are one convolution of the group's input
-// channels with the columns' cell levels as weights, so LibTorch's convolution (oneDNN) computes
-// them. Per (phase, group) and image, the partial sums go through the ADC and are added, times
-// their (phase, side, slice) coefficient, to the output in double, in (phase, group, side, slice)
-// order: the same partial sums, codes and additions as the rows order (cim_mvm_fast.h), so the
-// same output bit for bit.
+// channels with the columns' cell levels as weights, so LibTorch's convolution (oneDNN, channels
+// last) computes them. Per (phase, group) and image, the partial sums go through the ADC and are
+// added, times their (phase, side, slice) coefficient, to the output in double, in (phase, group,
+// side, slice) order: the same partial sums, codes and additions as the rows order
+// (cim_mvm_fast.h), so the same output bit for bit, in the same rows layout.
 //
 // Backward: the unclipped gradient of each phase is the backward of one plain convolution with
 // the phase's effective weights (sum of coefficient x columns), then each clipped partial sum's
@@ -27,8 +27,9 @@ struct ConvGeometry {
 bool groups_hold_whole_channels(const SlicedProductSpec& spec, const ConvGeometry& geometry);
 
 // xp [P, B, C_in, H, W] digits, columns [K, C] cell levels with K = C_in kh kw in (channel, ky, kx)
-// order, lo and hi 0-dim (double), noise [P, G, B, C, oh ow] added to the partial sums before their
-// ADC, or undefined. Returns [B, N, oh ow] in xp's dtype; gradients reach xp, columns, lo and hi.
+// order, lo and hi 0-dim (double), noise [P, G, B, oh ow, C] added to the partial sums before their
+// ADC, or undefined. Returns rows [B oh ow, N] (row (b, y, x)) in xp's dtype; gradients reach xp,
+// columns, lo and hi.
 torch::Tensor sliced_adc_conv(const torch::Tensor& xp, const torch::Tensor& columns, const torch::Tensor& lo,
                               const torch::Tensor& hi, const torch::Tensor& noise,
                               const SlicedProductSpec& spec, const ConvGeometry& geometry, double lsq_scale);

@@ -80,7 +80,7 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
                                 (*stride)[1],  (*padding)[0], (*padding)[1]};
     const torch::Tensor product =
         cim_conv_product(hardware, x_int, w_int.reshape({n, -1}).t(), geometry, adc_interval, is_training());
-    return dequantize(product, x, false).reshape({batch, n, oh, ow});
+    return dequantize(product, x, true).reshape({batch, n, oh, ow});
   }
   const torch::Tensor product =
       F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));

@@ -45,7 +45,7 @@ struct CimHardware {
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training, int64_t samples);
 
-// out [B, N, oh ow] of the CIM convolution of integer-valued x [B, C_in, H, W] with weights
+// out [B oh ow, N] (rows layout) of the CIM convolution of integer-valued x [B, C_in, H, W] with weights
 // [C_in kh kw, N] through `hw`.
 torch::Tensor cim_conv_product(const CimHardware& hw, const torch::Tensor& x, const torch::Tensor& weights,
                                const ConvGeometry& geometry, const torch::Tensor& adc_interval,

@@ -257,8 +257,7 @@ torch::Tensor CimMvm::forward_conv(const torch::Tensor& x, const torch::Tensor& 
   const torch::Tensor rows =
       im2col_rows(x, {geometry.kernel_h, geometry.kernel_w}, {geometry.stride_h, geometry.stride_w},
                   {geometry.pad_h, geometry.pad_w});
-  const torch::Tensor out = forward(rows, w, lo, hi, exact, noise, batch);
-  return out.reshape({batch, -1, out.size(1)}).transpose(1, 2).contiguous();
+  return forward(rows, w, lo, hi, exact, noise, batch);
 }
 
 }  // namespace cimsim::train

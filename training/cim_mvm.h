@@ -63,8 +63,8 @@ class CimMvm {
                         int64_t samples = 1) const;
 
   // The same for a convolution: x [B, C_in, H, W] integer-valued, w [C_in kh kw, N] with rows in
-  // (channel, ky, kx) order. Returns [B, N, oh ow]. The fast order runs as convolutions
-  // (cim_conv_fast.h) when every row group holds whole channels, else on im2col rows.
+  // (channel, ky, kx) order. Returns rows [B oh ow, N] as forward() does for x's im2col rows. The fast order
+  // runs as convolutions (cim_conv_fast.h) when every row group holds whole channels, else on im2col rows.
   torch::Tensor forward_conv(const torch::Tensor& x, const torch::Tensor& w, const ConvGeometry& geometry,
                              const torch::Tensor& lo, const torch::Tensor& hi, bool exact,
                              const CimNoise& noise = {}) const;
