@@ -22,6 +22,7 @@
 #include "architectures.h"
 #include "config/hw_config.h"
 #include "image_tensors.h"
+#include "process_memory.h"
 #include "training_loop.h"
 
 namespace {
@@ -77,6 +78,7 @@ double seconds_per_step(TimedStage& stage, const ImageTensors& data, int steps, 
 }  // namespace
 
 int main(int argc, char* argv[]) {
+  keep_freed_memory();  // as cimsim-train does
   int steps = 10, batch = 128, threads = 2, rounds = 5;
   std::string which = "all";
   std::vector<int> dac_list{4, 1};

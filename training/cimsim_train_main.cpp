@@ -7,9 +7,11 @@
 
 #include "core/error.h"
 #include "experiment_config.h"
+#include "process_memory.h"
 #include "stage_runner.h"
 
 int main(int argc, char* argv[]) {
+  cimsim::train::keep_freed_memory();
   CLI::App app{"cimsim-train: quantization-aware training of networks for the cimsim simulator"};
   std::string config_path, stage = "fp32";
   cimsim::train::RunOptions options;
