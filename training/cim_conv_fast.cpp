@@ -110,10 +110,7 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
     torch::Tensor grad_xl = torch::empty_like(xl);
     torch::Tensor grad_columns = torch::zeros({K, C}, columns.options());
     for (int64_t p = 0; p < P; ++p) {
-      torch::Tensor effective = torch::zeros({K, N}, columns.options().dtype(torch::kDouble));
-      for (int64_t j = 0; j < J; ++j)
-        effective.add_(columns.narrow(1, j * N, N).to(torch::kDouble), coefficients[std::size_t(p * J + j)]);
-      const torch::Tensor weight = effective.to(columns.scalar_type())
+      const torch::Tensor weight = effective_weights(columns, coefficients, p, N)
                                        .t()
                                        .reshape({N, Cin, geo.kernel_h, geo.kernel_w})
                                        .contiguous(at::MemoryFormat::ChannelsLast);

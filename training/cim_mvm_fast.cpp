@@ -31,6 +31,16 @@ std::vector<RowGroup> saved_groups(torch::autograd::AutogradContext* ctx) {
   return groups;
 }
 
+torch::Tensor effective_weights(const torch::Tensor& columns, const std::vector<double>& coefficients,
+                                int64_t phase, int64_t outputs) {
+  const int64_t J = columns.size(1) / outputs;
+  torch::Tensor w = torch::zeros({columns.size(0), outputs}, columns.options().dtype(torch::kDouble));
+  for (int64_t j = 0; j < J; ++j)
+    w.add_(columns.narrow(1, j * outputs, outputs).to(torch::kDouble),
+           coefficients[std::size_t(phase * J + j)]);
+  return w.to(columns.scalar_type());
+}
+
 namespace {
 
 constexpr int64_t kBlockRows = 1024;
@@ -126,13 +136,9 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
     const int64_t blocks = (M + kBlockRows - 1) / kBlockRows;
     // The effective weights of each phase: sum_j coefficient[p][j] * columns[:, j].
     std::vector<torch::Tensor> effective;
-    for (int64_t p = 0; p < P; ++p) {
-      torch::Tensor w = torch::zeros({K, N}, columns.options().dtype(torch::kDouble));
-      for (int64_t j = 0; j < J; ++j)
-        w.add_(columns.narrow(1, j * N, N).to(torch::kDouble), coefficients[std::size_t(p * J + j)]);
-      effective.push_back(w.to(columns.scalar_type()).t().contiguous());  // [N, K]
-    }
-    const torch::Tensor columns_t = columns.t().contiguous();  // [C, K]
+    for (int64_t p = 0; p < P; ++p)
+      effective.push_back(effective_weights(columns, coefficients, p, N).t().contiguous());  // [N, K]
+    const torch::Tensor columns_t = columns.t().contiguous();                                // [C, K]
     torch::Tensor grad_xp = torch::empty_like(xp);
     // Per block: x_p^T . grad [P, K, N] and the clipped partial sums' share of the columns' gradient [C, K].
     torch::Tensor products = torch::empty({blocks, P, K, N}, xp.options());

@@ -34,6 +34,11 @@ torch::Tensor sliced_adc_product(const torch::Tensor& xp, const torch::Tensor& c
                                  const torch::Tensor& lo, const torch::Tensor& hi, const torch::Tensor& noise,
                                  const SlicedProductSpec& spec, double lsq_scale);
 
+// Phase p's effective weights [K, N]: the sum over columns j = (side, slice) of
+// coefficients[p J + j] x columns[:, j N : (j + 1) N], added in double, in the columns' dtype.
+torch::Tensor effective_weights(const torch::Tensor& columns, const std::vector<double>& coefficients,
+                                int64_t phase, int64_t outputs);
+
 // The spec and LSQ scale in an autograd context's saved data, and the row groups back from it
 // (shared with the convolution order, cim_conv_fast.h).
 void save_spec(torch::autograd::AutogradContext* ctx, const SlicedProductSpec& spec, double lsq_scale);
