@@ -1,0 +1,141 @@
+#include "adc/adc_calibration.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "core/error.h"
+
+namespace cimsim {
+namespace {
+
+// (value, count) pairs of the occupied bins in ascending order, underflow and overflow included.
+std::vector<std::pair<double, int64_t>> occupied(const PartialSumCounts& sums) {
+  std::vector<std::pair<double, int64_t>> out;
+  if (sums.underflow > 0) out.emplace_back(sums.first_edge, sums.underflow);
+  for (std::size_t j = 0; j < sums.counts.size(); ++j)
+    if (sums.counts[j] > 0) out.emplace_back(sums.value(j), sums.counts[j]);
+  if (sums.overflow > 0)
+    out.emplace_back(sums.first_edge + double(sums.counts.size()) * sums.bin_width, sums.overflow);
+  return out;
+}
+
+double mse_of(const std::vector<std::pair<double, int64_t>>& values, double total, double lo, double hi,
+              double levels) {
+  const double step = (hi - lo) / levels;
+  double sum = 0;
+  for (const auto& [v, c] : values) {
+    const double code = std::min(std::max(std::nearbyint((v - lo) / step), 0.0), levels);
+    const double e = lo + code * step - v;
+    sum += double(c) * e * e;
+  }
+  return sum / total;
+}
+
+}  // namespace
+
+int64_t PartialSumCounts::total() const {
+  int64_t t = underflow + overflow;
+  for (int64_t c : counts) t += c;
+  return t;
+}
+
+CalibrationMethod parse_calibration_method(const std::string& name) {
+  if (name == "minmax") return CalibrationMethod::kMinMax;
+  if (name == "percentile") return CalibrationMethod::kPercentile;
+  if (name == "mse") return CalibrationMethod::kMse;
+  throw InputError("unknown calibration method '" + name + "'; choose minmax, percentile or mse");
+}
+
+const char* calibration_method_name(CalibrationMethod method) {
+  switch (method) {
+    case CalibrationMethod::kMinMax:
+      return "minmax";
+    case CalibrationMethod::kPercentile:
+      return "percentile";
+    case CalibrationMethod::kMse:
+      return "mse";
+  }
+  return "?";
+}
+
+double quantization_mse(const PartialSumCounts& sums, double lo, double hi, int adc_bits) {
+  const int64_t total = sums.total();
+  if (total == 0) return 0;
+  return mse_of(occupied(sums), double(total), lo, hi, std::ldexp(1.0, adc_bits) - 1);
+}
+
+ClipFractions clip_fractions(const PartialSumCounts& sums, double lo, double hi) {
+  ClipFractions f;
+  const double total = double(sums.total());
+  if (total == 0) return f;
+  for (const auto& [v, c] : occupied(sums)) {
+    if (v < lo) f.low += double(c);
+    if (v > hi) f.high += double(c);
+  }
+  f.low /= total;
+  f.high /= total;
+  return f;
+}
+
+AdcInterval calibrate_interval(const PartialSumCounts& sums, const CalibrationSpec& spec) {
+  const std::vector<std::pair<double, int64_t>> values = occupied(sums);
+  const int64_t total = sums.total();
+  if (total == 0) throw InputError("no partial sums were recorded for this layer; nothing to calibrate");
+  double lo = values.front().first, hi = values.back().first;
+  if (spec.method == CalibrationMethod::kPercentile) {
+    const double allowed = (100.0 - spec.percentile) / 200.0 * double(total);
+    double below = 0;  // partial sums below values[i]
+    for (const auto& [v, c] : values) {
+      if (below > allowed) break;
+      lo = v;
+      below += double(c);
+    }
+    double above = 0;
+    for (auto it = values.rbegin(); it != values.rend(); ++it) {
+      if (above > allowed) break;
+      hi = it->first;
+      above += double(it->second);
+    }
+  } else if (spec.method == CalibrationMethod::kMse && hi > lo) {
+    const double levels = std::ldexp(1.0, spec.adc_bits) - 1;
+    double best = std::numeric_limits<double>::infinity(), best_lo = lo, best_hi = hi;
+    auto search = [&](double lo_from, double lo_to, double hi_from, double hi_to, int points) {
+      for (int a = 0; a < points; ++a) {
+        const double l = std::max(spec.full_lo, lo_from + (lo_to - lo_from) * double(a) / double(points - 1));
+        for (int b = 0; b < points; ++b) {
+          const double h =
+              std::min(spec.full_hi, hi_from + (hi_to - hi_from) * double(b) / double(points - 1));
+          if (h <= l) continue;
+          const double e = mse_of(values, double(total), l, h, levels);
+          if (e < best) {
+            best = e;
+            best_lo = l;
+            best_hi = h;
+          }
+        }
+      }
+    };
+    const double span = hi - lo;
+    double grid = span / 96;
+    search(lo, hi, lo, hi, 97);
+    for (int round = 0; round < 3; ++round) {
+      const double l = best_lo, h = best_hi;
+      search(l - grid, l + grid, h - grid, h + grid, 25);
+      grid /= 12;
+    }
+    lo = best_lo;
+    hi = best_hi;
+  }
+  if (hi <= lo) {
+    lo -= 0.5;
+    hi += 0.5;
+  }
+  AdcInterval interval;
+  interval.full = false;
+  interval.lo = std::max(lo, spec.full_lo);
+  interval.hi = std::min(hi, spec.full_hi);
+  return interval;
+}
+
+}  // namespace cimsim
