@@ -40,6 +40,8 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
     const int64_t P = xp_in.size(0), B = xp_in.size(1), C = columns.size(1), N = spec.outputs, J = C / N;
     const int64_t G = int64_t(spec.groups.size()), taps = geo.kernel_h * geo.kernel_w;
     const AdcSte adc(lo.item<double>(), hi.item<double>(), spec.levels, spec.adc_errors);
+    std::vector<torch::Tensor> weights;  // per group, the same in every phase
+    for (const RowGroup& group : spec.groups) weights.push_back(group_weights(columns, group, geo));
     torch::Tensor acc, state;  // acc: the outputs [B, L, N] in double
     int64_t L = 0;
     for (int64_t p = 0; p < P; ++p) {
@@ -48,8 +50,8 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
       for (int64_t g = 0; g < G; ++g) {
         const RowGroup& group = spec.groups[std::size_t(g)];
         const torch::Tensor y =
-            at::conv2d(x.narrow(1, group.begin / taps, group.size / taps), group_weights(columns, group, geo),
-                       {}, {geo.stride_h, geo.stride_w}, {geo.pad_h, geo.pad_w})
+            at::conv2d(x.narrow(1, group.begin / taps, group.size / taps), weights[std::size_t(g)], {},
+                       {geo.stride_h, geo.stride_w}, {geo.pad_h, geo.pad_w})
                 .permute({0, 2, 3, 1})
                 .contiguous();  // [B, oh, ow, C]: a view when oneDNN kept channels last
         if (!state.defined()) {
@@ -57,7 +59,7 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
           state = torch::empty({P, G, B, L, C}, xl.options());
           acc = torch::zeros({B, L, N}, torch::TensorOptions().dtype(torch::kDouble));
         }
-        if (noise.numel() > 0) y.add_(noise[p][g].view(y.sizes()));
+        if (noise.numel() > 0) y.add_(noise[p][g].view(y.sizes()));  // [B, oh, ow, C]
         AT_DISPATCH_FLOATING_TYPES(xl.scalar_type(), "sliced_adc_conv_forward", [&] {
           const scalar_t* y_data = y.data_ptr<scalar_t>();
           scalar_t* st_data = state.data_ptr<scalar_t>() + (p * G + g) * B * L * C;
@@ -74,13 +76,7 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
               } else {
                 adc.convert(in, L * C, value.data(), st);
               }
-              double* a_image = acc.data_ptr<double>() + b * L * N;
-              for (int64_t l = 0; l < L; ++l) {
-                double* a = a_image + l * N;
-                const double* v = value.data() + l * C;
-                for (int64_t j = 0; j < J; ++j)
-                  for (int64_t n = 0; n < N; ++n) a[n] += coef[j] * v[j * N + n];
-              }
+              shift_add_rows(value.data(), L, J, N, coef, acc.data_ptr<double>() + b * L * N);
             }
           });
         });
@@ -104,7 +100,7 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
     const int64_t P = xl.size(0), B = xl.size(1), H = xl.size(2), W = xl.size(3), Cin = xl.size(4);
     const int64_t K = columns.size(0), C = columns.size(1), N = ctx->saved_data["outputs"].toInt(), J = C / N;
     const int64_t G = int64_t(groups.size()), L = state.size(3), taps = geo.kernel_h * geo.kernel_w;
-    const int64_t oh = (H + 2 * geo.pad_h - geo.kernel_h) / geo.stride_h + 1, ow = L / oh;
+    const int64_t oh = geo.output_h(H), ow = geo.output_w(W);
     const torch::Tensor grad = grads[0].contiguous();  // [B L, N]
     // The unclipped gradient: per phase the backward of a plain convolution with the effective weights.
     torch::Tensor grad_xl = torch::empty_like(xl);
@@ -139,10 +135,7 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
             const scalar_t* gout = g_data + b * L * N;
             for (int64_t p = 0; p < P; ++p) {
               const double* coef = coefficients.data() + p * J;
-              for (int64_t l = 0; l < L; ++l)
-                for (int64_t j = 0; j < J; ++j)
-                  for (int64_t n = 0; n < N; ++n)
-                    dy[std::size_t(l * C + j * N + n)] = coef[j] * double(gout[l * N + n]);
+              unclipped_partial_sum_gradient(gout, L, J, N, coef, dy.data());
               const scalar_t* x = xl.data_ptr<scalar_t>() + (p * B + b) * H * W * Cin;
               scalar_t* gx = grad_xl.data_ptr<scalar_t>() + (p * B + b) * H * W * Cin;
               for (int64_t g = 0; g < G; ++g) {
@@ -178,12 +171,11 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
       total_lo += sum_lo[std::size_t(chunk)];
       total_hi += sum_hi[std::size_t(chunk)];
     }
-    const double scale = ctx->saved_data["scale"].toDouble();
-    const auto options = torch::TensorOptions().dtype(ctx->saved_data["interval_dtype"].toScalarType());
+    const std::vector<torch::Tensor> interval = interval_gradients(ctx, total_lo, total_hi);
     return {grad_xl.permute({0, 1, 4, 2, 3}),
             grad_columns,
-            torch::tensor(total_lo * scale, options),
-            torch::tensor(total_hi * scale, options),
+            interval[0],
+            interval[1],
             torch::Tensor(),
             torch::Tensor(),
             torch::Tensor(),

@@ -21,6 +21,8 @@ namespace cimsim::train {
 
 struct ConvGeometry {
   int64_t kernel_h = 1, kernel_w = 1, stride_h = 1, stride_w = 1, pad_h = 0, pad_w = 0;
+  int64_t output_h(int64_t height) const { return (height + 2 * pad_h - kernel_h) / stride_h + 1; }
+  int64_t output_w(int64_t width) const { return (width + 2 * pad_w - kernel_w) / stride_w + 1; }
 };
 
 // True if every group of `spec` is a whole number of input channels of `geometry`'s kernel.

@@ -72,12 +72,11 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
   const torch::Tensor x_int = input_quantizer->integers(x);
   const torch::Tensor w_int = integer_weight();
   const int64_t batch = x_int.size(0), n = w_int.size(0);
-  const int64_t oh = (x_int.size(2) + 2 * (*padding)[0] - w_int.size(2)) / (*stride)[0] + 1;
-  const int64_t ow = (x_int.size(3) + 2 * (*padding)[1] - w_int.size(3)) / (*stride)[1] + 1;
+  const ConvGeometry geometry{w_int.size(2), w_int.size(3), (*stride)[0],
+                              (*stride)[1],  (*padding)[0], (*padding)[1]};
+  const int64_t oh = geometry.output_h(x_int.size(2)), ow = geometry.output_w(x_int.size(3));
   if (hardware.mvm) {
     // Rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros.
-    const ConvGeometry geometry{w_int.size(2), w_int.size(3), (*stride)[0],
-                                (*stride)[1],  (*padding)[0], (*padding)[1]};
     const torch::Tensor product =
         cim_conv_product(hardware, x_int, w_int.reshape({n, -1}).t(), geometry, adc_interval, is_training());
     return dequantize(product, x, true).reshape({batch, n, oh, ow});

@@ -241,15 +241,22 @@ torch::Tensor CimMvm::forward_conv(const torch::Tensor& x, const torch::Tensor& 
                                    const ConvGeometry& geometry, const torch::Tensor& lo,
                                    const torch::Tensor& hi, bool exact, const CimNoise& noise) const {
   const int64_t batch = x.size(0);
+  if (x.dim() != 4 || x.size(1) * geometry.kernel_h * geometry.kernel_w != mapping_.inputs || w.dim() != 2 ||
+      w.size(0) != mapping_.inputs || w.size(1) != mapping_.outputs) {
+    throw std::invalid_argument("CimMvm::forward_conv: x must be [B, C_in, H, W] with C_in kh kw = " +
+                                std::to_string(mapping_.inputs) + " and w [" +
+                                std::to_string(mapping_.inputs) + ", " + std::to_string(mapping_.outputs) +
+                                "]");
+  }
   if (!exact && hw_.macro.accumulator_bits == 0 && groups_hold_whole_channels(fast_spec_, geometry)) {
     const torch::Tensor xp = digits(x);
-    const int64_t oh = (x.size(2) + 2 * geometry.pad_h - geometry.kernel_h) / geometry.stride_h + 1;
-    const int64_t ow = (x.size(3) + 2 * geometry.pad_w - geometry.kernel_w) / geometry.stride_w + 1;
+    const int64_t oh = geometry.output_h(x.size(2)), ow = geometry.output_w(x.size(3));
     const torch::Tensor cells = columns(w, noise).to(x.scalar_type());
     torch::Tensor draws;
     if (noise.partial_sum_sigma > 0) {
+      // [P, G, B, oh ow, C]: row-major the same layout as the rows order's [P, G, B oh ow, C]
       draws = noise.partial_sum_sigma *
-              counter_normals({xp.size(0), int64_t(mapping_.groups.size()), batch, cells.size(1), oh * ow},
+              counter_normals({xp.size(0), int64_t(mapping_.groups.size()), batch, oh * ow, cells.size(1)},
                               x.scalar_type(), RngTag::kTrainPartialSum);
     }
     return sliced_adc_conv(xp, cells, lo, hi, draws, fast_spec_, geometry, lsq_scale(batch * oh * ow, batch));

@@ -31,6 +31,13 @@ std::vector<RowGroup> saved_groups(torch::autograd::AutogradContext* ctx) {
   return groups;
 }
 
+std::vector<torch::Tensor> interval_gradients(torch::autograd::AutogradContext* ctx, double sum_lo,
+                                              double sum_hi) {
+  const double scale = ctx->saved_data["scale"].toDouble();
+  const auto options = torch::TensorOptions().dtype(ctx->saved_data["interval_dtype"].toScalarType());
+  return {torch::tensor(sum_lo * scale, options), torch::tensor(sum_hi * scale, options)};
+}
+
 torch::Tensor effective_weights(const torch::Tensor& columns, const std::vector<double>& coefficients,
                                 int64_t phase, int64_t outputs) {
   const int64_t J = columns.size(1) / outputs;
@@ -101,12 +108,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
               } else {
                 adc.convert(in, rows * C, value.data(), st);
               }
-              for (int64_t i = 0; i < rows; ++i) {
-                double* a = acc.data() + i * N;
-                const double* v = value.data() + i * C;
-                for (int64_t j = 0; j < J; ++j)
-                  for (int64_t n = 0; n < N; ++n) a[n] += coef[j] * v[j * N + n];
-              }
+              shift_add_rows(value.data(), rows, J, N, coef, acc.data());
             }
           }
           scalar_t* o = out.data_ptr<scalar_t>() + r0 * N;
@@ -166,10 +168,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
             torch::mm_out(product, matrix(x, K, rows, 1, K, options), grad_block);
             // d loss / d y of every partial sum of the block as if unclipped: coefficient * grad.
             const double* coef = coefficients.data() + p * J;
-            for (int64_t i = 0; i < rows; ++i)
-              for (int64_t j = 0; j < J; ++j)
-                for (int64_t n = 0; n < N; ++n)
-                  dy[std::size_t((i * J + j) * N + n)] = coef[j] * double(gout[i * N + n]);
+            unclipped_partial_sum_gradient(gout, rows, J, N, coef, dy.data());
             for (int64_t g = 0; g < G; ++g) {
               const int64_t b = groups[std::size_t(g)].begin, size = groups[std::size_t(g)].size;
               const scalar_t* st = state.data_ptr<scalar_t>() + ((p * G + g) * M + r0) * C;
@@ -217,15 +216,9 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
       torch::Tensor column = grad_columns.narrow(1, j * N, N);
       for (int64_t p = 0; p < P; ++p) column.add_(product_sum[p], coefficients[std::size_t(p * J + j)]);
     }
-    const double scale = ctx->saved_data["scale"].toDouble();
-    const auto options = torch::TensorOptions().dtype(ctx->saved_data["interval_dtype"].toScalarType());
-    return {grad_xp,
-            grad_columns.contiguous(),
-            torch::tensor(total_lo * scale, options),
-            torch::tensor(total_hi * scale, options),
-            torch::Tensor(),
-            torch::Tensor(),
-            torch::Tensor()};
+    const std::vector<torch::Tensor> interval = interval_gradients(ctx, total_lo, total_hi);
+    return {grad_xp,         grad_columns.contiguous(), interval[0],    interval[1],
+            torch::Tensor(), torch::Tensor(),           torch::Tensor()};
   }
 };
 

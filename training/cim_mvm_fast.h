@@ -34,6 +34,32 @@ torch::Tensor sliced_adc_product(const torch::Tensor& xp, const torch::Tensor& c
                                  const torch::Tensor& lo, const torch::Tensor& hi, const torch::Tensor& noise,
                                  const SlicedProductSpec& spec, double lsq_scale);
 
+// The shift-add of `rows` rows of converted partial sums: acc[i, n] += coef[j] * value[i, j N + n]
+// for j = 0..J-1 in order (value rows of J N, acc rows of N).
+inline void shift_add_rows(const double* value, int64_t rows, int64_t J, int64_t N, const double* coef,
+                           double* acc) {
+  for (int64_t i = 0; i < rows; ++i) {
+    double* a = acc + i * N;
+    const double* v = value + i * J * N;
+    for (int64_t j = 0; j < J; ++j)
+      for (int64_t n = 0; n < N; ++n) a[n] += coef[j] * v[j * N + n];
+  }
+}
+
+// The gradient reaching every partial sum as if unclipped: dy[i, j N + n] = coef[j] * grad[i, n].
+template <typename T>
+void unclipped_partial_sum_gradient(const T* grad, int64_t rows, int64_t J, int64_t N, const double* coef,
+                                    double* dy) {
+  for (int64_t i = 0; i < rows; ++i)
+    for (int64_t j = 0; j < J; ++j)
+      for (int64_t n = 0; n < N; ++n) dy[(i * J + j) * N + n] = coef[j] * double(grad[i * N + n]);
+}
+
+// The interval gradients d loss / d lo and d loss / d hi, times LSQ's scale, in the interval's
+// dtype saved as "interval_dtype" (as both backwards return them).
+std::vector<torch::Tensor> interval_gradients(torch::autograd::AutogradContext* ctx, double sum_lo,
+                                              double sum_hi);
+
 // Phase p's effective weights [K, N]: the sum over columns j = (side, slice) of
 // coefficients[p J + j] x columns[:, j N : (j + 1) N], added in double, in the columns' dtype.
 torch::Tensor effective_weights(const torch::Tensor& columns, const std::vector<double>& coefficients,

@@ -104,8 +104,10 @@ class DequantizeProduct : public torch::autograd::Function<DequantizeProduct> {
       for (int64_t i = 0; i < 2 * N + 1; ++i) sum[std::size_t(i)] += parts[std::size_t(b * (2 * N + 1) + i)];
     auto tensor = [&](int64_t first, int64_t count, const char* dtype_key) {
       const auto options = torch::TensorOptions().dtype(torch::kDouble);
+      // clone: `sum` dies with this function, and to() keeps its storage for a double dtype
       return torch::from_blob(sum.data() + first, {count}, options)
-          .to(ctx->saved_data[dtype_key].toScalarType());
+          .to(ctx->saved_data[dtype_key].toScalarType())
+          .clone();
     };
     return {grad_product,
             torch::Tensor(),

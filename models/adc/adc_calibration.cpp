@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 
 #include "core/error.h"
 
@@ -79,12 +80,19 @@ ClipFractions clip_fractions(const PartialSumCounts& sums, double lo, double hi)
 }
 
 AdcInterval calibrate_interval(const PartialSumCounts& sums, const CalibrationSpec& spec) {
+  if (!(spec.full_hi > spec.full_lo))
+    throw std::invalid_argument("calibrate_interval: the full range must have full_hi > full_lo");
+  if (spec.method == CalibrationMethod::kPercentile && !(spec.percentile > 0 && spec.percentile <= 100)) {
+    throw InputError("percentile " + std::to_string(spec.percentile) +
+                     " is outside (0, 100]; give the percent of partial sums to keep, e.g. 99.9");
+  }
   const std::vector<std::pair<double, int64_t>> values = occupied(sums);
   const int64_t total = sums.total();
   if (total == 0) throw InputError("no partial sums were recorded for this layer; nothing to calibrate");
   double lo = values.front().first, hi = values.back().first;
   if (spec.method == CalibrationMethod::kPercentile) {
-    const double allowed = (100.0 - spec.percentile) / 200.0 * double(total);
+    // A whole number of partial sums (the 1e-9 keeps 99.4% of 1000 from rounding down to 2).
+    const double allowed = std::floor((100.0 - spec.percentile) / 200.0 * double(total) + 1e-9);
     double below = 0;  // partial sums below values[i]
     for (const auto& [v, c] : values) {
       if (below > allowed) break;
@@ -127,14 +135,17 @@ AdcInterval calibrate_interval(const PartialSumCounts& sums, const CalibrationSp
     lo = best_lo;
     hi = best_hi;
   }
-  if (hi <= lo) {
-    lo -= 0.5;
-    hi += 0.5;
+  lo = std::max(lo, spec.full_lo);
+  hi = std::min(hi, spec.full_hi);
+  if (hi <= lo) {  // one value (or all outside the range): a unit-wide interval around it, inside the range
+    const double centre = std::min(std::max(lo, spec.full_lo + 0.5), spec.full_hi - 0.5);
+    lo = std::max(spec.full_lo, centre - 0.5);
+    hi = std::min(spec.full_hi, centre + 0.5);
   }
   AdcInterval interval;
   interval.full = false;
-  interval.lo = std::max(lo, spec.full_lo);
-  interval.hi = std::min(hi, spec.full_hi);
+  interval.lo = lo;
+  interval.hi = hi;
   return interval;
 }
 

@@ -16,8 +16,9 @@
 //               n = 2^adc_bits - 1), searched on a grid of 97 x 97 (lo, hi) pairs between the
 //               smallest and the largest occupied v_j, then refined three times on a 25 x 25 grid of
 //               +-1 grid step around the best pair (ties: the first pair found, lo then hi ascending).
-// An interval of zero width (one occupied value) is widened to [v - 0.5, v + 0.5]. All results are
-// clamped to the full range.
+// The result is clamped to the full range; one that then has zero width (one occupied value, or all
+// partial sums outside the range) becomes the unit-wide interval around it, moved inside the range.
+// The percentile method keeps a whole number of partial sums: a = floor((100 - P) / 200 x total).
 #pragma once
 
 #include <cstdint>

@@ -175,7 +175,8 @@ TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
       {Case{32, 8, 4, 4, 4, 1, 4, false, false, 0.4, 0.4, 0}, 2, 3, 1, 1}};   // groups split channels
   for (const ConvCase& cc : cases) {
     const HwConfig hw = hw_for(cc.c);
-    const int K = cc.channels * cc.kernel * cc.kernel, N = 6, B = 3, H = 9, W = 8;
+    // 10 images: two chunks of the backward's per-chunk sums.
+    const int K = cc.channels * cc.kernel * cc.kernel, N = 6, B = 10, H = 9, W = 8;
     const LayerMapping mapping =
         map_layer(K, N, conv_row_groups(cc.channels, cc.kernel, cc.kernel, cc.c.rows_per_cycle), hw.macro);
     const CimMvm mvm(hw, mapping);
@@ -203,6 +204,18 @@ TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
       results[rows_order] = {out.detach(), x.grad(), w.grad()};
       if (!cc.c.adc_ideal) results[rows_order].insert(results[rows_order].end(), {lo.grad(), hi.grad()});
     }
+    // Partial-sum noise: the same draws in the same layout, so again the same outputs.
+    const double full_hi = hw.full_interval().hi;
+    const torch::Tensor lo = torch::tensor(-0.3 * full_hi, torch::kDouble),
+                        hi = torch::tensor(0.3 * full_hi, torch::kDouble);
+    const CimNoise noise{0, 0, 0.7};
+    torch::manual_seed(11);
+    const torch::Tensor noisy_conv = mvm.forward_conv(x0, w0, geometry, lo, hi, false, noise);
+    torch::manual_seed(11);
+    const torch::Tensor noisy_rows =
+        mvm.forward(im2col_rows(x0, {cc.kernel, cc.kernel}, {cc.stride, cc.stride}, {cc.pad, cc.pad}), w0, lo,
+                    hi, false, noise, B);
+    EXPECT_TRUE(torch::equal(noisy_conv, noisy_rows)) << "noise, rows_per_cycle " << cc.c.rows_per_cycle;
     ASSERT_TRUE(torch::equal(results[0][0], results[1][0]))
         << "rows_per_cycle " << cc.c.rows_per_cycle << " max diff "
         << (results[0][0] - results[1][0]).abs().max().item<double>() << " of "

@@ -24,7 +24,7 @@ TEST(Im2colRows, EqualsUnfoldAndItsGradient) {
   struct Shape {
     int64_t b, c, h, w, kh, kw, sy, sx, py, px;
   };
-  for (const Shape s : {Shape{2, 3, 7, 6, 3, 3, 1, 1, 1, 1}, Shape{3, 2, 9, 8, 5, 3, 2, 1, 2, 0},
+  for (const Shape& s : {Shape{2, 3, 7, 6, 3, 3, 1, 1, 1, 1}, Shape{3, 2, 9, 8, 5, 3, 2, 1, 2, 0},
                         Shape{1, 4, 5, 5, 1, 1, 2, 2, 0, 0}, Shape{2, 1, 6, 7, 4, 4, 3, 2, 1, 3}}) {
     torch::manual_seed(1);
     const torch::Tensor x = torch::randn({s.b, s.c, s.h, s.w}, torch::kDouble);
@@ -126,29 +126,34 @@ TEST(WeightColumns, ProgrammingNoiseIsSeededClampedAndSized) {
 TEST(DequantizeProduct, EqualsTheOperatorsAndTheirGradients) {
   for (const bool rows_layout : {true, false}) {
     for (const bool with_bias : {true, false}) {
-      torch::manual_seed(4);
-      const int64_t B = 3, N = 5, L = 7;
-      const torch::Tensor product = torch::randint(-50, 50, {B, N, L}, torch::kFloat);
-      const torch::Tensor input =
-          rows_layout ? product.transpose(1, 2).reshape({B * L, N}).contiguous() : product;
-      auto leaf = [](torch::Tensor t) { return t.clone().requires_grad_(true); };
-      const torch::Tensor sw0 = torch::rand({N}) + 0.1, sx0 = torch::rand({1}) + 0.1, b0 = torch::randn({N});
-      torch::Tensor pa = leaf(input), swa = leaf(sw0), sxa = leaf(sx0), ba = leaf(b0);
-      torch::Tensor pb = leaf(product), swb = leaf(sw0), sxb = leaf(sx0), bb = leaf(b0);
-      const torch::Tensor got =
-          dequantize_product(pa, B, rows_layout, swa, sxa, with_bias ? ba : torch::Tensor());
-      torch::Tensor expected = (pb * swb.reshape({1, N, 1})) * sxb;
-      if (with_bias) expected = expected + bb.reshape({1, N, 1});
-      ASSERT_TRUE(torch::equal(got, expected)) << rows_layout << with_bias;
-      const torch::Tensor r = torch::randn(got.sizes());
-      (got * r).sum().backward();
-      (expected * r).sum().backward();
-      const torch::Tensor grad_p = rows_layout ? pb.grad().transpose(1, 2).reshape({B * L, N}) : pb.grad();
-      EXPECT_TRUE(torch::allclose(pa.grad(), grad_p, 1e-6, 1e-6));
-      EXPECT_TRUE(torch::allclose(swa.grad(), swb.grad(), 1e-5, 1e-5));
-      EXPECT_TRUE(torch::allclose(sxa.grad(), sxb.grad(), 1e-5, 1e-5));
-      if (with_bias) EXPECT_TRUE(torch::allclose(ba.grad(), bb.grad(), 1e-5, 1e-5));
-      EXPECT_GT(swa.grad().abs().sum().item<double>(), 0);
+      for (const torch::Dtype dtype : {torch::kFloat, torch::kDouble}) {
+        torch::manual_seed(4);
+        const int64_t B = 3, N = 5, L = 7;
+        const torch::Tensor product = torch::randint(-50, 50, {B, N, L}, dtype);
+        const torch::Tensor input =
+            rows_layout ? product.transpose(1, 2).reshape({B * L, N}).contiguous() : product;
+        auto leaf = [](torch::Tensor t) { return t.clone().requires_grad_(true); };
+        const torch::Tensor sw0 = torch::rand({N}, dtype) + 0.1, sx0 = torch::rand({1}, dtype) + 0.1,
+                            b0 = torch::randn({N}, dtype);
+        torch::Tensor pa = leaf(input), swa = leaf(sw0), sxa = leaf(sx0), ba = leaf(b0);
+        torch::Tensor pb = leaf(product), swb = leaf(sw0), sxb = leaf(sx0), bb = leaf(b0);
+        const torch::Tensor got =
+            dequantize_product(pa, B, rows_layout, swa, sxa, with_bias ? ba : torch::Tensor());
+        torch::Tensor expected = (pb * swb.reshape({1, N, 1})) * sxb;
+        if (with_bias) expected = expected + bb.reshape({1, N, 1});
+        ASSERT_TRUE(torch::equal(got, expected)) << rows_layout << with_bias;
+        const torch::Tensor r = torch::randn(got.sizes(), dtype);
+        (got * r).sum().backward();
+        (expected * r).sum().backward();
+        const torch::Tensor grad_p = rows_layout ? pb.grad().transpose(1, 2).reshape({B * L, N}) : pb.grad();
+        EXPECT_TRUE(torch::allclose(pa.grad(), grad_p, 1e-6, 1e-6));
+        EXPECT_TRUE(torch::allclose(swa.grad(), swb.grad(), 1e-5, 1e-5));
+        EXPECT_TRUE(torch::allclose(sxa.grad(), sxb.grad(), 1e-5, 1e-5));
+        if (with_bias) {
+          EXPECT_TRUE(torch::allclose(ba.grad(), bb.grad(), 1e-5, 1e-5));
+        }
+        EXPECT_GT(swa.grad().abs().sum().item<double>(), 0);
+      }
     }
   }
 }

@@ -90,6 +90,10 @@ TEST(AdcCalibration, PercentileReturnsTheQuantilesAndTheClipRates) {
   const ClipFractions f = clip_fractions(s, i.lo, i.hi);
   EXPECT_DOUBLE_EQ(f.low, 0.01);
   EXPECT_DOUBLE_EQ(f.high, 0.01);
+  c.percentile = 99.4;  // 0.3% of 1000: exactly 3 on each side, not 2 by rounding
+  const AdcInterval three = calibrate_interval(s, c);
+  EXPECT_EQ(three.lo, 3.0);
+  EXPECT_EQ(three.hi, 996.0);
   c.percentile = 100;
   const AdcInterval all = calibrate_interval(s, c);
   EXPECT_EQ(all.lo, 0.0);
@@ -106,6 +110,18 @@ TEST(AdcCalibration, DegenerateAndEmptyDistributions) {
     EXPECT_EQ(i.hi, 3.5) << calibration_method_name(m);
   }
   EXPECT_THROW(calibrate_interval(integer_counts(-10, 10), spec(CalibrationMethod::kMse, 4, 10)), InputError);
+  CalibrationSpec zero = spec(CalibrationMethod::kPercentile, 4, 10);
+  zero.percentile = 0;
+  EXPECT_THROW(calibrate_interval(s, zero), InputError);
+  // Everything below the full range: a unit-wide interval at its bottom, not a zero-width one.
+  PartialSumCounts under = integer_counts(-10, 10);
+  under.underflow = 7;
+  for (CalibrationMethod m :
+       {CalibrationMethod::kMinMax, CalibrationMethod::kPercentile, CalibrationMethod::kMse}) {
+    const AdcInterval i = calibrate_interval(under, spec(m, 4, 10));
+    EXPECT_EQ(i.lo, -10.0) << calibration_method_name(m);
+    EXPECT_EQ(i.hi, -9.0) << calibration_method_name(m);
+  }
   EXPECT_THROW(parse_calibration_method("mean"), InputError);
   EXPECT_EQ(parse_calibration_method("percentile"), CalibrationMethod::kPercentile);
 }
