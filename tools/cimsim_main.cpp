@@ -20,6 +20,7 @@ int sc_main(int argc, char* argv[]) {
   app.add_flag("-q,--quiet", global.quiet, "log only warnings and errors");
   auto run_mvm = cimsim::cli::add_mvm_command(app);
   auto run_network = cimsim::cli::add_run_command(app);
+  auto run_calibrate = cimsim::cli::add_calibrate_command(app);
   // Listed for --help only: exec_train_if_requested has already handed `train` to cimsim-train.
   app.add_subcommand("train",
                      "train a network for the simulator (runs cimsim-train; see cimsim train --help)")
@@ -34,5 +35,9 @@ int sc_main(int argc, char* argv[]) {
                     : global.quiet ? spdlog::level::warn
                                    : spdlog::level::info);
   cimsim::install_report_handler(false);
-  return cimsim::exit_code_of([&] { return app.got_subcommand("run") ? run_network() : run_mvm(); });
+  return cimsim::exit_code_of([&] {
+    if (app.got_subcommand("run")) return run_network();
+    if (app.got_subcommand("calibrate")) return run_calibrate();
+    return run_mvm();
+  });
 }

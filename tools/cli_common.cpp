@@ -3,9 +3,30 @@
 #include <fstream>
 
 #include "core/error.h"
+#include "data/cifar_reader.h"
+#include "data/idx_reader.h"
 #include "io/npy.h"
 
 namespace cimsim::cli {
+
+// "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10, cifar100.
+data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit) {
+  const data::Split split = split_name == "train" ? data::Split::kTrain : data::Split::kTest;
+  const auto colon = spec.find(':');
+  const std::string name = spec.substr(0, colon);
+  const std::string dir = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
+  if (name == "fashion-mnist")
+    return data::load_fashion_mnist(dir.empty() ? data::kFashionMnistDir : dir, split, limit);
+  if (dir.empty()) {
+    throw InputError("--data " + spec + ": give the directory as " + name +
+                     ":DIR (only fashion-mnist has a default)");
+  }
+  if (name == "mnist") return data::load_mnist(dir, split, limit);
+  if (name == "cifar10") return data::load_cifar10(dir, split, limit);
+  if (name == "cifar100") return data::load_cifar100(dir, split, limit);
+  throw InputError("--data " + spec + ": unknown data set '" + name +
+                   "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR or cifar100:DIR");
+}
 
 std::pair<int64_t, int64_t> parse_trace_window(const std::string& trace, const std::string& text) {
   if (text.empty()) return {0, -1};
@@ -40,6 +61,23 @@ void write_json(const std::string& path, const nlohmann::json& doc) {
   out << doc.dump(2) << "\n";
   out.close();  // the last flush can fail too (disk full)
   if (out.fail()) throw InputError(path + ": cannot write (check the directory is writable and has space)");
+}
+
+void check_calibration_applies(const CalibrationFile& calib, const std::string& path, const HwConfig& hw,
+                               const ModelBundle& bundle) {
+  if (calib.adc_bits != hw.macro.adc_bits) {
+    throw InputError(path + ": the intervals were chosen for adc_bits " + std::to_string(calib.adc_bits) +
+                     ", the hardware has " + std::to_string(hw.macro.adc_bits) +
+                     "; recalibrate with cimsim calibrate on this hardware");
+  }
+  for (const LayerCalibration& l : calib.layers) {
+    bool found = false;
+    for (const BundleLayer& b : bundle.layers) found = found || (b.name == l.name && b.is_cim());
+    if (!found) {
+      throw InputError(path + ": layer '" + l.name + "' is not a CIM layer of model '" + bundle.name +
+                       "'; calibrate this model, or remove the layer from the file");
+    }
+  }
 }
 
 }  // namespace cimsim::cli

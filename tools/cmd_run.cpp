@@ -7,12 +7,11 @@
 #include <memory>
 #include <tuple>
 
+#include "adc/calibration_file.h"
 #include "bundle/model_bundle.h"
 #include "cli_common.h"
 #include "config/hw_config.h"
 #include "core/error.h"
-#include "data/cifar_reader.h"
-#include "data/idx_reader.h"
 #include "io/output_files.h"
 #include "network_runner.h"
 
@@ -22,29 +21,11 @@ namespace {
 struct RunArgs {
   std::string hw, model, data = "fashion-mnist", split = "test", stats, out, trace, trace_window;
   std::vector<std::string> overrides;
+  std::string calib;
   int64_t limit = -1;
   int batch = 64;
   uint64_t seed = 1;
 };
-
-// "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10, cifar100.
-data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit) {
-  const data::Split split = split_name == "train" ? data::Split::kTrain : data::Split::kTest;
-  const auto colon = spec.find(':');
-  const std::string name = spec.substr(0, colon);
-  const std::string dir = colon == std::string::npos ? std::string() : spec.substr(colon + 1);
-  if (name == "fashion-mnist")
-    return data::load_fashion_mnist(dir.empty() ? data::kFashionMnistDir : dir, split, limit);
-  if (dir.empty()) {
-    throw InputError("--data " + spec + ": give the directory as " + name +
-                     ":DIR (only fashion-mnist has a default)");
-  }
-  if (name == "mnist") return data::load_mnist(dir, split, limit);
-  if (name == "cifar10") return data::load_cifar10(dir, split, limit);
-  if (name == "cifar100") return data::load_cifar100(dir, split, limit);
-  throw InputError("--data " + spec + ": unknown data set '" + name +
-                   "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR or cifar100:DIR");
-}
 
 nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const HwConfig& hw,
                            int64_t macs_per_image) {
@@ -81,7 +62,14 @@ nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const Hw
 
 int run(const RunArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
-  const HwConfig hw = load_hw_config(args.hw, args.overrides);
+  std::vector<std::string> overrides = args.overrides;
+  if (!args.calib.empty()) {
+    const CalibrationFile calib = load_calibration(args.calib);
+    for (const std::string& o : calibration_overrides(calib)) overrides.insert(overrides.begin(), o);
+    const HwConfig hw = load_hw_config(args.hw, overrides);
+    check_calibration_applies(calib, args.calib, hw, load_model_bundle(args.model));
+  }
+  const HwConfig hw = load_hw_config(args.hw, overrides);
   const ModelBundle bundle = load_model_bundle(args.model);
   check_bundle_fits(hw, bundle);
   const data::Dataset data = load_data(args.data, args.split, args.limit);
@@ -172,6 +160,7 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--trace", args->trace, "VCD file to write (a bare name goes under traces/)");
   cmd->add_option("--trace-window", args->trace_window, "FROM:TO cycles to record (default: the whole run)");
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
+  cmd->add_option("--calib", args->calib, "ADC intervals from cimsim calibrate (--set adc.layers wins)");
   cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
   return [cmd, args]() { return cmd->parsed() ? run(*args) : 0; };
 }

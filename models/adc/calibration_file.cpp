@@ -1,0 +1,81 @@
+#include "adc/calibration_file.h"
+
+#include <spdlog/fmt/fmt.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "config/yaml_section.h"
+#include "core/error.h"
+
+namespace cimsim {
+
+std::string calibration_yaml(const CalibrationFile& file) {
+  std::string out =
+      "# ADC intervals chosen by cimsim calibrate (docs/calibration.md); apply with cimsim run --calib\n";
+  out += fmt::format("method: {}\n", file.method);
+  if (file.method == "percentile") out += fmt::format("percentile: {:.17g}\n", file.percentile);
+  out += fmt::format("adc_bits: {}\nimages: {}\n", file.adc_bits, file.images);
+  out += fmt::format("hw: \"{}\"\nmodel: \"{}\"\ndata: \"{}\"\nlayers:\n", file.hw, file.model, file.data);
+  for (const LayerCalibration& l : file.layers) {
+    out += fmt::format(
+        "  {}: {{lo: {:.17g}, hi: {:.17g}, clip_low: {:.17g}, clip_high: {:.17g}, mse: {:.17g}, "
+        "full_range_mse: {:.17g}}}\n",
+        l.name, l.lo, l.hi, l.clip_low, l.clip_high, l.mse, l.full_range_mse);
+  }
+  return out;
+}
+
+CalibrationFile load_calibration(const std::string& path) {
+  std::ifstream in(path);
+  if (!in)
+    throw InputError(path +
+                     ": cannot read the calibration file; check the path (cimsim calibrate --out writes it)");
+  std::stringstream text;
+  text << in.rdbuf();
+  auto source = std::make_shared<ConfigSource>();
+  source->file = path;
+  YamlSection root(load_yaml_text(text.str(), path), "", source);
+  root.declare({"method", "percentile", "adc_bits", "images", "hw", "model", "data", "layers"});
+  CalibrationFile f;
+  f.method = root.choice("method", {"minmax", "percentile", "mse"});
+  f.percentile = f.method == "percentile" ? root.real("percentile", 1e-9, 100.0) : 0.0;
+  f.adc_bits = root.integer("adc_bits", 1, 16);
+  f.images = root.integer("images", 1, 1 << 30);
+  f.hw = root.text("hw");
+  f.model = root.text("model");
+  f.data = root.text("data");
+  YamlSection layers = root.child("layers");
+  for (const auto& kv : layers.node()) {
+    const std::string name = kv.first.Scalar();
+    YamlSection l = layers.child(name);
+    l.declare({"lo", "hi", "clip_low", "clip_high", "mse", "full_range_mse"});
+    LayerCalibration c;
+    c.name = name;
+    c.lo = l.real("lo", -1e12, 1e12);
+    c.hi = l.real("hi", -1e12, 1e12);
+    if (c.hi <= c.lo)
+      l.fail("hi", fmt::format("{} is not above lo = {}", c.hi, c.lo), "recalibrate, or set hi > lo");
+    c.clip_low = l.real("clip_low", 0.0, 1.0);
+    c.clip_high = l.real("clip_high", 0.0, 1.0);
+    c.mse = l.real("mse", 0.0, 1e30);
+    c.full_range_mse = l.real("full_range_mse", 0.0, 1e30);
+    l.finish();
+    f.layers.push_back(c);
+  }
+  if (f.layers.empty())
+    root.fail("layers", "lists no layer", "recalibrate: cimsim calibrate writes every CIM layer");
+  layers.finish();
+  root.finish();
+  return f;
+}
+
+std::vector<std::string> calibration_overrides(const CalibrationFile& file) {
+  std::vector<std::string> out;
+  for (const LayerCalibration& l : file.layers)
+    out.push_back(fmt::format("adc.layers.{}={{lo: {:.17g}, hi: {:.17g}}}", l.name, l.lo, l.hi));
+  return out;
+}
+
+}  // namespace cimsim

@@ -1,0 +1,34 @@
+// The calibration file `cimsim calibrate` writes and `cimsim run --calib` reads (docs/calibration.md):
+// the chosen ADC interval of every CIM layer of a model on a hardware config, with what produced it.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cimsim {
+
+struct LayerCalibration {
+  std::string name;
+  double lo = 0, hi = 0;               // the chosen interval, MAC units
+  double clip_low = 0, clip_high = 0;  // fractions of the calibration partial sums it clips
+  double mse = 0, full_range_mse = 0;  // ideal-quantizer error with it and with the full range
+};
+
+struct CalibrationFile {
+  std::string method;     // minmax, percentile, mse
+  double percentile = 0;  // percent kept (method percentile)
+  int adc_bits = 0;       // the converters it was chosen for
+  int64_t images = 0;     // calibration images
+  std::string hw, model, data;
+  std::vector<LayerCalibration> layers;
+};
+
+// YAML text with every number round-tripping exactly (17 significant digits).
+std::string calibration_yaml(const CalibrationFile& file);
+// Reads and checks a calibration file; InputError naming the file, line and fix on any problem.
+CalibrationFile load_calibration(const std::string& path);
+// The hardware config overrides that apply it: adc.layers.NAME={lo: .., hi: ..} per layer.
+std::vector<std::string> calibration_overrides(const CalibrationFile& file);
+
+}  // namespace cimsim
