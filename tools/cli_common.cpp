@@ -63,21 +63,4 @@ void write_json(const std::string& path, const nlohmann::json& doc) {
   if (out.fail()) throw InputError(path + ": cannot write (check the directory is writable and has space)");
 }
 
-void check_calibration_applies(const CalibrationFile& calib, const std::string& path, const HwConfig& hw,
-                               const ModelBundle& bundle) {
-  if (calib.adc_bits != hw.macro.adc_bits) {
-    throw InputError(path + ": the intervals were chosen for adc_bits " + std::to_string(calib.adc_bits) +
-                     ", the hardware has " + std::to_string(hw.macro.adc_bits) +
-                     "; recalibrate with cimsim calibrate on this hardware");
-  }
-  for (const LayerCalibration& l : calib.layers) {
-    bool found = false;
-    for (const BundleLayer& b : bundle.layers) found = found || (b.name == l.name && b.is_cim());
-    if (!found) {
-      throw InputError(path + ": layer '" + l.name + "' is not a CIM layer of model '" + bundle.name +
-                       "'; calibrate this model, or remove the layer from the file");
-    }
-  }
-}
-
 }  // namespace cimsim::cli

@@ -9,7 +9,6 @@
 #include <string>
 #include <utility>
 
-#include "adc/calibration_file.h"
 #include "bundle/model_bundle.h"
 #include "config/hw_config.h"
 #include "data/dataset.h"
@@ -32,11 +31,6 @@ std::function<int()> add_calibrate_command(CLI::App& app);
 // --data: "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10,
 // cifar100; split "test" or "train"; limit < 0: all images.
 data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit);
-
-// Checks that a calibration file fits the hardware (same adc_bits) and names only CIM layers of
-// the bundle; InputError naming `path` otherwise.
-void check_calibration_applies(const CalibrationFile& calib, const std::string& path, const HwConfig& hw,
-                               const ModelBundle& bundle);
 
 // "FROM:TO" in cycles, FROM <= TO.
 // --trace-window FROM:TO in cycles, 0 <= FROM <= TO; {0, -1} (the whole run) when `window` is

@@ -25,6 +25,8 @@ int main(int argc, char* argv[]) {
   app.add_option("--from", options.from, "start from a model bundle or an earlier run's --out directory");
   app.add_option("--hw", options.hw_path, "hardware YAML whose bit widths must match the experiment's");
   app.add_option("--hw-stats", options.hw_stats_path, "stats JSON of a cimsim run (stage cim)");
+  app.add_option("--calib", options.calib_path,
+                 "calibration of cimsim calibrate: the ADC intervals start there (stage cim)");
   app.add_flag("--resume", options.resume, "continue this stage from its last checkpoint in --out");
   app.add_option("--seed", seed, "overrides the experiment's seed")
       ->check(CLI::Range(int64_t(0), int64_t(1) << 40));

@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 
+#include "adc/calibration_file.h"
 #include "architectures.h"
 #include "bundle_io.h"
 #include "checkpoint.h"
@@ -27,6 +28,8 @@ std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunO
   if (!options.hw_stats_path.empty() && options.stage != Stage::kCim)
     throw InputError("--hw-stats " + options.hw_stats_path +
                      ": the measured statistics are used only by --stage cim");
+  if (!options.calib_path.empty() && options.stage != Stage::kCim)
+    throw InputError("--calib " + options.calib_path + ": ADC intervals are used only by --stage cim");
   if (options.hw_path.empty()) {
     if (options.stage == Stage::kCim)
       throw InputError("--stage cim needs --hw HW.yaml: the macros whose numerics stage 2 trains for");
@@ -44,7 +47,18 @@ std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunO
 
 // Stage cim's noise (docs/training.md): the hardware's device model, redrawn every forward; with
 // --hw-stats, instead, each layer's partial-sum noise measured by the simulator.
-void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path) {
+// With --calib, each layer's learned interval starts from the calibration (cimsim calibrate).
+void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path,
+                     const std::string& calib_path) {
+  std::map<std::string, AdcInterval> start;
+  if (!calib_path.empty()) {
+    const CalibrationFile calib = load_calibration(calib_path);
+    check_calibration_applies(calib, calib_path, hw, net.graph());
+    start = calibration_intervals(calib);
+    for (const auto& [layer, interval] : start)
+      spdlog::info("layer {}: ADC interval starts at [{:.4f}, {:.4f}] ({})", layer, interval.lo, interval.hi,
+                   calib_path);
+  }
   CimNoise noise;
   std::map<std::string, double> measured;
   if (hw_stats_path.empty()) {
@@ -53,7 +67,7 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
   } else {
     measured = partial_sum_noise_from_stats(hw_stats_path, hw.macro);
   }
-  net.set_hardware(hw, noise, {}, measured);
+  net.set_hardware(hw, noise, start, measured);
   for (const auto& [layer, sigma] : measured)
     spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
 }
@@ -126,7 +140,7 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
   }
   result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage);
   NetworkImpl& net = *result.net;
-  if (options.stage == Stage::kCim) put_on_hardware(net, *hw, options.hw_stats_path);
+  if (options.stage == Stage::kCim) put_on_hardware(net, *hw, options.hw_stats_path, options.calib_path);
   const int epochs = config.epochs(options.stage);
   const double base_lr = config.lr(options.stage);
   auto optimizer = make_optimizer(net, config.optimizer, base_lr);

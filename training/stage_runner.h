@@ -21,6 +21,7 @@ struct RunOptions {
   std::string from;           // a bundle directory or an output directory of an earlier run
   std::string hw_path;        // checked against the experiment's bits when given
   std::string hw_stats_path;  // stage cim only
+  std::string calib_path;     // stage cim only: the learned intervals start from this calibration
   bool resume = false;
   std::optional<uint64_t> seed;  // overrides the experiment's
   std::optional<int> threads;    // overrides the experiment's

@@ -6,6 +6,7 @@
 #include <memory>
 #include <sstream>
 
+#include "bundle/model_bundle.h"
 #include "config/yaml_section.h"
 #include "core/error.h"
 
@@ -75,6 +76,29 @@ std::vector<std::string> calibration_overrides(const CalibrationFile& file) {
   std::vector<std::string> out;
   for (const LayerCalibration& l : file.layers)
     out.push_back(fmt::format("adc.layers.{}={{lo: {:.17g}, hi: {:.17g}}}", l.name, l.lo, l.hi));
+  return out;
+}
+
+void check_calibration_applies(const CalibrationFile& calib, const std::string& path, const HwConfig& hw,
+                               const ModelBundle& bundle) {
+  if (calib.adc_bits != hw.macro.adc_bits) {
+    throw InputError(path + ": the intervals were chosen for adc_bits " + std::to_string(calib.adc_bits) +
+                     ", the hardware has " + std::to_string(hw.macro.adc_bits) +
+                     "; recalibrate with cimsim calibrate on this hardware");
+  }
+  for (const LayerCalibration& l : calib.layers) {
+    bool found = false;
+    for (const BundleLayer& b : bundle.layers) found = found || (b.name == l.name && b.is_cim());
+    if (!found) {
+      throw InputError(path + ": layer '" + l.name + "' is not a CIM layer of model '" + bundle.name +
+                       "'; calibrate this model, or remove the layer from the file");
+    }
+  }
+}
+
+std::map<std::string, AdcInterval> calibration_intervals(const CalibrationFile& file) {
+  std::map<std::string, AdcInterval> out;
+  for (const LayerCalibration& l : file.layers) out[l.name] = AdcInterval{false, l.lo, l.hi};
   return out;
 }
 

@@ -3,10 +3,15 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "config/hw_config.h"
+
 namespace cimsim {
+
+struct ModelBundle;
 
 struct LayerCalibration {
   std::string name;
@@ -30,5 +35,12 @@ std::string calibration_yaml(const CalibrationFile& file);
 CalibrationFile load_calibration(const std::string& path);
 // The hardware config overrides that apply it: adc.layers.NAME={lo: .., hi: ..} per layer.
 std::vector<std::string> calibration_overrides(const CalibrationFile& file);
+
+// Checks that a calibration file fits the hardware (same adc_bits) and names only CIM layers of
+// the bundle; InputError naming `path` otherwise.
+void check_calibration_applies(const CalibrationFile& calib, const std::string& path, const HwConfig& hw,
+                               const ModelBundle& bundle);
+// The intervals by layer name (full = false).
+std::map<std::string, AdcInterval> calibration_intervals(const CalibrationFile& file);
 
 }  // namespace cimsim

@@ -47,6 +47,29 @@ check "cim: simulator accuracy $simulated equals the trainer's $trained" test -n
   --hw-stats "$work/cim-stats.json" >"$work/fed.log" 2>&1
 check "stage cim with --hw-stats" test -f "$work/fed/cim-bundle/model.yaml"
 check "injected noise logged per layer" grep -q "layer conv1: injected partial-sum noise" "$work/fed.log"
+# With --calib (cimsim calibrate), the learned intervals start from the calibration: at a learning rate
+# of 1e-8 the exported intervals are the calibrated ones (to float32 storage).
+check "calibrate the qat bundle" "$cimsim" calibrate --hw "$hw" --model "$work/run/bundle" --limit 40 --method mse \
+  --out "$work/calib.yaml" -q
+sed 's/^  lr: 0.003$/  lr: 1e-8/' "$tiny" >"$work/still.yaml"
+"$cimsim" train --config "$work/still.yaml" --out "$work/calibrated" --stage cim --from "$work/run" --hw "$hw" \
+  --calib "$work/calib.yaml" >"$work/calibrated.log" 2>&1
+check "stage cim logs the calibrated start" grep -q "layer conv1: ADC interval starts at" "$work/calibrated.log"
+check "stage cim starts from the calibration" /usr/bin/python3 -c "
+import re, sys
+calib = dict((m[0], (float(m[1]), float(m[2]))) for m in re.findall(r'^  (\w+): \{lo: ([^,]+), hi: ([^,]+),', open('$work/calib.yaml').read(), re.M))
+found = {}
+for block in open('$work/calibrated/cim-bundle/model.yaml').read().split('- name: ')[1:]:
+    m = re.search(r'adc: \{lo: ([^,]+), hi: ([^}]+)\}', block)
+    if m: found[block.split()[0]] = (float(m[1]), float(m[2]))
+ok = len(calib) > 0 and set(calib) == set(found)
+for k, (lo, hi) in calib.items():
+    ok &= abs(found[k][0] - lo) <= 1e-4 * abs(lo) + 1e-6 and abs(found[k][1] - hi) <= 1e-4 * abs(hi) + 1e-6
+sys.exit(0 if ok else 1)"
+sed 's/^adc_bits: 5/adc_bits: 4/' "$work/calib.yaml" >"$work/calib4.yaml"
+expect_error "calibration for other adc_bits" "calib4.yaml" "adc_bits 4" -- \
+  train --out "$work/cal4" --stage cim --from "$work/run" --hw "$hw" --calib "$work/calib4.yaml"
+expect_error "calib only for stage cim" "used only by --stage cim" -- train --out "$work/x" --calib "$work/calib.yaml"
 # Stage cim with device noise, interrupted after its first of two epochs and resumed, ends with the
 # bundle of an uninterrupted run (the noise draws are seeded per epoch).
 noisy="$work/hw4noisy.yaml"
