@@ -21,6 +21,8 @@ int sc_main(int argc, char* argv[]) {
   auto run_mvm = cimsim::cli::add_mvm_command(app);
   auto run_network = cimsim::cli::add_run_command(app);
   auto run_calibrate = cimsim::cli::add_calibrate_command(app);
+  auto run_flow = cimsim::cli::add_flow_command(app);
+  auto run_flow_report = cimsim::cli::add_flow_report_command(app);
   // Listed for --help only: exec_train_if_requested has already handed `train` to cimsim-train.
   app.add_subcommand("train",
                      "train a network for the simulator (runs cimsim-train; see cimsim train --help)")
@@ -38,6 +40,8 @@ int sc_main(int argc, char* argv[]) {
   return cimsim::exit_code_of([&] {
     if (app.got_subcommand("run")) return run_network();
     if (app.got_subcommand("calibrate")) return run_calibrate();
+    if (app.got_subcommand("flow")) return run_flow();
+    if (app.got_subcommand("flow-report")) return run_flow_report();
     return run_mvm();
   });
 }

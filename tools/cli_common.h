@@ -28,6 +28,10 @@ std::function<int()> add_run_command(CLI::App& app);
 // Registers `calibrate` (ADC intervals from the partial sums of a run).
 std::function<int()> add_calibrate_command(CLI::App& app);
 
+// Registers `flow` (the whole two-stage flow, docs/flow.md) and its internal `flow-report`.
+std::function<int()> add_flow_command(CLI::App& app);
+std::function<int()> add_flow_report_command(CLI::App& app);
+
 // --data: "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10,
 // cifar100; split "test" or "train"; limit < 0: all images.
 data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit);

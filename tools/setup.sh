@@ -11,7 +11,7 @@ packages=(
   libtorch-dev  # the trainer (cimsim-train) only; the simulator builds without it
   libopenblas0-pthread  # LibTorch's BLAS (libblas.so.3): without it the reference BLAS, 2-4x slower
   libgtest-dev libgmock-dev libbenchmark-dev
-  gtkwave python3 python3-numpy dataset-fashion-mnist
+  gtkwave python3 python3-numpy python3-matplotlib dataset-fashion-mnist
 )
 missing=()
 for p in "${packages[@]}"; do

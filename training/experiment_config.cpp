@@ -113,7 +113,7 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   c.source = source_name;
   YamlSection top(root, "", source);
   top.declare(
-      {"name", "seed", "threads", "network", "data", "bits", "optimizer", "schedule", "fp32", "qat", "cim"});
+      {"name", "seed", "threads", "network", "data", "bits", "optimizer", "schedule", "fp32", "qat", "cim", "flow"});
   c.name = top.text("name");
   c.seed = static_cast<uint64_t>(top.integer_or("seed", 0, 1000000000, 1));
   c.threads = top.integer_or("threads", 1, 256, 2);
@@ -125,6 +125,7 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   read_stage(top.child("fp32", true), c.fp32);
   read_stage(top.child("qat", true), c.qat);
   read_stage(top.child("cim", true), c.cim);
+  top.raw("flow");  // cimsim flow's section (docs/flow.md), read by cimsim itself
   top.finish();
   return c;
 }

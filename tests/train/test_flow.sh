@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `cimsim flow` end to end on the tiny experiment: every step runs once; an interrupted flow resumes
+# without redoing finished steps; a changed setting redoes exactly the steps downstream of it; the
+# report holds the final run's figures; a bad flow section is one clear error.
+# Usage: test_flow.sh CIMSIM_BINARY SOURCE_DIR
+set -uo pipefail
+cimsim="$1"
+src="$2"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+passed=0
+failed=0
+source "$src/tests/support/cli_checks.sh"
+
+exp="$work/flow.yaml"
+cp "$src/configs/experiments/tiny-test.yaml" "$exp"
+cat >>"$exp" <<YAML
+flow:
+  hw: $src/configs/hw/rram-neurosim-128-4b.yaml
+  calibration: {method: mse, images: 40}
+  stats_images: 40
+  final_images: 100
+YAML
+flow() { "$cimsim" flow "$exp" --out "$work/f" "$@" >"$work/flow.log" 2>&1; }
+# ran STEP...: exactly these steps ran in the last flow (the others were skipped)
+ran() {
+  local expected="$*" got
+  got=$(grep -o 'flow: [a-z0-9]* done' "$work/flow.log" | awk '{print $2}' | tr '\n' ' ' | sed 's/ $//')
+  [ "$got" = "$expected" ] || { echo "  ran '$got', expected '$expected'"; return 1; }
+}
+
+# 1. Interrupted after calibrate (as a kill between steps would leave it), then rerun.
+check "flow stops after calibrate" flow --stop-after calibrate
+check "the first four steps ran" ran fp32 qat stats calibrate
+check "no cim output yet" test ! -e "$work/f/cim/step.json"
+check "rerun completes the flow" flow
+check "only the remaining steps ran" ran cim final report
+check "report files written" test -s "$work/f/report/report.md" -a -s "$work/f/report/report.json" -a -s "$work/f/report/report.png"
+check "report.png is a PNG" bash -c "head -c 8 '$work/f/report/report.png' | grep -q PNG"
+check "report states the final run's accuracy, cycles and energy" /usr/bin/python3 -c "
+import json, sys
+r = json.load(open('$work/f/report/report.json'))['final']
+s = json.load(open('$work/f/final/run/stats.json'))
+ok = all(r[k] == s[k] for k in ('accuracy', 'correct', 'images', 'cycles_per_image', 'latency_per_image_us',
+                                'energy_per_image_pj', 'tops_per_watt')) and s['images'] == 100
+md = open('$work/f/report/report.md').read()
+ok &= ('%.2f%%' % (100 * s['accuracy'])) in md and str(s['cycles_per_image']) in md and 'TOPS/W' in md
+sys.exit(0 if ok else 1)"
+check "stage cim was fed the stats and the calibration" grep -q "injected partial-sum noise" "$work/f/cim/log.txt"
+
+# 2. Nothing changed: nothing runs. A step whose record is missing (killed inside it) runs again.
+check "rerun of a complete flow" flow
+check "nothing ran" ran
+rm "$work/f/final/step.json"
+check "rerun after a kill inside final" flow
+check "final and report ran again" ran final report
+
+# 3. A changed setting redoes the steps downstream of it, and only those.
+sed -i 's/calibration: {method: mse, images: 40}/calibration: {method: minmax, images: 40}/' "$exp"
+check "flow after changing the calibration method" flow
+check "calibrate and what follows ran" ran calibrate cim final report
+sed -i '/^cim:/,/^[a-z]/ s/^  lr: 0.003$/  lr: 0.002/' "$exp"
+check "flow after changing stage cim's learning rate" flow
+check "cim and what follows ran" ran cim final report
+sed -i 's/^  stats_images: 40$/  stats_images: 30/' "$exp"
+check "flow after changing the statistics images" flow
+check "stats, cim and what follows ran" ran stats cim final report
+
+# 4. Bad flow sections.
+sed 's/^  stats_images: 30$/  stats_image: 30/' "$exp" >"$work/typo.yaml"
+line=$(grep -n "stats_image:" "$work/typo.yaml" | cut -d: -f1)
+expect_error "misspelled flow key" "typo.yaml:$line" "stats_image" -- "$cimsim" flow "$work/typo.yaml" --out "$work/bad"
+sed 's|^  hw: .*|  hw: nowhere.yaml|' "$exp" >"$work/nohw.yaml"
+expect_error "missing hardware file" "nohw.yaml" "nowhere.yaml" -- "$cimsim" flow "$work/nohw.yaml" --out "$work/bad"
+expect_error "experiment without a flow section" "flow" -- \
+  "$cimsim" flow "$src/configs/experiments/tiny-test.yaml" --out "$work/bad"
+check "no output directory for bad input" test ! -e "$work/bad"
+
+cli_summary

@@ -1,0 +1,362 @@
+// `cimsim flow EXPERIMENT.yaml --out DIR`: the whole two-stage flow of docs/flow.md, step by step,
+// each step a child process (`cimsim train`, `cimsim run`, `cimsim calibrate`) whose outputs are
+// complete before its record DIR/<step>/step.json (with the hash of everything it depends on) is
+// written; a rerun skips the steps whose record matches and redoes the rest.
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_common.h"
+#include "config/yaml_section.h"
+#include "core/error.h"
+#include "io/output_files.h"
+
+namespace cimsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FlowArgs {
+  std::string experiment, out, stop_after;
+};
+
+// The experiment's flow section (docs/flow.md).
+struct FlowConfig {
+  std::string hw;  // resolved path
+  std::string method = "mse";
+  double percentile = 99.99;
+  int64_t calibration_images = 1000, stats_images = 1000, final_images = -1;
+  uint64_t seed = 1;
+};
+
+std::string read_text(const std::string& path, const std::string& what) {
+  std::ifstream in(path);
+  if (!in) throw InputError(path + ": cannot read the " + what + "; check the path");
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// FNV-1a, 64 bits, as 16 hex digits: identifies a step's inputs (not a security hash).
+std::string hash_of(const std::string& text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
+  return out;
+}
+
+// A YAML node in a canonical text (key order as written; comments and layout do not matter).
+std::string canonical(const YAML::Node& node) {
+  if (!node) return "~";
+  YAML::Emitter e;
+  e << YAML::Flow << node;
+  return e.c_str();
+}
+
+FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
+  auto source = std::make_shared<ConfigSource>();
+  source->file = path;
+  YamlSection top(root, "", source);
+  YamlSection s = top.child("flow");
+  s.declare({"hw", "calibration", "stats_images", "final_images", "seed"});
+  FlowConfig f;
+  const fs::path hw = s.text("hw");
+  // A relative path is relative to the experiment file's directory.
+  f.hw = hw.is_absolute() ? hw.string() : (fs::path(path).parent_path() / hw).lexically_normal().string();
+  if (!fs::exists(f.hw))
+    s.fail("hw", "'" + hw.string() + "' does not exist", "give a hardware YAML (configs/hw/)");
+  if (s.has("calibration")) {
+    YamlSection c = s.child("calibration");
+    c.declare({"method", "percentile", "images"});
+    f.method = c.choice_or("method", {"minmax", "percentile", "mse"}, "mse");
+    f.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
+    f.calibration_images = c.integer_or("images", 1, 1 << 30, 1000);
+    c.finish();
+  } else {
+    s.raw("calibration");
+  }
+  f.stats_images = s.integer_or("stats_images", 1, 1 << 30, 1000);
+  f.final_images = s.has("final_images") ? s.integer_or("final_images", 1, 1 << 30, 1) : -1;
+  if (!s.has("final_images")) s.raw("final_images");
+  f.seed = uint64_t(s.integer_or("seed", 0, 1000000000, 1));
+  s.finish();
+  return f;
+}
+
+// Runs this program with `args` (`cimsim ARGS...`), its output into `log`; InputError with the
+// log's error line if it fails.
+void run_step_process(const std::vector<std::string>& args, const std::string& log, const std::string& step) {
+  std::error_code ec;
+  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
+  std::vector<char*> argv{const_cast<char*>(self.c_str())};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("flow: fork() failed");
+  if (pid == 0) {
+    std::FILE* f = std::freopen(log.c_str(), "w", stdout);
+    if (!f || ::dup2(::fileno(stdout), 2) < 0) ::_exit(127);
+    ::execv(self.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  std::string error = "exit status " + std::to_string(status);
+  std::ifstream in(log);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("error: ", 0) == 0) error = line.substr(7);
+  throw InputError("flow step " + step + " failed (" + log + "): " + error);
+}
+
+class Flow {
+ public:
+  Flow(std::string dir, std::string stop_after) : dir_(std::move(dir)), stop_after_(std::move(stop_after)) {}
+
+  // Runs `step` unless its record says it is complete with the same hash and none of the steps
+  // whose outputs it reads (`inputs`) ran in this invocation. Returns false when the
+  // flow must stop after it (--stop-after).
+  bool step(const std::string& name, const std::string& hash, const std::vector<std::string>& inputs,
+            const std::vector<std::string>& args, const std::vector<std::string>& outputs) {
+    const fs::path step_dir = fs::path(dir_) / name;
+    const fs::path record = step_dir / "step.json";
+    bool current = false;
+    if (fs::exists(record)) {
+      try {
+        const nlohmann::json r = nlohmann::json::parse(read_text(record.string(), "step record"));
+        current = r.value("hash", "") == hash;
+      } catch (const nlohmann::json::exception&) {
+        current = false;
+      }
+      for (const std::string& o : outputs) current = current && fs::exists(o);
+    }
+    // A step whose input steps ran in this invocation reads rewritten files: it runs too.
+    for (const std::string& input : inputs)
+      current = current && std::find(ran_.begin(), ran_.end(), input) == ran_.end();
+    if (current) {
+      spdlog::info("flow: {} is complete and current ({}), skipped", name, hash);
+      skipped_.push_back(name);
+    } else {
+      spdlog::info("flow: {} ...", name);
+      const auto t0 = std::chrono::steady_clock::now();
+      fs::remove_all(step_dir);
+      fs::create_directories(step_dir);
+      run_step_process(args, (step_dir / "log.txt").string(), name);
+      for (const std::string& o : outputs)
+        if (!fs::exists(o)) throw std::runtime_error("flow step " + name + " did not write " + o);
+      const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      OutputFiles files;
+      const std::string temp = files.stage(record.string());
+      std::ofstream(temp) << nlohmann::json{{"step", name}, {"hash", hash}, {"seconds", seconds}}.dump(2)
+                          << "\n";
+      files.commit();
+      spdlog::info("flow: {} done in {:.1f} s", name, seconds);
+      ran_.push_back(name);
+    }
+    return name != stop_after_;
+  }
+
+  std::string path(const std::string& step, const std::string& file) const {
+    return (fs::path(dir_) / step / file).string();
+  }
+  const std::vector<std::string>& ran() const { return ran_; }
+  const std::vector<std::string>& skipped() const { return skipped_; }
+
+ private:
+  std::string dir_, stop_after_;
+  std::vector<std::string> ran_, skipped_;
+};
+
+int flow(const FlowArgs& args) {
+  const std::string text = read_text(args.experiment, "experiment file");
+  const YAML::Node root = load_yaml_text(text, args.experiment);
+  const FlowConfig f = read_flow(root, args.experiment);
+  const std::string hw_text = read_text(f.hw, "hardware config");
+  static const std::vector<std::string> kSteps{"fp32", "qat", "stats", "calibrate", "cim", "final", "report"};
+  if (!args.stop_after.empty() && std::find(kSteps.begin(), kSteps.end(), args.stop_after) == kSteps.end())
+    throw InputError("--stop-after " + args.stop_after +
+                     ": not a step; choose fp32, qat, stats, calibrate, cim, final or report");
+  // What each step depends on: the experiment's common sections, its own section, and its inputs' hashes.
+  std::string common;
+  for (const auto& kv : root) {
+    const std::string key = kv.first.Scalar();
+    if (key != "flow" && key != "fp32" && key != "qat" && key != "cim")
+      common += key + "=" + canonical(kv.second) + ";";
+  }
+  const std::string hw_hash = hash_of(hw_text);
+  const std::string h_fp32 = hash_of("fp32|" + common + canonical(root["fp32"]));
+  const std::string h_qat = hash_of("qat|" + h_fp32 + canonical(root["qat"]));
+  const std::string seed = std::to_string(f.seed);
+  const std::string h_stats = hash_of("stats|" + h_qat + hw_hash + std::to_string(f.stats_images) + seed);
+  const std::string h_calib =
+      hash_of("calibrate|" + h_qat + hw_hash + f.method + std::to_string(f.percentile) +
+              std::to_string(f.calibration_images) + seed);
+  const std::string h_cim = hash_of("cim|" + h_qat + h_stats + h_calib + hw_hash + canonical(root["cim"]));
+  const std::string h_final = hash_of("final|" + h_cim + hw_hash + std::to_string(f.final_images) + seed);
+  const std::string h_report = hash_of("report|" + h_final);
+
+  Flow flow(args.out, args.stop_after);
+  const std::string& e = args.experiment;
+  std::vector<std::string> final_limit;
+  if (f.final_images > 0) final_limit = {"--limit", std::to_string(f.final_images)};
+  if (!flow.step("fp32", h_fp32, {}, {"train", "--config", e, "--out", flow.path("fp32", "run")},
+                 {flow.path("fp32", "run/fp32.ckpt")}))
+    return 0;
+  if (!flow.step("qat", h_qat, {"fp32"},
+                 {"train", "--config", e, "--out", flow.path("qat", "run"), "--stage", "qat", "--from",
+                  flow.path("fp32", "run"), "--hw", f.hw},
+                 {flow.path("qat", "run/bundle/model.yaml")}))
+    return 0;
+  const std::string qat_bundle = flow.path("qat", "run/bundle");
+  if (!flow.step(
+          "stats", h_stats, {"qat"},
+          {"run", "-q", "--hw", f.hw, "--model", qat_bundle, "--split", "train", "--limit",
+           std::to_string(f.stats_images), "--seed", seed, "--stats", flow.path("stats", "stats.json")},
+          {flow.path("stats", "stats.json")}))
+    return 0;
+  if (!flow.step(
+          "calibrate", h_calib, {"qat"},
+          {"calibrate", "-q", "--hw", f.hw, "--model", qat_bundle, "--limit",
+           std::to_string(f.calibration_images), "--method", f.method, "--percentile",
+           std::to_string(f.percentile), "--seed", seed, "--out", flow.path("calibrate", "calib.yaml")},
+          {flow.path("calibrate", "calib.yaml")}))
+    return 0;
+  if (!flow.step("cim", h_cim, {"qat", "stats", "calibrate"},
+                 {"train", "--config", e, "--out", flow.path("cim", "run"), "--stage", "cim", "--from",
+                  flow.path("qat", "run"), "--hw", f.hw, "--hw-stats", flow.path("stats", "stats.json"),
+                  "--calib", flow.path("calibrate", "calib.yaml")},
+                 {flow.path("cim", "run/cim-bundle/model.yaml")}))
+    return 0;
+  std::vector<std::string> final_args{"run",     "-q",
+                                      "--hw",    f.hw,
+                                      "--model", flow.path("cim", "run/cim-bundle"),
+                                      "--seed",  seed,
+                                      "--out",   flow.path("final", "run")};
+  final_args.insert(final_args.end(), final_limit.begin(), final_limit.end());
+  if (!flow.step("final", h_final, {"cim"}, final_args, {flow.path("final", "run/stats.json")})) return 0;
+  // The report (markdown, JSON, PNG): `cimsim flow-report DIR`, a step like the others.
+  flow.step("report", h_report, {"fp32", "qat", "calibrate", "cim", "final"}, {"flow-report", args.out},
+            {flow.path("report", "report.md"), flow.path("report", "report.json"),
+             flow.path("report", "report.png")});
+  spdlog::info("flow: ran {} step(s), skipped {}; report in {}", flow.ran().size(), flow.skipped().size(),
+               flow.path("report", "report.md"));
+  return 0;
+}
+
+// The last test accuracy of `stage` in a trainer's metrics.csv (-1 if absent).
+double last_test_accuracy(const std::string& metrics, const std::string& stage) {
+  std::ifstream in(metrics);
+  double acc = -1;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cols;
+    std::stringstream ss(line);
+    for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
+    if (cols.size() >= 5 && cols[1] == stage) acc = std::stod(cols[4]);
+  }
+  return acc;
+}
+
+int flow_report(const std::string& dir) {
+  Flow flow(dir, "");
+  const nlohmann::json final_stats =
+      nlohmann::json::parse(read_text(flow.path("final", "run/stats.json"), "final statistics"));
+  const YAML::Node calib = YAML::LoadFile(flow.path("calibrate", "calib.yaml"));
+  nlohmann::json report;
+  report["model"] = final_stats["model"];
+  report["hw"] = final_stats["inputs"]["hw"];
+  report["final"] = {{"accuracy", final_stats["accuracy"]},
+                     {"correct", final_stats["correct"]},
+                     {"images", final_stats["images"]},
+                     {"cycles_per_image", final_stats["cycles_per_image"]},
+                     {"latency_per_image_us", final_stats["latency_per_image_us"]},
+                     {"energy_per_image_pj", final_stats["energy_per_image_pj"]},
+                     {"energy_pj", final_stats["energy_pj"]},
+                     {"tops_per_watt", final_stats["tops_per_watt"]}};
+  report["trainer_test_accuracy"] = {
+      {"fp32", last_test_accuracy(flow.path("fp32", "run/metrics.csv"), "fp32")},
+      {"qat", last_test_accuracy(flow.path("qat", "run/metrics.csv"), "qat")},
+      {"cim", last_test_accuracy(flow.path("cim", "run/metrics.csv"), "cim")}};
+  nlohmann::json layers = nlohmann::json::object();
+  for (const auto& kv : calib["layers"])
+    layers[kv.first.Scalar()] = {{"lo", kv.second["lo"].as<double>()}, {"hi", kv.second["hi"].as<double>()}};
+  report["calibration"] = {{"method", calib["method"].as<std::string>()}, {"layers", layers}};
+
+  OutputFiles files;
+  const std::string json_temp = files.stage(flow.path("report", "report.json"));
+  const std::string md_temp = files.stage(flow.path("report", "report.md"));
+  const std::string png_temp = files.stage(flow.path("report", "report.png"));
+  std::ofstream(json_temp) << report.dump(2) << "\n";
+  const nlohmann::json& r = report["final"];
+  const nlohmann::json& t = report["trainer_test_accuracy"];
+  std::ofstream md(md_temp);
+  md << "# cimsim flow report: " << report["model"].get<std::string>() << " on "
+     << report["hw"].get<std::string>() << "\n\n| quantity | value |\n|---|---|\n";
+  md << fmt::format("| top-1 accuracy (cimsim run, {} images) | {:.2f}% ({}/{}) |\n",
+                    r["images"].get<int64_t>(), 100 * r["accuracy"].get<double>(),
+                    r["correct"].get<int64_t>(), r["images"].get<int64_t>());
+  md << fmt::format("| cycles per image | {} |\n", r["cycles_per_image"].get<int64_t>());
+  md << fmt::format("| latency per image | {:.2f} us |\n", r["latency_per_image_us"].get<double>());
+  md << fmt::format("| energy per image | {:.1f} nJ |\n", 1e-3 * r["energy_per_image_pj"].get<double>());
+  md << fmt::format("| TOPS/W | {:.3f} |\n", r["tops_per_watt"].get<double>());
+  md << fmt::format(
+      "\nTrainer test accuracy at the end of each stage: fp32 {:.2f}%, qat {:.2f}%, cim {:.2f}%.\n",
+      100 * t["fp32"].get<double>(), 100 * t["qat"].get<double>(), 100 * t["cim"].get<double>());
+  md << "\nCalibrated ADC intervals (" << report["calibration"]["method"].get<std::string>()
+     << "), where stage 2 started:\n\n| layer | lo | hi |\n|---|---|---|\n";
+  for (const auto& [name, iv] : layers.items())
+    md << fmt::format("| {} | {:.4f} | {:.4f} |\n", name, iv["lo"].get<double>(), iv["hi"].get<double>());
+  md << "\n![accuracy and energy](report.png)\n";
+  md.close();
+  // The plot: tools/flow_report.py, installed beside this program.
+  std::error_code ec;
+  const fs::path script = fs::read_symlink("/proc/self/exe", ec).parent_path() / "flow_report.py";
+  const std::string command =
+      "/usr/bin/python3 '" + script.string() + "' '" + json_temp + "' '" + png_temp + "'";
+  if (std::system(command.c_str()) != 0 || !fs::exists(png_temp))
+    throw InputError("flow report: " + script.string() +
+                     " could not draw the plot (it needs python3-matplotlib)");
+  files.commit();
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> add_flow_report_command(CLI::App& app) {
+  auto dir = std::make_shared<std::string>();
+  CLI::App* cmd = app.add_subcommand("flow-report", "the report of a cimsim flow directory (its last step)");
+  cmd->group("");  // internal: run by cimsim flow
+  cmd->add_option("dir", *dir, "flow directory")->required();
+  return [cmd, dir]() { return cmd->parsed() ? flow_report(*dir) : 0; };
+}
+
+std::function<int()> add_flow_command(CLI::App& app) {
+  auto args = std::make_shared<FlowArgs>();
+  CLI::App* cmd =
+      app.add_subcommand("flow", "fp32, QAT, statistics, calibration, stage 2, final simulation, report");
+  cmd->fallthrough();
+  cmd->add_option("experiment", args->experiment, "experiment YAML with a flow section (docs/flow.md)")
+      ->required();
+  cmd->add_option("--out", args->out, "flow directory (a rerun continues it)")->required();
+  cmd->add_option("--stop-after", args->stop_after,
+                  "stop after this step, as an interruption would (for testing)");
+  return [cmd, args]() { return cmd->parsed() ? flow(*args) : 0; };
+}
+
+}  // namespace cimsim::cli
