@@ -189,10 +189,10 @@ int flow(const FlowArgs& args) {
   const YAML::Node root = load_yaml_text(text, args.experiment);
   const FlowConfig f = read_flow(root, args.experiment);
   const std::string hw_text = read_text(f.hw, "hardware config");
-  static const std::vector<std::string> kSteps{"fp32", "qat", "stats", "calibrate", "cim", "final", "report"};
+  static const std::vector<std::string> kSteps{"fp32", "qat", "calibrate", "stats", "cim", "final", "report"};
   if (!args.stop_after.empty() && std::find(kSteps.begin(), kSteps.end(), args.stop_after) == kSteps.end())
     throw InputError("--stop-after " + args.stop_after +
-                     ": not a step; choose fp32, qat, stats, calibrate, cim, final or report");
+                     ": not a step; choose fp32, qat, calibrate, stats, cim, final or report");
   // What each step depends on: the experiment's common sections, its own section, and its inputs' hashes.
   std::string common;
   for (const auto& kv : root) {
@@ -204,10 +204,10 @@ int flow(const FlowArgs& args) {
   const std::string h_fp32 = hash_of("fp32|" + common + canonical(root["fp32"]));
   const std::string h_qat = hash_of("qat|" + h_fp32 + canonical(root["qat"]));
   const std::string seed = std::to_string(f.seed);
-  const std::string h_stats = hash_of("stats|" + h_qat + hw_hash + std::to_string(f.stats_images) + seed);
   const std::string h_calib =
       hash_of("calibrate|" + h_qat + hw_hash + f.method + std::to_string(f.percentile) +
               std::to_string(f.calibration_images) + seed);
+  const std::string h_stats = hash_of("stats|" + h_calib + hw_hash + std::to_string(f.stats_images) + seed);
   const std::string h_cim = hash_of("cim|" + h_qat + h_stats + h_calib + hw_hash + canonical(root["cim"]));
   const std::string h_final = hash_of("final|" + h_cim + hw_hash + std::to_string(f.final_images) + seed);
   const std::string h_report = hash_of("report|" + h_final);
@@ -226,17 +226,17 @@ int flow(const FlowArgs& args) {
     return 0;
   const std::string qat_bundle = flow.path("qat", "run/bundle");
   if (!flow.step(
-          "stats", h_stats, {"qat"},
-          {"run", "-q", "--hw", f.hw, "--model", qat_bundle, "--split", "train", "--limit",
-           std::to_string(f.stats_images), "--seed", seed, "--stats", flow.path("stats", "stats.json")},
-          {flow.path("stats", "stats.json")}))
-    return 0;
-  if (!flow.step(
           "calibrate", h_calib, {"qat"},
           {"calibrate", "-q", "--hw", f.hw, "--model", qat_bundle, "--limit",
            std::to_string(f.calibration_images), "--method", f.method, "--percentile",
            std::to_string(f.percentile), "--seed", seed, "--out", flow.path("calibrate", "calib.yaml")},
           {flow.path("calibrate", "calib.yaml")}))
+    return 0;
+  if (!flow.step("stats", h_stats, {"qat", "calibrate"},
+                 {"run", "-q", "--hw", f.hw, "--model", qat_bundle, "--split", "train", "--limit",
+                  std::to_string(f.stats_images), "--seed", seed, "--calib",
+                  flow.path("calibrate", "calib.yaml"), "--stats", flow.path("stats", "stats.json")},
+                 {flow.path("stats", "stats.json")}))
     return 0;
   if (!flow.step("cim", h_cim, {"qat", "stats", "calibrate"},
                  {"train", "--config", e, "--out", flow.path("cim", "run"), "--stage", "cim", "--from",
