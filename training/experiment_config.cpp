@@ -3,12 +3,11 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "config/yaml_section.h"
 #include "core/error.h"
+#include "io/text_file.h"
 
 namespace cimsim::train {
 namespace {
@@ -112,8 +111,8 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   ExperimentConfig c;
   c.source = source_name;
   YamlSection top(root, "", source);
-  top.declare(
-      {"name", "seed", "threads", "network", "data", "bits", "optimizer", "schedule", "fp32", "qat", "cim", "flow"});
+  top.declare({"name", "seed", "threads", "network", "data", "bits", "optimizer", "schedule", "fp32", "qat",
+               "cim", "flow"});
   c.name = top.text("name");
   c.seed = static_cast<uint64_t>(top.integer_or("seed", 0, 1000000000, 1));
   c.threads = top.integer_or("threads", 1, 256, 2);
@@ -131,13 +130,10 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
 }
 
 ExperimentConfig load_experiment(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw InputError(path +
-                     ": cannot open the experiment file; check the path (examples: configs/experiments/)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_experiment(text.str(), path);
+  return parse_experiment(
+      read_text_file(path,
+                     "cannot open the experiment file; check the path (examples: configs/experiments/)"),
+      path);
 }
 
 double scheduled_lr(const ScheduleSpec& schedule, double base_lr, int epoch, int epochs) {

@@ -2,13 +2,12 @@
 
 #include <spdlog/fmt/fmt.h>
 
-#include <fstream>
 #include <memory>
-#include <sstream>
 
 #include "bundle/model_bundle.h"
 #include "config/yaml_section.h"
 #include "core/error.h"
+#include "io/text_file.h"
 
 namespace cimsim {
 
@@ -29,15 +28,11 @@ std::string calibration_yaml(const CalibrationFile& file) {
 }
 
 CalibrationFile load_calibration(const std::string& path) {
-  std::ifstream in(path);
-  if (!in)
-    throw InputError(path +
-                     ": cannot read the calibration file; check the path (cimsim calibrate --out writes it)");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text = read_text_file(
+      path, "cannot read the calibration file; check the path (cimsim calibrate --out writes it)");
   auto source = std::make_shared<ConfigSource>();
   source->file = path;
-  YamlSection root(load_yaml_text(text.str(), path), "", source);
+  YamlSection root(load_yaml_text(text, path), "", source);
   root.declare({"method", "percentile", "adc_bits", "images", "hw", "model", "data", "layers"});
   CalibrationFile f;
   f.method = root.choice("method", {"minmax", "percentile", "mse"});

@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <array>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <memory>
 #include <sstream>
@@ -19,6 +18,7 @@
 #include "bundle/bundle_detail.h"
 #include "config/yaml_section.h"
 #include "core/error.h"
+#include "io/text_file.h"
 
 namespace cimsim {
 namespace {
@@ -237,13 +237,10 @@ YAML::Node parse_manifest(const std::string& dir, const std::string& manifest) {
   if (!fs::is_directory(dir, ec))
     throw InputError(dir +
                      ": not a directory; a model bundle is a directory with model.yaml and its .npy tensors");
-  std::ifstream in(manifest);
-  if (!in)
-    throw InputError(manifest + ": cannot open the manifest; a model bundle directory must hold model.yaml");
-  std::stringstream text;
-  text << in.rdbuf();
+  const std::string text =
+      read_text_file(manifest, "cannot open the manifest; a model bundle directory must hold model.yaml");
   try {
-    return YAML::Load(text.str());
+    return YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw InputError(manifest + ":" + std::to_string(e.mark.line + 1) + ":" +
                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +

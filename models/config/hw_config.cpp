@@ -3,12 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cmath>
-#include <fstream>
 #include <memory>
 #include <sstream>
 
 #include "config/yaml_section.h"
 #include "core/error.h"
+#include "io/text_file.h"
 
 namespace cimsim {
 namespace {
@@ -256,12 +256,9 @@ HwConfig parse_hw_config(const std::string& yaml_text, const std::string& source
 }
 
 HwConfig load_hw_config(const std::string& path, const std::vector<std::string>& overrides) {
-  std::ifstream in(path);
-  if (!in)
-    throw InputError(path + ": cannot open the hardware config; check the path (presets are in configs/hw/)");
-  std::stringstream text;
-  text << in.rdbuf();
-  return parse_hw_config(text.str(), path, overrides);
+  return parse_hw_config(
+      read_text_file(path, "cannot open the hardware config; check the path (presets are in configs/hw/)"),
+      path, overrides);
 }
 
 AdcInterval HwConfig::full_interval() const {
