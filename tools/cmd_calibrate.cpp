@@ -32,9 +32,15 @@ struct CalibrateArgs {
   uint64_t seed = 1;
 };
 
+// One layer's partial sums over the simulated images.
+struct LayerMeasurement {
+  int64_t images = 0;
+  PartialSumCounts sums;
+};
+
 // SystemC elaborates one simulation per process, and calibration needs one per layer: each runs in
-// a forked child that sends back the layer's histogram (or its error message) through a pipe.
-PartialSumCounts measure_in_child(const std::function<PartialSumCounts()>& measure, int64_t& images);
+// a forked child that sends back the measurement (or its error message) through a pipe.
+LayerMeasurement measure_in_child(const std::function<LayerMeasurement()>& measure);
 
 PartialSumCounts counts_of(const PartialSumHistogram& h) {
   PartialSumCounts c;
@@ -86,17 +92,15 @@ int calibrate(const CalibrateArgs& args) {
   // intervals (and k.. on the full range), so each distribution is the one its ADC will see.
   for (const BundleLayer& layer : bundle.layers) {
     if (!layer.is_cim()) continue;
-    int64_t images = 0;
-    const PartialSumCounts sums = measure_in_child(
-        [&] {
-          const NetworkReport report = run_network(hw, measured, data, options);
-          images = report.images;
-          for (const auto& l : report.layers)
-            if (l.cim && l.name == layer.name) return counts_of(l.mvm.stats.histogram);
-          throw std::logic_error("calibrate: no report for layer " + layer.name);
-        },
-        images);
-    file.images = images;
+    const LayerMeasurement measurement = measure_in_child([&] {
+      const NetworkReport report = run_network(hw, measured, data, options);
+      for (const auto& l : report.layers)
+        if (l.cim && l.name == layer.name)
+          return LayerMeasurement{report.images, counts_of(l.mvm.stats.histogram)};
+      throw std::logic_error("calibrate: no report for layer " + layer.name);
+    });
+    const PartialSumCounts& sums = measurement.sums;
+    file.images = measurement.images;
     AdcInterval chosen;
     try {
       chosen = calibrate_interval(sums, spec);
@@ -137,7 +141,7 @@ void write_all(int fd, const void* data, std::size_t size) {
   }
 }
 
-PartialSumCounts measure_in_child(const std::function<PartialSumCounts()>& measure, int64_t& images) {
+LayerMeasurement measure_in_child(const std::function<LayerMeasurement()>& measure) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("calibrate: pipe() failed");
   std::fflush(nullptr);
@@ -148,17 +152,18 @@ PartialSumCounts measure_in_child(const std::function<PartialSumCounts()>& measu
     ::close(fds[0]);
     char ok = 1;
     std::string message;
-    PartialSumCounts c;
+    LayerMeasurement m;
     try {
-      c = measure();
+      m = measure();
     } catch (const std::exception& e) {
       ok = 0;
       message = e.what();
     }
     write_all(fds[1], &ok, 1);
     if (ok) {
+      const PartialSumCounts& c = m.sums;
       const int64_t n = int64_t(c.counts.size());
-      write_all(fds[1], &images, sizeof images);
+      write_all(fds[1], &m.images, sizeof m.images);
       write_all(fds[1], &c.first_edge, sizeof c.first_edge);
       write_all(fds[1], &c.bin_width, sizeof c.bin_width);
       write_all(fds[1], &c.underflow, sizeof c.underflow);
@@ -190,9 +195,10 @@ PartialSumCounts measure_in_child(const std::function<PartialSumCounts()>& measu
     std::memcpy(out, bytes.data() + at, size);
     at += size;
   };
-  PartialSumCounts c;
+  LayerMeasurement m;
+  PartialSumCounts& c = m.sums;
   int64_t n = 0;
-  take(&images, sizeof images);
+  take(&m.images, sizeof m.images);
   take(&c.first_edge, sizeof c.first_edge);
   take(&c.bin_width, sizeof c.bin_width);
   take(&c.underflow, sizeof c.underflow);
@@ -200,7 +206,7 @@ PartialSumCounts measure_in_child(const std::function<PartialSumCounts()>& measu
   take(&n, sizeof n);
   c.counts.resize(std::size_t(n));
   take(c.counts.data(), std::size_t(n) * sizeof(int64_t));
-  return c;
+  return m;
 }
 
 }  // namespace

@@ -18,10 +18,12 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "adc/calibration_file.h"
 #include "cli_common.h"
 #include "config/yaml_section.h"
 #include "core/error.h"
 #include "io/output_files.h"
+#include "io/text_file.h"
 
 namespace cimsim::cli {
 namespace {
@@ -40,14 +42,6 @@ struct FlowConfig {
   int64_t calibration_images = 1000, stats_images = 1000, final_images = -1;
   uint64_t seed = 1;
 };
-
-std::string read_text(const std::string& path, const std::string& what) {
-  std::ifstream in(path);
-  if (!in) throw InputError(path + ": cannot read the " + what + "; check the path");
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 // FNV-1a, 64 bits, as 16 hex digits: identifies a step's inputs (not a security hash).
 std::string hash_of(const std::string& text) {
@@ -81,19 +75,14 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
   f.hw = hw.is_absolute() ? hw.string() : (fs::path(path).parent_path() / hw).lexically_normal().string();
   if (!fs::exists(f.hw))
     s.fail("hw", "'" + hw.string() + "' does not exist", "give a hardware YAML (configs/hw/)");
-  if (s.has("calibration")) {
-    YamlSection c = s.child("calibration");
-    c.declare({"method", "percentile", "images"});
-    f.method = c.choice_or("method", {"minmax", "percentile", "mse"}, "mse");
-    f.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
-    f.calibration_images = c.integer_or("images", 1, 1 << 30, 1000);
-    c.finish();
-  } else {
-    s.raw("calibration");
-  }
+  YamlSection c = s.child("calibration", true);
+  c.declare({"method", "percentile", "images"});
+  f.method = c.choice_or("method", {"minmax", "percentile", "mse"}, "mse");
+  f.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
+  f.calibration_images = c.integer_or("images", 1, 1 << 30, 1000);
+  c.finish();
   f.stats_images = s.integer_or("stats_images", 1, 1 << 30, 1000);
-  f.final_images = s.has("final_images") ? s.integer_or("final_images", 1, 1 << 30, 1) : -1;
-  if (!s.has("final_images")) s.raw("final_images");
+  f.final_images = s.integer_or("final_images", 1, 1 << 30, -1);  // -1: the whole test set
   f.seed = uint64_t(s.integer_or("seed", 0, 1000000000, 1));
   s.finish();
   return f;
@@ -140,7 +129,8 @@ class Flow {
     bool current = false;
     if (fs::exists(record)) {
       try {
-        const nlohmann::json r = nlohmann::json::parse(read_text(record.string(), "step record"));
+        const nlohmann::json r =
+            nlohmann::json::parse(read_text_file(record.string(), "cannot read the step record"));
         current = r.value("hash", "") == hash;
       } catch (const nlohmann::json::exception&) {
         current = false;
@@ -163,9 +153,7 @@ class Flow {
         if (!fs::exists(o)) throw std::runtime_error("flow step " + name + " did not write " + o);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
       OutputFiles files;
-      const std::string temp = files.stage(record.string());
-      std::ofstream(temp) << nlohmann::json{{"step", name}, {"hash", hash}, {"seconds", seconds}}.dump(2)
-                          << "\n";
+      write_json(files.stage(record.string()), {{"step", name}, {"hash", hash}, {"seconds", seconds}});
       files.commit();
       spdlog::info("flow: {} done in {:.1f} s", name, seconds);
       ran_.push_back(name);
@@ -185,10 +173,10 @@ class Flow {
 };
 
 int flow(const FlowArgs& args) {
-  const std::string text = read_text(args.experiment, "experiment file");
+  const std::string text = read_text_file(args.experiment, "cannot read the experiment file; check the path");
   const YAML::Node root = load_yaml_text(text, args.experiment);
   const FlowConfig f = read_flow(root, args.experiment);
-  const std::string hw_text = read_text(f.hw, "hardware config");
+  const std::string hw_text = read_text_file(f.hw, "cannot read the hardware config; check the path");
   static const std::vector<std::string> kSteps{"fp32", "qat", "calibrate", "stats", "cim", "final", "report"};
   if (!args.stop_after.empty() && std::find(kSteps.begin(), kSteps.end(), args.stop_after) == kSteps.end())
     throw InputError("--stop-after " + args.stop_after +
@@ -275,9 +263,9 @@ double last_test_accuracy(const std::string& metrics, const std::string& stage) 
 
 int flow_report(const std::string& dir) {
   Flow flow(dir, "");
-  const nlohmann::json final_stats =
-      nlohmann::json::parse(read_text(flow.path("final", "run/stats.json"), "final statistics"));
-  const YAML::Node calib = YAML::LoadFile(flow.path("calibrate", "calib.yaml"));
+  const nlohmann::json final_stats = nlohmann::json::parse(read_text_file(
+      flow.path("final", "run/stats.json"), "cannot read the final statistics; rerun the flow"));
+  const CalibrationFile calib = load_calibration(flow.path("calibrate", "calib.yaml"));
   nlohmann::json report;
   report["model"] = final_stats["model"];
   report["hw"] = final_stats["inputs"]["hw"];
@@ -294,15 +282,14 @@ int flow_report(const std::string& dir) {
       {"qat", last_test_accuracy(flow.path("qat", "run/metrics.csv"), "qat")},
       {"cim", last_test_accuracy(flow.path("cim", "run/metrics.csv"), "cim")}};
   nlohmann::json layers = nlohmann::json::object();
-  for (const auto& kv : calib["layers"])
-    layers[kv.first.Scalar()] = {{"lo", kv.second["lo"].as<double>()}, {"hi", kv.second["hi"].as<double>()}};
-  report["calibration"] = {{"method", calib["method"].as<std::string>()}, {"layers", layers}};
+  for (const LayerCalibration& l : calib.layers) layers[l.name] = {{"lo", l.lo}, {"hi", l.hi}};
+  report["calibration"] = {{"method", calib.method}, {"layers", layers}};
 
   OutputFiles files;
   const std::string json_temp = files.stage(flow.path("report", "report.json"));
   const std::string md_temp = files.stage(flow.path("report", "report.md"));
   const std::string png_temp = files.stage(flow.path("report", "report.png"));
-  std::ofstream(json_temp) << report.dump(2) << "\n";
+  write_json(json_temp, report);
   const nlohmann::json& r = report["final"];
   const nlohmann::json& t = report["trainer_test_accuracy"];
   std::ofstream md(md_temp);

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <tuple>
 
 #include "adc/calibration_file.h"
@@ -62,15 +63,17 @@ nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const Hw
 
 int run(const RunArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
-  std::vector<std::string> overrides = args.overrides;
+  // The calibration's intervals come first, so that an explicit --set adc.layers.NAME wins.
+  std::optional<CalibrationFile> calib;
+  std::vector<std::string> overrides;
   if (!args.calib.empty()) {
-    const CalibrationFile calib = load_calibration(args.calib);
-    for (const std::string& o : calibration_overrides(calib)) overrides.insert(overrides.begin(), o);
-    const HwConfig hw = load_hw_config(args.hw, overrides);
-    check_calibration_applies(calib, args.calib, hw, load_model_bundle(args.model));
+    calib = load_calibration(args.calib);
+    overrides = calibration_overrides(*calib);
   }
+  overrides.insert(overrides.end(), args.overrides.begin(), args.overrides.end());
   const HwConfig hw = load_hw_config(args.hw, overrides);
   const ModelBundle bundle = load_model_bundle(args.model);
+  if (calib) check_calibration_applies(*calib, args.calib, hw, bundle);
   check_bundle_fits(hw, bundle);
   const data::Dataset data = load_data(args.data, args.split, args.limit);
   OutputFiles outputs;
