@@ -23,6 +23,8 @@ int sc_main(int argc, char* argv[]) {
   auto run_calibrate = cimsim::cli::add_calibrate_command(app);
   auto run_flow = cimsim::cli::add_flow_command(app);
   auto run_flow_report = cimsim::cli::add_flow_report_command(app);
+  auto run_sweep = cimsim::cli::add_sweep_command(app);
+  auto run_sweep_merge = cimsim::cli::add_sweep_merge_command(app);
   // Listed for --help only: exec_train_if_requested has already handed `train` to cimsim-train.
   app.add_subcommand("train",
                      "train a network for the simulator (runs cimsim-train; see cimsim train --help)")
@@ -42,6 +44,8 @@ int sc_main(int argc, char* argv[]) {
     if (app.got_subcommand("calibrate")) return run_calibrate();
     if (app.got_subcommand("flow")) return run_flow();
     if (app.got_subcommand("flow-report")) return run_flow_report();
+    if (app.got_subcommand("sweep")) return run_sweep();
+    if (app.got_subcommand("sweep-merge")) return run_sweep_merge();
     return run_mvm();
   });
 }

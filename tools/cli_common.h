@@ -32,6 +32,10 @@ std::function<int()> add_calibrate_command(CLI::App& app);
 std::function<int()> add_flow_command(CLI::App& app);
 std::function<int()> add_flow_report_command(CLI::App& app);
 
+// Registers `sweep` (a design-space sweep, docs/sweep.md) and `sweep-merge` (joins its shards).
+std::function<int()> add_sweep_command(CLI::App& app);
+std::function<int()> add_sweep_merge_command(CLI::App& app);
+
 // --data: "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10,
 // cifar100; split "test" or "train"; limit < 0: all images.
 data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit);

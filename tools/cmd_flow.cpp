@@ -4,14 +4,10 @@
 // written; a rerun skips the steps whose record matches and redoes the rest.
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +15,7 @@
 #include <sstream>
 
 #include "adc/calibration_file.h"
+#include "child_process.h"
 #include "cli_common.h"
 #include "config/yaml_section.h"
 #include "core/error.h"
@@ -42,18 +39,6 @@ struct FlowConfig {
   int64_t calibration_images = 1000, stats_images = 1000, final_images = -1;
   uint64_t seed = 1;
 };
-
-// FNV-1a, 64 bits, as 16 hex digits: identifies a step's inputs (not a security hash).
-std::string hash_of(const std::string& text) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char out[17];
-  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
-  return out;
-}
 
 // A YAML node in a canonical text (key order as written; comments and layout do not matter).
 std::string canonical(const YAML::Node& node) {
@@ -86,33 +71,6 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
   f.seed = uint64_t(s.integer_or("seed", 0, 1000000000, 1));
   s.finish();
   return f;
-}
-
-// Runs this program with `args` (`cimsim ARGS...`), its output into `log`; InputError with the
-// log's error line if it fails.
-void run_step_process(const std::vector<std::string>& args, const std::string& log, const std::string& step) {
-  std::error_code ec;
-  const fs::path self = fs::read_symlink("/proc/self/exe", ec);
-  std::vector<char*> argv{const_cast<char*>(self.c_str())};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("flow: fork() failed");
-  if (pid == 0) {
-    std::FILE* f = std::freopen(log.c_str(), "w", stdout);
-    if (!f || ::dup2(::fileno(stdout), 2) < 0) ::_exit(127);
-    ::execv(self.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  std::string error = "exit status " + std::to_string(status);
-  std::ifstream in(log);
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind("error: ", 0) == 0) error = line.substr(7);
-  throw InputError("flow step " + step + " failed (" + log + "): " + error);
 }
 
 class Flow {
@@ -148,7 +106,9 @@ class Flow {
       const auto t0 = std::chrono::steady_clock::now();
       fs::remove_all(step_dir);
       fs::create_directories(step_dir);
-      run_step_process(args, (step_dir / "log.txt").string(), name);
+      const std::string log = (step_dir / "log.txt").string();
+      if (const std::string error = run_self(args, log); !error.empty())
+        throw InputError("flow step " + name + " failed (" + log + "): " + error);
       for (const std::string& o : outputs)
         if (!fs::exists(o)) throw std::runtime_error("flow step " + name + " did not write " + o);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -311,14 +271,8 @@ int flow_report(const std::string& dir) {
     md << fmt::format("| {} | {:.4f} | {:.4f} |\n", name, iv["lo"].get<double>(), iv["hi"].get<double>());
   md << "\n![accuracy and energy](report.png)\n";
   md.close();
-  // The plot: tools/flow_report.py, installed beside this program.
-  std::error_code ec;
-  const fs::path script = fs::read_symlink("/proc/self/exe", ec).parent_path() / "flow_report.py";
-  const std::string command =
-      "/usr/bin/python3 '" + script.string() + "' '" + json_temp + "' '" + png_temp + "'";
-  if (std::system(command.c_str()) != 0 || !fs::exists(png_temp))
-    throw InputError("flow report: " + script.string() +
-                     " could not draw the plot (it needs python3-matplotlib)");
+  run_plot_script("flow_report.py", {json_temp, png_temp}, "flow report");
+  if (!fs::exists(png_temp)) throw InputError("flow report: the plot script wrote no " + png_temp);
   files.commit();
   return 0;
 }

@@ -1,0 +1,361 @@
+#include "sweep_spec.h"
+
+#include <spdlog/fmt/fmt.h>
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+
+#include "child_process.h"
+#include "cli_common.h"
+#include "config/hw_config.h"
+#include "config/yaml_section.h"
+#include "core/error.h"
+#include "io/text_file.h"
+#include "network_runner.h"
+
+namespace cimsim::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr std::size_t kMaxPoints = 100000;
+
+std::string line_of(const std::string& file, const YAML::Node& node) {
+  return node && node.Mark().line >= 0 ? file + ":" + std::to_string(node.Mark().line + 1) : file;
+}
+
+// A path relative to the sweep file's directory.
+std::string resolve(const std::string& sweep_file, const std::string& path) {
+  const fs::path p(path);
+  return p.is_absolute() ? p.string() : (fs::path(sweep_file).parent_path() / p).lexically_normal().string();
+}
+
+// Every leaf path of the resolved hardware config ("macro.adc_bits", ...).
+void leaf_paths(const nlohmann::json& j, const std::string& prefix, std::vector<std::string>& out) {
+  if (!j.is_object() || j.empty()) {
+    out.push_back(prefix);
+    return;
+  }
+  for (const auto& [k, v] : j.items()) leaf_paths(v, prefix.empty() ? k : prefix + "." + k, out);
+}
+
+bool config_has(const nlohmann::json& config, const std::string& path) {
+  const nlohmann::json* cur = &config;
+  for (std::size_t begin = 0;;) {
+    const std::size_t dot = path.find('.', begin);
+    const std::string key = path.substr(begin, dot == std::string::npos ? std::string::npos : dot - begin);
+    if (!cur->is_object() || !cur->contains(key)) return false;
+    cur = &(*cur)[key];
+    if (dot == std::string::npos) return true;
+    begin = dot + 1;
+  }
+}
+
+// The YAML text of a value as `--set path=value` parses it.
+std::string value_text(const YAML::Node& n) {
+  if (n.IsScalar()) return n.Scalar();
+  YAML::Emitter e;
+  e << YAML::Flow << n;
+  return e.c_str();
+}
+
+// {from: A, to: B, step: C}: A, A + C, ... up to B; integers when all three are.
+std::vector<std::string> range_values(YamlSection& r) {
+  r.declare({"from", "to", "step"});
+  auto is_integer = [&r](const std::string& key) {
+    int64_t v = 0;
+    return !r.has(key) || YAML::convert<int64_t>::decode(r.node()[key], v);
+  };
+  const bool integers = is_integer("from") && is_integer("to") && is_integer("step");
+  const double from = r.real("from", -1e15, 1e15);
+  const double to = r.real("to", -1e15, 1e15);
+  const double step = r.real_or("step", 1e-12, 1e15, 1.0);
+  r.finish();
+  if (to < from) r.fail("to", "is below from", "write from <= to");
+  const double count = std::floor((to - from) / step + 1e-9) + 1;
+  if (count > double(kMaxPoints)) r.fail("step", "gives more than 100000 values", "use a larger step");
+  std::vector<std::string> values;
+  for (int64_t i = 0; i < int64_t(count); ++i) {
+    const double v = from + double(i) * step;
+    values.push_back(integers ? std::to_string(int64_t(std::llround(v))) : fmt::format("{:.12g}", v));
+  }
+  return values;
+}
+
+// The bytes of every file of a bundle directory, hashed in name order.
+std::string directory_hash(const std::string& dir) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::string all;
+  for (const fs::path& f : files)
+    all += f.filename().string() + '\0' + hash_of(read_text_file(f.string(), "cannot read the bundle file")) +
+           '\0';
+  return hash_of(all);
+}
+
+void read_params(YamlSection& top, const std::string& file, const nlohmann::json& base_config, SweepSpec& s) {
+  YamlSection vary = top.child("vary", true);
+  const std::vector<std::string> paths = [&] {
+    std::vector<std::string> out;
+    leaf_paths(base_config, "", out);
+    return out;
+  }();
+  for (const auto& kv : vary.node()) {
+    const std::string path = kv.first.Scalar();
+    const YAML::Node node = vary.raw(path);
+    SweepParam p;
+    p.path = path;
+    p.where = line_of(file, kv.first);
+    if (path != kModelParam && !config_has(base_config, path) &&
+        !(path.rfind("adc.layers.", 0) == 0 && path.find('.', 11) == std::string::npos)) {
+      std::string best;
+      std::size_t best_distance = 4;
+      for (const std::string& known : paths) {
+        const std::size_t d = edit_distance(path, known);
+        if (d < best_distance) best_distance = d, best = known;
+      }
+      throw InputError(line_of(file, kv.first) + ": vary." + path + ": not a key of the hardware config " +
+                       s.hw + (best.empty() ? "" : "; did you mean '" + best + "'?") +
+                       " (use a dotted path of docs/config.md, or model)");
+    }
+    if (node.IsMap()) {
+      YamlSection r(node, "vary." + path, std::make_shared<ConfigSource>(ConfigSource{file, {}}));
+      p.values = range_values(r);
+    } else if (node.IsSequence() && node.size() > 0) {
+      for (const YAML::Node& v : node) {
+        if (v.IsNull()) throw InputError(line_of(file, v) + ": vary." + path + ": empty value in the list");
+        if (path == kModelParam && !v.IsScalar())
+          throw InputError(line_of(file, v) + ": vary.model: expected a bundle directory");
+        p.values.push_back(path == kModelParam ? resolve(file, v.Scalar()) : value_text(v));
+      }
+    } else {
+      throw InputError(line_of(file, kv.first) + ": vary." + path +
+                       ": expected a non-empty list of values or a range {from: A, to: B, step: C}");
+    }
+    s.params.push_back(p);
+  }
+}
+
+void read_seeds(YamlSection& top, SweepSpec& s) {
+  const YAML::Node n = top.raw("seeds");
+  if (n.IsNull()) {
+    s.seeds = {1};
+  } else if (n.IsMap()) {
+    YamlSection r = top.child("seeds");
+    r.declare({"first", "count"});
+    const int first = r.integer_or("first", 0, 1000000000, 1);
+    const int count = r.integer("count", 1, 10000);
+    r.finish();
+    for (int i = 0; i < count; ++i) s.seeds.push_back(uint64_t(first) + uint64_t(i));
+  } else if (n.IsSequence() && n.size() > 0) {
+    for (const YAML::Node& v : n) {
+      uint64_t seed = 0;
+      if (!v.IsScalar() || !YAML::convert<uint64_t>::decode(v, seed))
+        throw InputError(top.where("seeds") + ": seeds: '" + value_text(v) +
+                         "' is not a seed; write integers >= 0");
+      if (std::find(s.seeds.begin(), s.seeds.end(), seed) != s.seeds.end())
+        throw InputError(top.where("seeds") + ": seeds: " + std::to_string(seed) + " appears twice");
+      s.seeds.push_back(seed);
+    }
+  } else {
+    top.fail("seeds", "expected a list of seeds or {first: F, count: N}", "write e.g. seeds: [1, 2, 3]");
+  }
+}
+
+// The value combinations: the product (first parameter slowest) or the zip of the lists.
+std::vector<std::vector<std::string>> combinations(const SweepSpec& s, YamlSection& top) {
+  std::vector<std::vector<std::string>> out{{}};
+  if (s.combine == "zip" && !s.params.empty()) {
+    out.clear();
+    for (const SweepParam& p : s.params) {
+      if (p.values.size() != s.params[0].values.size())
+        top.fail("combine",
+                 "zip needs lists of one length, but vary." + p.path + " has " +
+                     std::to_string(p.values.size()) + " values and vary." + s.params[0].path + " has " +
+                     std::to_string(s.params[0].values.size()),
+                 "give every parameter as many values, or use combine: product");
+    }
+    for (std::size_t i = 0; i < s.params[0].values.size(); ++i) {
+      std::vector<std::string> row;
+      for (const SweepParam& p : s.params) row.push_back(p.values[i]);
+      out.push_back(row);
+    }
+    return out;
+  }
+  for (const SweepParam& p : s.params) {
+    std::vector<std::vector<std::string>> next;
+    for (const auto& row : out)
+      for (const std::string& v : p.values) {
+        next.push_back(row);
+        next.back().push_back(v);
+      }
+    out = std::move(next);
+    if (out.size() * s.seeds.size() > kMaxPoints)
+      top.fail("vary", "gives more than 100000 points", "split the sweep into several files");
+  }
+  return out;
+}
+
+}  // namespace
+
+SweepSpec load_sweep(const std::string& path) {
+  const std::string text = read_text_file(path, "cannot read the sweep file; check the path");
+  const YAML::Node root = load_yaml_text(text, path);
+  auto source = std::make_shared<ConfigSource>();
+  source->file = path;
+  YamlSection top(root, "", source);
+  top.declare(
+      {"name", "hw", "model", "data", "split", "limit", "batch", "vary", "combine", "seeds", "calibration"});
+  SweepSpec s;
+  s.file = path;
+  s.name = top.has("name") ? top.text("name") : fs::path(path).stem().string();
+  s.hw = resolve(path, top.text("hw"));
+  const std::string hw_text = read_text_file(
+      s.hw, "cannot read the sweep's hardware config (" + top.where("hw") + "); check the path");
+  const HwConfig base = load_hw_config(s.hw);
+  const bool model_varies = top.has("vary") && top.node()["vary"].IsMap() && top.node()["vary"][kModelParam];
+  s.model = model_varies && !top.has("model") ? std::string() : resolve(path, top.text("model"));
+  s.data = top.has("data") ? top.text("data") : "fashion-mnist";
+  s.split = top.choice_or("split", {"test", "train"}, "test");
+  s.limit = top.integer_or_word("limit", "all", 1, 1 << 30);
+  if (s.limit == 0) s.limit = -1;
+  s.batch = top.integer_or("batch", 1, 1 << 16, 64);
+  s.combine = top.choice_or("combine", {"product", "zip"}, "product");
+  read_params(top, path, base.to_json(), s);
+  read_seeds(top, s);
+  if (top.has("calibration")) {
+    YamlSection c = top.child("calibration");
+    c.declare({"method", "percentile", "split", "limit"});
+    s.calibration.enabled = true;
+    s.calibration.method = c.choice_or("method", {"minmax", "percentile", "mse"}, "mse");
+    s.calibration.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
+    s.calibration.split = c.choice_or("split", {"test", "train"}, "train");
+    s.calibration.limit = c.integer_or("limit", 1, 1 << 30, 1000);
+    c.finish();
+  }
+  const auto rows = combinations(s, top);
+  top.finish();
+
+  // The data (the first image of each split used) before anything runs.
+  try {
+    load_data(s.data, s.split, 1);
+    if (s.calibration.enabled) load_data(s.data, s.calibration.split, 1);
+  } catch (const InputError& e) {
+    throw InputError(top.where("data") + ": data: " + e.what());
+  }
+  // Every point's configuration, loaded and fitted to its bundle.
+  std::map<std::string, std::pair<ModelBundle, std::string>> bundles;  // dir -> bundle, content hash
+  const YAML::Node vary_node = top.node()["vary"];
+  const std::string vary_where = line_of(path, vary_node ? vary_node : top.node());
+  for (const auto& row : rows) {
+    SweepPoint p;
+    p.model = s.model;
+    std::string described;
+    for (std::size_t i = 0; i < s.params.size(); ++i) {
+      described += (described.empty() ? "" : ", ") + s.params[i].path + "=" + row[i];
+      if (s.params[i].path == kModelParam)
+        p.model = row[i];
+      else
+        p.overrides.push_back(s.params[i].path + "=" + row[i]);
+    }
+    p.values = row;
+    HwConfig hw;
+    try {
+      hw = load_hw_config(s.hw, p.overrides);
+      auto it = bundles.find(p.model);
+      if (it == bundles.end()) {
+        ModelBundle bundle = load_model_bundle(p.model);  // checks the directory before it is hashed
+        it = bundles.emplace(p.model, std::make_pair(std::move(bundle), directory_hash(p.model))).first;
+      }
+      check_bundle_fits(hw, it->second.first);
+    } catch (const InputError& e) {
+      // The line of the parameter whose value the message names, else the vary section's.
+      const std::string message = e.what();
+      std::string where = vary_where;
+      for (std::size_t i = 0; i < s.params.size(); ++i)
+        if (message.find("--set " + s.params[i].path + "=") != std::string::npos) where = s.params[i].where;
+      throw InputError(where + ": the point " + (described.empty() ? "(no parameters)" : described) +
+                       " is not valid: " + message);
+    }
+    p.calibrate = s.calibration.enabled && !hw.adc.ideal;
+    std::string key = "cimsim-sweep-point-1\n" + hw_text + "\n";
+    for (const std::string& o : p.overrides) key += o + "\n";
+    key += bundles.at(p.model).second + "\n" + s.data + "\n" + s.split + "\n" + std::to_string(s.limit) +
+           "\n" + std::to_string(s.batch) + "\n";
+    if (p.calibrate)
+      key += s.calibration.method + "\n" + fmt::format("{}", s.calibration.percentile) + "\n" +
+             s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n";
+    for (uint64_t seed : s.seeds) {
+      SweepPoint q = p;
+      q.index = int(s.points.size());
+      q.seed = seed;
+      q.hash = hash_of(key + std::to_string(seed));
+      s.points.push_back(q);
+    }
+  }
+  std::string all;
+  for (const SweepPoint& p : s.points) all += p.hash;
+  s.hash = hash_of(all);
+  return s;
+}
+
+nlohmann::json sweep_json(const SweepSpec& s) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const SweepParam& p : s.params) params.push_back({{"path", p.path}, {"values", p.values}});
+  nlohmann::json points = nlohmann::json::array();
+  for (const SweepPoint& p : s.points)
+    points.push_back({{"point", p.index},
+                      {"values", p.values},
+                      {"seed", p.seed},
+                      {"model", p.model},
+                      {"overrides", p.overrides},
+                      {"calibrate", p.calibrate},
+                      {"hash", p.hash}});
+  nlohmann::json calibration = nullptr;
+  if (s.calibration.enabled)
+    calibration = {{"method", s.calibration.method},
+                   {"percentile", s.calibration.percentile},
+                   {"split", s.calibration.split},
+                   {"limit", s.calibration.limit}};
+  return {{"format", "cimsim-sweep"},
+          {"version", 1},
+          {"name", s.name},
+          {"hash", s.hash},
+          {"hw", s.hw},
+          {"model", s.model},
+          {"data", s.data},
+          {"split", s.split},
+          {"limit", s.limit},
+          {"batch", s.batch},
+          {"combine", s.combine},
+          {"params", params},
+          {"seeds", s.seeds},
+          {"calibration", calibration},
+          {"points", points}};
+}
+
+Shard parse_shard(const std::string& text) {
+  Shard s;
+  if (text.empty()) return s;
+  const auto slash = text.find('/');
+  try {
+    std::size_t a = 0, b = 0;
+    if (slash == std::string::npos) throw std::invalid_argument("no slash");
+    s.index = std::stoi(text.substr(0, slash), &a);
+    s.count = std::stoi(text.substr(slash + 1), &b);
+    if (a != slash || b != text.size() - slash - 1 || s.count < 1 || s.index < 1 || s.index > s.count)
+      throw std::invalid_argument("range");
+  } catch (const std::logic_error&) {
+    throw InputError("--shard " + text + ": expected I/N with 1 <= I <= N, e.g. --shard 2/4");
+  }
+  return s;
+}
+
+}  // namespace cimsim::cli
