@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -75,12 +74,25 @@ std::string run_self(const std::vector<std::string>& args, const std::string& lo
 }
 
 void run_plot_script(const std::string& name, const std::vector<std::string>& args, const std::string& what) {
-  const fs::path script = self_path().parent_path() / name;
-  std::string command = "/usr/bin/python3 '" + script.string() + "'";
-  for (const std::string& a : args) command += " '" + a + "'";
-  if (std::system(command.c_str()) != 0)
-    throw InputError(what + ": " + script.string() +
-                     " could not draw the plots (it needs python3-matplotlib)");
+  const std::string script = (self_path().parent_path() / name).string();
+  const std::string python = "/usr/bin/python3";
+  std::vector<char*> argv{const_cast<char*>(python.c_str()), const_cast<char*>(script.c_str())};
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  std::fflush(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork() failed: the machine is out of processes or memory");
+  if (pid == 0) {  // no shell: arguments reach python as they are, whatever they hold
+    ::execv(python.c_str(), argv.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw InputError(
+        what + ": " + script + " failed (exit status " + std::to_string(WEXITSTATUS(status)) +
+        "; 127: /usr/bin/python3 is missing; it needs python3-matplotlib, installed by tools/setup.sh)");
 }
 
 std::string hash_of(const std::string& text) {

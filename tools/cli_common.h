@@ -15,6 +15,9 @@
 
 namespace cimsim::cli {
 
+// The version written into every result (stats JSON) and into the sweep's point hashes.
+inline constexpr const char* kCimsimVersion = "0.1.0";
+
 struct GlobalOptions {
   bool verbose = false;
   bool quiet = false;

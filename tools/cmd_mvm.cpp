@@ -73,7 +73,7 @@ int run(const MvmArgs& args) {
   write_matrix_npy(out_temp, result);
 
   if (!args.stats.empty()) {
-    nlohmann::json doc = {{"cimsim_version", "0.1.0"},
+    nlohmann::json doc = {{"cimsim_version", kCimsimVersion},
                           {"command", "mvm"},
                           {"seed", args.seed},
                           {"inputs", {{"weights", args.weights}, {"inputs", args.inputs}, {"hw", args.hw}}},

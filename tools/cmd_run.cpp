@@ -41,7 +41,7 @@ nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const Hw
     layers.push_back(j);
   }
   const double energy_per_image = r.energy_per_image_pj();
-  return {{"cimsim_version", "0.1.0"},
+  return {{"cimsim_version", kCimsimVersion},
           {"command", "run"},
           {"seed", args.seed},
           {"inputs", {{"hw", args.hw}, {"model", args.model}, {"data", args.data}, {"split", args.split}}},

@@ -183,18 +183,69 @@ void write_sweep_file(const std::string& out, const nlohmann::json& doc) {
   files.commit();
 }
 
+// Finished points whose records sit under another index (values or seeds were added to the sweep
+// file, so the points were renumbered): moved to their new index, so that they do not run again.
+void move_renumbered_points(const std::string& out, const SweepSpec& spec, const std::vector<int>& mine) {
+  const fs::path points = fs::path(out) / "points";
+  if (!fs::is_directory(points)) return;
+  std::map<std::string, fs::path> by_hash;  // the directories holding ok records
+  for (const auto& entry : fs::directory_iterator(points)) {
+    if (!entry.is_directory() || !fs::exists(entry.path() / "point.json")) continue;
+    try {
+      const nlohmann::json r = nlohmann::json::parse(
+          read_text_file((entry.path() / "point.json").string(), "cannot read the point record"));
+      if (r.value("status", "") == "ok") by_hash[r.value("hash", "")] = entry.path();
+    } catch (const std::exception&) {
+      continue;  // a damaged record: its point runs again
+    }
+  }
+  std::vector<std::pair<fs::path, int>> moves;  // staged directory, new index
+  for (int index : mine) {
+    const SweepPoint& p = spec.points[std::size_t(index)];
+    const auto it = by_hash.find(p.hash);
+    if (it == by_hash.end() || it->second == fs::path(point_dir(out, index))) continue;
+    // Two passes (away to a staging name, then into place), so that a record can move into a
+    // directory another record is leaving; a staged one left by an interruption is found again.
+    const fs::path staged = points / ("moving-" + p.hash);
+    if (it->second != staged) fs::rename(it->second, staged);
+    moves.emplace_back(staged, index);
+  }
+  for (const auto& [staged, index] : moves) {
+    const std::string to = point_dir(out, index);
+    fs::remove_all(to);
+    fs::rename(staged, to);
+    nlohmann::json r =
+        nlohmann::json::parse(read_text_file(to + "/point.json", "cannot read the point record"));
+    r["point"] = index;
+    OutputFiles files;
+    write_json(files.stage(to + "/point.json"), r);
+    files.commit();
+  }
+  if (!moves.empty())
+    spdlog::info("sweep: {} finished point(s) renumbered by the changed sweep file kept", moves.size());
+}
+
 int sweep(const SweepArgs& args) {
+  if (args.out.empty()) throw InputError("--out: empty; give the sweep directory");
   const Shard shard = parse_shard(args.shard);
   if (args.resume && !fs::exists(fs::path(args.out) / "sweep.json"))
     throw InputError("--resume: " + args.out +
                      " holds no sweep (no sweep.json); run without --resume to start");
   const SweepSpec spec = load_sweep(args.file);
+  if (fs::exists(args.out) && !fs::is_directory(args.out))
+    throw InputError("--out " + args.out + ": a file, not a directory; give a directory for the sweep");
   std::vector<int> mine, todo;
-  for (const SweepPoint& p : spec.points) {
-    if (!shard.holds(p.index)) continue;
-    mine.push_back(p.index);
-    const nlohmann::json r = read_point_record(args.out, p.index, p.hash);
-    if (r.is_null() || r.value("status", "") != "ok") todo.push_back(p.index);
+  for (const SweepPoint& p : spec.points)
+    if (shard.holds(p.index)) mine.push_back(p.index);
+  // Results of an earlier run describe other points: removed before anything changes, so that an
+  // interrupted run leaves none that look complete.
+  for (const char* f :
+       {"results.csv", "summary.csv", "results.json", "accuracy.png", "energy.png", "pareto.png"})
+    fs::remove(fs::path(args.out) / f);
+  move_renumbered_points(args.out, spec, mine);
+  for (int index : mine) {
+    const nlohmann::json r = read_point_record(args.out, index, spec.points[std::size_t(index)].hash);
+    if (r.is_null() || r.value("status", "") != "ok") todo.push_back(index);
   }
   write_sweep_file(args.out, sweep_json(spec));
   spdlog::info("sweep '{}': {} points{}, {} already done, running {} with {} job(s)", spec.name,
@@ -220,9 +271,21 @@ int sweep(const SweepArgs& args) {
 int sweep_merge(const std::vector<std::string>& dirs, const std::string& out) {
   nlohmann::json doc;
   std::string first;
+  if (out.empty() || (fs::exists(out) && !fs::is_directory(out)))
+    throw InputError("--out '" + out + "': not a directory; give the directory for the merged sweep");
   for (const std::string& d : dirs) {
-    const nlohmann::json s = nlohmann::json::parse(read_text_file(
-        d + "/sweep.json", "is not a sweep directory (no sweep.json); give the --out of cimsim sweep"));
+    const std::string file = d + "/sweep.json";
+    nlohmann::json s;
+    try {
+      s = nlohmann::json::parse(
+          read_text_file(file, "is not a sweep directory (no sweep.json); give the --out of cimsim sweep"));
+      if (s.value("format", "") != "cimsim-sweep" || s.value("version", 0) != 1 || !s.contains("hash") ||
+          !s.contains("points") || !s.contains("params"))
+        throw InputError(file +
+                         ": not a version 1 sweep file of cimsim sweep; give the --out of cimsim sweep");
+    } catch (const nlohmann::json::exception& e) {
+      throw InputError(file + ": damaged (" + e.what() + "); rerun `cimsim sweep` into " + d);
+    }
     if (doc.is_null()) {
       doc = s;
       first = d;

@@ -1,4 +1,4 @@
-#!/ usr / bin / env python3
+#!/usr/bin/env python3
 """The plots of a cimsim sweep, from its results.json.
 
 Usage: sweep_plot.py RESULTS.json ACCURACY.png ENERGY.png PARETO.png  (run by `cimsim sweep`;
@@ -54,23 +54,28 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
     def label(rest):
         return ", ".join(f"{n}={v}" for n, v in zip(others, rest)) or "all points"
 
-    def ordered(xs):
-        nums = [number(x) for x in xs]
-        if all(n is not None for n in nums):
-            return [x for _, x in sorted(zip(nums, xs))], True
-        return list(xs), False
+    # One x axis for every line and panel: all x values of the ok points, numeric ones by value,
+    # others in order of first appearance, each at its own position.
+    all_xs = list(dict.fromkeys(x for by_x in groups.values() for x in by_x))
+    numeric = bool(all_xs) and all(number(x) is not None for x in all_xs)
+    if numeric:
+        all_xs.sort(key=number)
+    position = {x: (number(x) if numeric else i) for i, x in enumerate(all_xs)}
+
+    def ordered(by_x):
+        return [x for x in all_xs if x in by_x]
 
     fig, ax = plt.subplots(figsize=(7, 4.5))
     for rest, by_x in groups.items():
-        xs, numeric = ordered(by_x)
-        pos = [number(x) for x in xs] if numeric else list(range(len(xs)))
+        xs = ordered(by_x)
+        pos = [position[x] for x in xs]
         acc = [[100 * p["metrics"]["accuracy"] for p in by_x[x]] for x in xs]
         means = [mean(a) for a in acc]
         stds = [(sum((v - m) ** 2 for v in a) / (len(a) - 1)) ** 0.5 if len(a) > 1 else 0 for a, m in zip(acc, means)]
         line = ax.errorbar(pos, means, yerr=stds, marker="o", capsize=3, label=label(rest))
         ax.fill_between(pos, [min(a) for a in acc], [max(a) for a in acc], alpha=0.15, color=line[0].get_color())
-        if not numeric:
-            ax.set_xticks(pos, xs)
+    if all_xs and not numeric:
+        ax.set_xticks([position[x] for x in all_xs], all_xs)
     ax.set_xlabel(x_name)
     ax.set_ylabel("top-1 accuracy (%)")
     ax.set_title(f"{results['name']}: accuracy (mean, std and min..max over seeds)")
@@ -86,13 +91,12 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
     panels = list(groups.items())[:6] or [((), {})]
     fig, axes = plt.subplots(1, len(panels), figsize=(4.5 * len(panels), 4.5), squeeze=False)
     for ax, (rest, by_x) in zip(axes[0], panels):
-        xs, _ = ordered(by_x)
-        bottom = [0.0] * len(xs)
+        bottom = [0.0] * len(all_xs)
         for part in PARTS:
-            heights = [mean([p["metrics"][f"energy_{part}_pj"] / 1e3 for p in by_x[x]]) for x in xs]
-            ax.bar(range(len(xs)), heights, bottom=bottom, label=part)
+            heights = [mean([p["metrics"][f"energy_{part}_pj"] / 1e3 for p in by_x[x]]) if x in by_x else 0 for x in all_xs]
+            ax.bar(range(len(all_xs)), heights, bottom=bottom, label=part)
             bottom = [b + h for b, h in zip(bottom, heights)]
-        ax.set_xticks(range(len(xs)), xs)
+        ax.set_xticks(range(len(all_xs)), all_xs)
         ax.set_xlabel(x_name)
         ax.set_ylabel("energy per image (nJ)")
         ax.set_title(label(rest), fontsize=8)

@@ -109,9 +109,12 @@ nlohmann::json read_point_record(const std::string& dir, int index, const std::s
   if (!fs::exists(record)) return nullptr;
   try {
     nlohmann::json r = nlohmann::json::parse(read_text_file(record.string(), "cannot read the point record"));
-    if (r.value("hash", "") != hash) return nullptr;
-    if (r.value("status", "") == "ok" && !fs::exists(fs::path(point_dir(dir, index)) / "stats.json"))
-      return nullptr;
+    if (r.value("hash", "") != hash || !r.contains("status")) return nullptr;
+    if (r["status"] == "ok") {  // its statistics must be whole: a damaged file reruns the point
+      const std::string stats = point_dir(dir, index) + "/stats.json";
+      if (!fs::exists(stats)) return nullptr;
+      figures_of(nlohmann::json::parse(read_text_file(stats, "cannot read the point's statistics")));
+    }
     return r;
   } catch (const std::exception&) {
     return nullptr;

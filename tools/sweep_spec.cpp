@@ -58,8 +58,12 @@ bool config_has(const nlohmann::json& config, const std::string& path) {
 
 // The YAML text of a value as `--set path=value` parses it.
 std::string value_text(const YAML::Node& n) {
-  if (n.IsScalar()) return n.Scalar();
+  if (n.IsScalar() && n.Tag() != "!") return n.Scalar();  // plain: as written
   YAML::Emitter e;
+  if (n.IsScalar()) {  // quoted in the file: stays a quoted string
+    e << YAML::DoubleQuoted << n.Scalar();
+    return e.c_str();
+  }
   e << YAML::Flow << n;
   return e.c_str();
 }
@@ -81,7 +85,8 @@ std::vector<std::string> range_values(YamlSection& r) {
   if (count > double(kMaxPoints)) r.fail("step", "gives more than 100000 values", "use a larger step");
   std::vector<std::string> values;
   for (int64_t i = 0; i < int64_t(count); ++i) {
-    const double v = from + double(i) * step;
+    double v = from + double(i) * step;
+    if (std::abs(v) < 1e-9 * step) v = 0;  // -0.3 + 3 x 0.1 is 5.6e-17, not 0
     values.push_back(integers ? std::to_string(int64_t(std::llround(v))) : fmt::format("{:.12g}", v));
   }
   return values;
@@ -134,6 +139,9 @@ void read_params(YamlSection& top, const std::string& file, const nlohmann::json
         if (path == kModelParam && !v.IsScalar())
           throw InputError(line_of(file, v) + ": vary.model: expected a bundle directory");
         p.values.push_back(path == kModelParam ? resolve(file, v.Scalar()) : value_text(v));
+        if (std::find(p.values.begin(), p.values.end() - 1, p.values.back()) != p.values.end() - 1)
+          throw InputError(line_of(file, v) + ": vary." + path + ": '" + value_text(v) +
+                           "' appears twice; give each value once (seeds repeat points)");
       }
     } else {
       throw InputError(line_of(file, kv.first) + ": vary." + path +
@@ -182,14 +190,22 @@ std::vector<std::vector<std::string>> combinations(const SweepSpec& s, YamlSecti
                      std::to_string(s.params[0].values.size()),
                  "give every parameter as many values, or use combine: product");
     }
+    if (s.params[0].values.size() * s.seeds.size() > kMaxPoints)
+      top.fail("vary", "gives more than 100000 points", "split the sweep into several files");
     for (std::size_t i = 0; i < s.params[0].values.size(); ++i) {
       std::vector<std::string> row;
       for (const SweepParam& p : s.params) row.push_back(p.values[i]);
+      if (std::find(out.begin(), out.end(), row) != out.end())
+        top.fail("vary", "zip gives the combination at position " + std::to_string(i) + " twice",
+                 "give each combination once");
       out.push_back(row);
     }
     return out;
   }
+  if (s.seeds.size() > kMaxPoints) top.fail("seeds", "gives more than 100000 points", "use fewer seeds");
   for (const SweepParam& p : s.params) {
+    if (double(out.size()) * double(p.values.size()) * double(s.seeds.size()) > double(kMaxPoints))
+      top.fail("vary", "gives more than 100000 points", "split the sweep into several files");
     std::vector<std::vector<std::string>> next;
     for (const auto& row : out)
       for (const std::string& v : p.values) {
@@ -197,8 +213,6 @@ std::vector<std::vector<std::string>> combinations(const SweepSpec& s, YamlSecti
         next.back().push_back(v);
       }
     out = std::move(next);
-    if (out.size() * s.seeds.size() > kMaxPoints)
-      top.fail("vary", "gives more than 100000 points", "split the sweep into several files");
   }
   return out;
 }
@@ -223,6 +237,8 @@ SweepSpec load_sweep(const std::string& path) {
   const bool model_varies = top.has("vary") && top.node()["vary"].IsMap() && top.node()["vary"][kModelParam];
   s.model = model_varies && !top.has("model") ? std::string() : resolve(path, top.text("model"));
   s.data = top.has("data") ? top.text("data") : "fashion-mnist";
+  if (const auto colon = s.data.find(':'); colon != std::string::npos)  // NAME:DIR, DIR relative to the file
+    s.data = s.data.substr(0, colon + 1) + resolve(path, s.data.substr(colon + 1));
   s.split = top.choice_or("split", {"test", "train"}, "test");
   s.limit = top.integer_or_word("limit", "all", 1, 1 << 30);
   if (s.limit == 0) s.limit = -1;
@@ -284,14 +300,29 @@ SweepSpec load_sweep(const std::string& path) {
       throw InputError(where + ": the point " + (described.empty() ? "(no parameters)" : described) +
                        " is not valid: " + message);
     }
+    const ModelBundle& bundle = bundles.at(p.model).first;
+    for (const SweepParam& param : s.params) {
+      if (param.path.rfind("adc.layers.", 0) != 0) continue;
+      const std::string layer = param.path.substr(11);
+      const int found = bundle.find(layer);
+      if (found < 0 || !bundle.layers[std::size_t(found)].is_cim()) {
+        std::string names;
+        for (const BundleLayer& l : bundle.layers)
+          if (l.is_cim()) names += (names.empty() ? "" : ", ") + l.name;
+        throw InputError(param.where + ": vary." + param.path + ": '" + layer + "' is not a CIM layer of " +
+                         p.model + "; its CIM layers are " + names);
+      }
+    }
     p.calibrate = s.calibration.enabled && !hw.adc.ideal;
-    std::string key = "cimsim-sweep-point-1\n" + hw_text + "\n";
+    std::string key = std::string("cimsim-sweep-point-1\n") + kCimsimVersion + "\n" + hw_text + "\n";
     for (const std::string& o : p.overrides) key += o + "\n";
     key += bundles.at(p.model).second + "\n" + s.data + "\n" + s.split + "\n" + std::to_string(s.limit) +
            "\n" + std::to_string(s.batch) + "\n";
     if (p.calibrate)
-      key += s.calibration.method + "\n" + fmt::format("{}", s.calibration.percentile) + "\n" +
-             s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n";
+      key +=
+          s.calibration.method + "\n" +
+          (s.calibration.method == "percentile" ? fmt::format("{}", s.calibration.percentile) + "\n" : "") +
+          s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n";
     for (uint64_t seed : s.seeds) {
       SweepPoint q = p;
       q.index = int(s.points.size());
@@ -299,6 +330,15 @@ SweepSpec load_sweep(const std::string& path) {
       q.hash = hash_of(key + std::to_string(seed));
       s.points.push_back(q);
     }
+  }
+  std::map<std::string, int> seen;  // two points with one hash would be one run (bundles of equal content)
+  for (const SweepPoint& p : s.points) {
+    const auto [it, fresh] = seen.emplace(p.hash, p.index);
+    if (!fresh)
+      throw InputError(vary_where + ": points " + std::to_string(it->second) + " and " +
+                       std::to_string(p.index) + " are the same run (the bundles " +
+                       s.points[std::size_t(it->second)].model + " and " + p.model +
+                       " hold the same files); give each bundle once");
   }
   std::string all;
   for (const SweepPoint& p : s.points) all += p.hash;

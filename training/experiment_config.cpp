@@ -83,9 +83,11 @@ void read_schedule(YamlSection s, ScheduleSpec& sc) {
   s.finish();
 }
 
-void read_stage(YamlSection s, StageSpec& st) {
+void read_stage(YamlSection s, StageSpec& st, bool cim) {
   st.epochs = s.integer_or("epochs", 1, 10000, 0);
   st.lr = s.real_or("lr", 1e-8, 10.0, 0.0);
+  st.train_images = s.integer_or_word("train_images", "all", 1, 1 << 30);
+  if (cim) st.learn_intervals = s.boolean_or("learn_intervals", true);
   s.finish();
 }
 
@@ -121,9 +123,9 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   read_bits(top.child("bits"), c);
   read_optimizer(top.child("optimizer"), c.optimizer);
   read_schedule(top.child("schedule"), c.schedule);
-  read_stage(top.child("fp32", true), c.fp32);
-  read_stage(top.child("qat", true), c.qat);
-  read_stage(top.child("cim", true), c.cim);
+  read_stage(top.child("fp32", true), c.fp32, false);
+  read_stage(top.child("qat", true), c.qat, false);
+  read_stage(top.child("cim", true), c.cim, true);
   top.raw("flow");  // cimsim flow's section (docs/flow.md), read by cimsim itself
   top.finish();
   return c;

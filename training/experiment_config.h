@@ -49,6 +49,8 @@ struct ScheduleSpec {
 struct StageSpec {
   int epochs = 0;
   double lr = 0;
+  int64_t train_images = 0;     // images trained on per epoch, the first of each epoch's order; 0: all
+  bool learn_intervals = true;  // stage cim: the ADC intervals are trained (else they keep their start)
 };
 
 struct ExperimentConfig {

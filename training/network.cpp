@@ -114,6 +114,11 @@ std::vector<torch::Tensor> NetworkImpl::other_parameters() {
   return rest;
 }
 
+void NetworkImpl::freeze_adc_intervals() {
+  for (NetworkNode& n : nodes_)
+    if (CimLayer* cim = n.cim()) cim->adc_interval.requires_grad_(false);
+}
+
 void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
                                const std::map<std::string, AdcInterval>& start,
                                const std::map<std::string, double>& partial_sum_sigma) {

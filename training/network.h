@@ -58,6 +58,8 @@ class NetworkImpl : public torch::nn::Module {
   // decay).
   std::vector<torch::Tensor> step_parameters();
   std::vector<torch::Tensor> other_parameters();
+  // Stops training the CIM layers' ADC intervals: they keep their values (cim.learn_intervals: false).
+  void freeze_adc_intervals();
   // A CIM layer has a bias unless a batchnorm right after it takes its output (the shift covers it).
   bool has_bias(std::size_t layer) const;
 

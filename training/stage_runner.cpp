@@ -140,7 +140,13 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
   }
   result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage);
   NetworkImpl& net = *result.net;
-  if (options.stage == Stage::kCim) put_on_hardware(net, *hw, options.hw_stats_path, options.calib_path);
+  if (options.stage == Stage::kCim) {
+    put_on_hardware(net, *hw, options.hw_stats_path, options.calib_path);
+    if (!config.cim.learn_intervals) {
+      net.freeze_adc_intervals();
+      spdlog::info("ADC intervals fixed at their start values (cim.learn_intervals: false)");
+    }
+  }
   const int epochs = config.epochs(options.stage);
   const double base_lr = config.lr(options.stage);
   auto optimizer = make_optimizer(net, config.optimizer, base_lr);
@@ -163,9 +169,11 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
       to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);
   const data::Dataset test_images = load_split(config.data, data::Split::kTest);
   const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
-  spdlog::info("{} {} on {}: {} training and {} test images, {} epochs from epoch {}",
-               stage_name(options.stage), config.network.arch, config.data.set, train.count(), test.count(),
-               epochs, first_epoch + 1);
+  const int64_t per_epoch = config.stage(options.stage).train_images;
+  spdlog::info("{} {} on {}: {} training{} and {} test images, {} epochs from epoch {}",
+               stage_name(options.stage), config.network.arch, config.data.set, train.count(),
+               per_epoch > 0 && per_epoch < train.count() ? fmt::format(" ({} per epoch)", per_epoch) : "",
+               test.count(), epochs, first_epoch + 1);
 
   MetricsCsv metrics(options.out_dir, options.stage, first_epoch);
   int run_now = 0;
@@ -178,9 +186,11 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
     const double lr = scheduled_lr(config.schedule, base_lr, epoch, epochs);
     set_learning_rate(*optimizer, lr);
     ProgressBar bar(options.progress);
-    const PassStats fit = train_epoch(
-        net, *optimizer, train, epoch_order(train.count(), seed, epoch), config.schedule.batch_size,
-        [&](int64_t done, int64_t total, double loss) { bar.update(done, total, loss); });
+    std::vector<int64_t> order = epoch_order(train.count(), seed, epoch);
+    if (per_epoch > 0 && per_epoch < int64_t(order.size())) order.resize(std::size_t(per_epoch));
+    const PassStats fit =
+        train_epoch(net, *optimizer, train, order, config.schedule.batch_size,
+                    [&](int64_t done, int64_t total, double loss) { bar.update(done, total, loss); });
     bar.finish();
     const PassStats eval = evaluate(net, test, std::max(config.schedule.batch_size, 256));
     EpochMetrics m;

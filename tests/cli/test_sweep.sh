@@ -83,6 +83,31 @@ summary = list(csv.DictReader(open(f"{work}/grid/summary.csv")))
 assert len(summary) == 4 and all(s["seeds_ok"] == "1" and s["accuracy_std"] == "0" for s in summary)
 PY
 
+# Zipped values, an ideal ADC (not calibrated) beside a calibrated one, a quoted value kept as text.
+cat >"$work/zip.yaml" <<YAML
+name: zip
+hw: $hw
+model: $model
+limit: 32
+vary:
+  macro.adc_bits: [4, 8]
+  adc.ideal: [false, true]
+  name: ["chip #1", "true"]
+combine: zip
+calibration: {method: minmax, limit: 16}
+YAML
+check "zipped sweep" "$cimsim" -q sweep "$work/zip.yaml" --out "$work/zip"
+check "zip pairs the values; only the non-ideal point is calibrated" $py - "$work/zip" <<'PY'
+import json, os, sys
+d = sys.argv[1]
+r = json.load(open(f"{d}/results.json"))
+assert [p["values"] for p in r["points"]] == [["4", "false", '"chip #1"'], ["8", "true", '"true"']], r["points"]
+assert [p["config"]["name"] for p in r["points"]] == ["chip #1", "true"]
+assert [p["config"]["adc"]["ideal"] for p in r["points"]] == [False, True]
+assert os.path.exists(f"{d}/points/000000/calib.yaml") and not os.path.exists(f"{d}/points/000001/calib.yaml")
+assert all(l["hi"] < 128 for l in r["points"][0]["layers"]), "minmax intervals are inside the full range"
+PY
+
 # 2. Seeds, interruption, failure and shards on a sweep of 6 points without calibration.
 cat >"$work/seeds.yaml" <<YAML
 name: seeds
@@ -145,6 +170,20 @@ check "rerun retries the failed point" sweep --out "$work/fail" >"$work/retry.lo
 check "only the failed point ran again" grep -q "5 already done, running 1 with" "$work/retry.log"
 check "retried sweep equals the uninterrupted one" same_results "$work/fail"
 
+# Seeds added to the sweep file: the finished points are renumbered, not rerun.
+sed 's/count: 3/count: 4/' "$work/seeds.yaml" >"$work/seeds4.yaml"
+cp -r "$work/whole" "$work/grown"
+check "a grown sweep runs" "$cimsim" sweep "$work/seeds4.yaml" --out "$work/grown" >"$work/grown.log" 2>&1
+check "only the new seed's points ran" grep -q "6 already done, running 2 with" "$work/grown.log"
+check "the kept points' rows are the old ones" $py - "$work/whole/results.csv" "$work/grown/results.csv" <<'PY'
+import csv, sys
+key = lambda r: (r["macro.adc_bits"], r["seed"])
+old = {key(r): {k: v for k, v in r.items() if k != "point"} for r in csv.DictReader(open(sys.argv[1]))}
+new = {key(r): {k: v for k, v in r.items() if k != "point"} for r in csv.DictReader(open(sys.argv[2]))}
+assert len(new) == 8 and all(new[k] == v for k, v in old.items())
+assert [r["point"] for r in csv.DictReader(open(sys.argv[2]))] == [str(i) for i in range(8)]
+PY
+
 # Two shards on two "machines", merged.
 check "shard 1/2" sweep --out "$work/s1" --shard 1/2 -q
 check "shard 2/2" sweep --out "$work/s2" --shard 2/2 -q
@@ -186,6 +225,13 @@ bad_sweep "empty range" "bad.yaml:5:" "vary.macro.adc_bits.to: is below from" --
 bad_sweep "repeated seed" "seeds: 2 appears twice" -- "seeds: [2, 2]"
 bad_sweep "missing bundle of a model value" "bad.yaml:5:" "no-such-bundle" -- \
   "$(printf 'vary:\n  model: [no-such-bundle]')"
+bad_sweep "interval of a layer the model does not have" "bad.yaml:5: vary.adc.layers.fc9" "conv1, conv2, fc1" -- \
+  "$(printf 'vary:\n  adc.layers.fc9: [{lo: -5, hi: 5}]')"
+bad_sweep "repeated value" "bad.yaml:5:" "'5' appears twice" -- "$(printf 'vary:\n  macro.adc_bits: [5, 5]')"
+bad_sweep "too many points" "more than 100000 points" -- \
+  "$(printf 'vary:\n  device.read_noise_sigma: {from: 0, to: 0.999, step: 0.001}\n  device.program_sigma: {from: 0, to: 0.999, step: 0.001}')"
+cp -r "$model" "$work/copy"
+bad_sweep "two bundles with the same files" "are the same run" -- "$(printf 'vary:\n  model: [%s, %s]' "$model" "$work/copy")"
 bad_sweep "bad calibration method" "calibration.method" "'best' is not a known value" -- \
   "calibration: {method: best}"
 expect_error "bad shard" "--shard 3/2" "1 <= I <= N" -- "$cimsim" sweep "$work/seeds.yaml" --out "$work/bad" --shard 3/2

@@ -11,27 +11,30 @@ namespace cimsim::train {
 namespace {
 
 const std::string kGood =
-    "name: t\n"               // 1
-    "network:\n"              // 2
-    "  arch: resnet20\n"      // 3
-    "  width: 0.5\n"          // 4
-    "data:\n"                 // 5
-    "  set: fashion-mnist\n"  // 6
-    "  train_limit: 300\n"    // 7
-    "bits:\n"                 // 8
-    "  weight: 4\n"           // 9
-    "  input: 3\n"            // 10
-    "optimizer:\n"            // 11
-    "  type: adam\n"          // 12
-    "  lr: 0.001\n"           // 13
-    "schedule:\n"             // 14
-    "  epochs: 3\n"           // 15
-    "  batch_size: 32\n"      // 16
-    "  lr_schedule: step\n"   // 17
-    "  step_epochs: 2\n"      // 18
-    "qat:\n"                  // 19
-    "  epochs: 1\n"           // 20
-    "  lr: 0.0001\n";         // 21
+    "name: t\n"                    // 1
+    "network:\n"                   // 2
+    "  arch: resnet20\n"           // 3
+    "  width: 0.5\n"               // 4
+    "data:\n"                      // 5
+    "  set: fashion-mnist\n"       // 6
+    "  train_limit: 300\n"         // 7
+    "bits:\n"                      // 8
+    "  weight: 4\n"                // 9
+    "  input: 3\n"                 // 10
+    "optimizer:\n"                 // 11
+    "  type: adam\n"               // 12
+    "  lr: 0.001\n"                // 13
+    "schedule:\n"                  // 14
+    "  epochs: 3\n"                // 15
+    "  batch_size: 32\n"           // 16
+    "  lr_schedule: step\n"        // 17
+    "  step_epochs: 2\n"           // 18
+    "qat:\n"                       // 19
+    "  epochs: 1\n"                // 20
+    "  lr: 0.0001\n"               // 21
+    "cim:\n"                       // 22
+    "  train_images: 100\n"        // 23
+    "  learn_intervals: false\n";  // 24
 
 std::string error_of(const std::string& yaml) {
   try {
@@ -64,6 +67,10 @@ TEST(ExperimentConfig, ReadsEveryKey) {
   EXPECT_EQ(c.lr(Stage::kFp32), 0.001);
   EXPECT_EQ(c.lr(Stage::kQat), 0.0001);
   EXPECT_EQ(c.threads, 2);
+  EXPECT_EQ(c.cim.train_images, 100);
+  EXPECT_FALSE(c.cim.learn_intervals);
+  EXPECT_EQ(c.qat.train_images, 0);  // all
+  EXPECT_TRUE(c.qat.learn_intervals);
   EXPECT_DOUBLE_EQ(scheduled_lr(c.schedule, 1.0, 1, 3), 1.0);
   EXPECT_DOUBLE_EQ(scheduled_lr(c.schedule, 1.0, 2, 3), 0.1);
   ScheduleSpec cosine;
@@ -79,6 +86,8 @@ TEST(ExperimentConfig, ShippedExperimentsParse) {
         load_experiment(std::string(CIMSIM_SOURCE_DIR) + "/configs/experiments/" + name);
     EXPECT_EQ(c.network.arch, "lenet5") << name;
   }
+  for (const char* name : {"resnet20-fmnist.yaml", "vgg8-fmnist.yaml"})
+    EXPECT_NO_THROW(load_experiment(std::string(CIMSIM_SOURCE_DIR) + "/configs/experiments/" + name)) << name;
 }
 
 TEST(ExperimentConfig, MisspelledKeyNamesItsLineAndTheFix) {
@@ -102,7 +111,12 @@ TEST(ExperimentConfig, BadValuesNameTheirLine) {
   e = error_of(replace(kGood, "set: fashion-mnist", "set: mnist"));
   EXPECT_NE(e.find("data.path: missing required key"), std::string::npos) << e;
   e = error_of(kGood + "data2: 1\n");
-  EXPECT_NE(e.find("exp.yaml:22: data2: unknown key"), std::string::npos) << e;
+  EXPECT_NE(e.find("exp.yaml:25: data2: unknown key"), std::string::npos) << e;
+  // learn_intervals is stage cim's only.
+  e = error_of(replace(kGood, "  lr: 0.0001\n", "  lr: 0.0001\n  learn_intervals: true\n"));
+  EXPECT_NE(e.find("exp.yaml:22: qat.learn_intervals: unknown key"), std::string::npos) << e;
+  e = error_of(replace(kGood, "  train_images: 100", "  train_images: 0"));
+  EXPECT_NE(e.find("exp.yaml:23: cim.train_images: 0 is out of range"), std::string::npos) << e;
   e = error_of(replace(kGood, "  width: 0.5\n", "  width: 0.5\n  mean: [0.1, 0.2]\n"));
   EXPECT_NE(e.find("network.mean: unknown key"), std::string::npos) << e;
   e = error_of(replace(kGood, "  train_limit: 300\n", "  train_limit: 300\n  std: [0.5, 0.5]\n"));

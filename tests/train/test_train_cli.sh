@@ -55,17 +55,38 @@ sed 's/^  lr: 0.003$/  lr: 1e-8/' "$tiny" >"$work/still.yaml"
 "$cimsim" train --config "$work/still.yaml" --out "$work/calibrated" --stage cim --from "$work/run" --hw "$hw" \
   --calib "$work/calib.yaml" >"$work/calibrated.log" 2>&1
 check "stage cim logs the calibrated start" grep -q "layer conv1: ADC interval starts at" "$work/calibrated.log"
-check "stage cim starts from the calibration" /usr/bin/python3 -c "
+intervals_equal_calib() {  # intervals_equal_calib RUN_DIR: its cim-bundle's intervals are calib.yaml's (float32)
+  /usr/bin/python3 -c "
 import re, sys
 calib = dict((m[0], (float(m[1]), float(m[2]))) for m in re.findall(r'^  (\w+): \{lo: ([^,]+), hi: ([^,]+),', open('$work/calib.yaml').read(), re.M))
 found = {}
-for block in open('$work/calibrated/cim-bundle/model.yaml').read().split('- name: ')[1:]:
+for block in open('$1/cim-bundle/model.yaml').read().split('- name: ')[1:]:
     m = re.search(r'adc: \{lo: ([^,]+), hi: ([^}]+)\}', block)
     if m: found[block.split()[0]] = (float(m[1]), float(m[2]))
 ok = len(calib) > 0 and set(calib) == set(found)
 for k, (lo, hi) in calib.items():
     ok &= abs(found[k][0] - lo) <= 1e-4 * abs(lo) + 1e-6 and abs(found[k][1] - hi) <= 1e-4 * abs(hi) + 1e-6
 sys.exit(0 if ok else 1)"
+}
+export -f intervals_equal_calib
+export work
+check "stage cim starts from the calibration" intervals_equal_calib "$work/calibrated"
+# cim.learn_intervals: false at the experiment's learning rate: the intervals stay the calibrated ones;
+# learned (the default, here on 64 images an epoch) they move.
+sed 's/^  epochs: 1$/  epochs: 2\n  train_images: 64/' "$tiny" >"$work/short.yaml"
+sed 's/^  train_images: 64$/  train_images: 64\n  learn_intervals: false/' "$work/short.yaml" >"$work/fixed.yaml"
+"$cimsim" train --config "$work/fixed.yaml" --out "$work/fixed" --stage cim --from "$work/run" --hw "$hw" \
+  --calib "$work/calib.yaml" >"$work/fixed.log" 2>&1
+"$cimsim" train --config "$work/short.yaml" --out "$work/learned" --stage cim --from "$work/run" --hw "$hw" \
+  --calib "$work/calib.yaml" >"$work/learned.log" 2>&1
+check "fixed intervals are logged" grep -q "ADC intervals fixed at their start values" "$work/fixed.log"
+check "train_images is logged" grep -q "512 training (64 per epoch) and 256 test images" "$work/fixed.log"
+check "fixed intervals stay the calibrated ones" intervals_equal_calib "$work/fixed"
+check "learned intervals move away from the calibration" bash -c "! intervals_equal_calib '$work/learned'"
+check "an epoch of 64 images: train accuracy in 64ths" /usr/bin/python3 -c "
+import csv
+rows = [r for r in csv.DictReader(open('$work/learned/metrics.csv')) if r['stage'] == 'cim']
+assert len(rows) == 2 and all(abs(float(r['train_acc']) * 64 - round(float(r['train_acc']) * 64)) < 1e-3 for r in rows), rows"
 sed 's/^adc_bits: 5/adc_bits: 4/' "$work/calib.yaml" >"$work/calib4.yaml"
 expect_error "calibration for other adc_bits" "calib4.yaml" "adc_bits 4" -- \
   train --out "$work/cal4" --stage cim --from "$work/run" --hw "$hw" --calib "$work/calib4.yaml"
