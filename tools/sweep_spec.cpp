@@ -139,9 +139,6 @@ void read_params(YamlSection& top, const std::string& file, const nlohmann::json
         if (path == kModelParam && !v.IsScalar())
           throw InputError(line_of(file, v) + ": vary.model: expected a bundle directory");
         p.values.push_back(path == kModelParam ? resolve(file, v.Scalar()) : value_text(v));
-        if (std::find(p.values.begin(), p.values.end() - 1, p.values.back()) != p.values.end() - 1)
-          throw InputError(line_of(file, v) + ": vary." + path + ": '" + value_text(v) +
-                           "' appears twice; give each value once (seeds repeat points)");
       }
     } else {
       throw InputError(line_of(file, kv.first) + ": vary." + path +
@@ -204,6 +201,10 @@ std::vector<std::vector<std::string>> combinations(const SweepSpec& s, YamlSecti
   }
   if (s.seeds.size() > kMaxPoints) top.fail("seeds", "gives more than 100000 points", "use fewer seeds");
   for (const SweepParam& p : s.params) {
+    for (auto v = p.values.begin(); v != p.values.end(); ++v)
+      if (std::find(p.values.begin(), v, *v) != v)
+        throw InputError(p.where + ": vary." + p.path + ": '" + *v +
+                         "' appears twice; give each value once (seeds repeat points)");
     if (double(out.size()) * double(p.values.size()) * double(s.seeds.size()) > double(kMaxPoints))
       top.fail("vary", "gives more than 100000 points", "split the sweep into several files");
     std::vector<std::vector<std::string>> next;

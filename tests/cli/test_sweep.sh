@@ -83,14 +83,15 @@ summary = list(csv.DictReader(open(f"{work}/grid/summary.csv")))
 assert len(summary) == 4 and all(s["seeds_ok"] == "1" and s["accuracy_std"] == "0" for s in summary)
 PY
 
-# Zipped values, an ideal ADC (not calibrated) beside a calibrated one, a quoted value kept as text.
+# Zipped values (a value may repeat in one list), an ideal ADC (not calibrated) beside a calibrated
+# one, a quoted value kept as text.
 cat >"$work/zip.yaml" <<YAML
 name: zip
 hw: $hw
 model: $model
 limit: 32
 vary:
-  macro.adc_bits: [4, 8]
+  macro.adc_bits: [8, 8]
   adc.ideal: [false, true]
   name: ["chip #1", "true"]
 combine: zip
@@ -101,7 +102,7 @@ check "zip pairs the values; only the non-ideal point is calibrated" $py - "$wor
 import json, os, sys
 d = sys.argv[1]
 r = json.load(open(f"{d}/results.json"))
-assert [p["values"] for p in r["points"]] == [["4", "false", '"chip #1"'], ["8", "true", '"true"']], r["points"]
+assert [p["values"] for p in r["points"]] == [["8", "false", '"chip #1"'], ["8", "true", '"true"']], r["points"]
 assert [p["config"]["name"] for p in r["points"]] == ["chip #1", "true"]
 assert [p["config"]["adc"]["ideal"] for p in r["points"]] == [False, True]
 assert os.path.exists(f"{d}/points/000000/calib.yaml") and not os.path.exists(f"{d}/points/000001/calib.yaml")
