@@ -5,7 +5,8 @@
 # stage-2 training resumes from its checkpoint).
 # Usage: tools/reproduce_results.sh resnet20|vgg8 [OUT]     (OUT: out/repro; CIMSIM: ./build/cimsim)
 # For a quick trial of the procedure: EXP=EXPERIMENT.yaml (with a flow section) instead of the
-# network's, LIMIT=N test images per run instead of all, SEEDS=N instead of 5.
+# network's, LIMIT=N test images per run instead of all, SEEDS=N instead of 5. JOBS=N points at once
+# (default 2: single-threaded runs side by side are faster than one two-threaded run).
 set -euo pipefail
 net="${1:?usage: tools/reproduce_results.sh resnet20|vgg8 [OUT]}"
 out="${2:-out/repro}/$net"
@@ -63,9 +64,9 @@ models() {  # models DIR_PATTERN: the vary.model line for the six columns (% = t
 columns "model: $qat_bundle" "" >"$gen/qat-full.yaml"
 columns "model: $qat_bundle" "" "calibration: {method: mse, split: train, limit: 500}" >"$gen/qat-calibrated.yaml"
 log "sweep qat-full"
-"$cimsim" sweep "$gen/qat-full.yaml" --out "$out/qat-full"
+"$cimsim" sweep "$gen/qat-full.yaml" --out "$out/qat-full" --jobs "${JOBS:-2}"
 log "sweep qat-calibrated"
-"$cimsim" sweep "$gen/qat-calibrated.yaml" --out "$out/qat-calibrated"
+"$cimsim" sweep "$gen/qat-calibrated.yaml" --out "$out/qat-calibrated" --jobs "${JOBS:-2}"
 
 # Row "two-stage, noise injection, full-range intervals": stage 2 per column with the device model's
 # noise injected and the intervals fixed at the full range.
@@ -80,7 +81,7 @@ for c in "${cols[@]}"; do
 done
 columns "" "$(models "$out/noise-%/cim-bundle")" >"$gen/noise.yaml"
 log "sweep noise"
-"$cimsim" sweep "$gen/noise.yaml" --out "$out/noise"
+"$cimsim" sweep "$gen/noise.yaml" --out "$out/noise" --jobs "${JOBS:-2}"
 
 # Row "the whole flow": per column, the statistics run, calibration, stage 2 with the fed-back noise
 # and the calibrated, learned intervals, the final run (the flow reuses stage 1: same hashes).
@@ -93,5 +94,5 @@ for c in "${cols[@]}"; do
 done
 columns "" "$(models "$out/flow-%/cim/run/cim-bundle")" >"$gen/flow.yaml"
 log "sweep flow"
-"$cimsim" sweep "$gen/flow.yaml" --out "$out/flow"
+"$cimsim" sweep "$gen/flow.yaml" --out "$out/flow" --jobs "${JOBS:-2}"
 log "done: tools/results_table.py $out"
