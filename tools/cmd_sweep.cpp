@@ -126,18 +126,23 @@ class PointPool {
         start_step(p, "run", run_command(spec_, p, dir), r.started);
         continue;
       }
+      std::string result;  // the accuracy, from statistics that must be whole
+      if (error.empty()) {
+        try {
+          const nlohmann::json stats =
+              nlohmann::json::parse(read_text_file(dir + "/stats.json", "no statistics"));
+          result = fmt::format("{:.2f}%", 100.0 * stats.at("accuracy").get<double>());
+        } catch (const std::exception&) {
+          error = "run: exited 0 but its stats.json is missing or damaged";
+        }
+      }
+      if (!error.empty()) result = error;
       const double seconds = std::chrono::duration<double>(Clock::now() - r.started).count();
       write_record(dir, p, error, seconds);
       ++done;
       failed += error.empty() ? 0 : 1;
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
       const double left = elapsed / double(done) * double(todo.size() - done);
-      std::string result = error;
-      if (error.empty()) {
-        const nlohmann::json stats =
-            nlohmann::json::parse(read_text_file(dir + "/stats.json", "no statistics"));
-        result = fmt::format("{:.2f}%", 100.0 * stats.at("accuracy").get<double>());
-      }
       spdlog::info(
           "sweep: {}/{} done{}, {} running, {} elapsed, about {} left | point {} ({}): {} in {:.1f} s", done,
           todo.size(), failed ? fmt::format(" ({} failed)", failed) : "", running_.size(),
