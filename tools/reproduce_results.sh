@@ -30,7 +30,9 @@ for c in "${cols[@]}"; do
   if [ "$c" = ideal ]; then bits=8 ideal=true; else bits=$c ideal=false; fi
   sed -e "s/^  adc_bits: 5$/  adc_bits: $bits/" -e "s/^  ideal: false$/  ideal: $ideal/" \
     -e "s/^name: rram-repro-4b-var$/name: rram-repro-4b-var-adc-$c/" "$hw" >"$gen/hw-$c.yaml"
-  sed -e "s|^  hw: .*|  hw: $gen/hw-$c.yaml|" "$exp" >"$gen/flow-$c.yaml"
+  # (the flow's own final run on 1,000 images: the row's sweep measures the bundle on all of them)
+  sed -e "s|^  hw: .*|  hw: $gen/hw-$c.yaml|" -e "/^  final_images:/d" -e "s|^  stats_images: \(.*\)$|  stats_images: \1\n  final_images: 1000|" \
+    "$exp" >"$gen/flow-$c.yaml"
 done
 sed -e 's/^cim:.*$/cim:\n  learn_intervals: false/' "$exp" >"$gen/fixed.yaml"
 grep -q "learn_intervals: false" "$gen/fixed.yaml" || { echo "error: $exp has no cim: section" >&2; exit 2; }
