@@ -139,6 +139,7 @@ class PointPool {
       if (!error.empty()) result = error;
       const double seconds = std::chrono::duration<double>(Clock::now() - r.started).count();
       write_record(dir, p, error, seconds);
+      while (next < todo.size() && int(running_.size()) < jobs_) start_point(todo[next++]);
       ++done;
       failed += error.empty() ? 0 : 1;
       const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
