@@ -28,34 +28,51 @@ fs::path self_path() {
 
 }  // namespace
 
-pid_t spawn_self(const std::vector<std::string>& args, const std::string& log,
-                 const std::vector<std::pair<std::string, std::string>>& env) {
-  const fs::path self = self_path();
-  std::vector<char*> argv{const_cast<char*>(self.c_str())};
+namespace {
+
+// Starts `program` with `args` (argv[0] is the program), its output into `log` (inherited when
+// empty), `env` set; the child dies with its parent.
+pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::string& log,
+            const std::vector<std::pair<std::string, std::string>>& env) {
+  std::vector<char*> argv{const_cast<char*>(program.c_str())};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   std::fflush(nullptr);
   const pid_t parent = ::getpid();
   const pid_t pid = ::fork();
   if (pid < 0) throw std::runtime_error("fork() failed: the machine is out of processes or memory");
-  if (pid == 0) {
+  if (pid == 0) {  // no shell: arguments reach the program as they are, whatever they hold
     // Die with the parent; if it is already gone, do not start.
     if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0 || ::getppid() != parent) ::_exit(127);
-    std::FILE* f = std::freopen(log.c_str(), "w", stdout);
-    if (!f || ::dup2(::fileno(stdout), 2) < 0) ::_exit(127);
+    if (!log.empty()) {
+      std::FILE* f = std::freopen(log.c_str(), "w", stdout);
+      if (!f || ::dup2(::fileno(stdout), 2) < 0) ::_exit(127);
+    }
     for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
-    ::execv(self.c_str(), argv.data());
+    ::execv(program.c_str(), argv.data());
     ::_exit(127);
   }
   return pid;
 }
 
-std::string wait_for_child(pid_t pid, const std::string& log) {
+// The waitpid status of a child (-1 if waiting failed).
+int wait_status(pid_t pid) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return "waitpid failed";
-  }
-  return child_error(status, log);
+  while (::waitpid(pid, &status, 0) < 0)
+    if (errno != EINTR) return -1;
+  return status;
+}
+
+}  // namespace
+
+pid_t spawn_self(const std::vector<std::string>& args, const std::string& log,
+                 const std::vector<std::pair<std::string, std::string>>& env) {
+  return spawn(self_path().string(), args, log, env);
+}
+
+std::string wait_for_child(pid_t pid, const std::string& log) {
+  const int status = wait_status(pid);
+  return status < 0 ? "waitpid failed" : child_error(status, log);
 }
 
 std::string child_error(int status, const std::string& log) {
@@ -75,21 +92,10 @@ std::string run_self(const std::vector<std::string>& args, const std::string& lo
 
 void run_plot_script(const std::string& name, const std::vector<std::string>& args, const std::string& what) {
   const std::string script = (self_path().parent_path() / name).string();
-  const std::string python = "/usr/bin/python3";
-  std::vector<char*> argv{const_cast<char*>(python.c_str()), const_cast<char*>(script.c_str())};
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  std::fflush(nullptr);
-  const pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork() failed: the machine is out of processes or memory");
-  if (pid == 0) {  // no shell: arguments reach python as they are, whatever they hold
-    ::execv(python.c_str(), argv.data());
-    ::_exit(127);
-  }
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+  std::vector<std::string> script_args{script};
+  script_args.insert(script_args.end(), args.begin(), args.end());
+  const int status = wait_status(spawn("/usr/bin/python3", script_args, "", {}));
+  if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw InputError(
         what + ": " + script + " failed (exit status " + std::to_string(WEXITSTATUS(status)) +
         "; 127: /usr/bin/python3 is missing; it needs python3-matplotlib, installed by tools/setup.sh)");

@@ -6,6 +6,7 @@
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
 #include "io/npy.h"
+#include "io/output_files.h"
 
 namespace cimsim::cli {
 
@@ -61,6 +62,12 @@ void write_json(const std::string& path, const nlohmann::json& doc) {
   out << doc.dump(2) << "\n";
   out.close();  // the last flush can fail too (disk full)
   if (out.fail()) throw InputError(path + ": cannot write (check the directory is writable and has space)");
+}
+
+void write_json_file(const std::string& path, const nlohmann::json& doc) {
+  OutputFiles files;
+  write_json(files.stage(path), doc);
+  files.commit();
 }
 
 }  // namespace cimsim::cli

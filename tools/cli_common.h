@@ -53,5 +53,7 @@ void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
 
 // Writes a JSON document to `path` (a staged OutputFiles temporary); InputError on failure.
 void write_json(const std::string& path, const nlohmann::json& doc);
+// Writes a JSON document to `path` atomically on its own (staged, then renamed into place).
+void write_json_file(const std::string& path, const nlohmann::json& doc);
 
 }  // namespace cimsim::cli

@@ -112,9 +112,7 @@ class Flow {
       for (const std::string& o : outputs)
         if (!fs::exists(o)) throw std::runtime_error("flow step " + name + " did not write " + o);
       const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-      OutputFiles files;
-      write_json(files.stage(record.string()), {{"step", name}, {"hash", hash}, {"seconds", seconds}});
-      files.commit();
+      write_json_file(record.string(), {{"step", name}, {"hash", hash}, {"seconds", seconds}});
       spdlog::info("flow: {} done in {:.1f} s", name, seconds);
       ran_.push_back(name);
     }

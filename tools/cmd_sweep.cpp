@@ -18,7 +18,6 @@
 #include "child_process.h"
 #include "cli_common.h"
 #include "core/error.h"
-#include "io/output_files.h"
 #include "io/text_file.h"
 #include "sweep_results.h"
 #include "sweep_spec.h"
@@ -83,13 +82,11 @@ std::vector<std::string> run_command(const SweepSpec& s, const SweepPoint& p, co
 }
 
 void write_record(const std::string& dir, const SweepPoint& p, const std::string& error, double seconds) {
-  OutputFiles files;
-  write_json(files.stage(dir + "/point.json"), {{"point", p.index},
-                                                {"hash", p.hash},
-                                                {"status", error.empty() ? "ok" : "failed"},
-                                                {"error", error},
-                                                {"seconds", seconds}});
-  files.commit();
+  write_json_file(dir + "/point.json", {{"point", p.index},
+                                        {"hash", p.hash},
+                                        {"status", error.empty() ? "ok" : "failed"},
+                                        {"error", error},
+                                        {"seconds", seconds}});
 }
 
 // The points still to run, N at a time; each runs its calibration (if any) then its simulation.
@@ -183,12 +180,6 @@ class PointPool {
   std::map<pid_t, Running> running_;
 };
 
-void write_sweep_file(const std::string& out, const nlohmann::json& doc) {
-  OutputFiles files;
-  write_json(files.stage(out + "/sweep.json"), doc);
-  files.commit();
-}
-
 // Finished points whose records sit under another index (values or seeds were added to the sweep
 // file, so the points were renumbered): moved to their new index, so that they do not run again.
 void move_renumbered_points(const std::string& out, const SweepSpec& spec, const std::vector<int>& mine) {
@@ -223,9 +214,7 @@ void move_renumbered_points(const std::string& out, const SweepSpec& spec, const
     nlohmann::json r =
         nlohmann::json::parse(read_text_file(to + "/point.json", "cannot read the point record"));
     r["point"] = index;
-    OutputFiles files;
-    write_json(files.stage(to + "/point.json"), r);
-    files.commit();
+    write_json_file(to + "/point.json", r);
   }
   if (!moves.empty())
     spdlog::info("sweep: {} finished point(s) renumbered by the changed sweep file kept", moves.size());
@@ -245,22 +234,20 @@ int sweep(const SweepArgs& args) {
     if (shard.holds(p.index)) mine.push_back(p.index);
   // Results of an earlier run describe other points: removed before anything changes, so that an
   // interrupted run leaves none that look complete.
-  for (const char* f :
-       {"results.csv", "summary.csv", "results.json", "accuracy.png", "energy.png", "pareto.png"})
-    fs::remove(fs::path(args.out) / f);
+  for (const char* f : kSweepResultFiles) fs::remove(fs::path(args.out) / f);
   move_renumbered_points(args.out, spec, mine);
   for (int index : mine) {
     const nlohmann::json r = read_point_record(args.out, index, spec.points[std::size_t(index)].hash);
     if (r.is_null() || r.value("status", "") != "ok") todo.push_back(index);
   }
-  write_sweep_file(args.out, sweep_json(spec));
+  const nlohmann::json doc = sweep_json(spec);
+  write_json_file(args.out + "/sweep.json", doc);
   spdlog::info("sweep '{}': {} points{}, {} already done, running {} with {} job(s)", spec.name,
                spec.points.size(),
                args.shard.empty() ? "" : fmt::format(" ({} in shard {})", mine.size(), args.shard),
                mine.size() - todo.size(), todo.size(), args.jobs);
   PointPool pool(spec, args.out, args.jobs);
   pool.run(todo);
-  const nlohmann::json doc = nlohmann::json::parse(read_text_file(args.out + "/sweep.json", "no sweep.json"));
   const int failed = write_sweep_results(args.out, doc, mine, args.shard.empty() ? "" : args.shard);
   spdlog::info("sweep: results in {}/results.csv, summary.csv, results.json and accuracy/energy/pareto.png",
                args.out);
@@ -330,7 +317,7 @@ int sweep_merge(const std::vector<std::string>& dirs, const std::string& out) {
     fs::create_directories(fs::path(to).parent_path());
     fs::copy(point_dir(source[index], index), to, fs::copy_options::recursive);
   }
-  write_sweep_file(out, doc);
+  write_json_file(out + "/sweep.json", doc);
   const int failed = write_sweep_results(out, doc, all, "");
   spdlog::info("sweep-merge: {} points from {} directories into {}; {} failed", all.size(), dirs.size(), out,
                failed);

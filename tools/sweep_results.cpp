@@ -156,9 +156,9 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
     }
 
   OutputFiles files;
-  const std::string csv_temp = files.stage(dir + "/results.csv");
-  const std::string summary_temp = files.stage(dir + "/summary.csv");
-  const std::string json_temp = files.stage(dir + "/results.json");
+  std::vector<std::string> temp;  // staged kSweepResultFiles
+  for (const char* f : kSweepResultFiles) temp.push_back(files.stage(dir + "/" + f));
+  const std::string &csv_temp = temp[0], &summary_temp = temp[1], &json_temp = temp[2];
   std::ofstream csv(csv_temp);
   csv << "point";
   for (const std::string& p : param_paths) csv << "," << csv_field(p);
@@ -271,12 +271,10 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
   write_json(json_temp, doc);
 
   // The plots, from results.json.
-  const std::vector<std::string> pngs{"accuracy.png", "energy.png", "pareto.png"};
-  std::vector<std::string> args{json_temp};
-  for (const std::string& png : pngs) args.push_back(files.stage(dir + "/" + png));
-  run_plot_script("sweep_plot.py", args, "sweep plots");
-  for (std::size_t i = 1; i < args.size(); ++i)
-    if (!fs::exists(args[i])) throw InputError("sweep plots: tools/sweep_plot.py wrote no " + pngs[i - 1]);
+  run_plot_script("sweep_plot.py", {json_temp, temp[3], temp[4], temp[5]}, "sweep plots");
+  for (std::size_t i = 3; i < temp.size(); ++i)
+    if (!fs::exists(temp[i]))
+      throw InputError(std::string("sweep plots: tools/sweep_plot.py wrote no ") + kSweepResultFiles[i]);
   files.commit();
   return failed;
 }

@@ -10,6 +10,10 @@
 
 namespace cimsim::cli {
 
+// The results files of a sweep directory, in the order they are written.
+inline constexpr const char* kSweepResultFiles[] = {"results.csv",  "summary.csv", "results.json",
+                                                    "accuracy.png", "energy.png",  "pareto.png"};
+
 // DIR/points/NNNNNN: the directory of point `index`.
 std::string point_dir(const std::string& dir, int index);
 
