@@ -19,7 +19,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
       period_(window.period),
       deferred_(!window.enabled) {
   adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
-  adc_->build_table(int(hw.full_interval().lo), int(hw.full_interval().hi));
+  set_interval(hw.interval_for(layer_name));
   // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
   // digits and levels fit it.
   const bool byte_ideal = !hw.device.programming_ideal() && hw.macro.dac_bits <= 8 && hw.macro.cell_bits <= 7;
@@ -68,6 +68,13 @@ InputMatrix to_input_matrix(const IntMatrix& inputs) {
     }
   }
   return out;
+}
+
+void LayerEngine::set_interval(const AdcInterval& interval) {
+  // In place: every macro's state points at this converter. The table spans the full range
+  // whatever the interval, so the macros' tallies (sized from it at construction) still fit.
+  *adc_ = AdcTransfer(hw_.macro, hw_.adc, interval);
+  adc_->build_table(int(hw_.full_interval().lo), int(hw_.full_interval().hi));
 }
 
 void LayerEngine::set_histograms(bool on) {

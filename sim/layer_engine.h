@@ -36,6 +36,9 @@ class LayerEngine : public sc_core::sc_module {
   // Whether to count the partial-sum histograms of non-integer partial sums (on by default; off
   // saves their cost when no statistics file is written; integer partial sums get them anyway).
   void set_histograms(bool on);
+  // Converts the next transactions over `interval` (cimsim calibrate's layer-by-layer order: a
+  // layer is measured over the full range, then run again over its chosen interval).
+  void set_interval(const AdcInterval& interval);
 
   const LayerMapping& mapping() const { return mapping_; }
   const AdcTransfer& adc() const { return *adc_; }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <exception>
 
 #include "bundle/bundle_mapping.h"
 #include "core/error.h"
@@ -55,9 +56,18 @@ Tensor input_tensor(const ModelBundle& bundle, const data::Dataset& data, int64_
 
 class NetworkController : public sc_core::sc_module {
  public:
+  // With `choose`, the layer-by-layer order of calibrate_network; else images in batches through
+  // every layer.
   NetworkController(sc_core::sc_module_name name, const HwConfig& hw, const ModelBundle& bundle,
-                    const data::Dataset& data, const NetworkOptions& options, NetworkReport& report)
-      : sc_core::sc_module(name), hw_(hw), bundle_(bundle), data_(data), options_(options), report_(report) {
+                    const data::Dataset& data, const NetworkOptions& options, NetworkReport& report,
+                    const IntervalChooser* choose = nullptr)
+      : sc_core::sc_module(name),
+        hw_(hw),
+        bundle_(bundle),
+        data_(data),
+        options_(options),
+        report_(report),
+        choose_(choose) {
     window_ = TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to);
     period_ = window_.period;
     engines_.resize(bundle.layers.size());
@@ -75,6 +85,8 @@ class NetworkController : public sc_core::sc_module {
 
   const LayerEngine* engine(std::size_t i) const { return engines_[i].get(); }
   const TraceWindow& window() const { return window_; }
+  // What the layer-by-layer order threw, if anything.
+  std::exception_ptr error() const { return error_; }
   std::vector<const LayerEngine*> engines() const {
     std::vector<const LayerEngine*> all;
     for (const auto& e : engines_)
@@ -140,7 +152,63 @@ class NetworkController : public sc_core::sc_module {
                  since_start * double(count - done) / double(done));
   }
 
+  // The input tensors of layer i: the network input or earlier layers' outputs.
+  std::vector<const Tensor*> inputs_of(const BundleLayer& l, const Tensor& input,
+                                       const std::vector<Tensor>& outputs) const {
+    std::vector<const Tensor*> in;
+    for (int src : l.inputs) in.push_back(src < 0 ? &input : &outputs[std::size_t(src)]);
+    return in;
+  }
+
+  // CIM layer `index` over every image of `in`, in batches of options_.batch images.
+  Tensor run_cim_batches(std::size_t index, const Tensor& in) {
+    Tensor all;
+    for (int first = 0; first < in.batch; first += options_.batch) {
+      const int images = std::min(options_.batch, in.batch - first);
+      Tensor slice(images, in.channels, in.height, in.width);
+      std::copy_n(in.data.begin() + std::ptrdiff_t(std::size_t(first) * in.per_image()), slice.data.size(),
+                  slice.data.begin());
+      const Tensor out = run_cim(index, slice, first);
+      if (first == 0) all = Tensor(in.batch, out.channels, out.height, out.width);
+      std::copy(out.data.begin(), out.data.end(),
+                all.data.begin() + std::ptrdiff_t(std::size_t(first) * out.per_image()));
+    }
+    return all;
+  }
+
+  void run_layer_by_layer() {
+    const std::size_t layers = bundle_.layers.size();
+    std::vector<std::size_t> last_use(layers, 0);
+    for (std::size_t i = 0; i < layers; ++i)
+      for (int src : bundle_.layers[i].inputs)
+        if (src >= 0) last_use[std::size_t(src)] = i;
+    const Tensor input = input_tensor(bundle_, data_, 0, int(data_.count));
+    std::vector<Tensor> outputs(layers);
+    try {
+      for (std::size_t i = 0; i < layers; ++i) {
+        const BundleLayer& l = bundle_.layers[i];
+        const std::vector<const Tensor*> in = inputs_of(l, input, outputs);
+        if (l.is_cim()) {
+          run_cim_batches(i, *in[0]);  // measured over the full range
+          engines_[i]->set_interval((*choose_)(l, engines_[i]->merged_stats()));
+          outputs[i] = run_cim_batches(i, *in[0]);
+        } else {
+          outputs[i] = run_digital(l, in);
+        }
+        for (int src : l.inputs)
+          if (src >= 0 && last_use[std::size_t(src)] == i) outputs[std::size_t(src)] = Tensor{};
+      }
+    } catch (...) {
+      error_ = std::current_exception();  // rethrown by calibrate_network as it was thrown
+    }
+    sc_core::sc_stop();
+  }
+
   void run() {
+    if (choose_) {
+      run_layer_by_layer();
+      return;
+    }
     started_ = last_report_ = std::chrono::steady_clock::now();
     const int64_t count = data_.count;
     const int classes = bundle_.classes;
@@ -151,8 +219,7 @@ class NetworkController : public sc_core::sc_module {
       const Tensor input = input_tensor(bundle_, data_, first, images);
       for (std::size_t i = 0; i < bundle_.layers.size(); ++i) {
         const BundleLayer& l = bundle_.layers[i];
-        std::vector<const Tensor*> in;
-        for (int src : l.inputs) in.push_back(src < 0 ? &input : &outputs[std::size_t(src)]);
+        const std::vector<const Tensor*> in = inputs_of(l, input, outputs);
         const sc_core::sc_time begin = sc_core::sc_time_stamp();
         outputs[i] = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
         const std::vector<int>& in_shape =
@@ -179,6 +246,8 @@ class NetworkController : public sc_core::sc_module {
   const data::Dataset& data_;
   NetworkOptions options_;
   NetworkReport& report_;
+  const IntervalChooser* choose_;
+  std::exception_ptr error_;
   sc_core::sc_time period_;
   std::vector<std::unique_ptr<LayerEngine>> engines_;
   TraceWindow window_;
@@ -207,9 +276,9 @@ void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
   check_macros_fit(needed, hw.chip.macros, detail, hw.source);
 }
 
-NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
-                          const NetworkOptions& options) {
-  check_bundle_fits(hw_in, bundle);
+namespace {
+
+void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
   if (data.channels != bundle.input.shape[0] || data.height != bundle.input.shape[1] ||
       data.width != bundle.input.shape[2]) {
     throw InputError(bundle.manifest + ": the model expects " + std::to_string(bundle.input.shape[0]) + "x" +
@@ -218,6 +287,14 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
                      std::to_string(data.height) + "x" + std::to_string(data.width) +
                      "; choose the matching data set");
   }
+}
+
+}  // namespace
+
+NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
+                          const NetworkOptions& options) {
+  check_bundle_fits(hw_in, bundle);
+  check_data_fits(bundle, data);
   // ADC intervals: the hardware config's adc.layers entry wins, then the bundle layer's own.
   HwConfig hw = hw_in;
   for (const BundleLayer& l : bundle.layers) {
@@ -264,6 +341,21 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
     if (b < int64_t(data.labels.size()) && data.labels[std::size_t(b)] == best) ++report.correct;
   }
   return report;
+}
+
+void calibrate_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
+                       const NetworkOptions& options, const IntervalChooser& choose) {
+  check_bundle_fits(hw_in, bundle);
+  check_data_fits(bundle, data);
+  HwConfig hw = hw_in;  // every layer starts over the full range
+  hw.adc.layers.clear();
+  hw.adc.interval = AdcInterval{};
+  NetworkOptions own = options;
+  own.trace_path.clear();
+  NetworkReport unused;
+  NetworkController controller("network", hw, bundle, data, own, unused, &choose);
+  sc_core::sc_start();
+  if (controller.error()) std::rethrow_exception(controller.error());
 }
 
 }  // namespace cimsim

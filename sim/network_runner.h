@@ -6,6 +6,7 @@
 #pragma once
 
 #include <Eigen/Core>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -64,5 +65,18 @@ void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle);
 // Elaborates and simulates (once per process) `count` images of `data` from the first.
 NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                           const NetworkOptions& options);
+
+// Chooses a CIM layer's ADC interval from its conversions of every image over the full range.
+using IntervalChooser = std::function<AdcInterval(const BundleLayer& layer, const ConversionStats& measured)>;
+
+// cimsim calibrate's order (docs/calibration.md): every image through layer 0, then every image
+// through layer 1, and so on. Each CIM layer runs twice: over the full range (whatever the config
+// or the bundle says), after which `choose` gives its interval, then over that interval, giving
+// the outputs the later layers see. Every draw is keyed as in run_network, so each layer measures
+// exactly what it measures in run_network with the earlier layers' chosen intervals. Keeps every
+// image's outputs of a layer in memory until its last consumer has run. Elaborates and simulates
+// once per process, like run_network.
+void calibrate_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
+                       const NetworkOptions& options, const IntervalChooser& choose);
 
 }  // namespace cimsim

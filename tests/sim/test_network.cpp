@@ -1,9 +1,14 @@
 // A small network with every layer type on the simulated chip, against a plain reference written
 // here from docs/model-bundle.md (ideal cells and converter: every MVM is an exact integer product).
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
+#include <functional>
+#include <map>
+#include <nlohmann/json.hpp>
 #include <random>
 
 #include "../support/test_configs.h"
@@ -255,6 +260,124 @@ TEST(Network, FashionMnistSliceGivesTheExpectedPredictions) {
   }
   EXPECT_EQ(report.correct, correct);
   EXPECT_GT(report.accuracy(), 0.6) << "a nearest-class-mean classifier gets about two thirds right";
+}
+
+}  // namespace
+}  // namespace cimsim
+
+namespace cimsim {
+namespace {
+
+// What `body` returns, computed in a forked child (a process elaborates one simulation).
+std::string in_child(const std::function<std::string()>& body) {
+  int fds[2];
+  if (::pipe(fds) != 0) return "error: pipe";
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::close(fds[0]);
+    std::string text;
+    try {
+      text = body();
+    } catch (const std::exception& e) {
+      text = std::string("error: ") + e.what();
+    }
+    for (std::size_t at = 0; at < text.size();) {
+      const ssize_t n = ::write(fds[1], text.data() + at, text.size() - at);
+      if (n <= 0) ::_exit(3);
+      at += std::size_t(n);
+    }
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string text;
+  char buffer[4096];
+  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, std::size_t(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? text
+                                                       : "error: child status " + std::to_string(status);
+}
+
+// Per CIM layer: its name, the interval chosen and the histogram it was chosen from.
+struct Chosen {
+  std::map<std::string, AdcInterval> intervals;
+  std::map<std::string, std::string> histograms;
+};
+
+Chosen parse_chosen(const std::string& text) {
+  Chosen c;
+  for (const auto& line : nlohmann::json::parse(text)) {
+    const std::string name = line["name"];
+    c.intervals[name] = AdcInterval{false, line["lo"], line["hi"]};
+    c.histograms[name] = line["histogram"].dump();
+  }
+  return c;
+}
+
+// calibrate_network with `choose`, in a child; the choices and what each was made from.
+Chosen calibrate_in_child(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& images,
+                          const NetworkOptions& options,
+                          const std::function<AdcInterval(const PartialSumHistogram&)>& choose) {
+  const std::string text = in_child([&] {
+    nlohmann::json lines = nlohmann::json::array();
+    calibrate_network(hw, bundle, images, options, [&](const BundleLayer& l, const ConversionStats& s) {
+      const AdcInterval chosen = choose(s.histogram);
+      lines.push_back(
+          {{"name", l.name}, {"lo", chosen.lo}, {"hi", chosen.hi}, {"histogram", s.histogram.to_json()}});
+      return chosen;
+    });
+    return lines.dump();
+  });
+  if (text.rfind("error", 0) == 0) throw std::runtime_error(text);
+  return parse_chosen(text);
+}
+
+// The layer-by-layer order of cimsim calibrate: each layer's distribution, measured after the
+// earlier layers' intervals were chosen, is exactly the one a run with those intervals gives it
+// (read noise and log-normal programming on, so partial sums are not integers; several batches;
+// a residual add whose input must outlive its first consumer).
+TEST(Network, CalibrationOrderMeasuresWhatARunWithTheChosenIntervalsMeasures) {
+  std::mt19937 gen(42);
+  const ModelBundle bundle = every_layer_bundle(gen);
+  testing::HwParams p;
+  p.adc_bits = 3;
+  p.device_extra = "  program_lognormal_sigma: 0.1\n  read_noise_sigma: 0.3\n";
+  const HwConfig hw = testing::make_hw(p);
+  const data::Dataset images = random_images(gen);
+  NetworkOptions options;
+  options.batch = 2;
+  options.seed = 7;
+  // Keep the middle 40% of the measured span: heavy clipping, so the choices change what the
+  // later layers see.
+  auto narrow = [](const PartialSumHistogram& h) {
+    const std::vector<int64_t> counts = h.counts();
+    std::size_t first = 0, last = counts.size() - 1;
+    while (counts[first] == 0) ++first;
+    while (counts[last] == 0) --last;
+    const double lo = h.first_edge() + double(first) * h.bin_width();
+    const double hi = h.first_edge() + double(last + 1) * h.bin_width();
+    return AdcInterval{false, lo + 0.3 * (hi - lo), hi - 0.3 * (hi - lo)};
+  };
+  const Chosen chosen = calibrate_in_child(hw, bundle, images, options, narrow);
+  const Chosen full = calibrate_in_child(hw, bundle, images, options,
+                                         [](const PartialSumHistogram&) { return AdcInterval{}; });
+  ASSERT_EQ(chosen.intervals.size(), 4u);  // conv1, conv2, conv3, fc
+
+  HwConfig with_chosen = hw;
+  with_chosen.adc.layers = chosen.intervals;
+  const NetworkReport report = run_network(with_chosen, bundle, images, options);
+  int differ_from_full = 0;
+  for (const NetworkLayerReport& r : report.layers) {
+    if (!r.cim) continue;
+    EXPECT_EQ(r.mvm.stats.histogram.to_json().dump(), chosen.histograms.at(r.name)) << r.name;
+    EXPECT_EQ(r.mvm.interval.lo, chosen.intervals.at(r.name).lo) << r.name;
+    EXPECT_GT(r.mvm.stats.adc.clipped_low + r.mvm.stats.adc.clipped_high, 0) << r.name;
+    differ_from_full += chosen.histograms.at(r.name) != full.histograms.at(r.name);
+  }
+  // The first layer is measured before any choice; every later one after conv1 clips.
+  EXPECT_EQ(chosen.histograms.at("conv1"), full.histograms.at("conv1"));
+  EXPECT_EQ(differ_from_full, 3);
 }
 
 }  // namespace
