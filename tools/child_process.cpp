@@ -30,10 +30,10 @@ fs::path self_path() {
 
 namespace {
 
-// Starts `program` with `args` (argv[0] is the program), its output into `log` (inherited when
-// empty), `env` set; the child dies with its parent.
+// Starts the file `exec_path` with `args` (argv[0] is `program`), its output into `log`
+// (inherited when empty), `env` set; the child dies with its parent.
 pid_t spawn(const std::string& program, const std::vector<std::string>& args, const std::string& log,
-            const std::vector<std::pair<std::string, std::string>>& env) {
+            const std::vector<std::pair<std::string, std::string>>& env, const std::string& exec_path) {
   std::vector<char*> argv{const_cast<char*>(program.c_str())};
   for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
@@ -49,7 +49,7 @@ pid_t spawn(const std::string& program, const std::vector<std::string>& args, co
       if (!f || ::dup2(::fileno(stdout), 2) < 0) ::_exit(127);
     }
     for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
-    ::execv(program.c_str(), argv.data());
+    ::execv(exec_path.c_str(), argv.data());
     ::_exit(127);
   }
   return pid;
@@ -67,7 +67,9 @@ int wait_status(pid_t pid) {
 
 pid_t spawn_self(const std::vector<std::string>& args, const std::string& log,
                  const std::vector<std::pair<std::string, std::string>>& env) {
-  return spawn(self_path().string(), args, log, env);
+  // /proc/self/exe is this very program even when its file was replaced or deleted since it
+  // started (a rebuild during a sweep): every point runs the same build.
+  return spawn(self_path().string(), args, log, env, "/proc/self/exe");
 }
 
 std::string wait_for_child(pid_t pid, const std::string& log) {
@@ -94,7 +96,7 @@ void run_plot_script(const std::string& name, const std::vector<std::string>& ar
   const std::string script = (self_path().parent_path() / name).string();
   std::vector<std::string> script_args{script};
   script_args.insert(script_args.end(), args.begin(), args.end());
-  const int status = wait_status(spawn("/usr/bin/python3", script_args, "", {}));
+  const int status = wait_status(spawn("/usr/bin/python3", script_args, "", {}, "/usr/bin/python3"));
   if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
     throw InputError(
         what + ": " + script + " failed (exit status " + std::to_string(WEXITSTATUS(status)) +

@@ -151,6 +151,19 @@ check "resumed sweep equals the uninterrupted one" same_results "$work/killed"
 sweep --out "$work/killed" >"$work/again.log" 2>&1
 check "a complete sweep reruns nothing" grep -q "6 already done, running 0 with" "$work/again.log"
 
+# The program's file deleted while its sweep runs (as a rebuild replaces it): every point still runs
+# this build.
+mkdir -p "$work/bin"
+cp "$cimsim" "$(dirname "$cimsim")/sweep_plot.py" "$work/bin/"
+"$work/bin/cimsim" sweep "$work/seeds.yaml" --out "$work/rebuilt" --jobs 1 -q >"$work/rebuilt.log" 2>&1 &
+pid=$!
+for _ in $(seq 600); do [ "$(readlink /proc/$pid/exe)" = "$work/bin/cimsim" ] && break; sleep 0.01; done
+rm "$work/bin/cimsim"
+wait $pid
+rc=$?
+check "a sweep whose program file is deleted after it started finishes" test "$rc" -eq 0
+check "... and equals the uninterrupted one" same_results "$work/rebuilt"
+
 # A point whose process is killed is recorded as failed; the others finish; a rerun retries it.
 "$cimsim" sweep "$work/seeds.yaml" --out "$work/fail" --jobs 1 >"$work/fail.log" 2>&1 &
 pid=$!
