@@ -352,6 +352,7 @@ void calibrate_network(const HwConfig& hw_in, const ModelBundle& bundle, const d
   hw.adc.interval = AdcInterval{};
   NetworkOptions own = options;
   own.trace_path.clear();
+  own.histograms = true;  // what `choose` chooses from
   NetworkReport unused;
   NetworkController controller("network", hw, bundle, data, own, unused, &choose);
   sc_core::sc_start();

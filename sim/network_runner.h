@@ -75,7 +75,7 @@ using IntervalChooser = std::function<AdcInterval(const BundleLayer& layer, cons
 // the outputs the later layers see. Every draw is keyed as in run_network, so each layer measures
 // exactly what it measures in run_network with the earlier layers' chosen intervals. Keeps every
 // image's outputs of a layer in memory until its last consumer has run. Elaborates and simulates
-// once per process, like run_network.
+// once per process, like run_network; no trace, histograms always on.
 void calibrate_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                        const NetworkOptions& options, const IntervalChooser& choose);
 
