@@ -2,13 +2,24 @@
 
 #include <omp.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cmath>
-#include <stdexcept>
-
-#include "device/array_programming.h"
 
 namespace cimsim {
+namespace {
+
+// Each module's share of the hardware config, for the macro holding `numerics`'s tile.
+MacroModules modules_of(const HwConfig& hw, const MacroNumerics& numerics, const sc_core::sc_time& period) {
+  MacroModules c;
+  c.dac.steps = numerics.steps();
+  c.crossbar = CrossbarConfig{period, hw.timing.array_cycles};
+  c.adc_bank = AdcBankConfig{period, std::min(hw.macro.signals_per_adc(), numerics.signals()),
+                             hw.conversion_cycles(), hw.macro.subtraction == Subtraction::kAnalog ? 2 : 1};
+  c.shift_add = ShiftAddConfig{period, hw.timing.shift_add_cycles};
+  return c;
+}
+
+}  // namespace
 
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
                          LayerMapping mapping, const std::string& layer_name, uint64_t seed,
@@ -16,69 +27,34 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     : sc_core::sc_module(name),
       hw_(hw),
       mapping_(std::move(mapping)),
-      period_(window.period),
-      deferred_(!window.enabled) {
+      accurate_(window.enabled),
+      period_(window.period) {
   adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
   set_interval(hw.interval_for(layer_name));
-  // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
-  // digits and levels fit it.
-  const bool byte_ideal = !hw.device.programming_ideal() && hw.macro.dac_bits <= 8 && hw.macro.cell_bits <= 7;
+  const std::size_t cols = mapping_.col_tiles.size();
   for (int m = 0; m < mapping_.macros(); ++m) {
-    auto state = std::make_unique<MacroState>();
-    state->hw = &hw_;
-    state->mapping = &mapping_;
-    state->index = m;
-    state->row_tile = &mapping_.row_tile_of(m);
-    state->col_tile = &mapping_.col_tile_of(m);
-    state->tile = program_tile(hw_, weights, mapping_, m, seed, layer_id);
-    if (byte_ideal) {
-      if (!byte_gemm_fits(hw.macro.dac_bits, state->tile.ideal))
-        throw std::logic_error("LayerEngine: ideal levels do not fit the byte kernel");
-      for (int g = 0; g < state->row_tile->num_groups; ++g) {
-        const RowGroup& group = mapping_.groups[std::size_t(state->row_tile->first_group + g)];
-        state->ideal_packed.push_back(
-            pack_levels(state->tile.ideal.middleRows(group.begin - state->row_tile->row_begin, group.size)));
-      }
-    }
-    state->adc = adc_.get();
-    state->seed = seed;
-    state->layer_id = layer_id;
-    state->period = period_;
-    state->window = window;
-    const std::size_t cols = mapping_.col_tiles.size();
+    numerics_.push_back(std::make_unique<MacroNumerics>(hw_, mapping_, m, weights, *adc_, seed, layer_id));
     const std::string macro_name =
         "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
-    macros_.push_back(std::make_unique<Macro>(macro_name.c_str(), std::move(state)));
-    macros_.back()->adc_bank().set_deferred(deferred_);
+    macros_.push_back(
+        std::make_unique<Macro>(macro_name.c_str(), modules_of(hw_, *numerics_.back(), period_), window));
   }
-  // Counters of the deferred conversions, one set per OpenMP thread, starting as copies of a
-  // macro's statistics before any run (bins and tally ranges set, all counts zero).
-  worker_stats_.assign(std::size_t(std::max(1, omp_get_max_threads())), macros_.front()->state().stats);
-}
-
-InputMatrix to_input_matrix(const IntMatrix& inputs) {
-  // Transpose into column-major uint16 in 64 x 64 blocks (a plain strided cast thrashes the cache).
-  constexpr Eigen::Index kBlock = 64;
-  InputMatrix out(inputs.rows(), inputs.cols());
-  for (Eigen::Index b0 = 0; b0 < inputs.rows(); b0 += kBlock) {
-    const Eigen::Index rows = std::min(kBlock, inputs.rows() - b0);
-    for (Eigen::Index k0 = 0; k0 < inputs.cols(); k0 += kBlock) {
-      const Eigen::Index cols = std::min(kBlock, inputs.cols() - k0);
-      out.block(b0, k0, rows, cols) = inputs.block(b0, k0, rows, cols).cast<uint16_t>();
-    }
-  }
-  return out;
+  macro_errors_.assign(macros_.size(), ErrorAccumulator{});
+  probes_.resize(macros_.size());
+  // Counters of the conversions, one set per OpenMP thread (bins and tally ranges set, counts 0).
+  empty_stats_ = numerics_.front()->empty_stats();
+  worker_stats_.assign(std::size_t(std::max(1, omp_get_max_threads())), empty_stats_);
 }
 
 void LayerEngine::set_interval(const AdcInterval& interval) {
-  // In place: every macro's state points at this converter. The table spans the full range
-  // whatever the interval, so the macros' tallies (sized from it at construction) still fit.
+  // In place: every macro's numerics refer to this converter. The table spans the full range
+  // whatever the interval, so the tallies (sized from it at construction) still fit.
   *adc_ = AdcTransfer(hw_.macro, hw_.adc, interval);
   adc_->build_table(int(hw_.full_interval().lo), int(hw_.full_interval().hi));
 }
 
 void LayerEngine::set_histograms(bool on) {
-  for (auto& m : macros_) m->state().histograms = on;
+  for (auto& n : numerics_) n->set_histograms(on);
 }
 
 void LayerEngine::trace(sc_core::sc_trace_file* file) {
@@ -97,8 +73,8 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
       hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
   auto out = outputs.middleRows(first, batch);
   out.setZero();
-  for (std::size_t m = 0; m < macros_.size(); ++m) {
-    const ColTile& ct = *macros_[m]->state().col_tile;
+  for (std::size_t m = 0; m < numerics_.size(); ++m) {
+    const ColTile& ct = numerics_[m]->col_tile();
     auto block = out.middleCols(ct.col_begin, ct.col_count);
     block += partial_of(m);
     if (saturation > 0) block = block.array().max(-saturation).min(saturation - 1.0).matrix();
@@ -107,19 +83,13 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
 
 void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
                               int64_t first_id, int64_t id_stride) {
-  sc_core::sc_event_and_list all_done;
-  for (auto& m : macros_) all_done &= m->done;
-  job_ = MvmJob{&inputs, first, batch, next_job_serial(), first_id, id_stride};
+  const MvmJob job{&inputs, first, batch, next_job_serial(), first_id, id_stride};
+  pending_.push_back(job);
+  if (accurate_) convert_pending(outputs, &probes_);  // the modules show this job's values
   const sc_core::sc_time begin = sc_core::sc_time_stamp();
-  for (auto& m : macros_) m->start(job_);
-  wait(all_done);
+  for (std::size_t m = 0; m < macros_.size(); ++m) macros_[m]->start(job, accurate_ ? &probes_[m] : nullptr);
+  for (auto& m : macros_) m->wait_done(job);
   wait(period_ * double(adder_tree_cycles()));
-  if (deferred_) {
-    jobs_.push_back(job_);  // converted with the layer's other transactions (convert_deferred)
-  } else {
-    combine(outputs, first, batch,
-            [&](std::size_t m) -> const Eigen::MatrixXd& { return macros_[m]->state().partial; });
-  }
   adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
   const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
@@ -129,19 +99,19 @@ void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& output
   ++transactions_;
 }
 
-void LayerEngine::convert_deferred(Eigen::MatrixXd& outputs) {
-  const int jobs = int(jobs_.size());
+void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes) {
+  const int jobs = int(pending_.size());
   if (jobs == 0) return;
   const int macros = int(macros_.size());
   const int row_tiles = int(mapping_.row_tiles.size());
   const int col_tiles = int(mapping_.col_tiles.size());
   int slices = 0;
-  for (const MvmJob& job : jobs_) slices = std::max(slices, AdcBank::slices_of(job.batch));
+  for (const MvmJob& job : pending_) slices = std::max(slices, MacroNumerics::slices_of(job.batch));
   partials_.resize(std::size_t(jobs) * std::size_t(macros));
   for (int t = 0; t < jobs; ++t) {
     for (int m = 0; m < macros; ++m)
-      partials_[std::size_t(t * macros + m)].resize(jobs_[std::size_t(t)].batch,
-                                                    macros_[std::size_t(m)]->state().col_tile->col_count);
+      partials_[std::size_t(t * macros + m)].resize(pending_[std::size_t(t)].batch,
+                                                    numerics_[std::size_t(m)]->col_tile().col_count);
   }
   errors_.assign(std::size_t(jobs) * std::size_t(macros) * std::size_t(slices), ErrorAccumulator{});
   auto partial = [&](int t, int m) -> Eigen::MatrixXd& { return partials_[std::size_t(t * macros + m)]; };
@@ -157,32 +127,32 @@ void LayerEngine::convert_deferred(Eigen::MatrixXd& outputs) {
 #pragma omp for schedule(dynamic, 4)
     for (int i = 0; i < items; ++i) {
       const int t = i / (row_tiles * slices), r = (i / slices) % row_tiles, s = i % slices;
-      const MvmJob& job = jobs_[std::size_t(t)];
-      if (s >= AdcBank::slices_of(job.batch)) continue;
-      const int first = s * AdcBank::kSliceVectors;
-      const int count = std::min(AdcBank::kSliceVectors, job.batch - first);
+      const MvmJob& job = pending_[std::size_t(t)];
+      if (s >= MacroNumerics::slices_of(job.batch)) continue;
+      const int first = s * MacroNumerics::kSliceVectors;
+      const int count = std::min(MacroNumerics::kSliceVectors, job.batch - first);
       for (int c = 0; c < col_tiles; ++c) {
         const int m = r * col_tiles + c;
         partial(t, m).middleRows(first, count).setZero();
-        macros_[std::size_t(m)]->adc_bank().convert_slice(
-            {&job, s, &partial(t, m), &counts, &error(t, m, s), &digits});
+        std::vector<StepProbe>* probe = probes && t == 0 ? &(*probes)[std::size_t(m)] : nullptr;
+        numerics_[std::size_t(m)]->convert(job, s, {&partial(t, m), &counts, &error(t, m, s)}, digits, probe);
       }
     }
 #pragma omp for schedule(static)
     for (int t = 0; t < jobs; ++t) {
-      const MvmJob& job = jobs_[std::size_t(t)];
+      const MvmJob& job = pending_[std::size_t(t)];
       combine(outputs, job.first_vector, job.batch,
               [&](std::size_t m) -> const Eigen::MatrixXd& { return partial(t, int(m)); });
     }
   }
-  // Error sums into each macro in (transaction, slice) order, as the inline mode adds them.
+  // Error sums into each macro's in (transaction, slice) order, whatever the mode.
   for (int m = 0; m < macros; ++m) {
     for (int t = 0; t < jobs; ++t) {
-      for (int s = 0; s < AdcBank::slices_of(jobs_[std::size_t(t)].batch); ++s)
-        macros_[std::size_t(m)]->adc_bank().add_errors(error(t, m, s));
+      for (int s = 0; s < MacroNumerics::slices_of(pending_[std::size_t(t)].batch); ++s)
+        macro_errors_[std::size_t(m)].merge(error(t, m, s));
     }
   }
-  jobs_.clear();
+  pending_.clear();
 }
 
 void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch_size) {
@@ -191,7 +161,7 @@ void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, i
   for (int64_t first = 0; first < vectors; first += batch_size) {
     transaction(inputs, outputs, first, int(std::min<int64_t>(batch_size, vectors - first)), first, 1);
   }
-  convert_deferred(outputs);
+  convert_pending(outputs);
 }
 
 void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
@@ -200,29 +170,18 @@ void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& out
   for (int p = 0; p < pixels; ++p) {
     transaction(inputs, outputs, int64_t(p) * images, images, first_image * pixels + p, pixels);
   }
-  convert_deferred(outputs);
+  convert_pending(outputs);
 }
 
 ConversionStats LayerEngine::merged_stats() const {
   // Integer counters first (order-free), then the floating-point error sums in a fixed order:
-  // macro by macro, slice by slice, then the tally's share by fold().
-  ConversionStats total = macros_.front()->state().stats;
-  for (std::size_t m = 1; m < macros_.size(); ++m) total.merge(macros_[m]->state().stats);
+  // macro by macro, then the tally's share by fold().
+  ConversionStats total = empty_stats_;
   for (const ConversionStats& w : worker_stats_) total.merge(w);
-  total.error = ErrorAccumulator{};
-  for (const auto& m : macros_) total.error.merge(m->adc_bank().errors());
+  for (const ErrorAccumulator& e : macro_errors_) total.error.merge(e);
   total.fold(*adc_);
   total.events.shift_add_ops += adder_ops_;
   return total;
-}
-
-}  // namespace cimsim
-
-namespace cimsim {
-
-uint64_t next_job_serial() {
-  static std::atomic<uint64_t> next{1};
-  return next.fetch_add(1);
 }
 
 }  // namespace cimsim

@@ -1,6 +1,10 @@
 // The controller of one mapped layer: splits the input vectors into lock-step transactions of
 // `batch` vectors, starts every macro on each, waits for all of them, and sums the macros' partial
-// outputs row tile by row tile in a digital adder tree (ceil(log2(row tiles)) cycles).
+// outputs row tile by row tile in a digital adder tree (ceil(log2(row tiles)) cycles). The
+// macros' SystemC modules keep time; their arithmetic is one MacroNumerics per macro, run here:
+// in the fast mode after each pass of the layer, for every transaction at once on all cores; in
+// the accurate mode (a trace window is set) at the start of each transaction, so the modules can
+// show its values. The same function computes both, in the same order, so the results are equal.
 #pragma once
 
 #include <Eigen/Core>
@@ -13,6 +17,7 @@
 #include "config/hw_config.h"
 #include "core/layer_mapping.h"
 #include "macro.h"
+#include "macro/macro_numerics.h"
 #include "trace_window.h"
 
 namespace cimsim {
@@ -52,27 +57,31 @@ class LayerEngine : public sc_core::sc_module {
   // transaction (partial_of(m)), saturating after each macro if configured.
   template <typename PartialOf>
   void combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const;
-  // Simulates one transaction; converts it at once when inline, else records it.
+  // Simulates one transaction (converting it first in the accurate mode).
   void transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
                    int64_t first_id, int64_t id_stride);
-  // The numerics of the recorded transactions: every (transaction, row tile, slice) in parallel,
-  // then the adder tree per transaction.
-  void convert_deferred(Eigen::MatrixXd& outputs);
+  // The numerics of the pending transactions: every (transaction, row tile, slice) in parallel,
+  // then the adder tree per transaction; with `probes`, vector 0 of the first transaction's steps
+  // per macro.
+  void convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes = nullptr);
 
   const HwConfig& hw_;
   LayerMapping mapping_;
   std::unique_ptr<AdcTransfer> adc_;
-  std::vector<std::unique_ptr<Macro>> macros_;
-  MvmJob job_;                             // the transaction in flight
-  std::vector<MvmJob> jobs_;               // transactions simulated but not yet converted (deferred mode)
-  std::vector<Eigen::MatrixXd> partials_;  // per (transaction, macro): shift-add registers
-  std::vector<ErrorAccumulator> errors_;   // per (transaction, macro, slice)
+  std::vector<std::unique_ptr<MacroNumerics>> numerics_;  // per macro
+  std::vector<std::unique_ptr<Macro>> macros_;            // their SystemC timing
+  bool accurate_;                                         // a trace window is set
+  std::vector<MvmJob> pending_;                 // transactions simulated but not yet converted (fast mode)
+  std::vector<Eigen::MatrixXd> partials_;       // per (transaction, macro): shift-add registers
+  std::vector<ErrorAccumulator> errors_;        // per (transaction, macro, slice)
+  std::vector<ErrorAccumulator> macro_errors_;  // per macro: every conversion so far
+  std::vector<std::vector<StepProbe>> probes_;  // per macro: the transaction in flight (accurate mode)
+  ConversionStats empty_stats_;                 // every counter zero, sized for the layer
+  std::vector<ConversionStats> worker_stats_;   // per OpenMP thread (see convert_pending())
   sc_core::sc_time period_;
-  bool deferred_;  // numerics after each layer pass, in parallel (off while tracing)
   int64_t cycles_per_mvm_ = -1;
   int64_t transactions_ = 0;
   int64_t adder_ops_ = 0;
-  std::vector<ConversionStats> worker_stats_;  // per OpenMP thread (see convert_deferred())
 };
 
 }  // namespace cimsim

@@ -2,55 +2,56 @@
 
 namespace cimsim {
 
-Macro::Macro(sc_core::sc_module_name name, std::unique_ptr<MacroState> state)
+Macro::Macro(sc_core::sc_module_name name, const MacroModules& config, const TraceWindow& window)
     : sc_core::sc_module(name),
-      state_(std::move(state)),
+      window_(window),
+      jobs_("jobs", 1),
       dac_to_array_("dac_to_array", 1),
       array_to_adc_("sample_and_hold", 1),
-      dac_("dac", *state_, start_),
-      crossbar_("crossbar", *state_),
-      shift_add_("shift_add", *state_, done),
-      adc_bank_("adc_bank", *state_, crossbar_, shift_add_) {
+      adc_to_shift_add_("adc_to_shift_add", 1),
+      done_("done", 1),
+      dac_("dac", config.dac),
+      crossbar_("crossbar", config.crossbar, window),
+      adc_bank_("adc_bank", config.adc_bank, window),
+      shift_add_("shift_add", config.shift_add) {
+  dac_.jobs(jobs_);
   dac_.to_array(dac_to_array_);
   crossbar_.from_dac(dac_to_array_);
   crossbar_.to_adc(array_to_adc_);
   adc_bank_.from_array(array_to_adc_);
-  state_->stats.histogram.init(state_->hw->full_interval().lo, state_->hw->full_interval().hi);
-  if (state_->window.enabled) {
-    // Created inside the constructor so the signals are named under this macro.
-    signals_ = std::make_unique<MacroTraceSignals>();
-    state_->trace = signals_.get();
+  adc_bank_.to_shift_add(adc_to_shift_add_);
+  shift_add_.from_adc(adc_to_shift_add_);
+  shift_add_.done(done_);
+  if (window_.enabled) {
     SC_HAS_PROCESS(Macro);
-    SC_THREAD(snapshot_at_window_start);
+    SC_THREAD(show_at_window_start);
   }
 }
 
-void Macro::start(const MvmJob& job) {
-  state_->job = &job;
-  state_->partial.setZero(job.batch, state_->col_tile->col_count);
-  start_.notify(sc_core::SC_ZERO_TIME);
+void Macro::start(const MvmJob& job, const std::vector<StepProbe>* probe) {
+  jobs_.write(JobToken{&job, probe});
 }
 
-void Macro::trace(sc_core::sc_trace_file* file) {
-  if (!signals_) return;
+void Macro::wait_done(const MvmJob& job) {
+  const uint64_t serial = done_.read();
+  if (serial != job.serial)
+    SC_REPORT_ERROR("cimsim/macro", "a macro finished another job than the one waited for");
+}
+
+void Macro::trace(sc_core::sc_trace_file* file) const {
   const std::string prefix = std::string(name()) + ".";
-  sc_core::sc_trace(file, signals_->row_group, prefix + "row_group");
-  sc_core::sc_trace(file, signals_->phase, prefix + "phase");
-  sc_core::sc_trace(file, signals_->adc_busy, prefix + "adc_busy");
-  sc_core::sc_trace(file, signals_->adc0_bitline, prefix + "adc0_bitline");
-  sc_core::sc_trace(file, signals_->adc0_code, prefix + "adc0_code");
+  crossbar_.trace(file, prefix);
+  adc_bank_.trace(file, prefix);
 }
 
-void Macro::snapshot_at_window_start() {
+void Macro::show_at_window_start() {
   // Show the state the window opens on, not the values from before it. A window opening beyond
   // representable simulated time never opens (the run ends long before).
-  const double from_ticks = double(state_->window.from_cycle) * double(state_->period.value());
+  const double from_ticks = double(window_.from_cycle) * double(window_.period.value());
   if (from_ticks >= double(sc_core::sc_max_time().value()) / 2) return;
-  wait(state_->cycles(state_->window.from_cycle));
-  MacroTraceSignals& s = *signals_;
-  s.row_group.write(state_->shadow_group);
-  s.phase.write(state_->shadow_phase);
-  s.adc_busy.write(state_->shadow_busy);
+  wait(window_.period * double(window_.from_cycle));
+  crossbar_.show();
+  adc_bank_.show();
 }
 
 }  // namespace cimsim

@@ -1,43 +1,52 @@
-// One CIM macro: DAC -> crossbar -> (sample-and-hold) ADC bank -> shift-add, holding one tile of
-// a layer's weights. start() launches an MVM job; `done` fires when its partial outputs are ready.
+// One CIM macro's timing: DAC -> crossbar -> (sample-and-hold) ADC bank -> shift-add, connected
+// by FIFOs of step tokens. start() hands it a job; wait_done() returns when the job's partial
+// outputs are ready. The macro's arithmetic is MacroNumerics's (models/macro), run by the layer
+// engine; in the accurate mode (a trace window is set) start() also takes the job's per-step
+// values, which the modules show as signals.
 #pragma once
 
-#include <memory>
+#include <string>
 #include <systemc>
+#include <vector>
 
 #include "adc_bank.h"
 #include "crossbar.h"
 #include "dac.h"
-#include "macro_state.h"
 #include "shift_add.h"
 
 namespace cimsim {
 
+// The narrow configuration of each of a macro's modules.
+struct MacroModules {
+  DacConfig dac;
+  CrossbarConfig crossbar;
+  AdcBankConfig adc_bank;
+  ShiftAddConfig shift_add;
+};
+
 class Macro : public sc_core::sc_module {
  public:
-  sc_core::sc_event done;
+  Macro(sc_core::sc_module_name name, const MacroModules& config, const TraceWindow& window);
 
-  // `state` must be filled (tile programmed) before construction.
-  Macro(sc_core::sc_module_name name, std::unique_ptr<MacroState> state);
-
-  void start(const MvmJob& job);
-  MacroState& state() { return *state_; }
-  AdcBank& adc_bank() { return adc_bank_; }
-  const MacroState& state() const { return *state_; }
-  // Registers the trace signals in `file` (only when state.window.enabled; before sc_start).
-  void trace(sc_core::sc_trace_file* file);
+  // Starts `job` (`probe`: one StepProbe per step, accurate mode only). From an SC_THREAD.
+  void start(const MvmJob& job, const std::vector<StepProbe>* probe);
+  // Blocks until the shift-add has finished `job`.
+  void wait_done(const MvmJob& job);
+  // Registers the trace signals in `file` (only when the window is enabled; before sc_start).
+  void trace(sc_core::sc_trace_file* file) const;
 
  private:
-  void snapshot_at_window_start();
-  std::unique_ptr<MacroState> state_;
-  std::unique_ptr<MacroTraceSignals> signals_;
-  sc_core::sc_event start_;
-  sc_core::sc_fifo<Step> dac_to_array_;
-  sc_core::sc_fifo<Step> array_to_adc_;  // depth 1: the sample-and-hold
+  void show_at_window_start();
+  TraceWindow window_;
+  sc_core::sc_fifo<JobToken> jobs_;
+  sc_core::sc_fifo<StepToken> dac_to_array_;
+  sc_core::sc_fifo<StepToken> array_to_adc_;  // depth 1: the sample-and-hold
+  sc_core::sc_fifo<StepToken> adc_to_shift_add_;
+  sc_core::sc_fifo<uint64_t> done_;
   Dac dac_;
   Crossbar crossbar_;
-  ShiftAdd shift_add_;
   AdcBank adc_bank_;
+  ShiftAdd shift_add_;
 };
 
 }  // namespace cimsim

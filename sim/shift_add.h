@@ -1,33 +1,34 @@
 // The shift-add accumulator of a macro: every conversion result of slice s in phase p is
-// weighted by 2^(p * dac_bits + s * cell_bits) and added to its output's register, optionally
-// saturating at accumulator_bits. Additions overlap the conversions; the final result is ready
-// shift_add_cycles after the last conversion of the MVM.
+// weighted by 2^(p * dac_bits + s * cell_bits) and added to its output's register (the
+// arithmetic is MacroNumerics's, models/macro). Additions overlap the conversions; the job's
+// result is ready shift_add_cycles after its last conversion, when the module writes the job's
+// serial number to `done`.
 #pragma once
 
+#include <string>
 #include <systemc>
 
-#include "macro_state.h"
+#include "macro_ports.h"
+#include "trace_window.h"
+#include "traced_value.h"
 
 namespace cimsim {
 
+struct ShiftAddConfig {
+  sc_core::sc_time period;       // one clock cycle
+  int64_t shift_add_cycles = 1;  // t_sa: from the last conversion to the result
+};
+
 class ShiftAdd : public sc_core::sc_module {
  public:
-  ShiftAdd(sc_core::sc_module_name name, MacroState& state, sc_core::sc_event& done);
+  sc_core::sc_fifo_in<StepToken> from_adc{"from_adc"};
+  sc_core::sc_fifo_out<uint64_t> done{"done"};  // the serial of each finished job
 
-  // Adds scale * value (analog subtraction) or scale * (value - minus) (digital) to `count`
-  // registers of one output (consecutive vectors), saturating if configured; `minus` may be null.
-  // The caller counts the operations (count, or 2 * count with `minus`).
-  void accumulate(double* registers, int count, double scale, const double* value, const double* minus) const;
-  bool saturates() const { return saturation_ > 0; }
-  // Called by the ADC bank when the last step has been converted.
-  void last_conversion_done() { last_.notify(sc_core::SC_ZERO_TIME); }
+  ShiftAdd(sc_core::sc_module_name name, const ShiftAddConfig& config);
 
  private:
   void run();
-  MacroState& state_;
-  sc_core::sc_event& done_;
-  sc_core::sc_event last_;
-  double saturation_ = 0;  // 0: none
+  ShiftAddConfig config_;
 };
 
 }  // namespace cimsim

@@ -103,6 +103,27 @@ TEST_F(VcdTraceTest, ChangesOnlyInsideWindow) {
   }
 }
 
+TEST_F(VcdTraceTest, WindowOpeningOnAConversionBoundary) {
+  // t_a = 1 and 5-cycle SAR conversions: step 0's second conversion starts at cycle 6, where the
+  // window opens too. The ADC bank and the window's opening then change adc_busy and the mux in
+  // the same delta cycle (each signal has one writer; two writers aborted the run).
+  const HwConfig hw = testing::make_hw(testing::HwParams{});
+  Eigen::MatrixXi w = Eigen::MatrixXi::Constant(37, 11, 3);
+  IntMatrix x = IntMatrix::Constant(4, 37, 9);
+  MvmOptions options;
+  options.trace_path = (dir_ / "boundary.vcd").string();
+  options.trace_from = 6;
+  options.trace_to = 90;
+  Eigen::MatrixXd y;
+  run_mvm(hw, w, x, y, options);
+  const VcdSummary v = parse_vcd(options.trace_path);
+  ASSERT_TRUE(v.changes_at.count(6 * 10000));
+  EXPECT_GE(v.changes_at.at(6 * 10000), 2) << "adc_busy and the mux position show at the window's start";
+  for (const auto& [t, n] : v.changes_at) {
+    if (t > 0 && t < 6 * 10000) EXPECT_EQ(n, 0) << t;
+  }
+}
+
 TEST(VcdTracePath, BareNameGoesUnderTraces) {
   EXPECT_EQ(resolve_trace_path("run.vcd"), "traces/run.vcd");
   EXPECT_EQ(resolve_trace_path("run"), "traces/run.vcd");

@@ -6,13 +6,11 @@ namespace cimsim {
 
 const StepDigits& InputDigits::get(const MvmJob& job, const RowGroup& group, int group_index, int phase,
                                    int dac_bits, int first, int count, bool packed) {
-  if (job.serial != serial_) {
-    digits_.clear();
-    serial_ = job.serial;
-  }
-  const auto [it, created] = digits_.try_emplace(std::make_tuple(group_index, phase, first));
-  StepDigits& d = it->second;
-  if (!created) return d;
+  Entry& entry = entries_[std::make_pair(group_index, phase)];
+  StepDigits& d = entry.digits;
+  if (entry.serial == job.serial && entry.first == first) return d;
+  entry.serial = job.serial;
+  entry.first = first;
   const int shift = phase * dac_bits;
   const int mask = (1 << dac_bits) - 1;
   d.values.resize(count, group.size);

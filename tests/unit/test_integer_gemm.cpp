@@ -4,9 +4,9 @@
 #include <random>
 
 #include "../support/test_configs.h"
-#include "byte_gemm.h"
 #include "device/array_programming.h"
-#include "integer_gemm.h"
+#include "macro/byte_gemm.h"
+#include "macro/integer_gemm.h"
 
 namespace cimsim {
 namespace {
@@ -70,7 +70,8 @@ TEST(ByteGemm, EqualsIntegerGemmOnEverySlice) {
         const int batch = 77;
         std::mt19937 gen(unsigned(dac_bits * 1000 + depth * 10 + cols));
         std::uniform_int_distribution<int> x(0, 65535), level(-127, 127);
-        std::vector<std::vector<uint16_t>> inputs(static_cast<std::size_t>(depth), std::vector<uint16_t>(batch, 0));
+        std::vector<std::vector<uint16_t>> inputs(static_cast<std::size_t>(depth),
+                                                  std::vector<uint16_t>(batch, 0));
         std::vector<const uint16_t*> columns;
         for (auto& col : inputs) {
           for (auto& v : col) v = uint16_t(x(gen));

@@ -1,11 +1,8 @@
 // What flows through a macro: one MVM job carries a batch of input vectors (lock-step replicas
-// of the chip, DESIGN.md section 5); one Step is a (row group, input phase) of that job.
+// of the chip, docs/timing.md); one Step is a (row group, input phase) of that job.
 #pragma once
 
-#include <Eigen/Core>
 #include <cstdint>
-#include <ostream>
-#include <vector>
 
 #include "core/int_matrix.h"
 
@@ -13,7 +10,7 @@ namespace cimsim {
 
 struct MvmJob {
   const InputMatrix* inputs = nullptr;  // all vectors x K; this job covers rows [first_vector, +batch)
-  int64_t first_vector = 0;             // global index of vector 0 (also keys the noise draws)
+  int64_t first_vector = 0;             // global index of vector 0
   int batch = 0;                        // vectors in this transaction (lock-step replicas)
   uint64_t serial = 0;                  // distinct for every transaction of the process (next_job_serial)
   // The identity of vector i of the job, which keys its noise draws: first_id + i * id_stride.
@@ -36,11 +33,10 @@ struct Step {
   int group = 0;        // row group index in the layer
   int phase = 0;
   bool last = false;
-  bool operator==(const Step& o) const { return index == o.index && group == o.group && phase == o.phase; }
+  bool operator==(const Step& o) const {
+    return index == o.index && local_group == o.local_group && group == o.group && phase == o.phase &&
+           last == o.last;
+  }
 };
-
-inline std::ostream& operator<<(std::ostream& os, const Step& s) {
-  return os << "step " << s.index << " (group " << s.group << ", phase " << s.phase << ")";
-}
 
 }  // namespace cimsim

@@ -1,13 +1,16 @@
 // The DAC digits of a job's (row group, phase) steps for a slice of its vectors. The macros of
 // one row tile receive the same input rows (each has its own DACs in hardware), so the simulator
 // forms each step's digits once per slice and shares them among those macros. A cache, not
-// thread-safe: each thread converting slices keeps its own.
+// thread-safe: each thread converting slices keeps its own. It holds one entry per (row group,
+// phase), recomputed in place when the job or the slice changes: its memory is allocated once,
+// not freed and taken again for every job (that made glibc's heap shrink and grow, and the
+// page-table flushes cost bench_mvm a fifth of its time on two cores).
 #pragma once
 
 #include <Eigen/Core>
 #include <cstdint>
 #include <map>
-#include <tuple>
+#include <utility>
 
 #include "byte_gemm.h"
 #include "core/layer_mapping.h"
@@ -32,8 +35,12 @@ class InputDigits {
                         int first, int count, bool packed);
 
  private:
-  uint64_t serial_ = 0;
-  std::map<std::tuple<int, int, int>, StepDigits> digits_;  // by (group, phase, first) of job serial_
+  struct Entry {
+    uint64_t serial = 0;  // the job it holds (0: none)
+    int first = -1;       // its first vector
+    StepDigits digits;
+  };
+  std::map<std::pair<int, int>, Entry> entries_;  // by (group, phase)
 };
 
 }  // namespace cimsim

@@ -1,0 +1,245 @@
+#include "macro_numerics.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "core/rng.h"
+#include "integer_gemm.h"
+
+namespace cimsim {
+namespace {
+
+// Working memory of the thread converting a slice.
+struct SliceScratch {
+  Eigen::MatrixXf y, y_ideal;              // vectors x ADC inputs
+  Eigen::MatrixXd digits_double, y_exact;  // the double path of programmed conductances
+  std::vector<double> values;              // vectors x ADC inputs, column-major
+};
+thread_local SliceScratch scratch;
+
+}  // namespace
+
+MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, int macro,
+                             const Eigen::MatrixXi& weights, const AdcTransfer& adc, uint64_t seed,
+                             uint64_t layer_id)
+    : hw_(hw),
+      mapping_(mapping),
+      row_tile_(&mapping.row_tile_of(macro)),
+      col_tile_(&mapping.col_tile_of(macro)),
+      adc_(adc),
+      seed_(seed),
+      layer_id_(layer_id),
+      tile_(program_tile(hw, weights, mapping, macro, seed, layer_id)),
+      read_noise_{hw.device.read_noise_sigma} {
+  const MacroConfig& m = hw.macro;
+  // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
+  // digits and levels fit it.
+  if (!hw.device.programming_ideal() && m.dac_bits <= 8 && m.cell_bits <= 7) {
+    if (!byte_gemm_fits(m.dac_bits, tile_.ideal))
+      throw std::logic_error("MacroNumerics: ideal levels do not fit the byte kernel");
+    for (int g = 0; g < row_tile_->num_groups; ++g) {
+      const RowGroup& group = mapping.groups[std::size_t(row_tile_->first_group + g)];
+      ideal_packed_.push_back(
+          pack_levels(tile_.ideal.middleRows(group.begin - row_tile_->row_begin, group.size)));
+    }
+  }
+  int index = 0;
+  for (int local = 0; local < row_tile_->num_groups; ++local) {
+    for (int phase = 0; phase < m.phases(); ++phase) {
+      const bool last = local + 1 == row_tile_->num_groups && phase + 1 == m.phases();
+      steps_.push_back(Step{index++, local, row_tile_->first_group + local, phase, last});
+    }
+  }
+  signals_ = col_tile_->col_count * m.slices() * m.signals_per_pair();
+  integer_sums_ = tile_.ideal.size() == 0 && hw.device.read_noise_sigma == 0 && adc.has_table();
+  if (m.accumulator_bits > 0) saturation_ = std::ldexp(1.0, m.accumulator_bits - 1);
+  for (int s = 0; s < m.slices(); ++s) slice_scales_.push_back(std::ldexp(1.0, s * m.cell_bits));
+}
+
+ConversionStats MacroNumerics::empty_stats() const {
+  ConversionStats stats;
+  stats.histogram.init(hw_.full_interval().lo, hw_.full_interval().hi);
+  if (integer_sums_) stats.tally.init(adc_.table_lo(), adc_.table_lo() + int32_t(adc_.table_size()) - 1);
+  return stats;
+}
+
+uint64_t MacroNumerics::noise_base(const MvmJob& job, int64_t i) const {
+  const uint64_t per_output = uint64_t(hw_.macro.slices() * hw_.macro.signals_per_pair());
+  return job.id(i) * uint64_t(mapping_.outputs) * per_output + uint64_t(col_tile_->col_begin) * per_output;
+}
+
+uint64_t MacroNumerics::noise_stride(const MvmJob& job) const {
+  return uint64_t(job.id_stride) * uint64_t(mapping_.outputs) *
+         uint64_t(hw_.macro.slices() * hw_.macro.signals_per_pair());
+}
+
+void MacroNumerics::convert(const MvmJob& job, int slice, const SliceOutput& out, InputDigits& digits,
+                            std::vector<StepProbe>* probe) const {
+  const int first = slice * kSliceVectors;
+  const int count = std::min(kSliceVectors, job.batch - first);
+  const bool probing = probe && slice == 0;
+  if (probing) probe->assign(steps_.size(), StepProbe{});
+  for (const Step& step : steps_) {
+    convert_step(step, job, first, count, out, digits,
+                 probing ? &(*probe)[std::size_t(step.index)] : nullptr);
+  }
+}
+
+bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
+                             const StepDigits& step_digits) const {
+  const RowGroup& group = mapping_.groups[std::size_t(step.group)];
+  const int local_row = group.begin - row_tile_->row_begin;
+  const int count = int(step_digits.values.rows());
+  const DigitMatrix& digits = step_digits.values;
+  Eigen::MatrixXf& y = scratch.y;
+  Eigen::MatrixXf& y_ideal = scratch.y_ideal;
+  // The ideal partial sums (target levels, no noise) when they differ from y.
+  auto ideal_sums = [&] {
+    if (!ideal_packed_.empty()) {
+      byte_gemm(step_digits.packed, 0, count, ideal_packed_[std::size_t(step.local_group)], y_ideal);
+    } else {
+      integer_gemm(digits, tile_.ideal.middleRows(local_row, group.size), y_ideal);
+    }
+  };
+  bool separate_ideal = false;
+  if (tile_.programmed_scaled.size() > 0) {
+    // Fixed point scaled to integers: the float GEMM is exact (sums below 2^24), and so is the
+    // power-of-two scaling back; identical to the double path below.
+    integer_gemm(digits, tile_.programmed_scaled.middleRows(local_row, group.size), y);
+    y *= float(std::ldexp(1.0, -kConductanceFractionBits));
+    ideal_sums();
+    separate_ideal = true;
+  } else if (tile_.programmed.size() > 0) {
+    // Fixed-point conductances times integer digits: every product and partial sum is exact in
+    // double, so y does not depend on the GEMM's summation order; rounded once to float.
+    scratch.digits_double = digits.cast<double>();
+    scratch.y_exact.noalias() = scratch.digits_double * tile_.programmed.middleRows(local_row, group.size);
+    y = scratch.y_exact.cast<float>();
+    ideal_sums();
+    separate_ideal = true;
+  } else {
+    integer_gemm(digits, tile_.actual.middleRows(local_row, group.size), y);
+  }
+  if (!separate_ideal && read_noise_.sigma > 0) {
+    y_ideal = y;
+    separate_ideal = true;
+  }
+  if (read_noise_.sigma > 0) {
+    const CounterRng rng(
+        seed_, {uint64_t(RngTag::kReadNoise), layer_id_, uint64_t(step.group), uint64_t(step.phase)});
+    const uint64_t base = noise_base(job, first);
+    const uint64_t stride = noise_stride(job);
+    for (int c = 0; c < y.cols(); ++c)
+      read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride);
+  }
+  return separate_ideal;
+}
+
+void MacroNumerics::accumulate(double* registers, int count, double scale, const double* value,
+                               const double* minus) const {
+  // Plain loops (vectorised): the same operations in the same order as the formula.
+  if (minus) {
+    for (int i = 0; i < count; ++i) registers[i] += (value[i] - minus[i]) * scale;
+  } else {
+    for (int i = 0; i < count; ++i) registers[i] += value[i] * scale;
+  }
+  if (saturation_ > 0) {
+    const double lo = -saturation_, hi = saturation_ - 1.0;
+    for (int i = 0; i < count; ++i) registers[i] = std::min(std::max(registers[i], lo), hi);
+  }
+}
+
+void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first, int count,
+                                 const SliceOutput& out, InputDigits& digit_cache, StepProbe* probe) const {
+  const MacroConfig& m = hw_.macro;
+  ConversionStats& counts = *out.counts;
+  const int slices = m.slices();
+  const int pair_signals = m.signals_per_pair();
+  const CounterRng thermal(
+      seed_, {uint64_t(RngTag::kAdcThermal), layer_id_, uint64_t(step.group), uint64_t(step.phase)});
+  const RowGroup& group = mapping_.groups[std::size_t(step.group)];
+  const StepDigits& digits =
+      digit_cache.get(job, group, step.group, step.phase, m.dac_bits, first, count, !ideal_packed_.empty());
+  const bool separate_ideal = bitlines(step, job, first, digits);
+  const Eigen::MatrixXf& y = scratch.y;
+  const Eigen::MatrixXf& ideal = separate_ideal ? scratch.y_ideal : y;
+  // Every ADC input's value over the slice's vectors (column c of `values` for input c), with its
+  // statistics, in long loops over the whole slice. Integer partial sums instead go through the
+  // converter's table (bit-identical, faster) column by column, and are only tallied (fold()).
+  const int64_t n = int64_t(count) * signals_;
+  const bool fused = pair_signals == 1 && integer_sums_ && saturation_ == 0 && !probe;
+  std::vector<double>& values = scratch.values;
+  if (!integer_sums_) {
+    values.resize(std::size_t(n));
+    if (histograms_) counts.histogram.add(y.data(), n);
+    if (adc_.has_thermal_noise()) {
+      const uint64_t base = noise_base(job, first);
+      const uint64_t stride = noise_stride(job);
+      for (int c = 0; c < signals_; ++c) {
+        adc_.convert(y.col(c).data(), values.data() + int64_t(c) * count, count, counts.adc, thermal,
+                     base + uint64_t(c), stride);
+      }
+    } else {
+      adc_.convert(y.data(), values.data(), n, counts.adc, thermal, 0, 0);
+    }
+    out.error->add(values.data(), ideal.data(), n);
+  } else if (!fused) {
+    values.resize(std::size_t(n));
+    for (int c = 0; c < signals_; ++c)
+      counts.tally.add(y.col(c).data(), adc_.table_value(), values.data() + int64_t(c) * count, count);
+  }
+  // Shift-add: result of slice s in phase p times 2^(p dac_bits) 2^(s cell_bits) (exact powers of
+  // two), pointers hoisted out of the loop over the tile's outputs.
+  const double phase_scale = std::ldexp(1.0, step.phase * m.dac_bits);
+  double* const registers = out.registers->data() + first;
+  const Eigen::Index register_stride = out.registers->rows();
+  const double* const value = values.data();
+  const int outputs = col_tile_->col_count;
+  for (int output = 0; output < outputs; ++output) {
+    double* const reg = registers + output * register_stride;
+    for (int s = 0; s < slices; ++s) {
+      const double scale = phase_scale * slice_scales_[std::size_t(s)];
+      const int pair = output * slices + s;
+      if (fused) {
+        // Table lookup, tally and shift-add in one pass (same arithmetic, same order).
+        counts.tally.add_accumulate(y.data() + int64_t(pair) * count, adc_.table_value(), reg, scale, count);
+      } else if (pair_signals == 1) {
+        accumulate(reg, count, scale, value + int64_t(pair) * count, nullptr);
+      } else {
+        accumulate(reg, count, scale, value + int64_t(2 * pair) * count,
+                   value + int64_t(2 * pair + 1) * count);
+      }
+    }
+  }
+  const int64_t ops = int64_t(outputs) * slices * pair_signals * count;
+  const int64_t bitlines_used = int64_t(col_tile_->col_count) * m.bitlines_per_output();
+  counts.events.dac_row_drives += int64_t(group.size) * count;
+  counts.events.cell_reads += int64_t(group.size) * bitlines_used * count;
+  counts.events.shift_add_ops += ops;
+  counts.events.adc_conversions += n;
+  if (probe) record_probe(step, job, y, values.data(), *out.registers, *probe);
+}
+
+void MacroNumerics::record_probe(const Step& step, const MvmJob& job, const Eigen::MatrixXf& y,
+                                 const double* values, const Eigen::MatrixXd& registers,
+                                 StepProbe& probe) const {
+  // Vector 0 is row 0 of the slice; the thermal draw is the conversion's own (same counter).
+  const CounterRng thermal(
+      seed_, {uint64_t(RngTag::kAdcThermal), layer_id_, uint64_t(step.group), uint64_t(step.phase)});
+  const uint64_t base = noise_base(job, 0);
+  const int count = int(y.rows());
+  probe.analog.resize(std::size_t(signals_));
+  probe.codes.resize(std::size_t(signals_));
+  probe.values.resize(std::size_t(signals_));
+  for (int c = 0; c < signals_; ++c) {
+    const double z = adc_.has_thermal_noise() ? thermal.normal(base + uint64_t(c)) : 0.0;
+    probe.analog[std::size_t(c)] = y(0, c);
+    probe.codes[std::size_t(c)] = adc_.code_of(y(0, c), z);
+    probe.values[std::size_t(c)] = values[int64_t(c) * count];
+  }
+  probe.registers.resize(std::size_t(col_tile_->col_count));
+  for (int o = 0; o < col_tile_->col_count; ++o) probe.registers[std::size_t(o)] = registers(0, o);
+}
+
+}  // namespace cimsim

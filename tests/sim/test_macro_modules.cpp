@@ -1,0 +1,283 @@
+// A self-checking testbench per SystemC module of a macro (Dac, Crossbar, AdcBank, ShiftAdd),
+// each driven alone through its ports against a reference model of docs/timing.md written
+// here. Each TEST elaborates its own testbench and runs in its own process (ctest).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <vector>
+
+#include "adc_bank.h"
+#include "crossbar.h"
+#include "dac.h"
+#include "shift_add.h"
+
+namespace cimsim {
+namespace {
+
+const sc_core::sc_time kCycle(10, sc_core::SC_NS);
+
+int64_t cycle_of(const sc_core::sc_time& t) { return int64_t(t / kCycle); }
+
+TraceWindow window_from(int64_t from) {
+  TraceWindow w;
+  w.enabled = true;
+  w.from_cycle = from;
+  w.period = kCycle;
+  return w;
+}
+
+// A macro's steps: `groups` row groups x `phases` phases.
+std::vector<Step> steps_of(int groups, int phases, int first_group = 0) {
+  std::vector<Step> steps;
+  for (int g = 0; g < groups; ++g)
+    for (int p = 0; p < phases; ++p)
+      steps.push_back(Step{int(steps.size()), g, first_group + g, p, g + 1 == groups && p + 1 == phases});
+  return steps;
+}
+
+template <typename T>
+const sc_core::sc_signal<T>& signal_named(const std::string& name) {
+  auto* s = dynamic_cast<sc_core::sc_signal<T>*>(sc_core::sc_find_object(name.c_str()));
+  if (!s) throw std::runtime_error("no signal " + name);
+  return *s;
+}
+
+// ---- Dac: a job in, its steps out in order, each carrying the job and its step's probe.
+struct DacBench : sc_core::sc_module {
+  sc_core::sc_fifo<JobToken> jobs{"jobs", 1};
+  sc_core::sc_fifo<StepToken> out{"out", 1};
+  Dac dac;
+  MvmJob job;
+  std::vector<StepProbe> probe;
+  std::vector<std::pair<StepToken, int64_t>> seen;  // token, cycle read
+  SC_HAS_PROCESS(DacBench);
+  DacBench(sc_core::sc_module_name n, const std::vector<Step>& steps)
+      : sc_module(n), dac("dac", DacConfig{steps}) {
+    dac.jobs(jobs);
+    dac.to_array(out);
+    probe.resize(steps.size());
+    job.serial = 42;
+    SC_THREAD(source);
+    SC_THREAD(sink);
+  }
+  void source() {
+    wait(5 * kCycle);
+    jobs.write(JobToken{&job, &probe});
+  }
+  void sink() {
+    while (true) {
+      seen.push_back({out.read(), cycle_of(sc_core::sc_time_stamp())});
+      wait(3 * kCycle);  // a slow consumer: the DAC must wait for it
+    }
+  }
+};
+
+TEST(DacModule, DrivesTheJobsStepsInOrderOneAhead) {
+  const std::vector<Step> steps = steps_of(3, 2, 4);
+  DacBench bench("bench", steps);
+  sc_core::sc_start(200 * kCycle);
+  ASSERT_EQ(bench.seen.size(), steps.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) {
+    const StepToken& t = bench.seen[i].first;
+    EXPECT_EQ(t.step, steps[i]) << i;
+    EXPECT_EQ(t.job, &bench.job);
+    EXPECT_EQ(t.probe, &bench.probe[i]);
+    EXPECT_EQ(bench.seen[i].second, 5 + 3 * int64_t(i)) << "read " << i;  // nothing before the job
+  }
+  EXPECT_TRUE(bench.seen.back().first.step.last);
+}
+
+// ---- Crossbar: against the array/sample-and-hold recurrence of docs/timing.md, with an ADC
+// bank stand-in that holds step i for t_b[i % size] cycles (varying, so that a crossbar which
+// evaluated the next step before the sample-and-hold took this one would be seen).
+struct CrossbarBench : sc_core::sc_module {
+  sc_core::sc_fifo<StepToken> in{"in", 1};
+  sc_core::sc_fifo<StepToken> held{"held", 1};
+  Crossbar crossbar;
+  std::vector<Step> steps;
+  std::vector<int64_t> t_b;
+  std::vector<int64_t> taken;  // S_B(i)
+  SC_HAS_PROCESS(CrossbarBench);
+  CrossbarBench(sc_core::sc_module_name n, int64_t t_a, std::vector<int64_t> t_b_, const std::vector<Step>& s,
+                const TraceWindow& w)
+      : sc_module(n), crossbar("crossbar", CrossbarConfig{kCycle, t_a}, w), steps(s), t_b(t_b_) {
+    crossbar.from_dac(in);
+    crossbar.to_adc(held);
+    SC_THREAD(source);
+    SC_THREAD(sink);
+  }
+  void source() {
+    for (const Step& s : steps) in.write(StepToken{s, nullptr, nullptr});
+  }
+  void sink() {
+    while (true) {
+      const StepToken t = held.read();
+      taken.push_back(cycle_of(sc_core::sc_time_stamp()));
+      if (t.step.index != int(taken.size()) - 1) throw std::runtime_error("steps out of order");
+      wait(double(t_b[std::size_t(t.step.index) % t_b.size()]) * kCycle);
+    }
+  }
+};
+
+// docs/timing.md: E_A(i) = S_A(i) + t_a, S_B(i) = max(E_A(i), E_B(i-1)), E_B = S_B + t_b,
+// S_A(i+1) = max(E_A(i), S_B(i)).
+std::vector<int64_t> bank_starts(int n, int64_t t_a, const std::vector<int64_t>& t_b) {
+  std::vector<int64_t> s_b;
+  int64_t s_a = 0, e_b = 0;
+  for (int i = 0; i < n; ++i) {
+    const int64_t e_a = s_a + t_a;
+    s_b.push_back(i == 0 ? e_a : std::max(e_a, e_b));
+    e_b = s_b.back() + t_b[std::size_t(i) % t_b.size()];
+    s_a = std::max(e_a, s_b.back());
+  }
+  return s_b;
+}
+
+class CrossbarModule : public ::testing::TestWithParam<std::pair<int, std::vector<int64_t>>> {};
+
+TEST_P(CrossbarModule, HoldsEachStepUntilTheSampleAndHoldTakesIt) {
+  const auto& [t_a, t_b] = GetParam();
+  const std::vector<Step> steps = steps_of(4, 2);
+  CrossbarBench bench("bench", t_a, t_b, steps, TraceWindow{});
+  sc_core::sc_start(500 * kCycle);
+  EXPECT_EQ(bench.taken, bank_starts(int(steps.size()), t_a, t_b));
+}
+
+INSTANTIATE_TEST_SUITE_P(Timing, CrossbarModule,
+                         ::testing::Values(std::pair{1, std::vector<int64_t>{5}},
+                                           std::pair{5, std::vector<int64_t>{1}},
+                                           std::pair{3, std::vector<int64_t>{3}},
+                                           std::pair{2, std::vector<int64_t>{0}},
+                                           std::pair{3, std::vector<int64_t>{6, 1, 1}},
+                                           std::pair{2, std::vector<int64_t>{1, 7, 0, 2}}));
+
+TEST(CrossbarModuleTrace, ShowsTheStepBeingEvaluatedInsideTheWindow) {
+  const std::vector<Step> steps = steps_of(3, 2, 10);
+  CrossbarBench bench("bench", 4, {2}, steps, window_from(9));  // opens during step 2 (cycles 8-11)
+  const auto& group = signal_named<int>("bench.crossbar.row_group");
+  const auto& phase = signal_named<int>("bench.crossbar.phase");
+  sc_core::sc_start(6 * kCycle);  // step 1 under way, before the window
+  EXPECT_EQ(group.read(), 0) << "written before the window opened";
+  sc_core::sc_start(11 * kCycle);  // cycle 17: step 4 (group 12, phase 0) started at 16
+  EXPECT_EQ(group.read(), 12);
+  EXPECT_EQ(phase.read(), 0);
+  sc_core::sc_start(4 * kCycle);  // cycle 21: step 5 (group 12, phase 1) started at 20
+  EXPECT_EQ(group.read(), 12);
+  EXPECT_EQ(phase.read(), 1);
+}
+
+// ---- AdcBank: conversions_in_sequence x cycles_per_conversion per step, back to back, and in
+// the accurate mode ADC 0's multiplexer position and codes from the step's probe.
+struct AdcBench : sc_core::sc_module {
+  sc_core::sc_fifo<StepToken> in{"in", 1};
+  sc_core::sc_fifo<StepToken> out{"out", 1};
+  AdcBank adc;
+  std::vector<Step> steps;
+  std::vector<StepProbe> probes;
+  bool with_probes;
+  std::vector<int64_t> done;                   // cycle each step reached the shift-add
+  std::vector<std::pair<int64_t, int>> codes;  // (cycle, adc0_code) sampled each cycle
+  std::vector<std::pair<int64_t, int>> bitlines;
+  SC_HAS_PROCESS(AdcBench);
+  AdcBench(sc_core::sc_module_name n, const AdcBankConfig& c, const std::vector<Step>& s,
+           const TraceWindow& w, bool probes_on)
+      : sc_module(n), adc("adc_bank", c, w), steps(s), with_probes(probes_on) {
+    adc.from_array(in);
+    adc.to_shift_add(out);
+    for (std::size_t i = 0; i < s.size(); ++i) {
+      StepProbe p;
+      for (int j = 0; j < c.conversions_in_sequence; ++j) p.codes.push_back(int(100 * i) + j);
+      probes.push_back(p);
+    }
+    SC_THREAD(source);
+    SC_THREAD(sink);
+  }
+  void source() {
+    for (std::size_t i = 0; i < steps.size(); ++i)
+      in.write(StepToken{steps[i], nullptr, with_probes ? &probes[i] : nullptr});
+  }
+  void sink() {
+    while (true) {
+      out.read();
+      done.push_back(cycle_of(sc_core::sc_time_stamp()));
+    }
+  }
+};
+
+TEST(AdcBankModule, ConvertsEachStepInSequenceBackToBack) {
+  const AdcBankConfig c{kCycle, 3, 5, 2};  // three inputs per ADC, 5-cycle SAR conversions
+  const std::vector<Step> steps = steps_of(2, 3);
+  AdcBench bench("bench", c, steps, TraceWindow{}, false);
+  sc_core::sc_start(500 * kCycle);
+  ASSERT_EQ(bench.done.size(), steps.size());
+  for (std::size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(bench.done[i], 15 * int64_t(i + 1)) << i;
+}
+
+TEST(AdcBankModule, AccurateModeShowsMuxPositionAndCodesAndKeepsTime) {
+  const AdcBankConfig c{kCycle, 3, 4, 2};
+  const std::vector<Step> steps = steps_of(1, 3);
+  AdcBench bench("bench", c, steps, window_from(0), true);
+  const auto& code = signal_named<int>("bench.adc_bank.adc0_code");
+  const auto& bitline = signal_named<int>("bench.adc_bank.adc0_bitline");
+  const auto& busy = signal_named<bool>("bench.adc_bank.adc_busy");
+  // Step i converts input j over cycles [12 i + 4 j, 12 i + 4 j + 4): bit line 2 j during it,
+  // its code 100 i + j from the end of it.
+  for (int i = 0; i < 3; ++i) {
+    for (int j = 0; j < 3; ++j) {
+      sc_core::sc_start((i == 0 && j == 0 ? 1 : 4) * kCycle);  // one cycle into the conversion
+      EXPECT_TRUE(busy.read());
+      EXPECT_EQ(bitline.read(), 2 * j) << "step " << i << " input " << j;
+      if (i + j > 0) EXPECT_EQ(code.read(), j == 0 ? 100 * (i - 1) + 2 : 100 * i + j - 1);
+    }
+  }
+  sc_core::sc_start(10 * kCycle);
+  EXPECT_EQ(code.read(), 202);
+  EXPECT_FALSE(busy.read());
+  EXPECT_EQ(bench.done, (std::vector<int64_t>{12, 24, 36}));
+}
+
+// ---- ShiftAdd: done (the job's serial) shift_add_cycles after the last step's conversions.
+struct ShiftAddBench : sc_core::sc_module {
+  sc_core::sc_fifo<StepToken> in{"in", 1};
+  sc_core::sc_fifo<uint64_t> done{"done", 1};
+  ShiftAdd shift_add;
+  std::vector<Step> steps;
+  MvmJob jobs[2];
+  std::vector<std::pair<uint64_t, int64_t>> finished;
+  SC_HAS_PROCESS(ShiftAddBench);
+  ShiftAddBench(sc_core::sc_module_name n, int64_t t_sa, const std::vector<Step>& s)
+      : sc_module(n), shift_add("shift_add", ShiftAddConfig{kCycle, t_sa}), steps(s) {
+    shift_add.from_adc(in);
+    shift_add.done(done);
+    jobs[0].serial = 7;
+    jobs[1].serial = 8;
+    SC_THREAD(source);
+    SC_THREAD(sink);
+  }
+  void source() {
+    for (const MvmJob& job : jobs) {
+      for (const Step& s : steps) {
+        wait(2 * kCycle);  // a conversion every 2 cycles
+        in.write(StepToken{s, &job, nullptr});
+      }
+      wait(20 * kCycle);
+    }
+  }
+  void sink() {
+    while (true) {
+      const uint64_t serial = done.read();
+      finished.push_back({serial, cycle_of(sc_core::sc_time_stamp())});
+    }
+  }
+};
+
+TEST(ShiftAddModule, FinishesEachJobShiftAddCyclesAfterItsLastConversion) {
+  const std::vector<Step> steps = steps_of(2, 2);
+  ShiftAddBench bench("bench", 3, steps);
+  sc_core::sc_start(200 * kCycle);
+  // Job 7's last step arrives at cycle 8, job 8's at 8 + 20 + 8 = 36.
+  EXPECT_EQ(bench.finished, (std::vector<std::pair<uint64_t, int64_t>>{{7, 11}, {8, 39}}));
+}
+
+}  // namespace
+}  // namespace cimsim

@@ -1,0 +1,183 @@
+// MacroNumerics, a macro's one arithmetic path, alone (no SystemC): its shift-add registers
+// against the plain-loop reference of docs/numerics.md, its energy event counts against closed
+// forms, and what it records of vector 0 for a traced run.
+#include <gtest/gtest.h>
+
+#include <functional>
+
+#include "../support/random_operands.h"
+#include "../support/reference_mvm.h"
+#include "../support/test_configs.h"
+#include "macro/macro_numerics.h"
+
+namespace cimsim {
+namespace {
+
+using testing::HwParams;
+
+// One macro holding a whole K x N layer, with random operands.
+struct OneMacro {
+  HwConfig hw;
+  testing::Operands operands;
+  LayerMapping mapping;
+  std::unique_ptr<AdcTransfer> adc;
+  std::unique_ptr<MacroNumerics> numerics;
+
+  OneMacro(const HwParams& p, int K, int N, int B)
+      : hw(testing::make_hw(p)), operands(testing::random_operands(p, K, N, B, 99)) {
+    mapping = map_layer(K, N, plain_row_groups(K, hw.macro.rows_per_cycle), hw.macro);
+    adc = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for("layer"));
+    adc->build_table(int(hw.full_interval().lo), int(hw.full_interval().hi));
+    numerics = std::make_unique<MacroNumerics>(hw, mapping, 0, operands.weights, *adc, 7, 0);
+  }
+  const std::vector<std::vector<int>>& W() const { return operands.W; }
+  const std::vector<std::vector<int>>& X() const { return operands.X; }
+
+  MvmJob job() const { return MvmJob{&operands.inputs, 0, int(operands.inputs.rows()), 1, 0, 1}; }
+};
+
+struct Converted {
+  Eigen::MatrixXd registers;
+  ConversionStats stats;
+  ErrorAccumulator error;
+  std::vector<StepProbe> probe;
+};
+
+// Every slice of `job`, in slice order, as the layer engine converts a transaction.
+Converted convert_all(const MacroNumerics& n, const MvmJob& job, bool probe) {
+  Converted c;
+  c.registers.setZero(job.batch, n.col_tile().col_count);
+  c.stats = n.empty_stats();
+  InputDigits digits;
+  for (int s = 0; s < MacroNumerics::slices_of(job.batch); ++s) {
+    ErrorAccumulator e;
+    n.convert(job, s, {&c.registers, &c.stats, &e}, digits, probe ? &c.probe : nullptr);
+    c.error.merge(e);
+  }
+  return c;
+}
+
+struct Case {
+  std::string name;
+  HwParams hw;
+};
+
+class MacroNumericsTest : public ::testing::TestWithParam<Case> {};
+
+// K = 16 rows (two row groups of 8), N = 4 outputs: one 16 x 24 macro; 70 vectors: three slices.
+constexpr int kK = 16, kN = 4, kB = 70;
+
+TEST_P(MacroNumericsTest, RegistersMatchReference) {
+  const HwParams& p = GetParam().hw;
+  OneMacro m(p, kK, kN, kB);
+  ASSERT_EQ(m.mapping.macros(), 1);
+  const Converted c = convert_all(*m.numerics, m.job(), false);
+  testing::ReferenceSpec r{p.rows,     p.rows_per_cycle, p.weight_bits, p.input_bits,
+                           p.dac_bits, p.cell_bits,      p.adc_bits};
+  r.digital = p.subtraction == "digital";
+  r.adc_ideal = p.adc_ideal;
+  r.lo = m.adc->lo();
+  r.hi = m.adc->hi();
+  r.accumulator_bits = p.accumulator_bits == "none" ? 0 : std::stoi(p.accumulator_bits);
+  const auto expected = testing::reference_mvm(r, m.W(), m.X());
+  for (int b = 0; b < kB; ++b)
+    for (int n = 0; n < kN; ++n)
+      ASSERT_EQ(c.registers(b, n), expected[std::size_t(b)][std::size_t(n)]) << b << "," << n;
+}
+
+TEST_P(MacroNumericsTest, EventCountsFollowClosedForm) {
+  const HwParams& p = GetParam().hw;
+  OneMacro m(p, kK, kN, kB);
+  const Converted c = convert_all(*m.numerics, m.job(), false);
+  const int phases = (p.input_bits + p.dac_bits - 1) / p.dac_bits;
+  const int slices = (p.weight_bits - 1 + p.cell_bits - 1) / p.cell_bits;
+  const int per_pair = p.subtraction == "digital" ? 2 : 1;
+  const int groups = (kK + p.rows_per_cycle - 1) / p.rows_per_cycle;
+  // Every row driven once per phase and vector; every used bit line of a driven row read.
+  EXPECT_EQ(c.stats.events.dac_row_drives, int64_t(kK) * phases * kB);
+  EXPECT_EQ(c.stats.events.cell_reads, int64_t(kK) * (kN * 2 * slices) * phases * kB);
+  // One conversion per ADC input, step and vector; each result accumulated once.
+  const int64_t conversions = int64_t(kN) * slices * per_pair * groups * phases * kB;
+  EXPECT_EQ(c.stats.events.adc_conversions, conversions);
+  EXPECT_EQ(c.stats.events.shift_add_ops, conversions);
+  EXPECT_EQ(int(m.numerics->steps().size()), groups * phases);
+  EXPECT_EQ(m.numerics->signals(), kN * slices * per_pair);
+}
+
+TEST_P(MacroNumericsTest, ProbeRecordsVectorZeroAndChangesNothing) {
+  const HwParams& p = GetParam().hw;
+  OneMacro m(p, kK, kN, kB);
+  const Converted plain = convert_all(*m.numerics, m.job(), false);
+  const Converted probed = convert_all(*m.numerics, m.job(), true);
+  // Recording takes the unfused path for integer partial sums: the same values and counts.
+  ASSERT_TRUE(plain.registers == probed.registers);
+  EXPECT_EQ(plain.stats.events.shift_add_ops, probed.stats.events.shift_add_ops);
+  EXPECT_EQ(plain.stats.tally.count(0), probed.stats.tally.count(0));
+  EXPECT_EQ(plain.error.sum_sq, probed.error.sum_sq);
+
+  const auto& steps = m.numerics->steps();
+  ASSERT_EQ(probed.probe.size(), steps.size());
+  const int slices = m.hw.macro.slices();
+  const int per_pair = m.hw.macro.signals_per_pair();
+  for (const Step& step : steps) {
+    const StepProbe& sp = probed.probe[std::size_t(step.index)];
+    ASSERT_EQ(int(sp.analog.size()), m.numerics->signals());
+    // Ideal devices: each ADC input samples the exact partial sum of vector 0 over the group.
+    const RowGroup& g = m.mapping.groups[std::size_t(step.group)];
+    for (int o = 0; o < kN; ++o) {
+      for (int s = 0; s < slices; ++s) {
+        long plus = 0, minus = 0;
+        for (int k = g.begin; k < g.begin + g.size; ++k) {
+          const int digit = (m.X()[0][std::size_t(k)] >> (step.phase * p.dac_bits)) & ((1 << p.dac_bits) - 1);
+          const int w = m.W()[std::size_t(k)][std::size_t(o)];
+          const int level = weight_slice(std::abs(w), s, p.cell_bits);
+          (w > 0 ? plus : minus) += (w == 0 ? 0 : long(digit) * level);
+        }
+        const int pair = o * slices + s;
+        if (per_pair == 1) {
+          EXPECT_EQ(sp.analog[std::size_t(pair)], float(plus - minus));
+        } else {
+          EXPECT_EQ(sp.analog[std::size_t(2 * pair)], float(plus));
+          EXPECT_EQ(sp.analog[std::size_t(2 * pair + 1)], float(minus));
+        }
+      }
+    }
+    for (std::size_t c = 0; c < sp.codes.size(); ++c) {
+      EXPECT_EQ(sp.codes[c], m.adc->code_of(sp.analog[c]));
+      if (!p.adc_ideal) EXPECT_EQ(sp.values[c], m.adc->lo() + sp.codes[c] * m.adc->step());
+    }
+  }
+  // After the last step the registers hold vector 0's outputs.
+  const StepProbe& last = probed.probe.back();
+  for (int o = 0; o < kN; ++o) EXPECT_EQ(last.registers[std::size_t(o)], probed.registers(0, o));
+}
+
+HwParams with(const std::function<void(HwParams&)>& f) {
+  HwParams p;
+  f(p);
+  return p;
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, MacroNumericsTest,
+                         ::testing::Values(Case{"sar_5bit", HwParams{}},
+                                           Case{"ideal_adc", with([](HwParams& p) { p.adc_ideal = true; })},
+                                           Case{"digital_subtraction", with([](HwParams& p) {
+                                                  p.subtraction = "digital";
+                                                  p.adc_bits = 4;
+                                                  p.interval = "{lo: 0, hi: 8}";
+                                                })},
+                                           Case{"saturating_accumulator",
+                                                with([](HwParams& p) { p.accumulator_bits = "7"; })},
+                                           Case{"wide_digits_clipping", with([](HwParams& p) {
+                                                  p.weight_bits = 6;
+                                                  p.input_bits = 5;
+                                                  p.dac_bits = 2;
+                                                  p.cell_bits = 2;
+                                                  p.cols = 32;
+                                                  p.adc_bits = 4;
+                                                  p.interval = "{lo: -20, hi: 25}";
+                                                })}),
+                         [](const ::testing::TestParamInfo<Case>& info) { return info.param.name; });
+
+}  // namespace
+}  // namespace cimsim
