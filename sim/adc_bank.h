@@ -1,14 +1,18 @@
 // The ADC bank of a macro: cols / cols_per_adc converters, each multiplexed over its
 // signals_per_adc inputs (a differential pair per input with analog subtraction, a bit line with
-// digital). On taking a step from the crossbar (sample-and-hold) it converts its inputs in
-// sequence: conversions_in_sequence x (adc_bits cycles for SAR, 1 for flash), then passes the
-// step to the shift-add. The codes are MacroNumerics's (models/macro); in the accurate mode,
-// inside the trace window, it wakes once per conversion to show the multiplexer position and
-// ADC 0's code for vector 0.
+// digital); inputs fill the converters in order, ADC a taking inputs a * signals_per_adc onwards.
+// On taking a step from the crossbar (sample-and-hold) the converters run in parallel, each
+// through its inputs in sequence: conversions_in_sequence x (adc_bits cycles for SAR, 1 for flash);
+// then the bank passes the step to the shift-add. The codes are MacroNumerics's (models/macro).
+// In the accurate mode, inside the trace window, it wakes every cycle of a conversion to show,
+// per traced ADC, the bit line and value it converts, the SAR register's trials, the code and a
+// one-cycle valid strobe, for vector 0 of the job.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <systemc>
+#include <vector>
 
 #include "macro_ports.h"
 #include "trace_window.h"
@@ -18,9 +22,14 @@ namespace cimsim {
 
 struct AdcBankConfig {
   sc_core::sc_time period;            // one clock cycle
-  int conversions_in_sequence = 1;    // min(signals per ADC, signals used)
+  int conversions_in_sequence = 1;    // min(signals per ADC, signals used): the busiest ADC's
   int64_t cycles_per_conversion = 1;  // adc_bits for SAR, 1 for flash
   int bitline_stride = 1;             // bit lines per ADC input: 2 with analog subtraction
+  int adcs = 1;                       // converters in the bank
+  int signals_per_adc = 1;            // inputs multiplexed onto one converter
+  int signals = 1;                    // inputs the macro's tile uses
+  int adc_bits = 1;
+  bool sar = true;  // successive approximation: one bit decided per cycle, MSB first
 };
 
 class AdcBank : public sc_core::sc_module {
@@ -30,18 +39,29 @@ class AdcBank : public sc_core::sc_module {
 
   AdcBank(sc_core::sc_module_name name, const AdcBankConfig& config, const TraceWindow& window);
 
-  void trace(sc_core::sc_trace_file* file, const std::string& prefix) const;
-  // Writes the busy flag as it stands (the trace window opens).
+  void trace(TraceSink& sink, const std::string& prefix) const;
+  // Writes the busy flag and step as they stand (the trace window opens).
   void show();
 
  private:
+  // The traced signals of one converter.
+  struct TracedAdc {
+    TracedAdc(int adc, const TraceWindow& window);
+    int index;
+    TracedValue<int> bitline;    // bit line being converted (the pair's G+ line), -1 when idle
+    TracedValue<double> analog;  // the sampled partial sum, MAC units
+    TracedValue<int> sar;        // the SAR register during each trial
+    TracedValue<int> code;       // the last conversion's code
+    TracedPulse valid;           // one cycle when a code is ready
+  };
   void run();
   void convert(const StepToken& token);
+  void convert_traced(const StepProbe& probe);
   AdcBankConfig config_;
   TraceWindow window_;
   TracedValue<bool> busy_;
-  TracedValue<int> adc0_bitline_;
-  TracedValue<int> adc0_code_;
+  TracedValue<int> step_;  // index of the step being converted, -1 when idle
+  std::vector<std::unique_ptr<TracedAdc>> traced_;
 };
 
 }  // namespace cimsim

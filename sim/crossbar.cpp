@@ -8,9 +8,9 @@ Crossbar::Crossbar(sc_core::sc_module_name name, const CrossbarConfig& config, c
   SC_THREAD(run);
 }
 
-void Crossbar::trace(sc_core::sc_trace_file* file, const std::string& prefix) const {
-  row_group_.trace(file, prefix + "row_group");
-  phase_.trace(file, prefix + "phase");
+void Crossbar::trace(TraceSink& sink, const std::string& prefix) const {
+  row_group_.trace(sink, prefix + "row_group");
+  phase_.trace(sink, prefix + "phase");
 }
 
 void Crossbar::show() {

@@ -27,7 +27,7 @@ class Crossbar : public sc_core::sc_module {
 
   Crossbar(sc_core::sc_module_name name, const CrossbarConfig& config, const TraceWindow& window);
 
-  void trace(sc_core::sc_trace_file* file, const std::string& prefix) const;
+  void trace(TraceSink& sink, const std::string& prefix) const;
   // Writes the traced values as they stand (the trace window opens).
   void show();
 

@@ -13,8 +13,15 @@ MacroModules modules_of(const HwConfig& hw, const MacroNumerics& numerics, const
   MacroModules c;
   c.dac.steps = numerics.steps();
   c.crossbar = CrossbarConfig{period, hw.timing.array_cycles};
-  c.adc_bank = AdcBankConfig{period, std::min(hw.macro.signals_per_adc(), numerics.signals()),
-                             hw.conversion_cycles(), hw.macro.subtraction == Subtraction::kAnalog ? 2 : 1};
+  c.adc_bank.period = period;
+  c.adc_bank.conversions_in_sequence = std::min(hw.macro.signals_per_adc(), numerics.signals());
+  c.adc_bank.cycles_per_conversion = hw.conversion_cycles();
+  c.adc_bank.bitline_stride = hw.macro.subtraction == Subtraction::kAnalog ? 2 : 1;
+  c.adc_bank.adcs = hw.macro.adcs();
+  c.adc_bank.signals_per_adc = hw.macro.signals_per_adc();
+  c.adc_bank.signals = numerics.signals();
+  c.adc_bank.adc_bits = hw.macro.adc_bits;
+  c.adc_bank.sar = hw.macro.adc_type == AdcType::kSar;
   c.shift_add = ShiftAddConfig{period, hw.timing.shift_add_cycles};
   return c;
 }
@@ -28,7 +35,12 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
       hw_(hw),
       mapping_(std::move(mapping)),
       accurate_(window.enabled),
-      period_(window.period) {
+      window_(window),
+      period_(window.period),
+      active_("active", window),
+      vector_("vector", window),
+      image_("image", window),
+      batch_("batch", window) {
   adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
   set_interval(hw.interval_for(layer_name));
   const std::size_t cols = mapping_.col_tiles.size();
@@ -44,6 +56,18 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
   // Counters of the conversions, one set per OpenMP thread (bins and tally ranges set, counts 0).
   empty_stats_ = numerics_.front()->empty_stats();
   worker_stats_.assign(std::size_t(std::max(1, omp_get_max_threads())), empty_stats_);
+  if (window.enabled) {
+    SC_HAS_PROCESS(LayerEngine);
+    SC_THREAD(show_at_window_start);
+  }
+}
+
+void LayerEngine::show_at_window_start() {
+  if (!window_.wait_until_open()) return;
+  active_.show();
+  vector_.show();
+  image_.show();
+  batch_.show();
 }
 
 void LayerEngine::set_interval(const AdcInterval& interval) {
@@ -57,8 +81,14 @@ void LayerEngine::set_histograms(bool on) {
   for (auto& n : numerics_) n->set_histograms(on);
 }
 
-void LayerEngine::trace(sc_core::sc_trace_file* file) {
-  for (auto& m : macros_) m->trace(file);
+void LayerEngine::trace(TraceSink& sink) {
+  const std::string prefix = std::string(name()) + ".";
+  sink.begin_group(basename());
+  active_.trace(sink, prefix + "active");
+  vector_.trace(sink, prefix + "vector");
+  image_.trace(sink, prefix + "image");
+  batch_.trace(sink, prefix + "batch");
+  for (auto& m : macros_) m->trace(sink, std::string(basename()) + " " + m->basename());
 }
 
 int LayerEngine::adder_tree_cycles() const {
@@ -82,14 +112,19 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
 }
 
 void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
-                              int64_t first_id, int64_t id_stride) {
+                              int64_t first_id, int64_t id_stride, const Position& shown) {
   const MvmJob job{&inputs, first, batch, next_job_serial(), first_id, id_stride};
+  active_.set(true);
+  vector_.set(shown.vector);
+  image_.set(shown.image);
+  batch_.set(batch);
   pending_.push_back(job);
   if (accurate_) convert_pending(outputs, &probes_);  // the modules show this job's values
   const sc_core::sc_time begin = sc_core::sc_time_stamp();
   for (std::size_t m = 0; m < macros_.size(); ++m) macros_[m]->start(job, accurate_ ? &probes_[m] : nullptr);
   for (auto& m : macros_) m->wait_done(job);
   wait(period_ * double(adder_tree_cycles()));
+  active_.set(false);
   adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
   const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
@@ -159,7 +194,8 @@ void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, i
   const int64_t vectors = inputs.rows();
   outputs.setZero(vectors, mapping_.outputs);
   for (int64_t first = 0; first < vectors; first += batch_size) {
-    transaction(inputs, outputs, first, int(std::min<int64_t>(batch_size, vectors - first)), first, 1);
+    transaction(inputs, outputs, first, int(std::min<int64_t>(batch_size, vectors - first)), first, 1,
+                {int(first), 0});
   }
   convert_pending(outputs);
 }
@@ -168,7 +204,8 @@ void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& out
                                  int64_t first_image) {
   outputs.setZero(inputs.rows(), mapping_.outputs);
   for (int p = 0; p < pixels; ++p) {
-    transaction(inputs, outputs, int64_t(p) * images, images, first_image * pixels + p, pixels);
+    transaction(inputs, outputs, int64_t(p) * images, images, first_image * pixels + p, pixels,
+                {p, int(first_image)});
   }
   convert_pending(outputs);
 }

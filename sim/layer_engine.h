@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "macro/macro_numerics.h"
 #include "trace_window.h"
+#include "traced_value.h"
 
 namespace cimsim {
 
@@ -37,7 +38,8 @@ class LayerEngine : public sc_core::sc_module {
   // output pixel, as for a single image. Vector ids are (first_image + i) * pixels + p.
   void process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
                       int64_t first_image);
-  void trace(sc_core::sc_trace_file* file);
+  // Registers the layer's and its macros' trace signals, a group each (before sc_start).
+  void trace(TraceSink& sink);
   // Whether to count the partial-sum histograms of non-integer partial sums (on by default; off
   // saves their cost when no statistics file is written; integer partial sums get them anyway).
   void set_histograms(bool on);
@@ -57,13 +59,21 @@ class LayerEngine : public sc_core::sc_module {
   // transaction (partial_of(m)), saturating after each macro if configured.
   template <typename PartialOf>
   void combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const;
+  // What the trace shows of a transaction: the first vector (cimsim mvm) or the output pixel
+  // (networks), and the first image of the batch (networks; 0 for cimsim mvm).
+  struct Position {
+    int vector = 0;
+    int image = 0;
+  };
   // Simulates one transaction (converting it first in the accurate mode).
   void transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
-                   int64_t first_id, int64_t id_stride);
+                   int64_t first_id, int64_t id_stride, const Position& shown);
   // The numerics of the pending transactions: every (transaction, row tile, slice) in parallel,
   // then the adder tree per transaction; with `probes`, vector 0 of the first transaction's steps
   // per macro.
   void convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes = nullptr);
+  // Writes the layer's traced values as they stand when the window opens.
+  void show_at_window_start();
 
   const HwConfig& hw_;
   LayerMapping mapping_;
@@ -71,6 +81,7 @@ class LayerEngine : public sc_core::sc_module {
   std::vector<std::unique_ptr<MacroNumerics>> numerics_;  // per macro
   std::vector<std::unique_ptr<Macro>> macros_;            // their SystemC timing
   bool accurate_;                                         // a trace window is set
+  TraceWindow window_;                                    // the trace window (accurate mode)
   std::vector<MvmJob> pending_;                 // transactions simulated but not yet converted (fast mode)
   std::vector<Eigen::MatrixXd> partials_;       // per (transaction, macro): shift-add registers
   std::vector<ErrorAccumulator> errors_;        // per (transaction, macro, slice)
@@ -79,6 +90,10 @@ class LayerEngine : public sc_core::sc_module {
   ConversionStats empty_stats_;                 // every counter zero, sized for the layer
   std::vector<ConversionStats> worker_stats_;   // per OpenMP thread (see convert_pending())
   sc_core::sc_time period_;
+  TracedValue<bool> active_;  // a transaction of the layer is in flight
+  TracedValue<int> vector_;   // its Position
+  TracedValue<int> image_;
+  TracedValue<int> batch_;  // its vectors: the lock-step replicas
   int64_t cycles_per_mvm_ = -1;
   int64_t transactions_ = 0;
   int64_t adder_ops_ = 0;

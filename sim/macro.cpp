@@ -13,7 +13,7 @@ Macro::Macro(sc_core::sc_module_name name, const MacroModules& config, const Tra
       dac_("dac", config.dac),
       crossbar_("crossbar", config.crossbar, window),
       adc_bank_("adc_bank", config.adc_bank, window),
-      shift_add_("shift_add", config.shift_add) {
+      shift_add_("shift_add", config.shift_add, window) {
   dac_.jobs(jobs_);
   dac_.to_array(dac_to_array_);
   crossbar_.from_dac(dac_to_array_);
@@ -38,20 +38,20 @@ void Macro::wait_done(const MvmJob& job) {
     SC_REPORT_ERROR("cimsim/macro", "a macro finished another job than the one waited for");
 }
 
-void Macro::trace(sc_core::sc_trace_file* file) const {
+void Macro::trace(TraceSink& sink, const std::string& group) const {
   const std::string prefix = std::string(name()) + ".";
-  crossbar_.trace(file, prefix);
-  adc_bank_.trace(file, prefix);
+  sink.begin_group(group);
+  crossbar_.trace(sink, prefix);
+  adc_bank_.trace(sink, prefix);
+  shift_add_.trace(sink, prefix);
 }
 
 void Macro::show_at_window_start() {
-  // Show the state the window opens on, not the values from before it. A window opening beyond
-  // representable simulated time never opens (the run ends long before).
-  const double from_ticks = double(window_.from_cycle) * double(window_.period.value());
-  if (from_ticks >= double(sc_core::sc_max_time().value()) / 2) return;
-  wait(window_.period * double(window_.from_cycle));
+  // Show the state the window opens on, not the values from before it.
+  if (!window_.wait_until_open()) return;
   crossbar_.show();
   adc_bank_.show();
+  shift_add_.show();
 }
 
 }  // namespace cimsim

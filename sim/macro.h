@@ -32,8 +32,8 @@ class Macro : public sc_core::sc_module {
   void start(const MvmJob& job, const std::vector<StepProbe>* probe);
   // Blocks until the shift-add has finished `job`.
   void wait_done(const MvmJob& job);
-  // Registers the trace signals in `file` (only when the window is enabled; before sc_start).
-  void trace(sc_core::sc_trace_file* file) const;
+  // Registers the trace signals, as one group (only when the window is enabled; before sc_start).
+  void trace(TraceSink& sink, const std::string& group) const;
 
  private:
   void show_at_window_start();

@@ -141,7 +141,8 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
                     Eigen::MatrixXd& outputs, const MvmOptions& options) {
   const int batch = std::max(1, std::min<int>(options.batch, int(inputs.rows())));
   const TraceWindow window =
-      TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to);
+      TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to, options.trace_adcs,
+                           options.trace_all_adcs);
 
   const auto t0 = std::chrono::steady_clock::now();
   LayerMapping mapping = map_layer(int(weights.rows()), int(weights.cols()),
@@ -156,13 +157,13 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
   OutputFiles& files = options.outputs ? *options.outputs : own_outputs;
   std::unique_ptr<VcdTrace> trace;
   if (window.enabled) {
-    trace = std::make_unique<VcdTrace>(options.trace_path, files);
-    engine.trace(trace->file());
+    trace = std::make_unique<VcdTrace>(options.trace_path, files, window);
+    engine.trace(trace->sink());
   }
   const auto t1 = std::chrono::steady_clock::now();
   sc_core::sc_start();
   if (trace) {
-    trace->close({&engine}, window);
+    trace->close();
     if (!options.outputs) own_outputs.commit();
   }
   const auto t2 = std::chrono::steady_clock::now();

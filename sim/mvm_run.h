@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "config/hw_config.h"
 #include "core/conversion_stats.h"
@@ -22,7 +23,9 @@ struct MvmOptions {
   std::string trace_path;          // empty: no trace
   OutputFiles* outputs = nullptr;  // where the trace is staged; null: run_mvm commits it itself
   int64_t trace_from = 0;
-  int64_t trace_to = -1;  // -1: to the end of the run
+  int64_t trace_to = -1;           // -1: to the end of the run
+  std::vector<int> trace_adcs{0};  // the ADCs of each macro whose signals are traced
+  bool trace_all_adcs = false;     // or every one
 };
 
 struct LayerReport {

@@ -68,7 +68,8 @@ class NetworkController : public sc_core::sc_module {
         options_(options),
         report_(report),
         choose_(choose) {
-    window_ = TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to);
+    window_ = TraceWindow::for_run(hw, options.trace_path, options.trace_from, options.trace_to,
+                                   options.trace_adcs, options.trace_all_adcs);
     period_ = window_.period;
     engines_.resize(bundle.layers.size());
     for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
@@ -87,15 +88,9 @@ class NetworkController : public sc_core::sc_module {
   const TraceWindow& window() const { return window_; }
   // What the layer-by-layer order threw, if anything.
   std::exception_ptr error() const { return error_; }
-  std::vector<const LayerEngine*> engines() const {
-    std::vector<const LayerEngine*> all;
-    for (const auto& e : engines_)
-      if (e) all.push_back(e.get());
-    return all;
-  }
-  void trace(sc_core::sc_trace_file* file) {
+  void trace(TraceSink& sink) {
     for (auto& e : engines_)
-      if (e) e->trace(file);
+      if (e) e->trace(sink);
   }
 
  private:
@@ -308,12 +303,13 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
   OutputFiles own_outputs;
   std::unique_ptr<VcdTrace> trace;
   if (controller.window().enabled) {
-    trace = std::make_unique<VcdTrace>(options.trace_path, options.outputs ? *options.outputs : own_outputs);
-    controller.trace(trace->file());
+    trace = std::make_unique<VcdTrace>(options.trace_path, options.outputs ? *options.outputs : own_outputs,
+                                       controller.window());
+    controller.trace(trace->sink());
   }
   sc_core::sc_start();
   if (trace) {
-    trace->close(controller.engines(), controller.window());
+    trace->close();
     if (!options.outputs) own_outputs.commit();
   }
 

@@ -24,6 +24,8 @@ struct NetworkOptions {
   std::string trace_path;          // empty: no trace
   int64_t trace_from = 0;          // cycles of simulated time
   int64_t trace_to = -1;           // -1: to the end
+  std::vector<int> trace_adcs{0};  // the ADCs of each macro whose signals are traced
+  bool trace_all_adcs = false;     // or every one
   OutputFiles* outputs = nullptr;  // where the trace is staged; null: committed by run_network
   // Partial-sum histograms of every layer (for the stats file); off saves their cost (the
   // histograms in the report are then empty unless the partial sums are integers).

@@ -2,7 +2,8 @@
 // weighted by 2^(p * dac_bits + s * cell_bits) and added to its output's register (the
 // arithmetic is MacroNumerics's, models/macro). Additions overlap the conversions; the job's
 // result is ready shift_add_cycles after its last conversion, when the module writes the job's
-// serial number to `done`.
+// serial number to `done`. In the accurate mode it shows output 0's register for vector 0 after
+// each step and a one-cycle strobe when the result is ready.
 #pragma once
 
 #include <string>
@@ -24,11 +25,17 @@ class ShiftAdd : public sc_core::sc_module {
   sc_core::sc_fifo_in<StepToken> from_adc{"from_adc"};
   sc_core::sc_fifo_out<uint64_t> done{"done"};  // the serial of each finished job
 
-  ShiftAdd(sc_core::sc_module_name name, const ShiftAddConfig& config);
+  ShiftAdd(sc_core::sc_module_name name, const ShiftAddConfig& config, const TraceWindow& window);
+
+  void trace(TraceSink& sink, const std::string& prefix) const;
+  // Writes the register as it stands (the trace window opens).
+  void show() { register0_.show(); }
 
  private:
   void run();
   ShiftAddConfig config_;
+  TracedValue<double> register0_;  // output 0, vector 0, MAC units
+  TracedPulse output_valid_;
 };
 
 }  // namespace cimsim

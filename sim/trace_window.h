@@ -4,10 +4,12 @@
 // bounds into sc_time, so no bound can overflow simulated time.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
 #include <systemc>
+#include <vector>
 
 #include "config/hw_config.h"
 
@@ -19,6 +21,10 @@ struct TraceWindow {
   int64_t to_cycle = 0;    // inclusive; ignored when open_ended
   bool open_ended = true;  // no upper bound: to the end of the run
   sc_core::sc_time period;
+  // The ADCs of each macro whose signals are traced (indices in 0 .. macro.adcs() - 1); every
+  // one when all_adcs.
+  std::vector<int> adcs{0};
+  bool all_adcs = false;
 
   int64_t cycle_of(const sc_core::sc_time& t) const { return int64_t(t.value() / period.value()); }
   bool contains(const sc_core::sc_time& t) const {
@@ -28,8 +34,11 @@ struct TraceWindow {
   }
   // The clock period in whole ps of `hw`, and a window that is enabled when a trace path is given;
   // to < 0 means to the end of the run.
-  static TraceWindow for_run(const HwConfig& hw, const std::string& trace_path, int64_t from, int64_t to) {
+  static TraceWindow for_run(const HwConfig& hw, const std::string& trace_path, int64_t from, int64_t to,
+                             const std::vector<int>& adcs = {0}, bool all_adcs = false) {
     TraceWindow w;
+    w.adcs = adcs;
+    w.all_adcs = all_adcs;
     w.period = sc_core::sc_time(double(std::llround(hw.clock_period_ps())), sc_core::SC_PS);
     w.enabled = !trace_path.empty();
     w.from_cycle = from;
@@ -38,6 +47,18 @@ struct TraceWindow {
     return w;
   }
 
+  // Whether ADC `adc` of a macro is traced.
+  bool traces_adc(int adc) const {
+    return enabled && (all_adcs || std::find(adcs.begin(), adcs.end(), adc) != adcs.end());
+  }
+  // From an SC_THREAD: waits until the window opens. False, at once, for a window opening beyond
+  // representable simulated time (it never opens: the run ends long before).
+  bool wait_until_open() const {
+    const double from_ticks = double(from_cycle) * double(period.value());
+    if (from_ticks >= double(sc_core::sc_max_time().value()) / 2) return false;
+    sc_core::wait(period * double(from_cycle));
+    return true;
+  }
   // Whether the cycles [begin, begin + cycles) overlap the window.
   bool overlaps(const sc_core::sc_time& begin, int64_t cycles) const {
     if (!enabled) return false;

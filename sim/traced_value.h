@@ -9,6 +9,7 @@
 #include <string>
 #include <systemc>
 
+#include "trace_sink.h"
 #include "trace_window.h"
 
 namespace cimsim {
@@ -39,8 +40,8 @@ class TracedValue {
     if (signal_) changed_.notify(sc_core::SC_ZERO_TIME);
   }
   const T& value() const { return value_; }
-  void trace(sc_core::sc_trace_file* file, const std::string& name) const {
-    if (signal_) sc_core::sc_trace(file, *signal_, name);
+  void trace(TraceSink& sink, const std::string& name) const {
+    if (signal_) sink.add(*signal_, name);
   }
 
  private:
@@ -48,6 +49,43 @@ class TracedValue {
   T value_;
   sc_core::sc_event changed_;
   std::unique_ptr<sc_core::sc_signal<T>> signal_;
+};
+
+// A strobe shown in the VCD trace: fire() raises it for one clock period (inside the trace
+// window), a later fire() within that period extends it. Its own process writes the signal.
+class TracedPulse {
+ public:
+  TracedPulse(const char* name, const TraceWindow& window) : window_(window) {
+    if (!window.enabled) return;
+    signal_ = std::make_unique<sc_core::sc_signal<bool>>(name, false);
+    sc_core::sc_spawn([this] { run(); }, (std::string(name) + "_writer").c_str());
+  }
+  TracedPulse(const TracedPulse&) = delete;
+  TracedPulse& operator=(const TracedPulse&) = delete;
+
+  void fire() {
+    if (!signal_ || !window_.contains(sc_core::sc_time_stamp())) return;
+    last_ = sc_core::sc_time_stamp();
+    fired_.notify(sc_core::SC_ZERO_TIME);
+  }
+  void trace(TraceSink& sink, const std::string& name) const {
+    if (signal_) sink.add(*signal_, name);
+  }
+
+ private:
+  void run() {
+    while (true) {
+      sc_core::wait(fired_);
+      signal_->write(true);
+      while (sc_core::sc_time_stamp() < last_ + window_.period)
+        sc_core::wait(last_ + window_.period - sc_core::sc_time_stamp());
+      signal_->write(false);
+    }
+  }
+  TraceWindow window_;
+  sc_core::sc_time last_;
+  sc_core::sc_event fired_;
+  std::unique_ptr<sc_core::sc_signal<bool>> signal_;
 };
 
 }  // namespace cimsim

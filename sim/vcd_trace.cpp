@@ -1,75 +1,158 @@
 #include "vcd_trace.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
-#include "layer_engine.h"
+
+extern char** environ;
 
 namespace cimsim {
 namespace fs = std::filesystem;
+namespace {
+
+// The program's path on the PATH, or "" when absent.
+std::string find_on_path(const std::string& program) {
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "";
+  for (std::size_t begin = 0; begin <= dirs.size();) {
+    const std::size_t end = std::min(dirs.find(':', begin), dirs.size());
+    const fs::path candidate = fs::path(dirs.substr(begin, end - begin)) / program;
+    if (end > begin && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
+    begin = end + 1;
+  }
+  return "";
+}
+
+// Runs vcd2fst VCD FST; InputError naming `shown` (the requested path) when it fails.
+void convert_to_fst(const std::string& vcd, const std::string& fst, const std::string& shown) {
+  const std::string program = find_on_path("vcd2fst");
+  std::vector<std::string> args = {program, vcd, fst};
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
+  pid_t pid = 0;
+  const int spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  if (spawned == 0) {
+    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+  }
+  if (spawned != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !fs::exists(fst))
+    throw InputError(shown + ": vcd2fst could not convert the trace; write a .vcd instead");
+}
+
+}  // namespace
 
 std::string resolve_trace_path(const std::string& requested) {
   fs::path p(requested);
   if (!p.has_parent_path()) p = fs::path("traces") / p;
-  if (p.extension() != ".vcd") p += ".vcd";
+  if (p.extension() != ".vcd" && p.extension() != ".fst") p += ".vcd";
   return p.string();
 }
 
-VcdTrace::VcdTrace(const std::string& requested_path, OutputFiles& outputs)
-    : path_(resolve_trace_path(requested_path)) {
-  const std::string vcd_temp = outputs.stage(path_);
+VcdTrace::VcdTrace(const std::string& requested_path, OutputFiles& outputs, const TraceWindow& window)
+    : path_(resolve_trace_path(requested_path)),
+      window_(window),
+      fst_(fs::path(path_).extension() == ".fst") {
+  if (fst_ && find_on_path("vcd2fst").empty()) {
+    throw InputError(
+        "--trace " + path_ +
+        ": an .fst trace needs GTKWave's vcd2fst (apt-get install gtkwave); or name a .vcd file");
+  }
+  std::string vcd_temp;
+  if (fst_) {
+    fst_temp_ = outputs.stage(path_);
+    vcd_temp = fst_temp_ + ".vcd";  // removed after the conversion
+  } else {
+    vcd_temp = outputs.stage(path_);
+  }
   vcd_temp_base_ = vcd_temp.substr(0, vcd_temp.size() - 4);
   gtkw_temp_ = outputs.stage(gtkw_path());
   file_ = sc_core::sc_create_vcd_trace_file(vcd_temp_base_.c_str());
   if (!file_) throw InputError(path_ + ": cannot create the VCD file");
   file_->set_time_unit(1, sc_core::SC_PS);
+  sink_ = std::make_unique<TraceSink>(file_);
+  clock_ = std::make_unique<TraceClock>("clock", window);
+  clock_->trace(*sink_);
 }
 
 VcdTrace::~VcdTrace() {
   if (file_) sc_core::sc_close_vcd_trace_file(file_);
+  if (fst_) std::remove((vcd_temp_base_ + ".vcd").c_str());
 }
 
 std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extension(".gtkw").string(); }
 
-void VcdTrace::close(const std::vector<const LayerEngine*>& engines, const TraceWindow& window) {
-  const double period_ps = window.period.to_seconds() * 1e12;
+void VcdTrace::close() {
+  const double period_ps = window_.period.to_seconds() * 1e12;
   const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-  const double view_from_ps = std::min(double(window.from_cycle) * period_ps, end_ps);
-  const double view_to_ps =
-      window.open_ended ? end_ps : std::min(end_ps, double(window.to_cycle) * period_ps);
+  const int64_t end_cycle = std::llround(end_ps / period_ps);
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
+  if (window_.from_cycle >= end_cycle) {
+    throw InputError("--trace-window " + std::to_string(window_.from_cycle) + ":" +
+                     (window_.open_ended ? std::string() : std::to_string(window_.to_cycle)) +
+                     ": the run ends at cycle " + std::to_string(end_cycle) +
+                     ", before the window opens; choose FROM below " + std::to_string(end_cycle));
+  }
+  if (fst_) {
+    convert_to_fst(vcd_temp_base_ + ".vcd", fst_temp_, path_);
+    std::remove((vcd_temp_base_ + ".vcd").c_str());
+  }
+  const double view_from_ps = std::min(double(window_.from_cycle) * period_ps, end_ps);
+  const double view_to_ps =
+      window_.open_ended ? end_ps : std::min(end_ps, double(window_.to_cycle) * period_ps);
+  write_gtkw(view_from_ps, view_to_ps);
+}
 
+void VcdTrace::write_gtkw(double from_ps, double to_ps) const {
   std::ofstream g(gtkw_temp_);
-  g << "[*] GTKWave save file written by cimsim: one group per macro\n";
+  g << "[*] GTKWave save file written by cimsim: the clock, then a group per layer and per macro\n";
   g << "[dumpfile] \"" << fs::absolute(path_).string() << "\"\n";
   // Open on the traced window: GTKWave 3.3 at zoom z shows about 0.005 * 2^-z time units per
   // pixel (measured on its default window); fit the window into ~600 pixels.
-  const double span = std::max(1.0, view_to_ps - view_from_ps) / (600.0 * 0.005);
-  g << "[timestart] " << std::llround(view_from_ps) << "\n";
+  const double span = std::max(1.0, to_ps - from_ps) / (600.0 * 0.005);
+  g << "[timestart] " << std::llround(from_ps) << "\n";
   g << "*" << std::fixed << -std::log2(span)
     << " -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1 -1\n";
   g << "[sst_expanded] 1\n";
-  g << "[signals_width] 260\n";
-  for (const LayerEngine* engine : engines) {
-    const auto& mapping = engine->mapping();
-    const std::size_t cols = mapping.col_tiles.size();
-    for (int m = 0; m < mapping.macros(); ++m) {
-      const std::string macro =
-          "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
-      const std::string scope = "SystemC." + std::string(engine->name()) + "." + macro + ".";
-      const std::string label = engines.size() > 1 ? std::string(engine->basename()) + " " + macro : macro;
-      g << "@800200\n-" << label << "\n";
-      g << "@24\n" << scope << "row_group[31:0]\n" << scope << "phase[31:0]\n";
-      g << "@28\n" << scope << "adc_busy\n";
-      g << "@24\n" << scope << "adc0_bitline[31:0]\n" << scope << "adc0_code[31:0]\n";
-      g << "@1000200\n-" << label << "\n";
+  g << "[signals_width] 300\n";
+  // GTKWave trace flags: 0x28 binary, 0x424 signed decimal, 0x800200 / 0x1000200 group begin / end.
+  std::string group;
+  for (const TraceSink::Entry& e : sink_->entries()) {
+    if (e.group != group) {
+      if (!group.empty()) g << "@1000200\n-" << group << "\n";
+      group = e.group;
+      g << "@800200\n-" << group << "\n";
+    }
+    switch (e.kind) {
+      case TraceSink::Kind::kBit:
+        g << "@28\nSystemC." << e.name << "\n";
+        break;
+      case TraceSink::Kind::kInteger:
+        g << "@424\nSystemC." << e.name << "[31:0]\n";
+        break;
+      case TraceSink::Kind::kReal:
+        g << "@24\nSystemC." << e.name << "\n";
+        break;
     }
   }
+  if (!group.empty()) g << "@1000200\n-" << group << "\n";
   g.close();
   if (g.fail()) throw InputError(gtkw_path() + ": cannot write the GTKWave save file");
 }

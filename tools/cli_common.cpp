@@ -1,5 +1,6 @@
 #include "cli_common.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "core/error.h"
@@ -27,6 +28,38 @@ data::Dataset load_data(const std::string& spec, const std::string& split_name, 
   if (name == "cifar100") return data::load_cifar100(dir, split, limit);
   throw InputError("--data " + spec + ": unknown data set '" + name +
                    "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR or cifar100:DIR");
+}
+
+std::pair<std::vector<int>, bool> parse_trace_adcs(const std::string& trace, const std::string& text,
+                                                   const HwConfig& hw) {
+  if (text.empty()) return {{0}, false};
+  if (trace.empty()) throw InputError("--trace-adcs needs --trace FILE.vcd");
+  if (text == "all") return {{}, true};
+  const int adcs = hw.macro.adcs();
+  auto bad = [&](const std::string& why) {
+    return InputError("--trace-adcs " + text + ": " + why + "; give 'all' or ADC indices from 0 to " +
+                      std::to_string(adcs - 1) + " separated by commas (" + hw.source + ": " +
+                      std::to_string(adcs) + " ADCs per macro), e.g. 0,1");
+  };
+  std::vector<int> list;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find(',', begin), text.size());
+    const std::string item = text.substr(begin, end - begin);
+    std::size_t used = 0;
+    int adc = -1;
+    try {
+      adc = std::stoi(item, &used);
+    } catch (const std::logic_error&) {
+      throw bad("'" + item + "' is not an ADC index");
+    }
+    if (used != item.size()) throw bad("'" + item + "' is not an ADC index");
+    if (adc < 0 || adc >= adcs) throw bad("there is no ADC " + item);
+    if (std::find(list.begin(), list.end(), adc) != list.end()) throw bad("ADC " + item + " is listed twice");
+    list.push_back(adc);
+    begin = end + 1;
+  }
+  return {list, false};
 }
 
 std::pair<int64_t, int64_t> parse_trace_window(const std::string& trace, const std::string& text) {

@@ -48,6 +48,11 @@ data::Dataset load_data(const std::string& spec, const std::string& split_name, 
 // empty. A window without --trace is an error.
 std::pair<int64_t, int64_t> parse_trace_window(const std::string& trace, const std::string& window);
 
+// --trace-adcs: "all" or comma-separated ADC indices of a macro (each below hw.macro.adcs(), no
+// repeats); {{0}, false} when empty. Without --trace it is an error.
+std::pair<std::vector<int>, bool> parse_trace_adcs(const std::string& trace, const std::string& adcs,
+                                                   const HwConfig& hw);
+
 // Writes a float64 matrix as a C-order .npy (rows x cols).
 void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m);
 

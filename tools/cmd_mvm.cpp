@@ -18,7 +18,7 @@ namespace cimsim::cli {
 namespace {
 
 struct MvmArgs {
-  std::string hw, weights, inputs, out, stats, trace, trace_window, layer = "mvm";
+  std::string hw, weights, inputs, out, stats, trace, trace_window, trace_adcs, layer = "mvm";
   std::vector<std::string> overrides;
   uint64_t seed = 1;
   int batch = 4096;
@@ -63,6 +63,7 @@ int run(const MvmArgs& args) {
   options.layer_name = args.layer;
   options.trace_path = args.trace;
   std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
+  std::tie(options.trace_adcs, options.trace_all_adcs) = parse_trace_adcs(args.trace, args.trace_adcs, hw);
   spdlog::info("{}: {} x {} weights, {} input vectors on '{}'", args.layer, weights.rows(), weights.cols(),
                inputs.rows(), hw.name);
 
@@ -119,6 +120,8 @@ std::function<int()> add_mvm_command(CLI::App& app) {
   cmd->add_option("--stats", args->stats, "statistics JSON to write");
   cmd->add_option("--trace", args->trace, "VCD file to write (a bare name goes under traces/)");
   cmd->add_option("--trace-window", args->trace_window, "FROM:TO cycles to record (default: the whole run)");
+  cmd->add_option("--trace-adcs", args->trace_adcs,
+                  "ADCs of each macro to trace: all, or indices such as 0,3 (default: 0)");
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
   cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
   cmd->add_option("--batch", args->batch, "vectors per lock-step transaction")->check(CLI::Range(1, 1 << 20));

@@ -20,7 +20,7 @@ namespace cimsim::cli {
 namespace {
 
 struct RunArgs {
-  std::string hw, model, data = "fashion-mnist", split = "test", stats, out, trace, trace_window;
+  std::string hw, model, data = "fashion-mnist", split = "test", stats, out, trace, trace_window, trace_adcs;
   std::vector<std::string> overrides;
   std::string calib;
   int64_t limit = -1;
@@ -94,6 +94,7 @@ int run(const RunArgs& args) {
   options.histograms = !args.stats.empty() || !args.out.empty();  // only the stats file shows them
   options.trace_path = args.trace;
   std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
+  std::tie(options.trace_adcs, options.trace_all_adcs) = parse_trace_adcs(args.trace, args.trace_adcs, hw);
   const NetworkReport report = run_network(hw, bundle, data, options);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
@@ -162,6 +163,8 @@ std::function<int()> add_run_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "directory for stats.json, hw.json and logits.npy");
   cmd->add_option("--trace", args->trace, "VCD file to write (a bare name goes under traces/)");
   cmd->add_option("--trace-window", args->trace_window, "FROM:TO cycles to record (default: the whole run)");
+  cmd->add_option("--trace-adcs", args->trace_adcs,
+                  "ADCs of each macro to trace: all, or indices such as 0,3 (default: 0)");
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
   cmd->add_option("--calib", args->calib, "ADC intervals from cimsim calibrate (--set adc.layers wins)");
   cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");

@@ -44,7 +44,17 @@ check "trace run" run_mvm --out "$work/t.npy" --trace "$work/t.vcd" --trace-wind
 check "trace and save file exist" test -s "$work/t.vcd" -a -s "$work/t.gtkw"
 if command -v vcd2fst >/dev/null; then
   check "vcd2fst converts the trace" vcd2fst "$work/t.vcd" "$work/t.fst"
+  check "an .fst name writes FST" run_mvm --out "$work/f.npy" --trace "$work/f.fst" --trace-adcs all -q
+  check "FST written, no VCD left" bash -c "test -s '$work/f.fst' -a -s '$work/f.gtkw' -a ! -e '$work/f.vcd' && \
+    ! ls '$work' | grep -q 'f\.fst\..*vcd' && grep -q 'dumpfile.*f.fst' '$work/f.gtkw'"
+  check "FST converts back to the same signals" bash -c "fst2vcd '$work/f.fst' >'$work/f2.vcd' && \
+    grep -q 'adc5_sar' '$work/f2.vcd'"
 fi
+check "traced ADCs by list" run_mvm --out "$work/l.npy" --trace "$work/l.vcd" --trace-window 0:200 --trace-adcs 1,3 -q
+check "only the listed ADCs traced" bash -c "grep -q 'adc1_code' '$work/l.vcd' && grep -q 'adc3_sar' '$work/l.vcd' && \
+  ! grep -q 'adc0_code' '$work/l.vcd' && grep -q 'macro_r0_c0.adc3_valid' '$work/l.gtkw'"
+check "untraced run" run_mvm --out "$work/u.npy" -q
+check "tracing does not change the numbers" bash -c "cmp -s '$work/u.npy' '$work/t.npy' && cmp -s '$work/u.npy' '$work/l.npy'"
 
 # 4. Bad input: one clear message, exit code 2, no result written.
 sed 's/^  adc_bits: 5/  adc_bit: 5/' "$hw" >"$work/typo.yaml"
@@ -64,6 +74,15 @@ expect_error "weights beyond weight_bits" "outside [-7, 7]" "weight_bits" -- \
   run_mvm --out "$work/bad.npy" --set macro.weight_bits=4
 expect_error "bad trace window" "--trace-window 9:3" -- \
   run_mvm --out "$work/bad.npy" --trace "$work/w.vcd" --trace-window 9:3
+expect_error "trace window past the end" "--trace-window 900000:900010" "the run ends at cycle" "choose FROM below" -- \
+  run_mvm --out "$work/bad.npy" --trace "$work/late.vcd" --trace-window 900000:900010
+check "no trace left by the late window" bash -c "! ls '$work' | grep -q late"
+expect_error "ADC beyond the macro's" "--trace-adcs 0,99" "there is no ADC 99" "ADCs per macro" -- \
+  run_mvm --out "$work/bad.npy" --trace "$work/w.vcd" --trace-adcs 0,99
+expect_error "ADC list without a trace" "--trace-adcs needs --trace" -- \
+  run_mvm --out "$work/bad.npy" --trace-adcs all
+expect_error "fst without vcd2fst" "needs GTKWave's vcd2fst" -- \
+  env PATH=/nonexistent "$cimsim" mvm --hw "$hw" --weights "$W" --inputs "$X" --out "$work/bad.npy" --trace "$work/n.fst"
 
 # 5. A run that fails after simulating leaves none of its outputs behind.
 touch "$work/plainfile"

@@ -167,7 +167,7 @@ TEST(CrossbarModuleTrace, ShowsTheStepBeingEvaluatedInsideTheWindow) {
 }
 
 // ---- AdcBank: conversions_in_sequence x cycles_per_conversion per step, back to back, and in
-// the accurate mode ADC 0's multiplexer position and codes from the step's probe.
+// the accurate mode, cycle by cycle, what each traced converter shows.
 struct AdcBench : sc_core::sc_module {
   sc_core::sc_fifo<StepToken> in{"in", 1};
   sc_core::sc_fifo<StepToken> out{"out", 1};
@@ -175,9 +175,7 @@ struct AdcBench : sc_core::sc_module {
   std::vector<Step> steps;
   std::vector<StepProbe> probes;
   bool with_probes;
-  std::vector<int64_t> done;                   // cycle each step reached the shift-add
-  std::vector<std::pair<int64_t, int>> codes;  // (cycle, adc0_code) sampled each cycle
-  std::vector<std::pair<int64_t, int>> bitlines;
+  std::vector<int64_t> done;  // cycle each step reached the shift-add
   SC_HAS_PROCESS(AdcBench);
   AdcBench(sc_core::sc_module_name n, const AdcBankConfig& c, const std::vector<Step>& s,
            const TraceWindow& w, bool probes_on)
@@ -186,7 +184,10 @@ struct AdcBench : sc_core::sc_module {
     adc.to_shift_add(out);
     for (std::size_t i = 0; i < s.size(); ++i) {
       StepProbe p;
-      for (int j = 0; j < c.conversions_in_sequence; ++j) p.codes.push_back(int(100 * i) + j);
+      for (int input = 0; input < c.signals; ++input) {
+        p.codes.push_back((3 * input + 5 + 7 * int(i)) % (1 << c.adc_bits));
+        p.analog.push_back(float(input) + 0.25f + float(i));
+      }
       probes.push_back(p);
     }
     SC_THREAD(source);
@@ -205,7 +206,10 @@ struct AdcBench : sc_core::sc_module {
 };
 
 TEST(AdcBankModule, ConvertsEachStepInSequenceBackToBack) {
-  const AdcBankConfig c{kCycle, 3, 5, 2};  // three inputs per ADC, 5-cycle SAR conversions
+  AdcBankConfig c;
+  c.period = kCycle;
+  c.conversions_in_sequence = 3;  // three inputs per ADC, 5-cycle SAR conversions
+  c.cycles_per_conversion = 5;
   const std::vector<Step> steps = steps_of(2, 3);
   AdcBench bench("bench", c, steps, TraceWindow{}, false);
   sc_core::sc_start(500 * kCycle);
@@ -213,27 +217,56 @@ TEST(AdcBankModule, ConvertsEachStepInSequenceBackToBack) {
   for (std::size_t i = 0; i < steps.size(); ++i) EXPECT_EQ(bench.done[i], 15 * int64_t(i + 1)) << i;
 }
 
-TEST(AdcBankModule, AccurateModeShowsMuxPositionAndCodesAndKeepsTime) {
-  const AdcBankConfig c{kCycle, 3, 4, 2};
-  const std::vector<Step> steps = steps_of(1, 3);
-  AdcBench bench("bench", c, steps, window_from(0), true);
-  const auto& code = signal_named<int>("bench.adc_bank.adc0_code");
-  const auto& bitline = signal_named<int>("bench.adc_bank.adc0_bitline");
+TEST(AdcBankModule, AccurateModeShowsEveryCycleOfEachTracedConverter) {
+  // Two 4-bit SAR converters of three inputs each over five inputs (analog pairs: bit line 2c):
+  // ADC 0 converts inputs 0, 1, 2; ADC 1 inputs 3, 4 and idles in the third slot.
+  AdcBankConfig c;
+  c.period = kCycle;
+  c.conversions_in_sequence = 3;
+  c.cycles_per_conversion = 4;
+  c.bitline_stride = 2;
+  c.adcs = 2;
+  c.signals_per_adc = 3;
+  c.signals = 5;
+  c.adc_bits = 4;
+  TraceWindow w = window_from(0);
+  w.all_adcs = true;
+  const std::vector<Step> steps = steps_of(1, 2);
+  AdcBench bench("bench", c, steps, w, true);
   const auto& busy = signal_named<bool>("bench.adc_bank.adc_busy");
-  // Step i converts input j over cycles [12 i + 4 j, 12 i + 4 j + 4): bit line 2 j during it,
-  // its code 100 i + j from the end of it.
-  for (int i = 0; i < 3; ++i) {
-    for (int j = 0; j < 3; ++j) {
-      sc_core::sc_start((i == 0 && j == 0 ? 1 : 4) * kCycle);  // one cycle into the conversion
-      EXPECT_TRUE(busy.read());
-      EXPECT_EQ(bitline.read(), 2 * j) << "step " << i << " input " << j;
-      if (i + j > 0) EXPECT_EQ(code.read(), j == 0 ? 100 * (i - 1) + 2 : 100 * i + j - 1);
+  const auto& step = signal_named<int>("bench.adc_bank.adc_step");
+  sc_core::sc_start(kCycle / 2);
+  // Step i converts slot j over cycles [12 i + 4 j, 12 i + 4 j + 4); trial k in cycle + k.
+  for (int cycle = 0; cycle < 30; ++cycle, sc_core::sc_start(kCycle)) {
+    const bool converting = cycle < 24;
+    const int i = cycle / 12, j = (cycle % 12) / 4, k = cycle % 4;
+    EXPECT_EQ(busy.read(), converting) << cycle;
+    EXPECT_EQ(step.read(), converting ? i : -1) << cycle;
+    for (int a = 0; a < 2; ++a) {
+      const std::string p = "bench.adc_bank.adc" + std::to_string(a) + "_";
+      const int input = a * 3 + j;
+      const bool idle = !converting || input >= 5;
+      EXPECT_EQ(signal_named<int>(p + "bitline").read(), idle ? -1 : 2 * input) << cycle << " adc " << a;
+      if (!idle) {
+        const StepProbe& probe = bench.probes[std::size_t(i)];
+        const int code = probe.codes[std::size_t(input)];
+        EXPECT_EQ(signal_named<double>(p + "analog").read(), double(probe.analog[std::size_t(input)]));
+        const int bit = 3 - k;
+        EXPECT_EQ(signal_named<int>(p + "sar").read(), ((code >> (bit + 1)) << (bit + 1)) | (1 << bit))
+            << cycle << " adc " << a;
+      }
+      // The code of the conversion that ended last, with a one-cycle valid strobe at its end.
+      const int ended = cycle / 4 - 1;  // conversions end at cycles 4, 8, ..., 24
+      const int ended_step = ended / 3, ended_slot = ended % 3;
+      const bool ended_here = cycle % 4 == 0 && ended >= 0 && ended < 6 && a * 3 + ended_slot < 5;
+      EXPECT_EQ(signal_named<bool>(p + "valid").read(), ended_here) << cycle << " adc " << a;
+      if (ended_here) {
+        EXPECT_EQ(signal_named<int>(p + "code").read(),
+                  bench.probes[std::size_t(ended_step)].codes[std::size_t(a * 3 + ended_slot)]);
+      }
     }
   }
-  sc_core::sc_start(10 * kCycle);
-  EXPECT_EQ(code.read(), 202);
-  EXPECT_FALSE(busy.read());
-  EXPECT_EQ(bench.done, (std::vector<int64_t>{12, 24, 36}));
+  EXPECT_EQ(bench.done, (std::vector<int64_t>{12, 24}));
 }
 
 // ---- ShiftAdd: done (the job's serial) shift_add_cycles after the last step's conversions.
@@ -246,7 +279,7 @@ struct ShiftAddBench : sc_core::sc_module {
   std::vector<std::pair<uint64_t, int64_t>> finished;
   SC_HAS_PROCESS(ShiftAddBench);
   ShiftAddBench(sc_core::sc_module_name n, int64_t t_sa, const std::vector<Step>& s)
-      : sc_module(n), shift_add("shift_add", ShiftAddConfig{kCycle, t_sa}), steps(s) {
+      : sc_module(n), shift_add("shift_add", ShiftAddConfig{kCycle, t_sa}, TraceWindow{}), steps(s) {
     shift_add.from_adc(in);
     shift_add.done(done);
     jobs[0].serial = 7;
