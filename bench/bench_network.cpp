@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "bundle/architectures.h"
 #include "bundle/bundle_writer.h"
 #include "config/hw_config.h"
 #include "data/idx_reader.h"
@@ -28,7 +29,6 @@ namespace {
 
 using cimsim::BundleBuilder;
 using cimsim::BundleLayer;
-using cimsim::LayerType;
 
 void randomize(BundleLayer& l, std::mt19937& gen, double input_scale) {
   std::uniform_int_distribution<int> w(-7, 7);
@@ -39,40 +39,12 @@ void randomize(BundleLayer& l, std::mt19937& gen, double input_scale) {
   l.input_scale = input_scale;
 }
 
-// ResNet-20 (He et al. 2016, CIFAR variant): 3 stages of 3 basic blocks, 16/32/64 channels,
-// 1x1 convolution shortcuts where the shape changes.
+// ResNet-20 (models/bundle/architectures.h) with random 4-bit weights; the first layer sees
+// normalised pixels, the others ReLU outputs.
 void build_resnet20(BundleBuilder& b, std::mt19937& gen) {
-  randomize(b.conv2d("conv1", 1, 16, {{3, 3}}, {{1, 1}}, {{1, 1}}), gen, 1.0 / 15);
-  b.batchnorm("bn1", 16);
-  b.simple("relu1", LayerType::kRelu);
-  std::string last = "relu1";
-  int channels = 16;
-  for (int stage = 0; stage < 3; ++stage) {
-    const int out = 16 << stage;
-    for (int block = 0; block < 3; ++block) {
-      const std::string p = "s" + std::to_string(stage) + "b" + std::to_string(block);
-      const int stride = stage > 0 && block == 0 ? 2 : 1;
-      randomize(b.conv2d(p + "c1", channels, out, {{3, 3}}, {{stride, stride}}, {{1, 1}}), gen, 0.25);
-      b.connect(p + "c1", {last});
-      b.batchnorm(p + "bn1", out);
-      b.simple(p + "r1", LayerType::kRelu);
-      randomize(b.conv2d(p + "c2", out, out, {{3, 3}}, {{1, 1}}, {{1, 1}}), gen, 0.25);
-      b.batchnorm(p + "bn2", out);
-      std::string shortcut = last;
-      if (stride != 1 || channels != out) {
-        randomize(b.conv2d(p + "sc", channels, out, {{1, 1}}, {{stride, stride}}), gen, 0.25);
-        b.connect(p + "sc", {last});
-        shortcut = p + "sc";
-      }
-      b.add(p + "add", p + "bn2", shortcut);
-      b.simple(p + "r2", LayerType::kRelu);
-      last = p + "r2";
-      channels = out;
-    }
-  }
-  b.simple("gap", LayerType::kGlobalAvgPool);
-  b.simple("flatten", LayerType::kFlatten);
-  randomize(b.linear("fc", 64, 10), gen, 0.25);
+  cimsim::resnet20_graph(b, 1, 1.0);
+  for (BundleLayer& l : b.bundle().layers)
+    if (l.is_cim()) randomize(l, gen, l.name == "conv1" ? 1.0 / 15 : 0.25);
 }
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
