@@ -15,7 +15,7 @@
 
 #include "adc/adc_transfer.h"
 #include "config/hw_config.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 #include "macro.h"
 #include "macro/macro_numerics.h"
 #include "trace_window.h"

@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "config/hw_config.h"
-#include "core/conversion_stats.h"
+#include "stats/conversion_stats.h"
 #include "io/output_files.h"
 #include "layer_engine.h"
 

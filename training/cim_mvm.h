@@ -34,7 +34,7 @@
 #include "cim_conv_fast.h"
 #include "cim_mvm_fast.h"
 #include "config/hw_config.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 #include "weight_columns.h"
 
 namespace cimsim::train {

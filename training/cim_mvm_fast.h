@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "adc/adc_nonidealities.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 
 namespace cimsim::train {
 

@@ -5,7 +5,7 @@
 
 #include "bundle/model_bundle.h"
 #include "config/hw_config.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 
 namespace cimsim {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "config/hw_config.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 
 namespace cimsim {
 

@@ -13,7 +13,7 @@
 #include <utility>
 
 #include "byte_gemm.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 #include "mvm_job.h"
 
 namespace cimsim {

@@ -11,7 +11,7 @@
 
 #include "../support/test_configs.h"
 #include "adc/adc_transfer.h"
-#include "core/conversion_stats.h"
+#include "stats/conversion_stats.h"
 #include "core/rng.h"
 
 namespace {

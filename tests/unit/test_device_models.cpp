@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "../support/test_configs.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 #include "core/rng.h"
 #include "device/array_programming.h"
 #include "device/conductance_drift.h"

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "../support/test_configs.h"
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 
 namespace {
 

@@ -1,6 +1,6 @@
 // Statistics of the conversions of one layer: the histogram of partial sums at the ADC inputs,
-// the error of the ADC output against the ideal partial sum, and energy events. Plain counters,
-// merged across macros and written as one JSON document (docs/stats.md lists every field).
+// the error of the ADC output against the ideal partial sum, and energy events (stats/energy.h). Plain
+// counters, merged across macros and written as one JSON document (docs/stats.md lists every field).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 
 #include "adc/adc_transfer.h"
 #include "config/hw_config.h"
+#include "stats/energy.h"
 
 namespace cimsim {
 
@@ -54,30 +55,6 @@ struct ErrorAccumulator {
   // 10 log10(signal_sq / sum_sq); +infinity when there is no error.
   double sqnr_db() const;
 };
-
-struct EnergyEvents {
-  int64_t dac_row_drives = 0;  // rows driven x phases x vectors
-  int64_t cell_reads = 0;      // driven rows x used bit lines x phases x vectors
-  int64_t adc_conversions = 0;
-  int64_t shift_add_ops = 0;  // conversion results accumulated + cross-macro additions
-  void merge(const EnergyEvents& o);
-};
-
-struct EnergyBreakdown {
-  double dac_pj = 0, array_pj = 0, adc_pj = 0, shift_add_pj = 0, leakage_pj = 0;
-  double total_pj() const { return dac_pj + array_pj + adc_pj + shift_add_pj + leakage_pj; }
-  void add(const EnergyBreakdown& o) {
-    dac_pj += o.dac_pj;
-    array_pj += o.array_pj;
-    adc_pj += o.adc_pj;
-    shift_add_pj += o.shift_add_pj;
-    leakage_pj += o.leakage_pj;
-  }
-  nlohmann::json to_json() const;
-};
-
-// Energy of the events, plus leakage of `macros` macros over `seconds` of chip time.
-EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int macros, double seconds);
 
 // Counts of integer partial sums, one counter per integer in [lo, lo + size): when every partial
 // sum is an integer (ideal cells, no read noise) and the converter is deterministic, this tally

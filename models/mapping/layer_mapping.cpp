@@ -1,4 +1,4 @@
-#include "core/layer_mapping.h"
+#include "mapping/layer_mapping.h"
 
 #include <algorithm>
 #include <stdexcept>
