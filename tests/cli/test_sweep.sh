@@ -140,10 +140,15 @@ for _ in $(seq 600); do [ "$(records "$work/killed")" -ge 2 ] && break; sleep 0.
 kill -9 $pid
 wait $pid 2>/dev/null
 done_before=$(records "$work/killed")
-sleep 1
+# The running point's processes get SIGKILL from the kernel when the sweep dies (PR_SET_PDEATHSIG):
+# wait until none is left (at most 10 s), then nothing more may have been recorded.
+survivors() { pgrep -f -- "$work/killed/" >/dev/null; }
+for _ in $(seq 200); do survivors || break; sleep 0.05; done
 check "killed sweep: some but not all points done, no results" \
   test "$done_before" -ge 2 -a "$done_before" -lt 6 -a ! -e "$work/killed/results.csv"
-check "killed sweep: its running point died with it" test "$(records "$work/killed")" -eq "$done_before"
+no_survivors() { ! survivors; }
+check "killed sweep: its running point died with it" no_survivors
+check "killed sweep: nothing recorded after the kill" test "$(records "$work/killed")" -eq "$done_before"
 check "rerun after the kill" sweep --out "$work/killed" --resume >"$work/resume.log" 2>&1
 check "rerun ran only the missing points" \
   grep -q "$done_before already done, running $((6 - done_before)) with" "$work/resume.log"

@@ -34,7 +34,13 @@ expect_error() {
   if [ $ok -eq 1 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "FAILED: $name"; cat "$work/stderr"; fi
 }
 
+skipped=0
+skip() {  # skip COUNT REASON: COUNT checks that cannot run here, reported in the summary
+  skipped=$((skipped + $1))
+  echo "SKIPPED: $1 checks: $2"
+}
+
 cli_summary() {  # the last command of a script: prints the counts, fails if any check failed
-  echo "$passed passed, $failed failed"
+  if [ "$skipped" -gt 0 ]; then echo "$passed passed, $failed failed, $skipped skipped"; else echo "$passed passed, $failed failed"; fi
   [ "$failed" -eq 0 ]
 }

@@ -46,7 +46,27 @@ ok = all(r[k] == s[k] for k in ('accuracy', 'correct', 'images', 'cycles_per_ima
 md = open('$work/f/report/report.md').read()
 ok &= ('%.2f%%' % (100 * s['accuracy'])) in md and str(s['cycles_per_image']) in md and 'TOPS/W' in md
 sys.exit(0 if ok else 1)"
-check "stage cim was fed the stats and the calibration" grep -q "injected partial-sum noise" "$work/f/cim/log.txt"
+# Stage cim started every CIM layer's interval at the calibration's and injected, per layer, the
+# measured error less the quantization share: sqrt(std^2 - lsb^2 / 12) from the stats run.
+check "stage cim was fed the stats and the calibration" /usr/bin/python3 -c "
+import json, math, re, sys
+log = open('$work/f/cim/log.txt').read()
+calib = open('$work/f/calibrate/calib.yaml').read()
+stats = json.load(open('$work/f/stats/stats.json'))
+bits = stats['config']['macro']['adc_bits']
+layers = [l for l in stats['layers'] if 'cim' in l]
+ok = len(layers) > 0
+for l in layers:
+    name, c = l['name'], l['cim']
+    lo, hi = map(float, re.search(r'^  %s: \\{lo: ([^,]+), hi: ([^,]+),' % name, calib, re.M).groups())
+    start = re.search(r'layer %s: ADC interval starts at \\[([^,]+), ([^\\]]+)\\] \\(.*calib.yaml\\)' % name, log)
+    ok &= start is not None and abs(float(start.group(1)) - lo) < 6e-5 and abs(float(start.group(2)) - hi) < 6e-5
+    lsb = (c['adc_interval']['hi'] - c['adc_interval']['lo']) / (2 ** bits - 1)
+    sigma = math.sqrt(max(0.0, c['error']['std'] ** 2 - lsb ** 2 / 12))
+    noise = re.search(r'layer %s: injected partial-sum noise (\\S+)' % name, log)
+    ok &= noise is not None and abs(float(noise.group(1)) - sigma) <= 1e-3 * max(sigma, 1e-9)
+    ok &= c['adc_interval']['lo'] == lo and c['adc_interval']['hi'] == hi  # the stats run used them too
+sys.exit(0 if ok else 1)"
 
 # 2. Nothing changed: nothing runs. A step whose record is missing (killed inside it) runs again.
 check "rerun of a complete flow" flow
