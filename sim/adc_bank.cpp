@@ -1,5 +1,7 @@
 #include "adc_bank.h"
 
+#include <stdexcept>
+
 namespace cimsim {
 namespace {
 
@@ -7,12 +9,13 @@ std::string adc_signal(int adc, const char* what) { return "adc" + std::to_strin
 
 }  // namespace
 
-AdcBank::TracedAdc::TracedAdc(int adc, const TraceWindow& window)
+AdcBank::TracedAdc::TracedAdc(int adc, const TraceWindow& window, bool is_sar)
     : index(adc),
       bitline(adc_signal(adc, "bitline").c_str(), window, -1),
       analog(adc_signal(adc, "analog").c_str(), window),
-      sar(adc_signal(adc, "sar").c_str(), window),
+      sar(is_sar ? std::make_unique<TracedValue<int>>(adc_signal(adc, "sar").c_str(), window) : nullptr),
       code(adc_signal(adc, "code").c_str(), window),
+      value(adc_signal(adc, "value").c_str(), window),
       valid(adc_signal(adc, "valid").c_str(), window) {}
 
 AdcBank::AdcBank(sc_core::sc_module_name name, const AdcBankConfig& config, const TraceWindow& window)
@@ -21,8 +24,12 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcBankConfig& config, cons
       window_(window),
       busy_("adc_busy", window),
       step_("adc_step", window, -1) {
+  if (config.sar && config.cycles_per_conversion != config.adc_bits)
+    throw std::invalid_argument("AdcBank: a SAR conversion takes adc_bits cycles");
+  if (config.conversions_in_sequence > config.signals_per_adc || config.conversions_in_sequence < 1)
+    throw std::invalid_argument("AdcBank: conversions_in_sequence must be 1 .. signals_per_adc");
   for (int a = 0; a < config.adcs; ++a)
-    if (window.traces_adc(a)) traced_.push_back(std::make_unique<TracedAdc>(a, window));
+    if (window.traces_adc(a)) traced_.push_back(std::make_unique<TracedAdc>(a, window, config.sar));
   SC_HAS_PROCESS(AdcBank);
   SC_THREAD(run);
 }
@@ -33,26 +40,17 @@ void AdcBank::trace(TraceSink& sink, const std::string& prefix) const {
   for (const auto& t : traced_) {
     t->bitline.trace(sink, prefix + adc_signal(t->index, "bitline"));
     t->analog.trace(sink, prefix + adc_signal(t->index, "analog"));
-    if (config_.sar) t->sar.trace(sink, prefix + adc_signal(t->index, "sar"));
+    if (t->sar) t->sar->trace(sink, prefix + adc_signal(t->index, "sar"));
     t->code.trace(sink, prefix + adc_signal(t->index, "code"));
+    t->value.trace(sink, prefix + adc_signal(t->index, "value"));
     t->valid.trace(sink, prefix + adc_signal(t->index, "valid"));
   }
 }
 
-void AdcBank::show() {
-  busy_.show();
-  step_.show();
-}
-
 void AdcBank::convert_traced(const StepProbe& probe) {
   for (int j = 0; j < config_.conversions_in_sequence; ++j) {
-    // The input each traced converter takes in this slot (none past its share of the inputs).
-    auto input_of = [&](const TracedAdc& t) {
-      const int input = t.index * config_.signals_per_adc + j;
-      return j < config_.signals_per_adc && input < config_.signals ? input : -1;
-    };
     for (auto& t : traced_) {
-      const int input = input_of(*t);
+      const int input = t->input(j, config_);
       t->bitline.set(input < 0 ? -1 : input * config_.bitline_stride);
       if (input >= 0) t->analog.set(double(probe.analog[std::size_t(input)]));
     }
@@ -61,18 +59,19 @@ void AdcBank::convert_traced(const StepProbe& probe) {
         // Trial k sets bit adc_bits - 1 - k over the bits already decided (the code's).
         const int bit = config_.adc_bits - 1 - int(k);
         for (auto& t : traced_) {
-          const int input = input_of(*t);
+          const int input = t->input(j, config_);
           if (input < 0) continue;
           const int code = probe.codes[std::size_t(input)];
-          t->sar.set(((code >> (bit + 1)) << (bit + 1)) | (1 << bit));
+          t->sar->set(((code >> (bit + 1)) << (bit + 1)) | (1 << bit));
         }
       }
       wait(config_.period);
     }
     for (auto& t : traced_) {
-      const int input = input_of(*t);
+      const int input = t->input(j, config_);
       if (input < 0) continue;
       t->code.set(probe.codes[std::size_t(input)]);
+      t->value.set(probe.values[std::size_t(input)]);
       t->valid.fire();
     }
   }

@@ -4,9 +4,9 @@
 // On taking a step from the crossbar (sample-and-hold) the converters run in parallel, each
 // through its inputs in sequence: conversions_in_sequence x (adc_bits cycles for SAR, 1 for flash);
 // then the bank passes the step to the shift-add. The codes are MacroNumerics's (models/macro).
-// In the accurate mode, inside the trace window, it wakes every cycle of a conversion to show,
-// per traced ADC, the bit line and value it converts, the SAR register's trials, the code and a
-// one-cycle valid strobe, for vector 0 of the job.
+// In the accurate mode, for steps that overlap the trace window, it wakes every cycle of a
+// conversion to show, per traced ADC, the bit line and value it samples, the SAR register's
+// trials, the code, the value it passes on and a one-cycle valid strobe, for vector 0 of the job.
 #pragma once
 
 #include <memory>
@@ -37,22 +37,28 @@ class AdcBank : public sc_core::sc_module {
   sc_core::sc_fifo_in<StepToken> from_array{"from_array"};
   sc_core::sc_fifo_out<StepToken> to_shift_add{"to_shift_add"};
 
+  // std::invalid_argument for an inconsistent config (a SAR's cycles differ from its bits, more
+  // conversions in sequence than inputs per converter).
   AdcBank(sc_core::sc_module_name name, const AdcBankConfig& config, const TraceWindow& window);
 
   void trace(TraceSink& sink, const std::string& prefix) const;
-  // Writes the busy flag and step as they stand (the trace window opens).
-  void show();
 
  private:
   // The traced signals of one converter.
   struct TracedAdc {
-    TracedAdc(int adc, const TraceWindow& window);
+    TracedAdc(int adc, const TraceWindow& window, bool sar);
     int index;
-    TracedValue<int> bitline;    // bit line being converted (the pair's G+ line), -1 when idle
-    TracedValue<double> analog;  // the sampled partial sum, MAC units
-    TracedValue<int> sar;        // the SAR register during each trial
-    TracedValue<int> code;       // the last conversion's code
-    TracedPulse valid;           // one cycle when a code is ready
+    TracedValue<int> bitline;               // bit line being converted (the pair's G+), -1 idle
+    TracedValue<double> analog;             // the sampled partial sum, MAC units
+    std::unique_ptr<TracedValue<int>> sar;  // SAR converters: the register during each trial
+    TracedValue<int> code;                  // the last conversion's code
+    TracedValue<double> value;              // the last conversion's output value, MAC units
+    TracedPulse valid;                      // one cycle when a code is ready
+    // The input it takes in slot j (-1: none).
+    int input(int j, const AdcBankConfig& c) const {
+      const int in = index * c.signals_per_adc + j;
+      return in < c.signals ? in : -1;
+    }
   };
   void run();
   void convert(const StepToken& token);

@@ -13,11 +13,6 @@ void Crossbar::trace(TraceSink& sink, const std::string& prefix) const {
   phase_.trace(sink, prefix + "phase");
 }
 
-void Crossbar::show() {
-  row_group_.show();
-  phase_.show();
-}
-
 void Crossbar::run() {
   while (true) {
     const StepToken token = from_dac->read();

@@ -28,8 +28,6 @@ class Crossbar : public sc_core::sc_module {
   Crossbar(sc_core::sc_module_name name, const CrossbarConfig& config, const TraceWindow& window);
 
   void trace(TraceSink& sink, const std::string& prefix) const;
-  // Writes the traced values as they stand (the trace window opens).
-  void show();
 
  private:
   void run();

@@ -13,7 +13,7 @@ void Dac::run() {
     const JobToken job = jobs->read();
     for (const Step& step : config_.steps) {
       const StepProbe* probe = job.probe ? &(*job.probe)[std::size_t(step.index)] : nullptr;
-      to_array->write(StepToken{step, job.job, probe});
+      to_array->write(StepToken{step, job.serial, probe});
     }
   }
 }

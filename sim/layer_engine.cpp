@@ -34,9 +34,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     : sc_core::sc_module(name),
       hw_(hw),
       mapping_(std::move(mapping)),
-      accurate_(window.enabled),
       window_(window),
-      period_(window.period),
       active_("active", window),
       vector_("vector", window),
       image_("image", window),
@@ -48,26 +46,14 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
     numerics_.push_back(std::make_unique<MacroNumerics>(hw_, mapping_, m, weights, *adc_, seed, layer_id));
     const std::string macro_name =
         "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
-    macros_.push_back(
-        std::make_unique<Macro>(macro_name.c_str(), modules_of(hw_, *numerics_.back(), period_), window));
+    macros_.push_back(std::make_unique<Macro>(macro_name.c_str(),
+                                              modules_of(hw_, *numerics_.back(), window.period), window));
   }
   macro_errors_.assign(macros_.size(), ErrorAccumulator{});
   probes_.resize(macros_.size());
   // Counters of the conversions, one set per OpenMP thread (bins and tally ranges set, counts 0).
   empty_stats_ = numerics_.front()->empty_stats();
   worker_stats_.assign(std::size_t(std::max(1, omp_get_max_threads())), empty_stats_);
-  if (window.enabled) {
-    SC_HAS_PROCESS(LayerEngine);
-    SC_THREAD(show_at_window_start);
-  }
-}
-
-void LayerEngine::show_at_window_start() {
-  if (!window_.wait_until_open()) return;
-  active_.show();
-  vector_.show();
-  image_.show();
-  batch_.show();
 }
 
 void LayerEngine::set_interval(const AdcInterval& interval) {
@@ -99,8 +85,7 @@ int LayerEngine::adder_tree_cycles() const {
 
 template <typename PartialOf>
 void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const {
-  const double saturation =
-      hw_.macro.accumulator_bits > 0 ? std::ldexp(1.0, hw_.macro.accumulator_bits - 1) : 0;
+  const double saturation = accumulator_bound(hw_.macro);
   auto out = outputs.middleRows(first, batch);
   out.setZero();
   for (std::size_t m = 0; m < numerics_.size(); ++m) {
@@ -114,19 +99,25 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
 void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
                               int64_t first_id, int64_t id_stride, const Position& shown) {
   const MvmJob job{&inputs, first, batch, next_job_serial(), first_id, id_stride};
+  const sc_core::sc_time begin = sc_core::sc_time_stamp();
   active_.set(true);
   vector_.set(shown.vector);
   image_.set(shown.image);
   batch_.set(batch);
   pending_.push_back(job);
-  if (accurate_) convert_pending(outputs, &probes_);  // the modules show this job's values
-  const sc_core::sc_time begin = sc_core::sc_time_stamp();
-  for (std::size_t m = 0; m < macros_.size(); ++m) macros_[m]->start(job, accurate_ ? &probes_[m] : nullptr);
+  // A transaction the trace window sees is converted now, with the ones before it, so that its
+  // modules can show its values; the others wait for the end of the pass (cycles per MVM do not
+  // change, so the first transaction tells how long each takes).
+  const bool shown_in_window =
+      window_.enabled && (cycles_per_mvm_ < 0 || window_.overlaps(begin, cycles_per_mvm_));
+  if (shown_in_window) convert_pending(outputs, &probes_);
+  for (std::size_t m = 0; m < macros_.size(); ++m)
+    macros_[m]->start(job, shown_in_window ? &probes_[m] : nullptr);
   for (auto& m : macros_) m->wait_done(job);
-  wait(period_ * double(adder_tree_cycles()));
+  wait(window_.period * double(adder_tree_cycles()));
   active_.set(false);
   adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
-  const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
+  const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / window_.period));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
     SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
   }
@@ -155,7 +146,7 @@ void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vec
   };
   // Work items (transaction, row tile, slice): the macros of a row tile share the slice's digits.
   const int items = jobs * row_tiles * slices;
-#pragma omp parallel
+#pragma omp parallel num_threads(int(worker_stats_.size()))
   {
     InputDigits digits;  // this thread's
     ConversionStats& counts = worker_stats_[std::size_t(omp_get_thread_num())];
@@ -169,7 +160,7 @@ void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vec
       for (int c = 0; c < col_tiles; ++c) {
         const int m = r * col_tiles + c;
         partial(t, m).middleRows(first, count).setZero();
-        std::vector<StepProbe>* probe = probes && t == 0 ? &(*probes)[std::size_t(m)] : nullptr;
+        std::vector<StepProbe>* probe = probes && t == jobs - 1 ? &(*probes)[std::size_t(m)] : nullptr;
         numerics_[std::size_t(m)]->convert(job, s, {&partial(t, m), &counts, &error(t, m, s)}, digits, probe);
       }
     }

@@ -2,9 +2,10 @@
 // `batch` vectors, starts every macro on each, waits for all of them, and sums the macros' partial
 // outputs row tile by row tile in a digital adder tree (ceil(log2(row tiles)) cycles). The
 // macros' SystemC modules keep time; their arithmetic is one MacroNumerics per macro, run here:
-// in the fast mode after each pass of the layer, for every transaction at once on all cores; in
-// the accurate mode (a trace window is set) at the start of each transaction, so the modules can
-// show its values. The same function computes both, in the same order, so the results are equal.
+// after each pass of the layer, for every transaction at once on all cores, except that with a
+// trace (the accurate mode) a transaction the window sees is converted when it starts, with the
+// ones before it, so the modules can show its values. The same function computes every value,
+// in the same order, so the results do not depend on the trace.
 #pragma once
 
 #include <Eigen/Core>
@@ -15,9 +16,9 @@
 
 #include "adc/adc_transfer.h"
 #include "config/hw_config.h"
-#include "mapping/layer_mapping.h"
 #include "macro.h"
 #include "macro/macro_numerics.h"
+#include "mapping/layer_mapping.h"
 #include "trace_window.h"
 #include "traced_value.h"
 
@@ -65,23 +66,20 @@ class LayerEngine : public sc_core::sc_module {
     int vector = 0;
     int image = 0;
   };
-  // Simulates one transaction (converting it first in the accurate mode).
+  // Simulates one transaction (converting it first when the trace window sees it).
   void transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
                    int64_t first_id, int64_t id_stride, const Position& shown);
   // The numerics of the pending transactions: every (transaction, row tile, slice) in parallel,
-  // then the adder tree per transaction; with `probes`, vector 0 of the first transaction's steps
+  // then the adder tree per transaction; with `probes`, vector 0 of the last transaction's steps
   // per macro.
   void convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes = nullptr);
-  // Writes the layer's traced values as they stand when the window opens.
-  void show_at_window_start();
 
   const HwConfig& hw_;
   LayerMapping mapping_;
   std::unique_ptr<AdcTransfer> adc_;
   std::vector<std::unique_ptr<MacroNumerics>> numerics_;  // per macro
   std::vector<std::unique_ptr<Macro>> macros_;            // their SystemC timing
-  bool accurate_;                                         // a trace window is set
-  TraceWindow window_;                                    // the trace window (accurate mode)
+  TraceWindow window_;                          // its period is the clock's; enabled: the accurate mode
   std::vector<MvmJob> pending_;                 // transactions simulated but not yet converted (fast mode)
   std::vector<Eigen::MatrixXd> partials_;       // per (transaction, macro): shift-add registers
   std::vector<ErrorAccumulator> errors_;        // per (transaction, macro, slice)
@@ -89,9 +87,8 @@ class LayerEngine : public sc_core::sc_module {
   std::vector<std::vector<StepProbe>> probes_;  // per macro: the transaction in flight (accurate mode)
   ConversionStats empty_stats_;                 // every counter zero, sized for the layer
   std::vector<ConversionStats> worker_stats_;   // per OpenMP thread (see convert_pending())
-  sc_core::sc_time period_;
-  TracedValue<bool> active_;  // a transaction of the layer is in flight
-  TracedValue<int> vector_;   // its Position
+  TracedValue<bool> active_;                    // a transaction of the layer is in flight
+  TracedValue<int> vector_;                     // its Position
   TracedValue<int> image_;
   TracedValue<int> batch_;  // its vectors: the lock-step replicas
   int64_t cycles_per_mvm_ = -1;

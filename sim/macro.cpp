@@ -4,7 +4,6 @@ namespace cimsim {
 
 Macro::Macro(sc_core::sc_module_name name, const MacroModules& config, const TraceWindow& window)
     : sc_core::sc_module(name),
-      window_(window),
       jobs_("jobs", 1),
       dac_to_array_("dac_to_array", 1),
       array_to_adc_("sample_and_hold", 1),
@@ -22,14 +21,10 @@ Macro::Macro(sc_core::sc_module_name name, const MacroModules& config, const Tra
   adc_bank_.to_shift_add(adc_to_shift_add_);
   shift_add_.from_adc(adc_to_shift_add_);
   shift_add_.done(done_);
-  if (window_.enabled) {
-    SC_HAS_PROCESS(Macro);
-    SC_THREAD(show_at_window_start);
-  }
 }
 
 void Macro::start(const MvmJob& job, const std::vector<StepProbe>* probe) {
-  jobs_.write(JobToken{&job, probe});
+  jobs_.write(JobToken{job.serial, probe});
 }
 
 void Macro::wait_done(const MvmJob& job) {
@@ -44,14 +39,6 @@ void Macro::trace(TraceSink& sink, const std::string& group) const {
   crossbar_.trace(sink, prefix);
   adc_bank_.trace(sink, prefix);
   shift_add_.trace(sink, prefix);
-}
-
-void Macro::show_at_window_start() {
-  // Show the state the window opens on, not the values from before it.
-  if (!window_.wait_until_open()) return;
-  crossbar_.show();
-  adc_bank_.show();
-  shift_add_.show();
 }
 
 }  // namespace cimsim

@@ -28,7 +28,8 @@ class Macro : public sc_core::sc_module {
  public:
   Macro(sc_core::sc_module_name name, const MacroModules& config, const TraceWindow& window);
 
-  // Starts `job` (`probe`: one StepProbe per step, accurate mode only). From an SC_THREAD.
+  // Starts `job` (`probe`: one StepProbe per step, accurate mode only; it must stay unchanged
+  // until wait_done returns). From an SC_THREAD.
   void start(const MvmJob& job, const std::vector<StepProbe>* probe);
   // Blocks until the shift-add has finished `job`.
   void wait_done(const MvmJob& job);
@@ -36,8 +37,6 @@ class Macro : public sc_core::sc_module {
   void trace(TraceSink& sink, const std::string& group) const;
 
  private:
-  void show_at_window_start();
-  TraceWindow window_;
   sc_core::sc_fifo<JobToken> jobs_;
   sc_core::sc_fifo<StepToken> dac_to_array_;
   sc_core::sc_fifo<StepToken> array_to_adc_;  // depth 1: the sample-and-hold

@@ -4,6 +4,7 @@
 // The values themselves always come from MacroNumerics (models/macro), the one arithmetic path.
 #pragma once
 
+#include <cstdint>
 #include <ostream>
 #include <vector>
 
@@ -12,26 +13,25 @@
 
 namespace cimsim {
 
-// A job handed to a macro's DAC: with `probe` (accurate mode), one StepProbe per step.
+// A job handed to a macro's DAC, by its serial number (MvmJob::serial); with `probe` (accurate
+// mode), one StepProbe per step, owned by the layer engine and unchanged until the job is done.
 struct JobToken {
-  const MvmJob* job = nullptr;
+  uint64_t serial = 0;
   const std::vector<StepProbe>* probe = nullptr;
 };
 
 // One (row group, phase) step of a job, passed DAC -> crossbar -> ADC bank -> shift-add.
 struct StepToken {
   Step step;
-  const MvmJob* job = nullptr;
+  uint64_t serial = 0;
   const StepProbe* probe = nullptr;  // null in the fast mode
 };
 
 // sc_fifo prints its contents with these (sc_fifo::print and dump).
-inline std::ostream& operator<<(std::ostream& os, const JobToken& t) {
-  return os << "job " << (t.job ? t.job->serial : 0);
-}
+inline std::ostream& operator<<(std::ostream& os, const JobToken& t) { return os << "job " << t.serial; }
 inline std::ostream& operator<<(std::ostream& os, const StepToken& t) {
-  return os << "job " << (t.job ? t.job->serial : 0) << " step " << t.step.index << " (group " << t.step.group
-            << ", phase " << t.step.phase << ")";
+  return os << "job " << t.serial << " step " << t.step.index << " (group " << t.step.group << ", phase "
+            << t.step.phase << ")";
 }
 
 }  // namespace cimsim

@@ -23,7 +23,7 @@ void ShiftAdd::run() {
     if (!token.step.last) continue;
     wait(config_.period * double(config_.shift_add_cycles));
     output_valid_.fire();
-    done->write(token.job->serial);
+    done->write(token.serial);
   }
 }
 

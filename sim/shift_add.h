@@ -28,8 +28,6 @@ class ShiftAdd : public sc_core::sc_module {
   ShiftAdd(sc_core::sc_module_name name, const ShiftAddConfig& config, const TraceWindow& window);
 
   void trace(TraceSink& sink, const std::string& prefix) const;
-  // Writes the register as it stands (the trace window opens).
-  void show() { register0_.show(); }
 
  private:
   void run();

@@ -1,7 +1,8 @@
 // The clock as a traced signal: `clk` rises at the start of every cycle and falls half a period
 // later, inside the trace window only (the simulator itself needs no clock: its processes wait
-// for whole numbers of cycles). Exists only when a trace is on; its process ends with the window,
-// and the drivers stop the simulation when their work is done.
+// for whole numbers of cycles). Exists only when a trace is on. Its process ends with a closed
+// window; with an open-ended one it runs until the driver that owns the run calls sc_stop()
+// (cimsim mvm's and the network runner's do when their work is done).
 #pragma once
 
 #include <string>
@@ -26,7 +27,9 @@ class TraceClock : public sc_core::sc_module {
 
  private:
   void run() {
-    if (!window_.wait_until_open()) return;
+    sc_core::sc_time open;
+    if (!window_.open_time(open)) return;
+    wait(open);
     const sc_core::sc_time high = sc_core::sc_time::from_value(window_.period.value() / 2);
     for (int64_t cycle = window_.from_cycle; window_.open_ended || cycle <= window_.to_cycle; ++cycle) {
       clk_.write(true);

@@ -1,7 +1,7 @@
 // The cycle window in which modules record per-cycle signal changes for the VCD trace.
 // Outside it (or with no trace) no signal is written and no per-cycle wake-up happens.
-// Comparisons are made in whole cycles (time / period), never by multiplying the window's
-// bounds into sc_time, so no bound can overflow simulated time.
+// Comparisons are made in whole cycles (time / period); the one bound turned into a time, the
+// opening, is checked against the largest representable time first (open_time()).
 #pragma once
 
 #include <algorithm>
@@ -51,12 +51,12 @@ struct TraceWindow {
   bool traces_adc(int adc) const {
     return enabled && (all_adcs || std::find(adcs.begin(), adcs.end(), adc) != adcs.end());
   }
-  // From an SC_THREAD: waits until the window opens. False, at once, for a window opening beyond
-  // representable simulated time (it never opens: the run ends long before).
-  bool wait_until_open() const {
+  // The time the window opens, into `open`; false for a window opening beyond representable
+  // simulated time (it never opens: the run ends long before).
+  bool open_time(sc_core::sc_time& open) const {
     const double from_ticks = double(from_cycle) * double(period.value());
     if (from_ticks >= double(sc_core::sc_max_time().value()) / 2) return false;
-    sc_core::wait(period * double(from_cycle));
+    open = period * double(from_cycle);
     return true;
   }
   // Whether the cycles [begin, begin + cycles) overlap the window.

@@ -1,8 +1,6 @@
-// A value a module shows in the VCD trace. The module sets it at every change (a plain store);
-// inside the trace window a change also wakes the value's own writer process, which writes it to
-// its sc_signal in the next delta cycle, as does show() (the window opens). One writer per
-// signal: the module's process and the window's opening may fall in the same delta cycle
-// without a conflicting write. Without a window there is neither signal nor process.
+// Values a module shows in the VCD trace, each with its own writer process (an SC_METHOD), so
+// that no two processes write one signal in the same delta cycle. Without a trace window there
+// is neither signal nor process, and setting a value is a plain store.
 #pragma once
 
 #include <memory>
@@ -14,6 +12,9 @@
 
 namespace cimsim {
 
+// A level. The module sets it at every change; inside the window a change wakes the writer,
+// which writes the value in the next delta cycle (same simulated time). The writer also writes
+// the value as it stands when the window opens.
 template <typename T>
 class TracedValue {
  public:
@@ -24,9 +25,9 @@ class TracedValue {
     signal_ = std::make_unique<sc_core::sc_signal<T>>(name, initial);
     sc_core::sc_spawn_options options;
     options.spawn_method();
-    options.dont_initialize();
     options.set_sensitivity(&changed_);
-    sc_core::sc_spawn([this] { signal_->write(value_); }, (std::string(name) + "_writer").c_str(), &options);
+    // Not dont_initialize(): the first run, at time 0, waits for the window to open.
+    sc_core::sc_spawn([this] { write(); }, (std::string(name) + "_writer").c_str(), &options);
   }
   TracedValue(const TracedValue&) = delete;
   TracedValue& operator=(const TracedValue&) = delete;
@@ -35,30 +36,42 @@ class TracedValue {
     value_ = v;
     if (signal_ && window_.contains(sc_core::sc_time_stamp())) changed_.notify(sc_core::SC_ZERO_TIME);
   }
-  // Writes the value as it stands.
-  void show() {
-    if (signal_) changed_.notify(sc_core::SC_ZERO_TIME);
-  }
-  const T& value() const { return value_; }
   void trace(TraceSink& sink, const std::string& name) const {
     if (signal_) sink.add(*signal_, name);
   }
 
  private:
+  void write() {
+    if (!opened_) {
+      opened_ = true;
+      sc_core::sc_time open;
+      if (!window_.open_time(open)) return;  // never opens: stays asleep
+      if (open > sc_core::SC_ZERO_TIME) {
+        sc_core::next_trigger(open);
+        return;
+      }
+    }
+    signal_->write(value_);
+  }
   TraceWindow window_;
   T value_;
+  bool opened_ = false;
   sc_core::sc_event changed_;
   std::unique_ptr<sc_core::sc_signal<T>> signal_;
 };
 
-// A strobe shown in the VCD trace: fire() raises it for one clock period (inside the trace
-// window), a later fire() within that period extends it. Its own process writes the signal.
+// A strobe: fire() raises it for one clock period (inside the window); a later fire() within
+// that period extends it.
 class TracedPulse {
  public:
   TracedPulse(const char* name, const TraceWindow& window) : window_(window) {
     if (!window.enabled) return;
     signal_ = std::make_unique<sc_core::sc_signal<bool>>(name, false);
-    sc_core::sc_spawn([this] { run(); }, (std::string(name) + "_writer").c_str());
+    sc_core::sc_spawn_options options;
+    options.spawn_method();
+    options.dont_initialize();
+    options.set_sensitivity(&fired_);
+    sc_core::sc_spawn([this] { write(); }, (std::string(name) + "_writer").c_str(), &options);
   }
   TracedPulse(const TracedPulse&) = delete;
   TracedPulse& operator=(const TracedPulse&) = delete;
@@ -73,12 +86,13 @@ class TracedPulse {
   }
 
  private:
-  void run() {
-    while (true) {
-      sc_core::wait(fired_);
+  // High until one period after the last fire, then low and asleep until the next.
+  void write() {
+    const sc_core::sc_time now = sc_core::sc_time_stamp();
+    if (now < last_ + window_.period) {
       signal_->write(true);
-      while (sc_core::sc_time_stamp() < last_ + window_.period)
-        sc_core::wait(last_ + window_.period - sc_core::sc_time_stamp());
+      sc_core::next_trigger(last_ + window_.period - now);
+    } else {
       signal_->write(false);
     }
   }

@@ -101,7 +101,7 @@ std::string VcdTrace::gtkw_path() const { return fs::path(path_).replace_extensi
 void VcdTrace::close() {
   const double period_ps = window_.period.to_seconds() * 1e12;
   const double end_ps = sc_core::sc_time_stamp().to_seconds() * 1e12;
-  const int64_t end_cycle = std::llround(end_ps / period_ps);
+  const int64_t end_cycle = window_.cycle_of(sc_core::sc_time_stamp());
   sc_core::sc_close_vcd_trace_file(file_);
   file_ = nullptr;
   if (window_.from_cycle >= end_cycle) {

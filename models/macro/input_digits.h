@@ -1,10 +1,10 @@
 // The DAC digits of a job's (row group, phase) steps for a slice of its vectors. The macros of
 // one row tile receive the same input rows (each has its own DACs in hardware), so the simulator
 // forms each step's digits once per slice and shares them among those macros. A cache, not
-// thread-safe: each thread converting slices keeps its own. It holds one entry per (row group,
-// phase), recomputed in place when the job or the slice changes: its memory is allocated once,
-// not freed and taken again for every job (that made glibc's heap shrink and grow, and the
-// page-table flushes cost bench_mvm a fifth of its time on two cores).
+// thread-safe: each thread converting slices keeps its own (for one pass of a layer). It holds
+// one entry per (row group, phase), recomputed in place when the job or the slice changes, so
+// its memory is not freed and taken again for every job (that made glibc's heap shrink and grow,
+// and the page-table flushes cost bench_mvm a fifth of its time on two cores).
 #pragma once
 
 #include <Eigen/Core>
@@ -30,7 +30,8 @@ struct StepDigits {
 class InputDigits {
  public:
   // Digits x_p = (x >> phase * dac_bits) & (2^dac_bits - 1) of job vectors [first, first + count)
-  // over `group`'s rows, packed too if `packed`; computed on the first request for a job.
+  // over `group`'s rows, packed too if `packed`; computed on the first request for (job, first).
+  // The job's serial must not be 0 (std::logic_error).
   const StepDigits& get(const MvmJob& job, const RowGroup& group, int group_index, int phase, int dac_bits,
                         int first, int count, bool packed);
 
@@ -38,6 +39,7 @@ class InputDigits {
   struct Entry {
     uint64_t serial = 0;  // the job it holds (0: none)
     int first = -1;       // its first vector
+    bool packed = false;  // digits.packed holds them too
     StepDigits digits;
   };
   std::map<std::pair<int, int>, Entry> entries_;  // by (group, phase)

@@ -20,6 +20,10 @@ thread_local SliceScratch scratch;
 
 }  // namespace
 
+double accumulator_bound(const MacroConfig& macro) {
+  return macro.accumulator_bits > 0 ? std::ldexp(1.0, macro.accumulator_bits - 1) : 0.0;
+}
+
 MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, int macro,
                              const Eigen::MatrixXi& weights, const AdcTransfer& adc, uint64_t seed,
                              uint64_t layer_id)
@@ -53,7 +57,7 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
   }
   signals_ = col_tile_->col_count * m.slices() * m.signals_per_pair();
   integer_sums_ = tile_.ideal.size() == 0 && hw.device.read_noise_sigma == 0 && adc.has_table();
-  if (m.accumulator_bits > 0) saturation_ = std::ldexp(1.0, m.accumulator_bits - 1);
+  saturation_ = accumulator_bound(m);
   for (int s = 0; s < m.slices(); ++s) slice_scales_.push_back(std::ldexp(1.0, s * m.cell_bits));
 }
 
@@ -79,7 +83,7 @@ void MacroNumerics::convert(const MvmJob& job, int slice, const SliceOutput& out
   const int first = slice * kSliceVectors;
   const int count = std::min(kSliceVectors, job.batch - first);
   const bool probing = probe && slice == 0;
-  if (probing) probe->assign(steps_.size(), StepProbe{});
+  if (probing) probe->resize(steps_.size());  // each step's vectors are resized in place
   for (const Step& step : steps_) {
     convert_step(step, job, first, count, out, digits,
                  probing ? &(*probe)[std::size_t(step.index)] : nullptr);
@@ -218,15 +222,13 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   counts.events.cell_reads += int64_t(group.size) * bitlines_used * count;
   counts.events.shift_add_ops += ops;
   counts.events.adc_conversions += n;
-  if (probe) record_probe(step, job, y, values.data(), *out.registers, *probe);
+  if (probe) record_probe(job, thermal, y, values.data(), *out.registers, *probe);
 }
 
-void MacroNumerics::record_probe(const Step& step, const MvmJob& job, const Eigen::MatrixXf& y,
+void MacroNumerics::record_probe(const MvmJob& job, const CounterRng& thermal, const Eigen::MatrixXf& y,
                                  const double* values, const Eigen::MatrixXd& registers,
                                  StepProbe& probe) const {
   // Vector 0 is row 0 of the slice; the thermal draw is the conversion's own (same counter).
-  const CounterRng thermal(
-      seed_, {uint64_t(RngTag::kAdcThermal), layer_id_, uint64_t(step.group), uint64_t(step.phase)});
   const uint64_t base = noise_base(job, 0);
   const int count = int(y.rows());
   probe.analog.resize(std::size_t(signals_));

@@ -12,12 +12,12 @@
 #include "adc/adc_transfer.h"
 #include "byte_gemm.h"
 #include "config/hw_config.h"
-#include "stats/conversion_stats.h"
-#include "mapping/layer_mapping.h"
 #include "device/array_programming.h"
 #include "device/read_noise.h"
 #include "input_digits.h"
+#include "mapping/layer_mapping.h"
 #include "mvm_job.h"
+#include "stats/conversion_stats.h"
 
 namespace cimsim {
 
@@ -40,6 +40,10 @@ struct SliceOutput {
   ErrorAccumulator* error = nullptr;     // the error sums of this (job, slice)
 };
 
+// The bound 2^(accumulator_bits - 1) of the shift-add and adder-tree registers, which then hold
+// [-bound, bound - 1] (docs/numerics.md section 9); 0 when they do not saturate.
+double accumulator_bound(const MacroConfig& macro);
+
 class MacroNumerics {
  public:
   // Vectors per numerical slice, the unit of parallel work (a slice's bit-line values stay in the
@@ -52,7 +56,6 @@ class MacroNumerics {
   MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, int macro, const Eigen::MatrixXi& weights,
                 const AdcTransfer& adc, uint64_t seed, uint64_t layer_id);
 
-  const RowTile& row_tile() const { return *row_tile_; }
   const ColTile& col_tile() const { return *col_tile_; }
   // The (row group, phase) steps of one MVM, in the order the macro runs them.
   const std::vector<Step>& steps() const { return steps_; }
@@ -76,8 +79,8 @@ class MacroNumerics {
   // noise; y_ideal with the target levels and no noise, filled only when that differs from y
   // (then returns true).
   bool bitlines(const Step& step, const MvmJob& job, int first, const StepDigits& digits) const;
-  void record_probe(const Step& step, const MvmJob& job, const Eigen::MatrixXf& y, const double* values,
-                    const Eigen::MatrixXd& registers, StepProbe& probe) const;
+  void record_probe(const MvmJob& job, const CounterRng& thermal, const Eigen::MatrixXf& y,
+                    const double* values, const Eigen::MatrixXd& registers, StepProbe& probe) const;
   // registers[i] += scale * (value[i] - minus[i]) (minus may be null), saturating if configured.
   void accumulate(double* registers, int count, double scale, const double* value, const double* minus) const;
   // Noise-draw index of vector i of `job` at this macro's signal 0 (docs/numerics.md, read noise);

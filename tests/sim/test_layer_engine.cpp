@@ -17,8 +17,8 @@ using testing::HwParams;
 
 using testing::Operands;
 
-TraceWindow window_of(const HwConfig& hw, bool accurate) {
-  return TraceWindow::for_run(hw, accurate ? "unused.vcd" : "", 0, -1);
+TraceWindow window_of(const HwConfig& hw, bool accurate, int64_t from, int64_t to) {
+  return TraceWindow::for_run(hw, accurate ? "unused.vcd" : "", from, to);
 }
 
 // Runs each engine over the same inputs in its own thread.
@@ -29,7 +29,7 @@ struct Bench : sc_core::sc_module {
   int batch = 1;
   SC_HAS_PROCESS(Bench);
   Bench(sc_core::sc_module_name n, const HwConfig& hw, const Operands& o, int batch_,
-        std::vector<bool> accurate)
+        std::vector<bool> accurate, int64_t from = 0, int64_t to = -1)
       : sc_module(n), inputs(&o.inputs), batch(batch_) {
     const LayerMapping mapping =
         map_layer(int(o.weights.rows()), int(o.weights.cols()),
@@ -37,7 +37,7 @@ struct Bench : sc_core::sc_module {
     for (std::size_t e = 0; e < accurate.size(); ++e) {
       const std::string name = "engine" + std::to_string(e);
       engines.push_back(std::make_unique<LayerEngine>(name.c_str(), hw, o.weights, mapping, "layer", 3, 0,
-                                                      window_of(hw, accurate[e])));
+                                                      window_of(hw, accurate[e], from, to)));
     }
     outputs.resize(accurate.size());
     for (std::size_t e = 0; e < accurate.size(); ++e) sc_core::sc_spawn([this, e] { run(e); });
@@ -74,16 +74,29 @@ TEST(LayerEngineModule, OutputsAndCyclesMatchTheReferences) {
   EXPECT_EQ(stats.events.shift_add_ops - stats.events.adc_conversions, int64_t(2) * N * B);
 }
 
-TEST(LayerEngineModule, FastAndAccurateModesGiveIdenticalResults) {
+struct ModesCase {
+  std::string name;
+  bool noisy;        // variation, read and converter noise; else ideal devices (integer sums)
+  int64_t from, to;  // the accurate engine's trace window (to < 0: to the end)
+};
+
+void PrintTo(const ModesCase& c, std::ostream* os) { *os << c.name; }
+
+class LayerEngineModes : public ::testing::TestWithParam<ModesCase> {};
+
+TEST_P(LayerEngineModes, FastAndAccurateModesGiveIdenticalResults) {
+  const ModesCase& mc = GetParam();
   HwParams p;
   p.adc_bits = 4;
-  p.interval = "{lo: -5, hi: 7}";
-  p.device_extra = "  program_lognormal_sigma: 0.1\n  read_noise_sigma: 0.3\n";
-  p.adc_extra = "  thermal_sigma_lsb: 0.4\n  offset_lsb: 0.2\n";
+  p.interval = "{lo: -3, hi: 4}";  // partial sums reach +-8: both ends clip
+  if (mc.noisy) {
+    p.device_extra = "  program_lognormal_sigma: 0.1\n  read_noise_sigma: 0.3\n";
+    p.adc_extra = "  thermal_sigma_lsb: 0.4\n  offset_lsb: 0.2\n";
+  }
   const HwConfig hw = testing::make_hw(p);
   const int K = 45, N = 11, B = 70;  // several macros; batches of 33: two slices and a remainder
-  const Operands o = testing::random_operands(p, K, N, B, 5);
-  Bench bench("bench", hw, o, 33, {false, true});
+  const testing::Operands o = testing::random_operands(p, K, N, B, 5);
+  Bench bench("bench", hw, o, 33, {false, true}, mc.from, mc.to);
   sc_core::sc_start();
   ASSERT_EQ(bench.outputs[0].rows(), B);
   EXPECT_TRUE(bench.outputs[0] == bench.outputs[1]) << "outputs differ between the modes";
@@ -93,17 +106,35 @@ TEST(LayerEngineModule, FastAndAccurateModesGiveIdenticalResults) {
   EXPECT_EQ(fast.adc.clipped_high, accurate.adc.clipped_high);
   EXPECT_GT(fast.adc.clipped_low + fast.adc.clipped_high, 0) << "the case should clip";
   EXPECT_EQ(fast.histogram.counts(), accurate.histogram.counts());
+  EXPECT_EQ(fast.histogram.underflow(), accurate.histogram.underflow());
+  EXPECT_EQ(fast.histogram.overflow(), accurate.histogram.overflow());
+  EXPECT_EQ(fast.histogram.total(), fast.adc.conversions);
   EXPECT_EQ(fast.error.count, accurate.error.count);
   EXPECT_EQ(fast.error.sum, accurate.error.sum);
   EXPECT_EQ(fast.error.sum_sq, accurate.error.sum_sq);
   EXPECT_EQ(fast.error.signal_sq, accurate.error.signal_sq);
-  EXPECT_GT(fast.error.sum_sq, 0.0) << "noise should make errors";
+  EXPECT_GT(fast.error.sum_sq, 0.0) << "quantization and noise should make errors";
   EXPECT_EQ(fast.events.dac_row_drives, accurate.events.dac_row_drives);
   EXPECT_EQ(fast.events.cell_reads, accurate.events.cell_reads);
   EXPECT_EQ(fast.events.adc_conversions, accurate.events.adc_conversions);
   EXPECT_EQ(fast.events.shift_add_ops, accurate.events.shift_add_ops);
-  EXPECT_EQ(bench.engines[0]->cycles_per_mvm(), bench.engines[1]->cycles_per_mvm());
+  const int64_t c = bench.engines[0]->cycles_per_mvm();
+  EXPECT_EQ(bench.engines[1]->cycles_per_mvm(), c);
+  if (mc.to >= 0)
+    EXPECT_TRUE(2 * c <= mc.from && mc.to < 3 * c) << "the window should see the third transaction only";
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Cases, LayerEngineModes,
+    ::testing::Values(ModesCase{"noisy_whole_run", true, 0, -1},
+                      // Integer partial sums: the fast path's fused lookup-and-add against the
+                      // accurate mode's unfused conversion of the probed slice.
+                      ModesCase{"ideal_devices_whole_run", false, 0, -1},
+                      // Transactions of ~70 cycles: the window sees the third only; the first is
+                      // converted at its start (its length is not known yet), the second waits and
+                      // is converted with the third, at the third's start.
+                      ModesCase{"noisy_partial_window", true, 150, 160}),
+    [](const ::testing::TestParamInfo<ModesCase>& info) { return info.param.name; });
 
 }  // namespace
 }  // namespace cimsim

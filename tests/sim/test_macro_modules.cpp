@@ -62,7 +62,7 @@ struct DacBench : sc_core::sc_module {
   }
   void source() {
     wait(5 * kCycle);
-    jobs.write(JobToken{&job, &probe});
+    jobs.write(JobToken{job.serial, &probe});
   }
   void sink() {
     while (true) {
@@ -80,7 +80,7 @@ TEST(DacModule, DrivesTheJobsStepsInOrderOneAhead) {
   for (std::size_t i = 0; i < steps.size(); ++i) {
     const StepToken& t = bench.seen[i].first;
     EXPECT_EQ(t.step, steps[i]) << i;
-    EXPECT_EQ(t.job, &bench.job);
+    EXPECT_EQ(t.serial, 42u);
     EXPECT_EQ(t.probe, &bench.probe[i]);
     EXPECT_EQ(bench.seen[i].second, 5 + 3 * int64_t(i)) << "read " << i;  // nothing before the job
   }
@@ -107,7 +107,7 @@ struct CrossbarBench : sc_core::sc_module {
     SC_THREAD(sink);
   }
   void source() {
-    for (const Step& s : steps) in.write(StepToken{s, nullptr, nullptr});
+    for (const Step& s : steps) in.write(StepToken{s, 1, nullptr});
   }
   void sink() {
     while (true) {
@@ -158,7 +158,11 @@ TEST(CrossbarModuleTrace, ShowsTheStepBeingEvaluatedInsideTheWindow) {
   const auto& phase = signal_named<int>("bench.crossbar.phase");
   sc_core::sc_start(6 * kCycle);  // step 1 under way, before the window
   EXPECT_EQ(group.read(), 0) << "written before the window opened";
-  sc_core::sc_start(11 * kCycle);  // cycle 17: step 4 (group 12, phase 0) started at 16
+  sc_core::sc_start(3.5 * kCycle);  // cycle 9.5: the window opened during step 2 (group 11, phase 0)
+  EXPECT_EQ(group.read(), 11) << "the step under way shows when the window opens";
+  EXPECT_EQ(phase.read(), 0);
+  sc_core::sc_start(1.5 * kCycle);  // back to cycle 11
+  sc_core::sc_start(6 * kCycle);    // cycle 17: step 4 (group 12, phase 0) started at 16
   EXPECT_EQ(group.read(), 12);
   EXPECT_EQ(phase.read(), 0);
   sc_core::sc_start(4 * kCycle);  // cycle 21: step 5 (group 12, phase 1) started at 20
@@ -187,6 +191,7 @@ struct AdcBench : sc_core::sc_module {
       for (int input = 0; input < c.signals; ++input) {
         p.codes.push_back((3 * input + 5 + 7 * int(i)) % (1 << c.adc_bits));
         p.analog.push_back(float(input) + 0.25f + float(i));
+        p.values.push_back(0.5 * p.codes.back() - 3.0);
       }
       probes.push_back(p);
     }
@@ -195,7 +200,7 @@ struct AdcBench : sc_core::sc_module {
   }
   void source() {
     for (std::size_t i = 0; i < steps.size(); ++i)
-      in.write(StepToken{steps[i], nullptr, with_probes ? &probes[i] : nullptr});
+      in.write(StepToken{steps[i], 1, with_probes ? &probes[i] : nullptr});
   }
   void sink() {
     while (true) {
@@ -205,11 +210,24 @@ struct AdcBench : sc_core::sc_module {
   }
 };
 
-TEST(AdcBankModule, ConvertsEachStepInSequenceBackToBack) {
+// A bank of `adcs` converters of `signals_per_adc` inputs each over `signals` inputs, SAR
+// (adc_bits cycles a conversion) or flash (one), analog pairs (bit line 2c for input c) or not.
+AdcBankConfig bank(int adcs, int signals_per_adc, int signals, int adc_bits, bool sar, int bitline_stride = 1) {
   AdcBankConfig c;
   c.period = kCycle;
-  c.conversions_in_sequence = 3;  // three inputs per ADC, 5-cycle SAR conversions
-  c.cycles_per_conversion = 5;
+  c.adcs = adcs;
+  c.signals_per_adc = signals_per_adc;
+  c.signals = signals;
+  c.conversions_in_sequence = std::min(signals_per_adc, signals);
+  c.adc_bits = adc_bits;
+  c.sar = sar;
+  c.cycles_per_conversion = sar ? adc_bits : 1;
+  c.bitline_stride = bitline_stride;
+  return c;
+}
+
+TEST(AdcBankModule, ConvertsEachStepInSequenceBackToBack) {
+  const AdcBankConfig c = bank(1, 3, 3, 5, true);  // three inputs per ADC, 5-cycle SAR conversions
   const std::vector<Step> steps = steps_of(2, 3);
   AdcBench bench("bench", c, steps, TraceWindow{}, false);
   sc_core::sc_start(500 * kCycle);
@@ -220,15 +238,7 @@ TEST(AdcBankModule, ConvertsEachStepInSequenceBackToBack) {
 TEST(AdcBankModule, AccurateModeShowsEveryCycleOfEachTracedConverter) {
   // Two 4-bit SAR converters of three inputs each over five inputs (analog pairs: bit line 2c):
   // ADC 0 converts inputs 0, 1, 2; ADC 1 inputs 3, 4 and idles in the third slot.
-  AdcBankConfig c;
-  c.period = kCycle;
-  c.conversions_in_sequence = 3;
-  c.cycles_per_conversion = 4;
-  c.bitline_stride = 2;
-  c.adcs = 2;
-  c.signals_per_adc = 3;
-  c.signals = 5;
-  c.adc_bits = 4;
+  const AdcBankConfig c = bank(2, 3, 5, 4, true, 2);
   TraceWindow w = window_from(0);
   w.all_adcs = true;
   const std::vector<Step> steps = steps_of(1, 2);
@@ -261,12 +271,58 @@ TEST(AdcBankModule, AccurateModeShowsEveryCycleOfEachTracedConverter) {
       const bool ended_here = cycle % 4 == 0 && ended >= 0 && ended < 6 && a * 3 + ended_slot < 5;
       EXPECT_EQ(signal_named<bool>(p + "valid").read(), ended_here) << cycle << " adc " << a;
       if (ended_here) {
-        EXPECT_EQ(signal_named<int>(p + "code").read(),
-                  bench.probes[std::size_t(ended_step)].codes[std::size_t(a * 3 + ended_slot)]);
+        const StepProbe& probe = bench.probes[std::size_t(ended_step)];
+        EXPECT_EQ(signal_named<int>(p + "code").read(), probe.codes[std::size_t(a * 3 + ended_slot)]);
+        EXPECT_EQ(signal_named<double>(p + "value").read(), probe.values[std::size_t(a * 3 + ended_slot)]);
       }
     }
   }
   EXPECT_EQ(bench.done, (std::vector<int64_t>{12, 24}));
+}
+
+TEST(AdcBankModule, WindowOpeningMidConversionShowsItAsItStands) {
+  // One 4-bit SAR converter of two inputs; step 0 converts input 0 over [0, 4), input 1 over
+  // [4, 8). The window opens at cycle 6, in trial 2 of input 1.
+  const AdcBankConfig c = bank(1, 2, 2, 4, true);
+  AdcBench bench("bench", c, steps_of(1, 1), window_from(6), true);
+  const StepProbe& probe = bench.probes[0];
+  const std::string p = "bench.adc_bank.adc0_";
+  sc_core::sc_start(5.5 * kCycle);
+  EXPECT_EQ(signal_named<int>(p + "bitline").read(), -1) << "nothing is written before the window";
+  sc_core::sc_start(1 * kCycle);  // cycle 6.5
+  EXPECT_EQ(signal_named<int>(p + "bitline").read(), 1);
+  EXPECT_EQ(signal_named<double>(p + "analog").read(), double(probe.analog[1]));
+  const int code1 = probe.codes[1];
+  EXPECT_EQ(signal_named<int>(p + "sar").read(), ((code1 >> 2) << 2) | 2);  // trial 2 sets bit 1
+  EXPECT_EQ(signal_named<int>(p + "code").read(), probe.codes[0]) << "input 0's code, ready at cycle 4";
+  EXPECT_FALSE(signal_named<bool>(p + "valid").read()) << "its strobe fell before the window";
+  EXPECT_TRUE(signal_named<bool>("bench.adc_bank.adc_busy").read());
+  EXPECT_EQ(signal_named<int>("bench.adc_bank.adc_step").read(), 0);
+  sc_core::sc_start(2 * kCycle);  // cycle 8.5
+  EXPECT_EQ(signal_named<int>(p + "code").read(), code1);
+  EXPECT_TRUE(signal_named<bool>(p + "valid").read());
+}
+
+TEST(AdcBankModule, FlashConvertersShowACodeEveryCycle) {
+  // Flash: one cycle per conversion, no SAR register; three inputs on one converter, two steps
+  // back to back: a code (and the strobe) every cycle from cycle 1 to 6.
+  const AdcBankConfig c = bank(1, 3, 3, 3, false);
+  AdcBench bench("bench", c, steps_of(1, 2), window_from(0), true);
+  EXPECT_EQ(sc_core::sc_find_object("bench.adc_bank.adc0_sar"), nullptr);
+  const std::string p = "bench.adc_bank.adc0_";
+  sc_core::sc_start(0.5 * kCycle);
+  for (int cycle = 0; cycle < 9; ++cycle, sc_core::sc_start(kCycle)) {
+    const bool valid = cycle >= 1 && cycle <= 6;
+    EXPECT_EQ(signal_named<bool>(p + "valid").read(), valid) << cycle;
+    EXPECT_EQ(signal_named<int>(p + "bitline").read(), cycle < 6 ? cycle % 3 : -1) << cycle;
+    if (valid) {
+      const int ended = cycle - 1;
+      EXPECT_EQ(signal_named<int>(p + "code").read(),
+                bench.probes[std::size_t(ended / 3)].codes[std::size_t(ended % 3)])
+          << cycle;
+    }
+  }
+  EXPECT_EQ(bench.done, (std::vector<int64_t>{3, 6}));
 }
 
 // ---- ShiftAdd: done (the job's serial) shift_add_cycles after the last step's conversions.
@@ -278,8 +334,11 @@ struct ShiftAddBench : sc_core::sc_module {
   MvmJob jobs[2];
   std::vector<std::pair<uint64_t, int64_t>> finished;
   SC_HAS_PROCESS(ShiftAddBench);
-  ShiftAddBench(sc_core::sc_module_name n, int64_t t_sa, const std::vector<Step>& s)
-      : sc_module(n), shift_add("shift_add", ShiftAddConfig{kCycle, t_sa}, TraceWindow{}), steps(s) {
+  std::vector<StepProbe> probes;  // per step: output 0's register after it
+  ShiftAddBench(sc_core::sc_module_name n, int64_t t_sa, const std::vector<Step>& s,
+                const TraceWindow& w = TraceWindow{})
+      : sc_module(n), shift_add("shift_add", ShiftAddConfig{kCycle, t_sa}, w), steps(s) {
+    for (std::size_t i = 0; i < s.size(); ++i) probes.push_back(StepProbe{{}, {}, {}, {1.5 * double(i + 1)}});
     shift_add.from_adc(in);
     shift_add.done(done);
     jobs[0].serial = 7;
@@ -291,7 +350,7 @@ struct ShiftAddBench : sc_core::sc_module {
     for (const MvmJob& job : jobs) {
       for (const Step& s : steps) {
         wait(2 * kCycle);  // a conversion every 2 cycles
-        in.write(StepToken{s, &job, nullptr});
+        in.write(StepToken{s, job.serial, &probes[std::size_t(s.index)]});
       }
       wait(20 * kCycle);
     }
@@ -310,6 +369,23 @@ TEST(ShiftAddModule, FinishesEachJobShiftAddCyclesAfterItsLastConversion) {
   sc_core::sc_start(200 * kCycle);
   // Job 7's last step arrives at cycle 8, job 8's at 8 + 20 + 8 = 36.
   EXPECT_EQ(bench.finished, (std::vector<std::pair<uint64_t, int64_t>>{{7, 11}, {8, 39}}));
+}
+
+TEST(ShiftAddModule, AccurateModeShowsTheRegisterAndAStrobeWhenDone) {
+  // No shift-add latency: the result is ready with the last conversion (cycles 8 and 36).
+  ShiftAddBench bench("bench", 0, steps_of(2, 2), window_from(0));
+  const auto& reg = signal_named<double>("bench.shift_add.shift_add0");
+  const auto& valid = signal_named<bool>("bench.shift_add.output_valid");
+  sc_core::sc_start(2.5 * kCycle);
+  EXPECT_EQ(reg.read(), 1.5);
+  EXPECT_FALSE(valid.read());
+  sc_core::sc_start(6 * kCycle);  // cycle 8.5
+  EXPECT_EQ(reg.read(), 6.0);
+  EXPECT_TRUE(valid.read());
+  sc_core::sc_start(1 * kCycle);  // cycle 9.5
+  EXPECT_FALSE(valid.read());
+  sc_core::sc_start(200 * kCycle);
+  EXPECT_EQ(bench.finished, (std::vector<std::pair<uint64_t, int64_t>>{{7, 8}, {8, 36}}));
 }
 
 }  // namespace

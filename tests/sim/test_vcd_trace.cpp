@@ -131,8 +131,8 @@ TEST_F(VcdTraceTest, ChangesOnlyInsideWindow) {
        {"clock.clk", "layer.active", "layer.vector", "layer.batch", "layer.macro_r0_c0.row_group",
         "layer.macro_r0_c0.phase", "layer.macro_r0_c0.adc_busy", "layer.macro_r0_c0.adc_step",
         "layer.macro_r0_c0.adc0_bitline", "layer.macro_r0_c0.adc0_analog", "layer.macro_r0_c0.adc0_sar",
-        "layer.macro_r0_c0.adc0_code", "layer.macro_r0_c0.adc0_valid", "layer.macro_r0_c0.shift_add0",
-        "layer.macro_r0_c0.output_valid"}) {
+        "layer.macro_r0_c0.adc0_code", "layer.macro_r0_c0.adc0_value", "layer.macro_r0_c0.adc0_valid",
+        "layer.macro_r0_c0.shift_add0", "layer.macro_r0_c0.output_valid"}) {
     EXPECT_TRUE(v.has(s)) << s;
   }
   EXPECT_FALSE(v.has("layer.macro_r0_c0.adc1_code")) << "only ADC 0 is traced by default";
@@ -246,6 +246,7 @@ TEST_F(VcdTraceTest, ConversionSignalsMatchAnIndependentComputation) {
         decided |= int(code) & (1 << bit);
       }
       EXPECT_EQ(v.at(adc + "code", end + 5000), code) << adc << " input " << input;
+      EXPECT_NEAR(v.at(adc + "value", end + 5000), iv.lo + code * lsb, 1e-12) << adc;
       EXPECT_EQ(v.at(adc + "valid", end + 5000), 1.0) << adc;
       EXPECT_EQ(v.at(adc + "valid", end - 5000), 0.0) << adc;
     }
