@@ -29,8 +29,8 @@ MacroModules modules_of(const HwConfig& hw, const MacroNumerics& numerics, const
 }  // namespace
 
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
-                         LayerMapping mapping, const std::string& layer_name, uint64_t seed,
-                         uint64_t layer_id, const TraceWindow& window)
+                         LayerMapping mapping, const AdcInterval& interval, uint64_t seed, uint64_t layer_id,
+                         const TraceWindow& window)
     : sc_core::sc_module(name),
       hw_(hw),
       mapping_(std::move(mapping)),
@@ -39,8 +39,8 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
       vector_("vector", window),
       image_("image", window),
       batch_("batch", window) {
-  adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, hw.interval_for(layer_name));
-  set_interval(hw.interval_for(layer_name));
+  adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, interval);
+  set_interval(interval);
   const std::size_t cols = mapping_.col_tiles.size();
   for (int m = 0; m < mapping_.macros(); ++m) {
     numerics_.push_back(std::make_unique<MacroNumerics>(hw_, mapping_, m, weights, *adc_, seed, layer_id));
@@ -59,6 +59,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
 void LayerEngine::set_interval(const AdcInterval& interval) {
   // In place: every macro's numerics refer to this converter. The table spans the full range
   // whatever the interval, so the tallies (sized from it at construction) still fit.
+  interval_ = interval;
   *adc_ = AdcTransfer(hw_.macro, hw_.adc, interval);
   adc_->build_table(int(hw_.full_interval().lo), int(hw_.full_interval().hi));
 }

@@ -26,9 +26,10 @@ namespace cimsim {
 
 class LayerEngine : public sc_core::sc_module {
  public:
-  // W: K x N weights (copied into the programmed tiles).
+  // W: K x N weights (copied into the programmed tiles), converted over `interval` (resolved:
+  // layer_interval() in models/adc/layer_interval.h).
   LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
-              LayerMapping mapping, const std::string& layer_name, uint64_t seed, uint64_t layer_id,
+              LayerMapping mapping, const AdcInterval& interval, uint64_t seed, uint64_t layer_id,
               const TraceWindow& window);
 
   // Runs inputs (vectors x K) through the macros in lock-step transactions of `batch` vectors and
@@ -50,6 +51,8 @@ class LayerEngine : public sc_core::sc_module {
 
   const LayerMapping& mapping() const { return mapping_; }
   const AdcTransfer& adc() const { return *adc_; }
+  // The interval the next transactions are converted over.
+  const AdcInterval& interval() const { return interval_; }
   int64_t cycles_per_mvm() const { return cycles_per_mvm_; }
   int64_t transactions() const { return transactions_; }
   ConversionStats merged_stats() const;
@@ -76,6 +79,7 @@ class LayerEngine : public sc_core::sc_module {
 
   const HwConfig& hw_;
   LayerMapping mapping_;
+  AdcInterval interval_;
   std::unique_ptr<AdcTransfer> adc_;
   std::vector<std::unique_ptr<MacroNumerics>> numerics_;  // per macro
   std::vector<std::unique_ptr<Macro>> macros_;            // their SystemC timing

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "adc/layer_interval.h"
 #include "core/error.h"
 #include "vcd_trace.h"
 
@@ -131,7 +132,7 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   r.cycles_per_mvm = engine.cycles_per_mvm();
   r.total_cycles = r.cycles_per_mvm * r.vectors;
   r.clock_mhz = hw.timing.clock_mhz;
-  r.interval = hw.interval_for(name);
+  r.interval = engine.interval();
   r.stats = engine.merged_stats();
   r.energy = energy_of(r.stats.events, hw, r.macros, leakage_seconds);
   return r;
@@ -149,7 +150,8 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
                                    plain_row_groups(int(weights.rows()), hw.macro.rows_per_cycle), hw.macro);
   check_macros_fit(mapping.macros(), hw.chip.macros,
                    options.layer_name + ": " + std::to_string(mapping.macros()), hw.source);
-  LayerEngine engine("layer", hw, weights, std::move(mapping), options.layer_name, options.seed, 0, window);
+  LayerEngine engine("layer", hw, weights, std::move(mapping), layer_interval(hw, options.layer_name),
+                     options.seed, 0, window);
   const InputMatrix input_matrix = to_input_matrix(inputs);
   MvmDriver driver("driver", engine, input_matrix, outputs, batch);
 

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <exception>
 
+#include "adc/layer_interval.h"
 #include "bundle/bundle_mapping.h"
 #include "core/error.h"
 #include "layer_engine.h"
@@ -75,8 +76,11 @@ class NetworkController : public sc_core::sc_module {
     for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
       const BundleLayer& l = bundle.layers[i];
       if (!l.is_cim()) continue;
+      // cimsim calibrate's order measures every layer over the full range first.
+      const AdcInterval interval =
+          choose ? hw.full_interval() : layer_interval(hw, l.name, l.has_adc ? &l.adc : nullptr);
       engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight, map_bundle_layer(l, hw.macro),
-                                                  l.name, options.seed, uint64_t(i), window_);
+                                                  interval, options.seed, uint64_t(i), window_);
       engines_[i]->set_histograms(options.histograms);
     }
     report_.layers.resize(bundle.layers.size());
@@ -286,15 +290,10 @@ void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
 
 }  // namespace
 
-NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
+NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                           const NetworkOptions& options) {
-  check_bundle_fits(hw_in, bundle);
+  check_bundle_fits(hw, bundle);
   check_data_fits(bundle, data);
-  // ADC intervals: the hardware config's adc.layers entry wins, then the bundle layer's own.
-  HwConfig hw = hw_in;
-  for (const BundleLayer& l : bundle.layers) {
-    if (l.is_cim() && l.has_adc && !hw.adc.layers.count(l.name)) hw.adc.layers[l.name] = l.adc;
-  }
   NetworkReport report;
   report.model = bundle.name;
   report.images = data.count;
@@ -339,13 +338,10 @@ NetworkReport run_network(const HwConfig& hw_in, const ModelBundle& bundle, cons
   return report;
 }
 
-void calibrate_network(const HwConfig& hw_in, const ModelBundle& bundle, const data::Dataset& data,
+void calibrate_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                        const NetworkOptions& options, const IntervalChooser& choose) {
-  check_bundle_fits(hw_in, bundle);
+  check_bundle_fits(hw, bundle);
   check_data_fits(bundle, data);
-  HwConfig hw = hw_in;  // every layer starts over the full range
-  hw.adc.layers.clear();
-  hw.adc.interval = AdcInterval{};
   NetworkOptions own = options;
   own.trace_path.clear();
   own.histograms = true;  // what `choose` chooses from

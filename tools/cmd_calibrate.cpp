@@ -61,7 +61,7 @@ int calibrate(const CalibrateArgs& args) {
   spec.full_lo = full.lo;
   spec.full_hi = full.hi;
   CalibrationFile file;
-  file.method = args.method;
+  file.method = spec.method;
   file.percentile = args.percentile;
   file.adc_bits = hw.macro.adc_bits;
   file.hw = args.hw;

@@ -62,7 +62,7 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
     s.fail("hw", "'" + hw.string() + "' does not exist", "give a hardware YAML (configs/hw/)");
   YamlSection c = s.child("calibration", true);
   c.declare({"method", "percentile", "images"});
-  f.method = c.choice_or("method", {"minmax", "percentile", "mse"}, "mse");
+  f.method = c.choice_or("method", calibration_method_names(), "mse");
   f.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
   f.calibration_images = c.integer_or("images", 1, 1 << 30, 1000);
   c.finish();
@@ -241,7 +241,7 @@ int flow_report(const std::string& dir) {
       {"cim", last_test_accuracy(flow.path("cim", "run/metrics.csv"), "cim")}};
   nlohmann::json layers = nlohmann::json::object();
   for (const LayerCalibration& l : calib.layers) layers[l.name] = {{"lo", l.lo}, {"hi", l.hi}};
-  report["calibration"] = {{"method", calib.method}, {"layers", layers}};
+  report["calibration"] = {{"method", calibration_method_name(calib.method)}, {"layers", layers}};
 
   OutputFiles files;
   const std::string json_temp = files.stage(flow.path("report", "report.json"));

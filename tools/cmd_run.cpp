@@ -9,6 +9,7 @@
 #include <tuple>
 
 #include "adc/calibration_file.h"
+#include "adc/layer_interval.h"
 #include "bundle/model_bundle.h"
 #include "cli_common.h"
 #include "config/hw_config.h"
@@ -63,15 +64,9 @@ nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const Hw
 
 int run(const RunArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
-  // The calibration's intervals come first, so that an explicit --set adc.layers.NAME wins.
   std::optional<CalibrationFile> calib;
-  std::vector<std::string> overrides;
-  if (!args.calib.empty()) {
-    calib = load_calibration(args.calib);
-    overrides = calibration_overrides(*calib);
-  }
-  overrides.insert(overrides.end(), args.overrides.begin(), args.overrides.end());
-  const HwConfig hw = load_hw_config(args.hw, overrides);
+  if (!args.calib.empty()) calib = load_calibration(args.calib);
+  const HwConfig hw = load_hw_config(args.hw, interval_overrides(calib ? &*calib : nullptr, args.overrides));
   const ModelBundle bundle = load_model_bundle(args.model);
   if (calib) check_calibration_applies(*calib, args.calib, hw, bundle);
   check_bundle_fits(hw, bundle);

@@ -10,6 +10,7 @@
 #include <memory>
 #include <set>
 
+#include "adc/adc_calibration.h"
 #include "child_process.h"
 #include "cli_common.h"
 #include "config/hw_config.h"
@@ -251,7 +252,7 @@ SweepSpec load_sweep(const std::string& path) {
     YamlSection c = top.child("calibration");
     c.declare({"method", "percentile", "split", "limit"});
     s.calibration.enabled = true;
-    s.calibration.method = c.choice_or("method", {"minmax", "percentile", "mse"}, "mse");
+    s.calibration.method = c.choice_or("method", calibration_method_names(), "mse");
     s.calibration.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
     s.calibration.split = c.choice_or("split", {"test", "train"}, "train");
     s.calibration.limit = c.integer_or("limit", 1, 1 << 30, 1000);

@@ -41,23 +41,20 @@ int64_t PartialSumCounts::total() const {
   return t;
 }
 
+const std::vector<std::string>& calibration_method_names() {
+  static const std::vector<std::string> names = {"minmax", "percentile", "mse"};
+  return names;
+}
+
 CalibrationMethod parse_calibration_method(const std::string& name) {
-  if (name == "minmax") return CalibrationMethod::kMinMax;
-  if (name == "percentile") return CalibrationMethod::kPercentile;
-  if (name == "mse") return CalibrationMethod::kMse;
+  const auto& names = calibration_method_names();
+  for (std::size_t i = 0; i < names.size(); ++i)
+    if (name == names[i]) return CalibrationMethod(i);
   throw InputError("unknown calibration method '" + name + "'; choose minmax, percentile or mse");
 }
 
 const char* calibration_method_name(CalibrationMethod method) {
-  switch (method) {
-    case CalibrationMethod::kMinMax:
-      return "minmax";
-    case CalibrationMethod::kPercentile:
-      return "percentile";
-    case CalibrationMethod::kMse:
-      return "mse";
-  }
-  return "?";
+  return calibration_method_names()[std::size_t(method)].c_str();
 }
 
 double quantization_mse(const PartialSumCounts& sums, double lo, double hi, int adc_bits) {

@@ -39,7 +39,10 @@ struct PartialSumCounts {
 
 enum class CalibrationMethod { kMinMax, kPercentile, kMse };
 
-// "minmax", "percentile", "mse"; throws InputError naming the choices otherwise.
+// The methods' names, in the enum's order: "minmax", "percentile", "mse" (the one list that the
+// command line, the calibration file, the sweep and the flow files accept).
+const std::vector<std::string>& calibration_method_names();
+// One of those names; throws InputError naming the choices otherwise.
 CalibrationMethod parse_calibration_method(const std::string& name);
 const char* calibration_method_name(CalibrationMethod method);
 

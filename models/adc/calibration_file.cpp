@@ -14,8 +14,9 @@ namespace cimsim {
 std::string calibration_yaml(const CalibrationFile& file) {
   std::string out =
       "# ADC intervals chosen by cimsim calibrate (docs/calibration.md); apply with cimsim run --calib\n";
-  out += fmt::format("method: {}\n", file.method);
-  if (file.method == "percentile") out += fmt::format("percentile: {:.17g}\n", file.percentile);
+  out += fmt::format("method: {}\n", calibration_method_name(file.method));
+  if (file.method == CalibrationMethod::kPercentile)
+    out += fmt::format("percentile: {:.17g}\n", file.percentile);
   out += fmt::format("adc_bits: {}\nimages: {}\n", file.adc_bits, file.images);
   out += fmt::format("hw: \"{}\"\nmodel: \"{}\"\ndata: \"{}\"\nlayers:\n", file.hw, file.model, file.data);
   for (const LayerCalibration& l : file.layers) {
@@ -35,8 +36,8 @@ CalibrationFile load_calibration(const std::string& path) {
   YamlSection root(load_yaml_text(text, path), "", source);
   root.declare({"method", "percentile", "adc_bits", "images", "hw", "model", "data", "layers"});
   CalibrationFile f;
-  f.method = root.choice("method", {"minmax", "percentile", "mse"});
-  f.percentile = f.method == "percentile" ? root.real("percentile", 1e-9, 100.0) : 0.0;
+  f.method = parse_calibration_method(root.choice("method", calibration_method_names()));
+  f.percentile = f.method == CalibrationMethod::kPercentile ? root.real("percentile", 1e-9, 100.0) : 0.0;
   f.adc_bits = root.integer("adc_bits", 1, 16);
   f.images = root.integer("images", 1, 1 << 30);
   f.hw = root.text("hw");

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "adc/adc_calibration.h"
 #include "config/hw_config.h"
 
 namespace cimsim {
@@ -21,7 +22,7 @@ struct LayerCalibration {
 };
 
 struct CalibrationFile {
-  std::string method;     // minmax, percentile, mse
+  CalibrationMethod method = CalibrationMethod::kMse;
   double percentile = 0;  // percent kept (method percentile)
   int adc_bits = 0;       // the converters it was chosen for
   int64_t images = 0;     // calibration images

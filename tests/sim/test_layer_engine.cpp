@@ -36,7 +36,8 @@ struct Bench : sc_core::sc_module {
                   plain_row_groups(int(o.weights.rows()), hw.macro.rows_per_cycle), hw.macro);
     for (std::size_t e = 0; e < accurate.size(); ++e) {
       const std::string name = "engine" + std::to_string(e);
-      engines.push_back(std::make_unique<LayerEngine>(name.c_str(), hw, o.weights, mapping, "layer", 3, 0,
+      engines.push_back(std::make_unique<LayerEngine>(name.c_str(), hw, o.weights, mapping,
+                                                      hw.interval_for("layer"), 3, 0,
                                                       window_of(hw, accurate[e], from, to)));
     }
     outputs.resize(accurate.size());
