@@ -121,17 +121,19 @@ nlohmann::json read_point_record(const std::string& dir, int index, const std::s
   }
 }
 
-int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, const std::vector<int>& indices,
-                        const std::string& shard) {
-  const nlohmann::json& params = sweep.at("params");
-  const nlohmann::json& points = sweep.at("points");
-  std::vector<std::string> param_paths;
-  for (const nlohmann::json& p : params) param_paths.push_back(p.at("path").get<std::string>());
+namespace {
 
-  // Every point's record and figures; the layer columns in order of first appearance.
+// Every point's record and figures, and the metric and layer columns (layers in order of first
+// appearance).
+struct SweepPoints {
   std::vector<nlohmann::json> records;
   std::vector<PointFigures> figures;
-  std::vector<std::string> layer_names;
+  std::vector<std::string> metric_names, layer_names;
+};
+
+SweepPoints collect_points(const std::string& dir, const nlohmann::json& points,
+                           const std::vector<int>& indices) {
+  SweepPoints s;
   for (int index : indices) {
     const nlohmann::json& p = points.at(std::size_t(index));
     nlohmann::json r = read_point_record(dir, index, p.at("hash").get<std::string>());
@@ -142,76 +144,83 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
       const std::string stats_path = point_dir(dir, index) + "/stats.json";
       f = figures_of(nlohmann::json::parse(read_text_file(stats_path, "cannot read the point's statistics")));
       for (const auto& [name, v] : f.layers)
-        if (std::find(layer_names.begin(), layer_names.end(), name) == layer_names.end())
-          layer_names.push_back(name);
+        if (std::find(s.layer_names.begin(), s.layer_names.end(), name) == s.layer_names.end())
+          s.layer_names.push_back(name);
     }
-    records.push_back(r);
-    figures.push_back(std::move(f));
+    s.records.push_back(r);
+    s.figures.push_back(std::move(f));
   }
-  std::vector<std::string> metric_names;
-  for (const auto& f : figures)
+  for (const auto& f : s.figures)
     if (!f.metrics.empty()) {
-      for (const auto& [name, v] : f.metrics) metric_names.push_back(name);
+      for (const auto& [name, v] : f.metrics) s.metric_names.push_back(name);
       break;
     }
+  return s;
+}
 
-  OutputFiles files;
-  std::vector<std::string> temp;  // staged kSweepResultFiles
-  for (const char* f : kSweepResultFiles) temp.push_back(files.stage(dir + "/" + f));
-  const std::string &csv_temp = temp[0], &summary_temp = temp[1], &json_temp = temp[2];
-  std::ofstream csv(csv_temp);
-  csv << "point";
-  for (const std::string& p : param_paths) csv << "," << csv_field(p);
-  csv << ",seed,status";
-  for (const std::string& m : metric_names) csv << "," << m;
-  for (const std::string& l : layer_names)
-    for (const std::string& c : kLayerColumns) csv << "," << csv_field(l + "." + c);
-  csv << ",error\n";
+// results.json's row of one point.
+nlohmann::json point_row(int index, const nlohmann::json& p, const nlohmann::json& r, const PointFigures& f,
+                         bool ok) {
+  nlohmann::json row = {
+      {"point", index},         {"values", p.at("values")},       {"seed", p.at("seed")},
+      {"model", p.at("model")}, {"status", ok ? "ok" : "failed"}, {"error", r.value("error", "")}};
+  if (ok) {
+    nlohmann::json metrics = nlohmann::json::object();
+    for (const auto& [name, v] : f.metrics) metrics[name] = v;
+    row["metrics"] = metrics;
+    nlohmann::json lj = nlohmann::json::array();
+    for (const auto& [name, v] : f.layers)
+      lj.push_back(
+          {{"name", name}, {"lo", v[0]}, {"hi", v[1]}, {"clip_rate_low", v[2]}, {"clip_rate_high", v[3]}});
+    row["layers"] = lj;
+    row["config"] = f.config;
+  }
+  return row;
+}
 
+// results.csv, one row a point; the rows of results.json; the points grouped by their values.
+struct PointRows {
   nlohmann::json rows = nlohmann::json::array();
   std::vector<Group> groups;
   int failed = 0;
+};
+
+PointRows write_results_csv(const std::string& path, const std::string& shown,
+                            const std::vector<std::string>& params, const nlohmann::json& points,
+                            const std::vector<int>& indices, const SweepPoints& s) {
+  std::ofstream csv(path);
+  csv << "point";
+  for (const std::string& p : params) csv << "," << csv_field(p);
+  csv << ",seed,status";
+  for (const std::string& m : s.metric_names) csv << "," << m;
+  for (const std::string& l : s.layer_names)
+    for (const std::string& c : kLayerColumns) csv << "," << csv_field(l + "." + c);
+  csv << ",error\n";
+  PointRows out;
   for (std::size_t i = 0; i < indices.size(); ++i) {
     const nlohmann::json& p = points.at(std::size_t(indices[i]));
-    const nlohmann::json& r = records[i];
-    const PointFigures& f = figures[i];
+    const nlohmann::json& r = s.records[i];
+    const PointFigures& f = s.figures[i];
     const bool ok = r.at("status") == "ok";
-    failed += ok ? 0 : 1;
+    out.failed += ok ? 0 : 1;
     const std::vector<std::string> values = p.at("values").get<std::vector<std::string>>();
     csv << indices[i];
     for (const std::string& v : values) csv << "," << csv_field(v);
     csv << "," << p.at("seed").get<uint64_t>() << "," << (ok ? "ok" : "failed");
     std::map<std::string, double> by_name(f.metrics.begin(), f.metrics.end());
-    for (const std::string& m : metric_names) csv << "," << (ok ? number(by_name.at(m)) : "");
+    for (const std::string& m : s.metric_names) csv << "," << (ok ? number(by_name.at(m)) : "");
     std::map<std::string, std::vector<double>> layers(f.layers.begin(), f.layers.end());
-    for (const std::string& l : layer_names)
+    for (const std::string& l : s.layer_names)
       for (std::size_t c = 0; c < kLayerColumns.size(); ++c)
         csv << "," << (layers.count(l) ? number(layers[l][c]) : "");
     csv << "," << csv_field(r.value("error", "")) << "\n";
+    out.rows.push_back(point_row(indices[i], p, r, f, ok));
 
-    nlohmann::json row = {{"point", indices[i]},
-                          {"values", values},
-                          {"seed", p.at("seed")},
-                          {"model", p.at("model")},
-                          {"status", ok ? "ok" : "failed"},
-                          {"error", r.value("error", "")}};
-    if (ok) {
-      nlohmann::json metrics = nlohmann::json::object();
-      for (const auto& [name, v] : f.metrics) metrics[name] = v;
-      row["metrics"] = metrics;
-      nlohmann::json lj = nlohmann::json::array();
-      for (const auto& [name, v] : f.layers)
-        lj.push_back(
-            {{"name", name}, {"lo", v[0]}, {"hi", v[1]}, {"clip_rate_low", v[2]}, {"clip_rate_high", v[3]}});
-      row["layers"] = lj;
-      row["config"] = f.config;
-    }
-    rows.push_back(row);
-
-    auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.values == values; });
-    if (g == groups.end()) {
-      groups.push_back(Group{values, {}, 0, {}, {}, {}, {}});
-      g = groups.end() - 1;
+    auto g = std::find_if(out.groups.begin(), out.groups.end(),
+                          [&](const Group& x) { return x.values == values; });
+    if (g == out.groups.end()) {
+      out.groups.push_back(Group{values, {}, 0, {}, {}, {}, {}});
+      g = out.groups.end() - 1;
     }
     if (!ok) {
       ++g->failed;
@@ -224,10 +233,15 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
     g->tops.push_back(by_name.at("tops_per_watt"));
   }
   csv.close();
-  if (csv.fail()) throw InputError(dir + "/results.csv: cannot write (check the disk)");
+  if (csv.fail()) throw InputError(shown + ": cannot write (check the disk)");
+  return out;
+}
 
-  std::ofstream summary(summary_temp);
-  for (const std::string& p : param_paths) summary << csv_field(p) << ",";
+// summary.csv, one row per combination of values over its seeds; returns results.json's summary.
+nlohmann::json write_summary_csv(const std::string& path, const std::string& shown,
+                                 const std::vector<std::string>& params, const std::vector<Group>& groups) {
+  std::ofstream summary(path);
+  for (const std::string& p : params) summary << csv_field(p) << ",";
   summary << "seeds_ok,failed,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,energy_per_image_pj_mean,"
              "latency_per_image_us_mean,tops_per_watt_mean\n";
   nlohmann::json summary_rows = nlohmann::json::array();
@@ -255,8 +269,25 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
     summary_rows.push_back(s);
   }
   summary.close();
-  if (summary.fail()) throw InputError(dir + "/summary.csv: cannot write (check the disk)");
+  if (summary.fail()) throw InputError(shown + ": cannot write (check the disk)");
+  return summary_rows;
+}
 
+}  // namespace
+
+int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, const std::vector<int>& indices,
+                        const std::string& shard) {
+  const nlohmann::json& points = sweep.at("points");
+  std::vector<std::string> param_paths;
+  for (const nlohmann::json& p : sweep.at("params")) param_paths.push_back(p.at("path").get<std::string>());
+  const SweepPoints collected = collect_points(dir, points, indices);
+
+  OutputFiles files;
+  std::vector<std::string> temp;  // staged kSweepResultFiles
+  for (const char* f : kSweepResultFiles) temp.push_back(files.stage(dir + "/" + f));
+  const PointRows rows =
+      write_results_csv(temp[0], dir + "/results.csv", param_paths, points, indices, collected);
+  const nlohmann::json summary = write_summary_csv(temp[1], dir + "/summary.csv", param_paths, rows.groups);
   nlohmann::json doc = {{"format", "cimsim-sweep-results"},
                         {"version", 1},
                         {"name", sweep.at("name")},
@@ -264,19 +295,19 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
                         {"params", param_paths},
                         {"points_in_sweep", points.size()},
                         {"complete", indices.size() == points.size()},
-                        {"failed", failed},
-                        {"points", rows},
-                        {"summary", summary_rows}};
+                        {"failed", rows.failed},
+                        {"points", rows.rows},
+                        {"summary", summary}};
   if (!shard.empty()) doc["shard"] = shard;
-  write_json(json_temp, doc);
+  write_json(temp[2], doc);
 
   // The plots, from results.json.
-  run_plot_script("sweep_plot.py", {json_temp, temp[3], temp[4], temp[5]}, "sweep plots");
+  run_plot_script("sweep_plot.py", {temp[2], temp[3], temp[4], temp[5]}, "sweep plots");
   for (std::size_t i = 3; i < temp.size(); ++i)
     if (!fs::exists(temp[i]))
       throw InputError(std::string("sweep plots: tools/sweep_plot.py wrote no ") + kSweepResultFiles[i]);
   files.commit();
-  return failed;
+  return rows.failed;
 }
 
 }  // namespace cimsim::cli

@@ -219,6 +219,93 @@ std::vector<std::vector<std::string>> combinations(const SweepSpec& s, YamlSecti
   return out;
 }
 
+void read_calibration(YamlSection& top, SweepSpec& s) {
+  if (!top.has("calibration")) return;
+  YamlSection c = top.child("calibration");
+  c.declare({"method", "percentile", "split", "limit"});
+  s.calibration.enabled = true;
+  s.calibration.method = c.choice_or("method", calibration_method_names(), "mse");
+  s.calibration.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
+  s.calibration.split = c.choice_or("split", {"test", "train"}, "train");
+  s.calibration.limit = c.integer_or("limit", 1, 1 << 30, 1000);
+  c.finish();
+}
+
+// Every adc.layers.NAME parameter names a CIM layer of the point's bundle.
+void check_layer_params(const SweepSpec& s, const ModelBundle& bundle, const std::string& model) {
+  for (const SweepParam& param : s.params) {
+    if (param.path.rfind("adc.layers.", 0) != 0) continue;
+    const std::string layer = param.path.substr(11);
+    const int found = bundle.find(layer);
+    if (found >= 0 && bundle.layers[std::size_t(found)].is_cim()) continue;
+    std::string names;
+    for (const BundleLayer& l : bundle.layers)
+      if (l.is_cim()) names += (names.empty() ? "" : ", ") + l.name;
+    throw InputError(param.where + ": vary." + param.path + ": '" + layer + "' is not a CIM layer of " +
+                     model + "; its CIM layers are " + names);
+  }
+}
+
+// What a point's result depends on but its seed (docs/sweep.md, "Resuming").
+std::string point_key(const SweepSpec& s, const SweepPoint& p, const std::string& hw_text,
+                      const std::string& bundle_hash) {
+  std::string key = std::string("cimsim-sweep-point-1\n") + kCimsimVersion + "\n" + hw_text + "\n";
+  for (const std::string& o : p.overrides) key += o + "\n";
+  key += bundle_hash + "\n" + s.data + "\n" + s.split + "\n" + std::to_string(s.limit) + "\n" +
+         std::to_string(s.batch) + "\n";
+  if (p.calibrate)
+    key += s.calibration.method + "\n" +
+           (s.calibration.method == "percentile" ? fmt::format("{}", s.calibration.percentile) + "\n" : "") +
+           s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n";
+  return key;
+}
+
+// The points of one row of values (one per seed), each config loaded and fitted to its bundle;
+// `bundles` caches the bundles by directory with their content hash.
+void add_points(SweepSpec& s, const std::vector<std::string>& row, const std::string& hw_text,
+                const std::string& vary_where,
+                std::map<std::string, std::pair<ModelBundle, std::string>>& bundles) {
+  SweepPoint p;
+  p.model = s.model;
+  std::string described;
+  for (std::size_t i = 0; i < s.params.size(); ++i) {
+    described += (described.empty() ? "" : ", ") + s.params[i].path + "=" + row[i];
+    if (s.params[i].path == kModelParam)
+      p.model = row[i];
+    else
+      p.overrides.push_back(s.params[i].path + "=" + row[i]);
+  }
+  p.values = row;
+  HwConfig hw;
+  try {
+    hw = load_hw_config(s.hw, p.overrides);
+    auto it = bundles.find(p.model);
+    if (it == bundles.end()) {
+      ModelBundle bundle = load_model_bundle(p.model);  // checks the directory before it is hashed
+      it = bundles.emplace(p.model, std::make_pair(std::move(bundle), directory_hash(p.model))).first;
+    }
+    check_bundle_fits(hw, it->second.first);
+  } catch (const InputError& e) {
+    // The line of the parameter whose value the message names, else the vary section's.
+    const std::string message = e.what();
+    std::string where = vary_where;
+    for (std::size_t i = 0; i < s.params.size(); ++i)
+      if (message.find("--set " + s.params[i].path + "=") != std::string::npos) where = s.params[i].where;
+    throw InputError(where + ": the point " + (described.empty() ? "(no parameters)" : described) +
+                     " is not valid: " + message);
+  }
+  check_layer_params(s, bundles.at(p.model).first, p.model);
+  p.calibrate = s.calibration.enabled && !hw.adc.ideal;
+  const std::string key = point_key(s, p, hw_text, bundles.at(p.model).second);
+  for (uint64_t seed : s.seeds) {
+    SweepPoint q = p;
+    q.index = int(s.points.size());
+    q.seed = seed;
+    q.hash = hash_of(key + std::to_string(seed));
+    s.points.push_back(q);
+  }
+}
+
 }  // namespace
 
 SweepSpec load_sweep(const std::string& path) {
@@ -248,16 +335,7 @@ SweepSpec load_sweep(const std::string& path) {
   s.combine = top.choice_or("combine", {"product", "zip"}, "product");
   read_params(top, path, base.to_json(), s);
   read_seeds(top, s);
-  if (top.has("calibration")) {
-    YamlSection c = top.child("calibration");
-    c.declare({"method", "percentile", "split", "limit"});
-    s.calibration.enabled = true;
-    s.calibration.method = c.choice_or("method", calibration_method_names(), "mse");
-    s.calibration.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
-    s.calibration.split = c.choice_or("split", {"test", "train"}, "train");
-    s.calibration.limit = c.integer_or("limit", 1, 1 << 30, 1000);
-    c.finish();
-  }
+  read_calibration(top, s);
   const auto rows = combinations(s, top);
   top.finish();
 
@@ -272,67 +350,7 @@ SweepSpec load_sweep(const std::string& path) {
   std::map<std::string, std::pair<ModelBundle, std::string>> bundles;  // dir -> bundle, content hash
   const YAML::Node vary_node = top.node()["vary"];
   const std::string vary_where = line_of(path, vary_node ? vary_node : top.node());
-  for (const auto& row : rows) {
-    SweepPoint p;
-    p.model = s.model;
-    std::string described;
-    for (std::size_t i = 0; i < s.params.size(); ++i) {
-      described += (described.empty() ? "" : ", ") + s.params[i].path + "=" + row[i];
-      if (s.params[i].path == kModelParam)
-        p.model = row[i];
-      else
-        p.overrides.push_back(s.params[i].path + "=" + row[i]);
-    }
-    p.values = row;
-    HwConfig hw;
-    try {
-      hw = load_hw_config(s.hw, p.overrides);
-      auto it = bundles.find(p.model);
-      if (it == bundles.end()) {
-        ModelBundle bundle = load_model_bundle(p.model);  // checks the directory before it is hashed
-        it = bundles.emplace(p.model, std::make_pair(std::move(bundle), directory_hash(p.model))).first;
-      }
-      check_bundle_fits(hw, it->second.first);
-    } catch (const InputError& e) {
-      // The line of the parameter whose value the message names, else the vary section's.
-      const std::string message = e.what();
-      std::string where = vary_where;
-      for (std::size_t i = 0; i < s.params.size(); ++i)
-        if (message.find("--set " + s.params[i].path + "=") != std::string::npos) where = s.params[i].where;
-      throw InputError(where + ": the point " + (described.empty() ? "(no parameters)" : described) +
-                       " is not valid: " + message);
-    }
-    const ModelBundle& bundle = bundles.at(p.model).first;
-    for (const SweepParam& param : s.params) {
-      if (param.path.rfind("adc.layers.", 0) != 0) continue;
-      const std::string layer = param.path.substr(11);
-      const int found = bundle.find(layer);
-      if (found < 0 || !bundle.layers[std::size_t(found)].is_cim()) {
-        std::string names;
-        for (const BundleLayer& l : bundle.layers)
-          if (l.is_cim()) names += (names.empty() ? "" : ", ") + l.name;
-        throw InputError(param.where + ": vary." + param.path + ": '" + layer + "' is not a CIM layer of " +
-                         p.model + "; its CIM layers are " + names);
-      }
-    }
-    p.calibrate = s.calibration.enabled && !hw.adc.ideal;
-    std::string key = std::string("cimsim-sweep-point-1\n") + kCimsimVersion + "\n" + hw_text + "\n";
-    for (const std::string& o : p.overrides) key += o + "\n";
-    key += bundles.at(p.model).second + "\n" + s.data + "\n" + s.split + "\n" + std::to_string(s.limit) +
-           "\n" + std::to_string(s.batch) + "\n";
-    if (p.calibrate)
-      key +=
-          s.calibration.method + "\n" +
-          (s.calibration.method == "percentile" ? fmt::format("{}", s.calibration.percentile) + "\n" : "") +
-          s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n";
-    for (uint64_t seed : s.seeds) {
-      SweepPoint q = p;
-      q.index = int(s.points.size());
-      q.seed = seed;
-      q.hash = hash_of(key + std::to_string(seed));
-      s.points.push_back(q);
-    }
-  }
+  for (const auto& row : rows) add_points(s, row, hw_text, vary_where, bundles);
   std::map<std::string, int> seen;  // two points with one hash would be one run (bundles of equal content)
   for (const SweepPoint& p : s.points) {
     const auto [it, fresh] = seen.emplace(p.hash, p.index);

@@ -121,6 +121,66 @@ Network build_network(const ExperimentConfig& config, uint64_t seed, const std::
   return net;
 }
 
+namespace {
+
+// One epoch of the stage: training on the epoch's order of the training images, then the test
+// images; the checkpoint after it.
+EpochMetrics run_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, const ExperimentConfig& config,
+                       const RunOptions& options, const ImageTensors& train, const ImageTensors& test,
+                       uint64_t seed, int epoch, const std::string& checkpoint) {
+  const auto start = std::chrono::steady_clock::now();
+  const int epochs = config.epochs(options.stage);
+  // Stage cim's noise draws come from torch's generator: seeded per epoch, so a resumed run
+  // draws what an uninterrupted one would.
+  torch::manual_seed(seed * 1000003ULL + uint64_t(epoch) * 7919ULL + uint64_t(options.stage));
+  const double lr = scheduled_lr(config.schedule, config.lr(options.stage), epoch, epochs);
+  set_learning_rate(optimizer, lr);
+  ProgressBar bar(options.progress);
+  std::vector<int64_t> order = epoch_order(train.count(), seed, epoch);
+  const int64_t per_epoch = config.stage(options.stage).train_images;
+  if (per_epoch > 0 && per_epoch < int64_t(order.size())) order.resize(std::size_t(per_epoch));
+  const PassStats fit =
+      train_epoch(net, optimizer, train, order, config.schedule.batch_size,
+                  [&](int64_t done, int64_t total, double loss) { bar.update(done, total, loss); });
+  bar.finish();
+  const PassStats eval = evaluate(net, test, std::max(config.schedule.batch_size, 256));
+  EpochMetrics m;
+  m.epoch = epoch + 1;
+  m.stage = options.stage;
+  m.loss = fit.loss;
+  m.train_acc = fit.accuracy;
+  m.test_acc = eval.accuracy;
+  m.lr = lr;
+  m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  save_checkpoint(checkpoint, net, optimizer, CheckpointInfo{options.stage, epoch + 1, seed});
+  spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%, lr {:.3g}, {:.1f} s",
+               stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc, lr,
+               m.seconds);
+  return m;
+}
+
+// The stage's model bundle (qat: DIR/bundle; cim: DIR/cim-bundle; the flow keeps both) and its
+// accuracy as cimsim run computes it.
+void export_stage_bundle(const ExperimentConfig& config, const RunOptions& options,
+                         const std::optional<HwConfig>& hw, const data::Dataset& test_images,
+                         StageResult& result) {
+  const bool cim = options.stage == Stage::kCim;
+  result.bundle_dir = (fs::path(options.out_dir) / (cim ? "cim-bundle" : "bundle")).string();
+  ModelBundle bundle = export_bundle(*result.net);
+  bundle.name = config.name;
+  write_bundle_atomically(bundle, result.bundle_dir);
+  result.bundle_accuracy =
+      bundle_accuracy(config, result.net->graph(), result.bundle_dir, test_images, cim ? hw : std::nullopt);
+  spdlog::info(
+      "wrote the model bundle {}: test accuracy {:.2f}% ({}/{}) in double precision, as cimsim run "
+      "computes it with {} and ideal devices",
+      result.bundle_dir, 100 * result.bundle_accuracy,
+      std::lround(result.bundle_accuracy * double(test_images.count)), test_images.count,
+      cim ? "the hardware's ADCs and the learned intervals" : "an ideal ADC");
+}
+
+}  // namespace
+
 StageResult run_stage(const ExperimentConfig& config, const RunOptions& options) {
   const std::optional<HwConfig> hw = load_hardware(config, options);
   const uint64_t seed = options.seed.value_or(config.seed);
@@ -148,8 +208,7 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
     }
   }
   const int epochs = config.epochs(options.stage);
-  const double base_lr = config.lr(options.stage);
-  auto optimizer = make_optimizer(net, config.optimizer, base_lr);
+  auto optimizer = make_optimizer(net, config.optimizer, config.lr(options.stage));
   int first_epoch = 0;
   if (options.resume) {
     const CheckpointInfo info = load_checkpoint(result.checkpoint, net, optimizer.get());
@@ -179,54 +238,14 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
   int run_now = 0;
   for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     if (options.stop_after_epochs > 0 && run_now == options.stop_after_epochs) break;
-    const auto start = std::chrono::steady_clock::now();
-    // Stage cim's noise draws come from torch's generator: seeded per epoch, so a resumed run
-    // draws what an uninterrupted one would.
-    torch::manual_seed(seed * 1000003ULL + uint64_t(epoch) * 7919ULL + uint64_t(options.stage));
-    const double lr = scheduled_lr(config.schedule, base_lr, epoch, epochs);
-    set_learning_rate(*optimizer, lr);
-    ProgressBar bar(options.progress);
-    std::vector<int64_t> order = epoch_order(train.count(), seed, epoch);
-    if (per_epoch > 0 && per_epoch < int64_t(order.size())) order.resize(std::size_t(per_epoch));
-    const PassStats fit =
-        train_epoch(net, *optimizer, train, order, config.schedule.batch_size,
-                    [&](int64_t done, int64_t total, double loss) { bar.update(done, total, loss); });
-    bar.finish();
-    const PassStats eval = evaluate(net, test, std::max(config.schedule.batch_size, 256));
-    EpochMetrics m;
-    m.epoch = epoch + 1;
-    m.stage = options.stage;
-    m.loss = fit.loss;
-    m.train_acc = fit.accuracy;
-    m.test_acc = eval.accuracy;
-    m.lr = lr;
-    m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    save_checkpoint(result.checkpoint, net, *optimizer, CheckpointInfo{options.stage, epoch + 1, seed});
+    const EpochMetrics m =
+        run_epoch(net, *optimizer, config, options, train, test, seed, epoch, result.checkpoint);
     metrics.append(m);
-    spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%, lr {:.3g}, {:.1f} s",
-                 stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc, lr,
-                 m.seconds);
     result.epochs.push_back(m);
     ++run_now;
   }
-  const bool finished = first_epoch + run_now >= epochs;
-  if (options.stage != Stage::kFp32 && finished) {
-    // qat: DIR/bundle; cim: DIR/cim-bundle (the flow keeps both).
-    result.bundle_dir =
-        (fs::path(options.out_dir) / (options.stage == Stage::kCim ? "cim-bundle" : "bundle")).string();
-    ModelBundle bundle = export_bundle(net);
-    bundle.name = config.name;
-    write_bundle_atomically(bundle, result.bundle_dir);
-    const bool cim = options.stage == Stage::kCim;
-    result.bundle_accuracy =
-        bundle_accuracy(config, net.graph(), result.bundle_dir, test_images, cim ? hw : std::nullopt);
-    spdlog::info(
-        "wrote the model bundle {}: test accuracy {:.2f}% ({}/{}) in double precision, as cimsim run "
-        "computes it with {} and ideal devices",
-        result.bundle_dir, 100 * result.bundle_accuracy,
-        std::lround(result.bundle_accuracy * double(test.count())), test.count(),
-        cim ? "the hardware's ADCs and the learned intervals" : "an ideal ADC");
-  }
+  if (options.stage != Stage::kFp32 && first_epoch + run_now >= epochs)
+    export_stage_bundle(config, options, hw, test_images, result);
   return result;
 }
 
