@@ -1,0 +1,61 @@
+// docs/config.md lists every key the hardware config has, and no other: the keys of each section's
+// table against the resolved config's JSON (HwConfig::to_json, every key the loader accepts).
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "../support/test_configs.h"
+
+namespace cimsim {
+namespace {
+
+// Section ("" for the top level) -> the keys in the first column of its table.
+std::map<std::string, std::set<std::string>> documented_keys(const std::string& path) {
+  std::ifstream in(path);
+  std::map<std::string, std::set<std::string>> keys;
+  std::string line, section;
+  bool in_section = false;
+  while (std::getline(in, line)) {
+    if (line.rfind("## ", 0) == 0) {
+      const std::string title = line.substr(3);
+      in_section = title == "Top level" || title.find(' ') == std::string::npos;
+      section = title == "Top level" ? "" : title;
+      continue;
+    }
+    if (!in_section || line.rfind("| ", 0) != 0) continue;
+    const std::string key = line.substr(2, line.find(" |", 2) - 2);
+    if (key == "key" || key.find("---") != std::string::npos) continue;
+    keys[section].insert(key);
+  }
+  return keys;
+}
+
+TEST(ConfigDocs, EveryKeyIsDocumentedAndNoOther) {
+  const auto documented = documented_keys(std::string(CIMSIM_SOURCE_DIR) + "/docs/config.md");
+  ASSERT_FALSE(documented.empty());
+  const nlohmann::json config = testing::make_hw(testing::HwParams{}).to_json();
+  std::map<std::string, std::set<std::string>> actual;
+  for (const auto& [key, value] : config.items()) {
+    actual[""].insert(key);
+    if (value.is_object())
+      for (const auto& [sub, unused] : value.items()) actual[key].insert(sub);
+  }
+  for (const auto& [section, keys] : actual) {
+    ASSERT_TRUE(documented.count(section)) << "docs/config.md has no section '" << section << "'";
+    for (const std::string& k : keys)
+      EXPECT_TRUE(documented.at(section).count(k)) << "docs/config.md does not list " << section << "." << k;
+  }
+  for (const auto& [section, keys] : documented) {
+    ASSERT_TRUE(actual.count(section))
+        << "docs/config.md documents a section '" << section << "' the config lacks";
+    for (const std::string& k : keys)
+      EXPECT_TRUE(actual.at(section).count(k))
+          << "docs/config.md lists " << section << "." << k << ", no such key";
+  }
+}
+
+}  // namespace
+}  // namespace cimsim
