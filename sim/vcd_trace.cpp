@@ -1,58 +1,26 @@
 #include "vcd_trace.h"
 
-#include <fcntl.h>
-#include <spawn.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
 #include <cstdio>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
 #include "core/error.h"
-
-extern char** environ;
+#include "io/process.h"
 
 namespace cimsim {
 namespace fs = std::filesystem;
 namespace {
 
-// The program's path on the PATH, or "" when absent.
-std::string find_on_path(const std::string& program) {
-  const char* path = std::getenv("PATH");
-  std::string dirs = path ? path : "";
-  for (std::size_t begin = 0; begin <= dirs.size();) {
-    const std::size_t end = std::min(dirs.find(':', begin), dirs.size());
-    const fs::path candidate = fs::path(dirs.substr(begin, end - begin)) / program;
-    if (end > begin && ::access(candidate.c_str(), X_OK) == 0) return candidate.string();
-    begin = end + 1;
-  }
-  return "";
-}
-
-// Runs vcd2fst VCD FST; InputError naming `shown` (the requested path) when it fails.
+// Runs vcd2fst VCD FST (its output discarded); InputError naming `shown` (the requested path)
+// when it fails.
 void convert_to_fst(const std::string& vcd, const std::string& fst, const std::string& shown) {
   const std::string program = find_on_path("vcd2fst");
-  std::vector<std::string> args = {program, vcd, fst};
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  const int spawned = posix_spawn(&pid, program.c_str(), &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  int status = 0;
-  if (spawned == 0) {
-    while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-    }
-  }
-  if (spawned != 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !fs::exists(fst))
+  const int status = wait_status(spawn_process(program, {vcd, fst}, "/dev/null", {}, program));
+  if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0 || !fs::exists(fst))
     throw InputError(shown + ": vcd2fst could not convert the trace; write a .vcd instead");
 }
 
