@@ -24,10 +24,8 @@ AdcBank::AdcBank(sc_core::sc_module_name name, const AdcBankConfig& config, cons
       window_(window),
       busy_("adc_busy", window),
       step_("adc_step", window, -1) {
-  if (config.sar && config.cycles_per_conversion != config.adc_bits)
-    throw std::invalid_argument("AdcBank: a SAR conversion takes adc_bits cycles");
-  if (config.conversions_in_sequence > config.signals_per_adc || config.conversions_in_sequence < 1)
-    throw std::invalid_argument("AdcBank: conversions_in_sequence must be 1 .. signals_per_adc");
+  if (config.conversions_in_sequence() < 1)
+    throw std::invalid_argument("AdcBank: signals_per_adc and signals must be at least 1");
   for (int a = 0; a < config.adcs; ++a)
     if (window.traces_adc(a)) traced_.push_back(std::make_unique<TracedAdc>(a, window, config.sar));
   SC_HAS_PROCESS(AdcBank);
@@ -48,13 +46,13 @@ void AdcBank::trace(TraceSink& sink, const std::string& prefix) const {
 }
 
 void AdcBank::convert_traced(const StepProbe& probe) {
-  for (int j = 0; j < config_.conversions_in_sequence; ++j) {
+  for (int j = 0; j < config_.conversions_in_sequence(); ++j) {
     for (auto& t : traced_) {
       const int input = t->input(j, config_);
       t->bitline.set(input < 0 ? -1 : input * config_.bitline_stride);
       if (input >= 0) t->analog.set(double(probe.analog[std::size_t(input)]));
     }
-    for (int64_t k = 0; k < config_.cycles_per_conversion; ++k) {
+    for (int64_t k = 0; k < config_.cycles_per_conversion(); ++k) {
       if (config_.sar) {
         // Trial k sets bit adc_bits - 1 - k over the bits already decided (the code's).
         const int bit = config_.adc_bits - 1 - int(k);
@@ -79,7 +77,7 @@ void AdcBank::convert_traced(const StepProbe& probe) {
 }
 
 void AdcBank::convert(const StepToken& token) {
-  const int64_t cycles = config_.conversions_in_sequence * config_.cycles_per_conversion;
+  const int64_t cycles = config_.conversions_in_sequence() * config_.cycles_per_conversion();
   if (!token.probe || !window_.overlaps(sc_core::sc_time_stamp(), cycles)) {
     wait(config_.period * double(cycles));
     return;

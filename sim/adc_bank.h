@@ -9,6 +9,7 @@
 // trials, the code, the value it passes on and a one-cycle valid strobe, for vector 0 of the job.
 #pragma once
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <systemc>
@@ -21,15 +22,18 @@
 namespace cimsim {
 
 struct AdcBankConfig {
-  sc_core::sc_time period;            // one clock cycle
-  int conversions_in_sequence = 1;    // min(signals per ADC, signals used): the busiest ADC's
-  int64_t cycles_per_conversion = 1;  // adc_bits for SAR, 1 for flash
-  int bitline_stride = 1;             // bit lines per ADC input: 2 with analog subtraction
-  int adcs = 1;                       // converters in the bank
-  int signals_per_adc = 1;            // inputs multiplexed onto one converter
-  int signals = 1;                    // inputs the macro's tile uses
+  sc_core::sc_time period;  // one clock cycle
+  int bitline_stride = 1;   // bit lines per ADC input: 2 with analog subtraction
+  int adcs = 1;             // converters in the bank
+  int signals_per_adc = 1;  // inputs multiplexed onto one converter
+  int signals = 1;          // inputs the macro's tile uses
   int adc_bits = 1;
   bool sar = true;  // successive approximation: one bit decided per cycle, MSB first
+
+  // The busiest converter's conversions per step (inputs fill the converters in order).
+  int conversions_in_sequence() const { return std::min(signals_per_adc, signals); }
+  // adc_bits for SAR, 1 for flash.
+  int64_t cycles_per_conversion() const { return sar ? adc_bits : 1; }
 };
 
 class AdcBank : public sc_core::sc_module {
@@ -37,8 +41,7 @@ class AdcBank : public sc_core::sc_module {
   sc_core::sc_fifo_in<StepToken> from_array{"from_array"};
   sc_core::sc_fifo_out<StepToken> to_shift_add{"to_shift_add"};
 
-  // std::invalid_argument for an inconsistent config (a SAR's cycles differ from its bits, more
-  // conversions in sequence than inputs per converter).
+  // std::invalid_argument for a config without an input per converter or an input used.
   AdcBank(sc_core::sc_module_name name, const AdcBankConfig& config, const TraceWindow& window);
 
   void trace(TraceSink& sink, const std::string& prefix) const;

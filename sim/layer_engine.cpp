@@ -14,8 +14,6 @@ MacroModules modules_of(const HwConfig& hw, const MacroNumerics& numerics, const
   c.dac.steps = numerics.steps();
   c.crossbar = CrossbarConfig{period, hw.timing.array_cycles};
   c.adc_bank.period = period;
-  c.adc_bank.conversions_in_sequence = std::min(hw.macro.signals_per_adc(), numerics.signals());
-  c.adc_bank.cycles_per_conversion = hw.conversion_cycles();
   c.adc_bank.bitline_stride = hw.macro.subtraction == Subtraction::kAnalog ? 2 : 1;
   c.adc_bank.adcs = hw.macro.adcs();
   c.adc_bank.signals_per_adc = hw.macro.signals_per_adc();

@@ -212,16 +212,15 @@ struct AdcBench : sc_core::sc_module {
 
 // A bank of `adcs` converters of `signals_per_adc` inputs each over `signals` inputs, SAR
 // (adc_bits cycles a conversion) or flash (one), analog pairs (bit line 2c for input c) or not.
-AdcBankConfig bank(int adcs, int signals_per_adc, int signals, int adc_bits, bool sar, int bitline_stride = 1) {
+AdcBankConfig bank(int adcs, int signals_per_adc, int signals, int adc_bits, bool sar,
+                   int bitline_stride = 1) {
   AdcBankConfig c;
   c.period = kCycle;
   c.adcs = adcs;
   c.signals_per_adc = signals_per_adc;
   c.signals = signals;
-  c.conversions_in_sequence = std::min(signals_per_adc, signals);
   c.adc_bits = adc_bits;
   c.sar = sar;
-  c.cycles_per_conversion = sar ? adc_bits : 1;
   c.bitline_stride = bitline_stride;
   return c;
 }

@@ -1,9 +1,7 @@
 // The simulator's outputs against the plain-loop reference of docs/numerics.md, bit for bit.
 // Each parameter set is its own test and so (through ctest) its own process.
 #include <gtest/gtest.h>
-
-#include <random>
-
+#include "../support/random_operands.h"
 #include "../support/reference_mvm.h"
 #include "../support/test_configs.h"
 #include "mvm_run.h"
@@ -28,22 +26,14 @@ class MvmNumerics : public ::testing::TestWithParam<NumericsCase> {};
 TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
   const NumericsCase& c = GetParam();
   const HwConfig hw = testing::make_hw(c.hw);
-  std::mt19937 gen(1234);
-  const int wmax = (1 << (c.hw.weight_bits - 1)) - 1, xmax = (1 << c.hw.input_bits) - 1;
-  std::uniform_int_distribution<int> wdist(-wmax, wmax), xdist(0, xmax);
-  std::vector<std::vector<int>> W(std::size_t(c.K), std::vector<int>(std::size_t(c.N)));
-  std::vector<std::vector<int>> X(std::size_t(c.B), std::vector<int>(std::size_t(c.K)));
-  Eigen::MatrixXi w(c.K, c.N);
-  IntMatrix x(c.B, c.K);
-  for (int k = 0; k < c.K; ++k)
-    for (int n = 0; n < c.N; ++n) w(k, n) = W[std::size_t(k)][std::size_t(n)] = wdist(gen);
-  for (int b = 0; b < c.B; ++b)
-    for (int k = 0; k < c.K; ++k) x(b, k) = X[std::size_t(b)][std::size_t(k)] = xdist(gen);
+  const testing::Operands o = testing::random_operands(c.hw, c.K, c.N, c.B, 1234);
+  const auto& W = o.W;
+  const auto& X = o.X;
 
   MvmOptions options;
   options.batch = c.batch;
   Eigen::MatrixXd y;
-  const LayerReport report = run_mvm(hw, w, x, y, options);
+  const LayerReport report = run_mvm(hw, o.weights, o.x, y, options);
 
   ReferenceSpec r{c.hw.rows,     c.hw.rows_per_cycle, c.hw.weight_bits, c.hw.input_bits,
                   c.hw.dac_bits, c.hw.cell_bits,      c.hw.adc_bits};

@@ -197,15 +197,12 @@ TEST_F(VcdTraceTest, ConversionSignalsMatchAnIndependentComputation) {
   testing::HwParams p;  // 10 ns clock, t_a = 1, 5-bit SAR, analog subtraction, 1-bit DAC and cells
   const HwConfig hw = testing::make_hw(p);
   const testing::Operands o = testing::random_operands(p, 16, 4, 2, 11);
-  IntMatrix x(2, 16);
-  for (int b = 0; b < 2; ++b)
-    for (int k = 0; k < 16; ++k) x(b, k) = o.X[std::size_t(b)][std::size_t(k)];
   MvmOptions options;
   options.batch = 2;
   options.trace_path = (dir_ / "conv.vcd").string();
   options.trace_all_adcs = true;
   Eigen::MatrixXd y;
-  run_mvm(hw, o.weights, x, y, options);
+  run_mvm(hw, o.weights, o.x, y, options);
   const Vcd v = parse_vcd(options.trace_path);
 
   const AdcInterval iv = hw.interval_for("mvm");

@@ -16,7 +16,8 @@ namespace cimsim::testing {
 struct Operands {
   std::vector<std::vector<int>> W, X;
   Eigen::MatrixXi weights;
-  InputMatrix inputs;
+  IntMatrix x;         // X as cimsim mvm takes it
+  InputMatrix inputs;  // X as the layer engine takes it
 };
 
 inline Operands random_operands(const HwParams& p, int K, int N, int B, unsigned seed) {
@@ -27,12 +28,12 @@ inline Operands random_operands(const HwParams& p, int K, int N, int B, unsigned
   o.W.assign(std::size_t(K), std::vector<int>(std::size_t(N)));
   o.X.assign(std::size_t(B), std::vector<int>(std::size_t(K)));
   o.weights.resize(K, N);
-  IntMatrix x(B, K);
+  o.x.resize(B, K);
   for (int k = 0; k < K; ++k)
     for (int n = 0; n < N; ++n) o.weights(k, n) = o.W[std::size_t(k)][std::size_t(n)] = wdist(gen);
   for (int b = 0; b < B; ++b)
-    for (int k = 0; k < K; ++k) x(b, k) = o.X[std::size_t(b)][std::size_t(k)] = xdist(gen);
-  o.inputs = to_input_matrix(x);
+    for (int k = 0; k < K; ++k) o.x(b, k) = o.X[std::size_t(b)][std::size_t(k)] = xdist(gen);
+  o.inputs = to_input_matrix(o.x);
   return o;
 }
 
