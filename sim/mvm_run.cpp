@@ -74,45 +74,35 @@ void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, c
   }
 }
 
-nlohmann::json LayerReport::to_json() const {
+CimLayerStats LayerReport::figures() const {
   const double sqnr = stats.error.sqnr_db();
   const int64_t conversions = stats.adc.conversions;
   auto rate = [conversions](int64_t n) { return conversions ? double(n) / double(conversions) : 0.0; };
-  return {
-      {"name", name},
-      {"shape", {{"inputs", inputs}, {"outputs", outputs}}},
-      {"mapping",
-       {{"macros", macros},
-        {"row_tiles", row_tiles},
-        {"col_tiles", col_tiles},
-        {"row_groups", row_groups},
-        {"utilization", utilization}}},
-      {"mvms", vectors},
-      {"transactions", transactions},
-      {"cycles_per_mvm", cycles_per_mvm},
-      {"total_cycles", total_cycles},
-      {"latency_per_mvm_ns", latency_per_mvm_s() * 1e9},
-      {"total_time_us", total_time_s() * 1e6},
-      {"adc_interval", {{"lo", interval.lo}, {"hi", interval.hi}, {"full_range", interval.full}}},
-      {"conversions", conversions},
-      {"clipped_low", stats.adc.clipped_low},
-      {"clipped_high", stats.adc.clipped_high},
-      {"clip_rate_low", rate(stats.adc.clipped_low)},
-      {"clip_rate_high", rate(stats.adc.clipped_high)},
-      {"error",
-       {{"mean", stats.error.mean()},
-        {"std", stats.error.stddev()},
-        {"sqnr_db", std::isfinite(sqnr) ? nlohmann::json(sqnr) : nlohmann::json(nullptr)},
-        {"exact", stats.error.sum_sq == 0}}},
-      {"partial_sum_histogram", stats.histogram.to_json()},
-      {"energy_events",
-       {{"dac_row_drives", stats.events.dac_row_drives},
-        {"cell_reads", stats.events.cell_reads},
-        {"adc_conversions", stats.events.adc_conversions},
-        {"shift_add_ops", stats.events.shift_add_ops}}},
-      {"energy_pj", energy.to_json()},
-      {"energy_per_mvm_pj", vectors ? energy.total_pj() / double(vectors) : 0.0},
-  };
+  CimLayerStats f;
+  f.name = name;
+  f.shape = {inputs, outputs};
+  f.mapping = {macros, row_tiles, col_tiles, row_groups, utilization};
+  f.mvms = vectors;
+  f.transactions = transactions;
+  f.cycles_per_mvm = cycles_per_mvm;
+  f.total_cycles = total_cycles;
+  f.latency_per_mvm_ns = latency_per_mvm_s() * 1e9;
+  f.total_time_us = total_time_s() * 1e6;
+  f.adc_interval = {interval.lo, interval.hi, interval.full};
+  f.conversions = conversions;
+  f.clipped_low = stats.adc.clipped_low;
+  f.clipped_high = stats.adc.clipped_high;
+  f.clip_rate_low = rate(stats.adc.clipped_low);
+  f.clip_rate_high = rate(stats.adc.clipped_high);
+  f.error.mean = stats.error.mean();
+  f.error.std = stats.error.stddev();
+  if (std::isfinite(sqnr)) f.error.sqnr_db.value = sqnr;
+  f.error.exact = stats.error.sum_sq == 0;
+  f.partial_sum_histogram = stats.histogram.figures();
+  f.energy_events = stats.events;
+  f.energy_pj = energy_figures(energy);
+  f.energy_per_mvm_pj = vectors ? energy.total_pj() / double(vectors) : 0.0;
+  return f;
 }
 
 LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const std::string& name,

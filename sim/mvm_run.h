@@ -10,9 +10,10 @@
 #include <vector>
 
 #include "config/hw_config.h"
-#include "stats/conversion_stats.h"
 #include "io/output_files.h"
 #include "layer_engine.h"
+#include "stats/conversion_stats.h"
+#include "stats/stats_records.h"
 
 namespace cimsim {
 
@@ -44,7 +45,7 @@ struct LayerReport {
 
   double latency_per_mvm_s() const { return double(cycles_per_mvm) / (clock_mhz * 1e6); }
   double total_time_s() const { return double(total_cycles) / (clock_mhz * 1e6); }
-  nlohmann::json to_json() const;
+  CimLayerStats figures() const;  // as the stats files give it
 };
 
 // The report of a simulated layer: its mapping, `vectors` MVMs, conversion statistics and energy,

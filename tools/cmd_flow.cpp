@@ -21,6 +21,8 @@
 #include "core/error.h"
 #include "io/output_files.h"
 #include "io/text_file.h"
+#include "result_records.h"
+#include "stats/stats_records.h"
 
 namespace cimsim::cli {
 namespace {
@@ -221,52 +223,49 @@ double last_test_accuracy(const std::string& metrics, const std::string& stage) 
 
 int flow_report(const std::string& dir) {
   Flow flow(dir, "");
-  const nlohmann::json final_stats = nlohmann::json::parse(read_text_file(
-      flow.path("final", "run/stats.json"), "cannot read the final statistics; rerun the flow"));
+  const std::string stats_path = flow.path("final", "run/stats.json");
+  const RunStats final_stats = load_run_stats(stats_path, stats_path + " (rerun the flow)");
   const CalibrationFile calib = load_calibration(flow.path("calibrate", "calib.yaml"));
-  nlohmann::json report;
-  report["model"] = final_stats["model"];
-  report["hw"] = final_stats["inputs"]["hw"];
-  report["final"] = {{"accuracy", final_stats["accuracy"]},
-                     {"correct", final_stats["correct"]},
-                     {"images", final_stats["images"]},
-                     {"cycles_per_image", final_stats["cycles_per_image"]},
-                     {"latency_per_image_us", final_stats["latency_per_image_us"]},
-                     {"energy_per_image_pj", final_stats["energy_per_image_pj"]},
-                     {"energy_pj", final_stats["energy_pj"]},
-                     {"tops_per_watt", final_stats["tops_per_watt"]}};
-  report["trainer_test_accuracy"] = {
-      {"fp32", last_test_accuracy(flow.path("fp32", "run/metrics.csv"), "fp32")},
-      {"qat", last_test_accuracy(flow.path("qat", "run/metrics.csv"), "qat")},
-      {"cim", last_test_accuracy(flow.path("cim", "run/metrics.csv"), "cim")}};
-  nlohmann::json layers = nlohmann::json::object();
-  for (const LayerCalibration& l : calib.layers) layers[l.name] = {{"lo", l.lo}, {"hi", l.hi}};
-  report["calibration"] = {{"method", calibration_method_name(calib.method)}, {"layers", layers}};
+  FlowReport report;
+  report.model = final_stats.model;
+  report.hw = final_stats.inputs.hw;
+  FlowFinal& r = report.final;
+  r.accuracy = final_stats.accuracy;
+  r.correct = final_stats.correct;
+  r.images = final_stats.images;
+  r.cycles_per_image = final_stats.cycles_per_image;
+  r.latency_per_image_us = final_stats.latency_per_image_us;
+  r.energy_per_image_pj = final_stats.energy_per_image_pj;
+  r.energy_pj = final_stats.energy_pj;
+  r.tops_per_watt = final_stats.tops_per_watt;
+  TrainerAccuracy& t = report.trainer_test_accuracy;
+  t.fp32 = last_test_accuracy(flow.path("fp32", "run/metrics.csv"), "fp32");
+  t.qat = last_test_accuracy(flow.path("qat", "run/metrics.csv"), "qat");
+  t.cim = last_test_accuracy(flow.path("cim", "run/metrics.csv"), "cim");
+  report.calibration.method = calibration_method_name(calib.method);
+  for (const LayerCalibration& l : calib.layers) report.calibration.layers[l.name] = {l.lo, l.hi};
 
   OutputFiles files;
   const std::string json_temp = files.stage(flow.path("report", "report.json"));
   const std::string md_temp = files.stage(flow.path("report", "report.md"));
   const std::string png_temp = files.stage(flow.path("report", "report.png"));
-  write_json(json_temp, report);
-  const nlohmann::json& r = report["final"];
-  const nlohmann::json& t = report["trainer_test_accuracy"];
+  write_json(json_temp, to_json_record(report));
   std::ofstream md(md_temp);
-  md << "# cimsim flow report: " << report["model"].get<std::string>() << " on "
-     << report["hw"].get<std::string>() << "\n\n| quantity | value |\n|---|---|\n";
-  md << fmt::format("| top-1 accuracy (cimsim run, {} images) | {:.2f}% ({}/{}) |\n",
-                    r["images"].get<int64_t>(), 100 * r["accuracy"].get<double>(),
-                    r["correct"].get<int64_t>(), r["images"].get<int64_t>());
-  md << fmt::format("| cycles per image | {} |\n", r["cycles_per_image"].get<int64_t>());
-  md << fmt::format("| latency per image | {:.2f} us |\n", r["latency_per_image_us"].get<double>());
-  md << fmt::format("| energy per image | {:.1f} nJ |\n", 1e-3 * r["energy_per_image_pj"].get<double>());
-  md << fmt::format("| TOPS/W | {:.3f} |\n", r["tops_per_watt"].get<double>());
+  md << "# cimsim flow report: " << report.model << " on " << report.hw
+     << "\n\n| quantity | value |\n|---|---|\n";
+  md << fmt::format("| top-1 accuracy (cimsim run, {} images) | {:.2f}% ({}/{}) |\n", r.images,
+                    100 * r.accuracy, r.correct, r.images);
+  md << fmt::format("| cycles per image | {} |\n", r.cycles_per_image);
+  md << fmt::format("| latency per image | {:.2f} us |\n", r.latency_per_image_us);
+  md << fmt::format("| energy per image | {:.1f} nJ |\n", 1e-3 * r.energy_per_image_pj);
+  md << fmt::format("| TOPS/W | {:.3f} |\n", r.tops_per_watt);
   md << fmt::format(
       "\nTrainer test accuracy at the end of each stage: fp32 {:.2f}%, qat {:.2f}%, cim {:.2f}%.\n",
-      100 * t["fp32"].get<double>(), 100 * t["qat"].get<double>(), 100 * t["cim"].get<double>());
-  md << "\nCalibrated ADC intervals (" << report["calibration"]["method"].get<std::string>()
+      100 * t.fp32, 100 * t.qat, 100 * t.cim);
+  md << "\nCalibrated ADC intervals (" << report.calibration.method
      << "), where stage 2 started:\n\n| layer | lo | hi |\n|---|---|---|\n";
-  for (const auto& [name, iv] : layers.items())
-    md << fmt::format("| {} | {:.4f} | {:.4f} |\n", name, iv["lo"].get<double>(), iv["hi"].get<double>());
+  for (const auto& [name, iv] : report.calibration.layers)
+    md << fmt::format("| {} | {:.4f} | {:.4f} |\n", name, iv.lo, iv.hi);
   md << "\n![accuracy and energy](report.png)\n";
   md.close();
   run_plot_script("flow_report.py", {json_temp, png_temp}, "flow report");

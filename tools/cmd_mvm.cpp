@@ -12,6 +12,7 @@
 #include "io/npy.h"
 #include "io/output_files.h"
 #include "mvm_run.h"
+#include "stats/stats_records.h"
 #include "vcd_trace.h"
 
 namespace cimsim::cli {
@@ -74,14 +75,14 @@ int run(const MvmArgs& args) {
   write_matrix_npy(out_temp, result);
 
   if (!args.stats.empty()) {
-    nlohmann::json doc = {{"cimsim_version", kCimsimVersion},
-                          {"command", "mvm"},
-                          {"seed", args.seed},
-                          {"inputs", {{"weights", args.weights}, {"inputs", args.inputs}, {"hw", args.hw}}},
-                          {"config", hw.to_json()},
-                          {"layers", nlohmann::json::array({report.to_json()})},
-                          {"wall_seconds", wall_s}};
-    write_json(stats_temp, doc);
+    MvmStats doc;
+    doc.cimsim_version = kCimsimVersion;
+    doc.seed = args.seed;
+    doc.inputs = {args.weights, args.inputs, args.hw};
+    doc.config = hw;
+    doc.layers = {report.figures()};
+    doc.wall_seconds = wall_s;
+    write_json(stats_temp, to_json_record(doc));
   }
   outputs.commit();
 

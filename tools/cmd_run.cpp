@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "io/output_files.h"
 #include "network_runner.h"
+#include "stats/stats_records.h"
 
 namespace cimsim::cli {
 namespace {
@@ -29,37 +30,35 @@ struct RunArgs {
   uint64_t seed = 1;
 };
 
-nlohmann::json report_json(const NetworkReport& r, const RunArgs& args, const HwConfig& hw,
-                           int64_t macs_per_image) {
-  nlohmann::json layers = nlohmann::json::array();
+RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& hw, int64_t macs_per_image) {
+  RunStats doc;
+  doc.cimsim_version = kCimsimVersion;
+  doc.seed = args.seed;
+  doc.inputs = {args.hw, args.model, args.data, args.split};
+  doc.config = hw;
+  doc.model = r.model;
+  doc.images = r.images;
+  doc.correct = r.correct;
+  doc.accuracy = r.accuracy();
+  doc.cycles_per_image = r.cycles_per_image;
+  doc.latency_per_image_us = r.latency_per_image_s() * 1e6;
+  doc.images_per_second = 1.0 / r.latency_per_image_s();
+  doc.energy_per_image_pj = r.energy_per_image_pj();
+  doc.energy_pj = energy_figures(r.energy);
+  doc.digital_energy_pj = r.digital_pj;
+  doc.macs_per_image = macs_per_image;
+  doc.tops_per_watt =
+      doc.energy_per_image_pj > 0 ? 2.0 * double(macs_per_image) / doc.energy_per_image_pj : 0.0;
   for (const auto& l : r.layers) {
-    nlohmann::json j = {{"name", l.name},
-                        {"type", l.type},
-                        {"cycles_per_image", l.cycles_per_image},
-                        {"digital_ops_per_image", l.digital_ops_per_image},
-                        {"digital_cycles_per_image", l.digital_cycles_per_image}};
-    if (l.cim) j["cim"] = l.mvm.to_json();
-    layers.push_back(j);
+    NetworkLayerStats& layer = doc.layers.emplace_back();
+    layer.name = l.name;
+    layer.type = l.type;
+    layer.cycles_per_image = l.cycles_per_image;
+    layer.digital_ops_per_image = l.digital_ops_per_image;
+    layer.digital_cycles_per_image = l.digital_cycles_per_image;
+    if (l.cim) layer.cim = l.mvm.figures();
   }
-  const double energy_per_image = r.energy_per_image_pj();
-  return {{"cimsim_version", kCimsimVersion},
-          {"command", "run"},
-          {"seed", args.seed},
-          {"inputs", {{"hw", args.hw}, {"model", args.model}, {"data", args.data}, {"split", args.split}}},
-          {"config", hw.to_json()},
-          {"model", r.model},
-          {"images", r.images},
-          {"correct", r.correct},
-          {"accuracy", r.accuracy()},
-          {"cycles_per_image", r.cycles_per_image},
-          {"latency_per_image_us", r.latency_per_image_s() * 1e6},
-          {"images_per_second", 1.0 / r.latency_per_image_s()},
-          {"energy_per_image_pj", energy_per_image},
-          {"energy_pj", r.energy.to_json()},
-          {"digital_energy_pj", r.digital_pj},
-          {"macs_per_image", macs_per_image},
-          {"tops_per_watt", energy_per_image > 0 ? 2.0 * double(macs_per_image) / energy_per_image : 0.0},
-          {"layers", layers}};
+  return doc;
 }
 
 int run(const RunArgs& args) {
@@ -100,8 +99,9 @@ int run(const RunArgs& args) {
     const int64_t pixels = l.output_pixels();
     macs += int64_t(l.weight.rows()) * l.weight.cols() * pixels;
   }
-  nlohmann::json doc = report_json(report, args, hw, macs);
-  doc["wall_seconds"] = wall_s;
+  RunStats stats = run_stats(report, args, hw, macs);
+  stats.wall_seconds = wall_s;
+  const nlohmann::json doc = to_json_record(stats);
   if (!stats_temp.empty()) write_json(stats_temp, doc);
   if (!args.out.empty()) {
     write_json(out_stats, doc);

@@ -19,6 +19,7 @@
 #include "cli_common.h"
 #include "core/error.h"
 #include "io/text_file.h"
+#include "stats/stats_records.h"
 #include "sweep_results.h"
 #include "sweep_spec.h"
 
@@ -126,9 +127,8 @@ class PointPool {
       std::string result;  // the accuracy, from statistics that must be whole
       if (error.empty()) {
         try {
-          const nlohmann::json stats =
-              nlohmann::json::parse(read_text_file(dir + "/stats.json", "no statistics"));
-          result = fmt::format("{:.2f}%", 100.0 * stats.at("accuracy").get<double>());
+          const RunStats stats = load_run_stats(dir + "/stats.json", "the point's statistics");
+          result = fmt::format("{:.2f}%", 100.0 * stats.accuracy);
         } catch (const std::exception&) {
           error = "run: exited 0 but its stats.json is missing or damaged";
         }

@@ -3,7 +3,6 @@
 
 Usage: flow_report.py REPORT.json OUT.png  (run by `cimsim flow`; needs python3-matplotlib)
 """
-import json
 import sys
 
 import matplotlib
@@ -11,15 +10,17 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
+from cimsim_stats import EnergyFigures, FlowReport  # noqa: E402  (generated beside this script)
+
 
 def main(report_path, png_path):
-    with open(report_path) as f:
-        report = json.load(f)
-    trainer = report["trainer_test_accuracy"]
-    final = report["final"]
+    report = FlowReport.load(report_path)
+    trainer = report.trainer_test_accuracy
+    final = report.final
     labels = ["fp32", "qat", "cim (trainer)", "cimsim run"]
-    values = [100 * trainer["fp32"], 100 * trainer["qat"], 100 * trainer["cim"], 100 * final["accuracy"]]
-    energy = {k: v / final["images"] / 1e3 for k, v in final["energy_pj"].items() if k != "total"}
+    values = [100 * trainer.fp32, 100 * trainer.qat, 100 * trainer.cim, 100 * final.accuracy]
+    energy = {name: getattr(final.energy_pj, name) / final.images / 1e3
+              for name, _ in EnergyFigures.FIELDS if name != "total"}
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     bars = left.bar(labels, values, color=["#888888", "#4477aa", "#228833", "#ee6677"])
@@ -30,8 +31,8 @@ def main(report_path, png_path):
     right.bar(list(energy), list(energy.values()), color="#4477aa")
     right.set_ylabel("energy per image (nJ)")
     right.set_title("%.1f nJ/image, %.3f TOPS/W, %.1f us/image"
-                    % (final["energy_per_image_pj"] / 1e3, final["tops_per_watt"], final["latency_per_image_us"]))
-    fig.suptitle("%s on %s" % (report["model"], report["hw"]))
+                    % (final.energy_per_image_pj / 1e3, final.tops_per_watt, final.latency_per_image_us))
+    fig.suptitle("%s on %s" % (report.model, report.hw))
     fig.tight_layout()
     fig.savefig(png_path, dpi=100, format="png")
 

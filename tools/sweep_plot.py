@@ -12,7 +12,6 @@ needs python3-matplotlib)
 - PARETO.png: accuracy (mean over seeds) against energy per image, one marker per parameter
   combination, the Pareto front (no other point has both lower energy and higher accuracy) joined.
 """
-import json
 import sys
 
 import matplotlib
@@ -20,7 +19,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-PARTS = ["dac", "array", "adc", "shift_add", "leakage", "digital"]
+from cimsim_stats import SweepMetrics, SweepResults  # noqa: E402  (generated beside this script)
+
+# The energy components per image: SweepMetrics' energy_<part>_pj fields.
+PARTS = [name[len("energy_"):-len("_pj")] for name, _ in SweepMetrics.FIELDS
+         if name.startswith("energy_") and name != "energy_per_image_pj"]
 
 
 def number(text):
@@ -35,18 +38,17 @@ def mean(values):
 
 
 def main(results_path, accuracy_png, energy_png, pareto_png):
-    with open(results_path) as f:
-        results = json.load(f)
-    params = results["params"]
+    results = SweepResults.load(results_path)
+    params = results.params
     x_index = params.index("macro.adc_bits") if "macro.adc_bits" in params else (0 if params else None)
     x_name = params[x_index] if x_index is not None else "seed"
-    ok = [p for p in results["points"] if p["status"] == "ok"]
+    ok = [p for p in results.points if p.metrics is not None]
 
 #Group the points : other parameters->x value->points(over seeds).
     groups = {}
     for p in ok:
-        values = p["values"]
-        x = values[x_index] if x_index is not None else str(p["seed"])
+        values = p.values
+        x = values[x_index] if x_index is not None else str(p.seed)
         rest = tuple(v for i, v in enumerate(values) if i != x_index)
         groups.setdefault(rest, {}).setdefault(x, []).append(p)
     others = [name for i, name in enumerate(params) if i != x_index]
@@ -69,7 +71,7 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
     for rest, by_x in groups.items():
         xs = ordered(by_x)
         pos = [position[x] for x in xs]
-        acc = [[100 * p["metrics"]["accuracy"] for p in by_x[x]] for x in xs]
+        acc = [[100 * p.metrics.accuracy for p in by_x[x]] for x in xs]
         means = [mean(a) for a in acc]
         stds = [(sum((v - m) ** 2 for v in a) / (len(a) - 1)) ** 0.5 if len(a) > 1 else 0 for a, m in zip(acc, means)]
         line = ax.errorbar(pos, means, yerr=stds, marker="o", capsize=3, label=label(rest))
@@ -78,7 +80,7 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
         ax.set_xticks([position[x] for x in all_xs], all_xs)
     ax.set_xlabel(x_name)
     ax.set_ylabel("top-1 accuracy (%)")
-    ax.set_title(f"{results['name']}: accuracy (mean, std and min..max over seeds)")
+    ax.set_title(f"{results.name}: accuracy (mean, std and min..max over seeds)")
     if not ok:
         ax.text(0.5, 0.5, "no point succeeded", ha="center", transform=ax.transAxes)
     elif len(groups) > 1:
@@ -93,7 +95,7 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
     for ax, (rest, by_x) in zip(axes[0], panels):
         bottom = [0.0] * len(all_xs)
         for part in PARTS:
-            heights = [mean([p["metrics"][f"energy_{part}_pj"] / 1e3 for p in by_x[x]]) if x in by_x else 0 for x in all_xs]
+            heights = [mean([getattr(p.metrics, f"energy_{part}_pj") / 1e3 for p in by_x[x]]) if x in by_x else 0 for x in all_xs]
             ax.bar(range(len(all_xs)), heights, bottom=bottom, label=part)
             bottom = [b + h for b, h in zip(bottom, heights)]
         ax.set_xticks(range(len(all_xs)), all_xs)
@@ -103,7 +105,7 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
         if not by_x:
             ax.text(0.5, 0.5, "no point succeeded", ha="center", transform=ax.transAxes)
     axes[0][0].legend(fontsize=7)
-    fig.suptitle(f"{results['name']}: energy per image by component")
+    fig.suptitle(f"{results.name}: energy per image by component")
     fig.tight_layout()
     fig.savefig(energy_png)
     plt.close(fig)
@@ -111,11 +113,11 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
 #One marker per parameter combination(mean over its seeds).
     combos = {}
     for p in ok:
-        combos.setdefault(tuple(p["values"]), []).append(p)
+        combos.setdefault(tuple(p.values), []).append(p)
     pts = []
     for values, ps in combos.items():
-        energy = mean([p["metrics"]["energy_per_image_pj"] / 1e3 for p in ps])
-        acc = mean([100 * p["metrics"]["accuracy"] for p in ps])
+        energy = mean([p.metrics.energy_per_image_pj / 1e3 for p in ps])
+        acc = mean([100 * p.metrics.accuracy for p in ps])
         pts.append((energy, acc, ", ".join(f"{n}={v}" for n, v in zip(params, values))))
     front = [p for p in pts if not any(q[0] <= p[0] and q[1] >= p[1] and (q[0], q[1]) != (p[0], p[1]) for q in pts)]
     front.sort()
@@ -126,7 +128,7 @@ def main(results_path, accuracy_png, energy_png, pareto_png):
         ax.annotate(text, (e, a), fontsize=6, xytext=(3, 3), textcoords="offset points")
     ax.set_xlabel("energy per image (nJ)")
     ax.set_ylabel("top-1 accuracy (%)")
-    ax.set_title(f"{results['name']}: accuracy against energy")
+    ax.set_title(f"{results.name}: accuracy against energy")
     if not ok:
         ax.text(0.5, 0.5, "no point succeeded", ha="center", transform=ax.transAxes)
     ax.legend(fontsize=7)

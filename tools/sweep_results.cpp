@@ -13,14 +13,13 @@
 #include "core/error.h"
 #include "io/output_files.h"
 #include "io/text_file.h"
+#include "result_records.h"
+#include "stats/stats_records.h"
 
 namespace cimsim::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// Energy components of `cimsim run`'s energy_pj, then the digital unit's.
-const std::vector<std::string> kEnergyParts{"dac", "array", "adc", "shift_add", "leakage"};
 
 std::string csv_field(const std::string& text) {
   if (text.find_first_of(",\"\n") == std::string::npos) return text;
@@ -31,48 +30,66 @@ std::string csv_field(const std::string& text) {
 
 std::string number(double v) { return fmt::format("{}", v); }
 
-// One point's figures, from its stats.json, in the column order of results.csv.
+// One point's figures, from its stats.json.
 struct PointFigures {
-  std::vector<std::pair<std::string, double>> metrics;
-  std::vector<std::pair<std::string, std::vector<double>>> layers;  // name -> lo, hi, clip low, clip high
-  nlohmann::json config;
+  SweepMetrics metrics;
+  std::vector<SweepLayerFigures> layers;
+  HwConfig config;
 };
 
-PointFigures figures_of(const nlohmann::json& stats) {
+PointFigures figures_of(const RunStats& stats) {
   PointFigures f;
-  const double images = std::max(1.0, stats.at("images").get<double>());
-  auto& m = f.metrics;
-  m.emplace_back("accuracy", stats.at("accuracy").get<double>());
-  m.emplace_back("correct", stats.at("correct").get<double>());
-  m.emplace_back("images", stats.at("images").get<double>());
-  m.emplace_back("energy_per_image_pj", stats.at("energy_per_image_pj").get<double>());
-  for (const std::string& part : kEnergyParts)
-    m.emplace_back("energy_" + part + "_pj", stats.at("energy_pj").at(part).get<double>() / images);
-  m.emplace_back("energy_digital_pj", stats.at("digital_energy_pj").get<double>() / images);
-  m.emplace_back("cycles_per_image", stats.at("cycles_per_image").get<double>());
-  m.emplace_back("latency_per_image_us", stats.at("latency_per_image_us").get<double>());
-  m.emplace_back("images_per_second", stats.at("images_per_second").get<double>());
-  m.emplace_back("tops_per_watt", stats.at("tops_per_watt").get<double>());
+  const double images = std::max(1.0, double(stats.images));
+  SweepMetrics& m = f.metrics;
+  m.accuracy = stats.accuracy;
+  m.correct = double(stats.correct);
+  m.images = double(stats.images);
+  m.energy_per_image_pj = stats.energy_per_image_pj;
+  m.energy_dac_pj = stats.energy_pj.dac / images;
+  m.energy_array_pj = stats.energy_pj.array / images;
+  m.energy_adc_pj = stats.energy_pj.adc / images;
+  m.energy_shift_add_pj = stats.energy_pj.shift_add / images;
+  m.energy_leakage_pj = stats.energy_pj.leakage / images;
+  m.energy_digital_pj = stats.digital_energy_pj / images;
+  m.cycles_per_image = double(stats.cycles_per_image);
+  m.latency_per_image_us = stats.latency_per_image_us;
+  m.images_per_second = stats.images_per_second;
+  m.tops_per_watt = stats.tops_per_watt;
   double conversions = 0, low = 0, high = 0;
-  for (const nlohmann::json& l : stats.at("layers")) {
-    if (!l.contains("cim")) continue;
-    const nlohmann::json& c = l["cim"];
-    conversions += c.at("conversions").get<double>();
-    low += c.at("clipped_low").get<double>();
-    high += c.at("clipped_high").get<double>();
-    const nlohmann::json& iv = c.at("adc_interval");
-    f.layers.emplace_back(
-        l.at("name").get<std::string>(),
-        std::vector<double>{iv.at("lo").get<double>(), iv.at("hi").get<double>(),
-                            c.at("clip_rate_low").get<double>(), c.at("clip_rate_high").get<double>()});
+  for (const NetworkLayerStats& l : stats.layers) {
+    if (!l.cim) continue;
+    const CimLayerStats& c = *l.cim;
+    conversions += double(c.conversions);
+    low += double(c.clipped_low);
+    high += double(c.clipped_high);
+    f.layers.push_back({l.name, c.adc_interval.lo, c.adc_interval.hi, c.clip_rate_low, c.clip_rate_high});
   }
-  m.emplace_back("clip_rate_low", conversions > 0 ? low / conversions : 0.0);
-  m.emplace_back("clip_rate_high", conversions > 0 ? high / conversions : 0.0);
-  f.config = stats.at("config");
+  m.clip_rate_low = conversions > 0 ? low / conversions : 0.0;
+  m.clip_rate_high = conversions > 0 ? high / conversions : 0.0;
+  f.config = stats.config;
   return f;
 }
 
-const std::vector<std::string> kLayerColumns{"lo", "hi", "clip_rate_low", "clip_rate_high"};
+PointFigures point_figures(const std::string& dir, int index) {
+  const std::string path = point_dir(dir, index) + "/stats.json";
+  return figures_of(load_run_stats(path, "sweep point " + std::to_string(index) + ": " + path));
+}
+
+// The numbers of a record (SweepMetrics, SweepLayerFigures), named, in its list's order: the
+// columns of results.csv.
+struct NumberColumns {
+  std::vector<std::pair<std::string, double>> columns;
+  void operator()(const char* key, const double& value) { columns.emplace_back(key, value); }
+  template <class F>
+  void operator()(const char*, const F&) {}
+};
+
+template <class R>
+std::vector<std::pair<std::string, double>> number_columns(const R& record) {
+  NumberColumns c;
+  const_cast<R&>(record).fields(c);
+  return c.columns;
+}
 
 struct Group {
   std::vector<std::string> values;
@@ -111,9 +128,8 @@ nlohmann::json read_point_record(const std::string& dir, int index, const std::s
     nlohmann::json r = nlohmann::json::parse(read_text_file(record.string(), "cannot read the point record"));
     if (r.value("hash", "") != hash || !r.contains("status")) return nullptr;
     if (r["status"] == "ok") {  // its statistics must be whole: a damaged file reruns the point
-      const std::string stats = point_dir(dir, index) + "/stats.json";
-      if (!fs::exists(stats)) return nullptr;
-      figures_of(nlohmann::json::parse(read_text_file(stats, "cannot read the point's statistics")));
+      if (!fs::exists(point_dir(dir, index) + "/stats.json")) return nullptr;
+      point_figures(dir, index);
     }
     return r;
   } catch (const std::exception&) {
@@ -123,12 +139,10 @@ nlohmann::json read_point_record(const std::string& dir, int index, const std::s
 
 namespace {
 
-// Every point's record and figures, and the metric and layer columns (layers in order of first
-// appearance).
+// Every point's row of results.json, and the layer columns (layers in order of first appearance).
 struct SweepPoints {
-  std::vector<nlohmann::json> records;
-  std::vector<PointFigures> figures;
-  std::vector<std::string> metric_names, layer_names;
+  std::vector<SweepRow> rows;
+  std::vector<std::string> layer_names;
 };
 
 SweepPoints collect_points(const std::string& dir, const nlohmann::json& points,
@@ -136,141 +150,121 @@ SweepPoints collect_points(const std::string& dir, const nlohmann::json& points,
   SweepPoints s;
   for (int index : indices) {
     const nlohmann::json& p = points.at(std::size_t(index));
-    nlohmann::json r = read_point_record(dir, index, p.at("hash").get<std::string>());
+    const nlohmann::json r = read_point_record(dir, index, p.at("hash").get<std::string>());
     if (r.is_null())
       throw std::runtime_error("sweep results: point " + std::to_string(index) + " has no record");
-    PointFigures f;
-    if (r.at("status") == "ok") {
-      const std::string stats_path = point_dir(dir, index) + "/stats.json";
-      f = figures_of(nlohmann::json::parse(read_text_file(stats_path, "cannot read the point's statistics")));
-      for (const auto& [name, v] : f.layers)
-        if (std::find(s.layer_names.begin(), s.layer_names.end(), name) == s.layer_names.end())
-          s.layer_names.push_back(name);
-    }
-    s.records.push_back(r);
-    s.figures.push_back(std::move(f));
+    SweepRow& row = s.rows.emplace_back();
+    row.point = index;
+    row.values = p.at("values").get<std::vector<std::string>>();
+    row.seed = p.at("seed").get<uint64_t>();
+    row.model = p.at("model").get<std::string>();
+    row.status = r.at("status") == "ok" ? "ok" : "failed";
+    row.error = r.value("error", "");
+    if (row.status != "ok") continue;
+    PointFigures f = point_figures(dir, index);
+    for (const SweepLayerFigures& l : f.layers)
+      if (std::find(s.layer_names.begin(), s.layer_names.end(), l.name) == s.layer_names.end())
+        s.layer_names.push_back(l.name);
+    row.metrics = f.metrics;
+    row.layers = std::move(f.layers);
+    row.config = std::move(f.config);
   }
-  for (const auto& f : s.figures)
-    if (!f.metrics.empty()) {
-      for (const auto& [name, v] : f.metrics) s.metric_names.push_back(name);
-      break;
-    }
   return s;
 }
 
-// results.json's row of one point.
-nlohmann::json point_row(int index, const nlohmann::json& p, const nlohmann::json& r, const PointFigures& f,
-                         bool ok) {
-  nlohmann::json row = {
-      {"point", index},         {"values", p.at("values")},       {"seed", p.at("seed")},
-      {"model", p.at("model")}, {"status", ok ? "ok" : "failed"}, {"error", r.value("error", "")}};
-  if (ok) {
-    nlohmann::json metrics = nlohmann::json::object();
-    for (const auto& [name, v] : f.metrics) metrics[name] = v;
-    row["metrics"] = metrics;
-    nlohmann::json lj = nlohmann::json::array();
-    for (const auto& [name, v] : f.layers)
-      lj.push_back(
-          {{"name", name}, {"lo", v[0]}, {"hi", v[1]}, {"clip_rate_low", v[2]}, {"clip_rate_high", v[3]}});
-    row["layers"] = lj;
-    row["config"] = f.config;
+// The points grouped by their values, in order of first appearance.
+std::vector<Group> group_points(const std::vector<SweepRow>& rows) {
+  std::vector<Group> groups;
+  for (const SweepRow& row : rows) {
+    auto g =
+        std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.values == row.values; });
+    if (g == groups.end()) {
+      groups.push_back(Group{row.values, {}, 0, {}, {}, {}, {}});
+      g = groups.end() - 1;
+    }
+    if (!row.metrics) {
+      ++g->failed;
+      continue;
+    }
+    g->seeds_ok.push_back(int(row.seed));
+    g->accuracy.push_back(row.metrics->accuracy);
+    g->energy.push_back(row.metrics->energy_per_image_pj);
+    g->latency.push_back(row.metrics->latency_per_image_us);
+    g->tops.push_back(row.metrics->tops_per_watt);
   }
-  return row;
+  return groups;
 }
 
-// results.csv, one row a point; the rows of results.json; the points grouped by their values.
-struct PointRows {
-  nlohmann::json rows = nlohmann::json::array();
-  std::vector<Group> groups;
-  int failed = 0;
-};
-
-PointRows write_results_csv(const std::string& path, const std::string& shown,
-                            const std::vector<std::string>& params, const nlohmann::json& points,
-                            const std::vector<int>& indices, const SweepPoints& s) {
+// results.csv, one row a point.
+void write_results_csv(const std::string& path, const std::string& shown,
+                       const std::vector<std::string>& params, const SweepPoints& s) {
   std::ofstream csv(path);
   csv << "point";
   for (const std::string& p : params) csv << "," << csv_field(p);
   csv << ",seed,status";
-  for (const std::string& m : s.metric_names) csv << "," << m;
+  for (const std::string& m : field_names<SweepMetrics>()) csv << "," << m;
+  const auto layer_columns = number_columns(SweepLayerFigures{});
   for (const std::string& l : s.layer_names)
-    for (const std::string& c : kLayerColumns) csv << "," << csv_field(l + "." + c);
+    for (const auto& [column, unused] : layer_columns) csv << "," << csv_field(l + "." + column);
   csv << ",error\n";
-  PointRows out;
-  for (std::size_t i = 0; i < indices.size(); ++i) {
-    const nlohmann::json& p = points.at(std::size_t(indices[i]));
-    const nlohmann::json& r = s.records[i];
-    const PointFigures& f = s.figures[i];
-    const bool ok = r.at("status") == "ok";
-    out.failed += ok ? 0 : 1;
-    const std::vector<std::string> values = p.at("values").get<std::vector<std::string>>();
-    csv << indices[i];
-    for (const std::string& v : values) csv << "," << csv_field(v);
-    csv << "," << p.at("seed").get<uint64_t>() << "," << (ok ? "ok" : "failed");
-    std::map<std::string, double> by_name(f.metrics.begin(), f.metrics.end());
-    for (const std::string& m : s.metric_names) csv << "," << (ok ? number(by_name.at(m)) : "");
-    std::map<std::string, std::vector<double>> layers(f.layers.begin(), f.layers.end());
-    for (const std::string& l : s.layer_names)
-      for (std::size_t c = 0; c < kLayerColumns.size(); ++c)
-        csv << "," << (layers.count(l) ? number(layers[l][c]) : "");
-    csv << "," << csv_field(r.value("error", "")) << "\n";
-    out.rows.push_back(point_row(indices[i], p, r, f, ok));
-
-    auto g = std::find_if(out.groups.begin(), out.groups.end(),
-                          [&](const Group& x) { return x.values == values; });
-    if (g == out.groups.end()) {
-      out.groups.push_back(Group{values, {}, 0, {}, {}, {}, {}});
-      g = out.groups.end() - 1;
+  for (const SweepRow& row : s.rows) {
+    csv << row.point;
+    for (const std::string& v : row.values) csv << "," << csv_field(v);
+    csv << "," << row.seed << "," << row.status;
+    if (row.metrics)
+      for (const auto& [name, v] : number_columns(*row.metrics)) csv << "," << number(v);
+    else
+      for (std::size_t i = 0; i < field_names<SweepMetrics>().size(); ++i) csv << ",";
+    for (const std::string& name : s.layer_names) {
+      const SweepLayerFigures* layer = nullptr;
+      if (row.layers)
+        for (const SweepLayerFigures& l : *row.layers)
+          if (l.name == name) layer = &l;
+      for (const auto& [column, v] : number_columns(layer ? *layer : SweepLayerFigures{}))
+        csv << "," << (layer ? number(v) : "");
     }
-    if (!ok) {
-      ++g->failed;
-      continue;
-    }
-    g->seeds_ok.push_back(int(p.at("seed").get<uint64_t>()));
-    g->accuracy.push_back(by_name.at("accuracy"));
-    g->energy.push_back(by_name.at("energy_per_image_pj"));
-    g->latency.push_back(by_name.at("latency_per_image_us"));
-    g->tops.push_back(by_name.at("tops_per_watt"));
+    csv << "," << csv_field(row.error) << "\n";
   }
   csv.close();
   if (csv.fail()) throw InputError(shown + ": cannot write (check the disk)");
-  return out;
 }
 
 // summary.csv, one row per combination of values over its seeds; returns results.json's summary.
-nlohmann::json write_summary_csv(const std::string& path, const std::string& shown,
-                                 const std::vector<std::string>& params, const std::vector<Group>& groups) {
+std::vector<SweepGroupSummary> write_summary_csv(const std::string& path, const std::string& shown,
+                                                 const std::vector<std::string>& params,
+                                                 const std::vector<Group>& groups) {
   std::ofstream summary(path);
   for (const std::string& p : params) summary << csv_field(p) << ",";
   summary << "seeds_ok,failed,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,energy_per_image_pj_mean,"
              "latency_per_image_us_mean,tops_per_watt_mean\n";
-  nlohmann::json summary_rows = nlohmann::json::array();
+  std::vector<SweepGroupSummary> rows;
   for (const Group& g : groups) {
     for (const std::string& v : g.values) summary << csv_field(v) << ",";
-    const bool any = !g.accuracy.empty();
-    const double lo = any ? *std::min_element(g.accuracy.begin(), g.accuracy.end()) : 0.0;
-    const double hi = any ? *std::max_element(g.accuracy.begin(), g.accuracy.end()) : 0.0;
-    summary << g.seeds_ok.size() << "," << g.failed;
-    if (any)
-      summary << "," << number(mean(g.accuracy)) << "," << number(stddev(g.accuracy)) << "," << number(lo)
-              << "," << number(hi) << "," << number(mean(g.energy)) << "," << number(mean(g.latency)) << ","
-              << number(mean(g.tops)) << "\n";
-    else
+    SweepGroupSummary& s = rows.emplace_back();
+    s.values = g.values;
+    s.seeds_ok = g.seeds_ok.size();
+    s.failed = g.failed;
+    summary << s.seeds_ok << "," << s.failed;
+    if (g.accuracy.empty()) {
       summary << ",,,,,,,\n";
-    nlohmann::json s = {{"values", g.values}, {"seeds_ok", g.seeds_ok.size()}, {"failed", g.failed}};
-    if (any)
-      s.update({{"accuracy_mean", mean(g.accuracy)},
-                {"accuracy_std", stddev(g.accuracy)},
-                {"accuracy_min", lo},
-                {"accuracy_max", hi},
-                {"energy_per_image_pj_mean", mean(g.energy)},
-                {"latency_per_image_us_mean", mean(g.latency)},
-                {"tops_per_watt_mean", mean(g.tops)}});
-    summary_rows.push_back(s);
+      continue;
+    }
+    s.accuracy_mean = mean(g.accuracy);
+    s.accuracy_std = stddev(g.accuracy);
+    s.accuracy_min = *std::min_element(g.accuracy.begin(), g.accuracy.end());
+    s.accuracy_max = *std::max_element(g.accuracy.begin(), g.accuracy.end());
+    s.energy_per_image_pj_mean = mean(g.energy);
+    s.latency_per_image_us_mean = mean(g.latency);
+    s.tops_per_watt_mean = mean(g.tops);
+    for (const std::optional<double>* v :
+         {&s.accuracy_mean, &s.accuracy_std, &s.accuracy_min, &s.accuracy_max, &s.energy_per_image_pj_mean,
+          &s.latency_per_image_us_mean, &s.tops_per_watt_mean})
+      summary << "," << number(**v);
+    summary << "\n";
   }
   summary.close();
   if (summary.fail()) throw InputError(shown + ": cannot write (check the disk)");
-  return summary_rows;
+  return rows;
 }
 
 }  // namespace
@@ -278,28 +272,23 @@ nlohmann::json write_summary_csv(const std::string& path, const std::string& sho
 int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, const std::vector<int>& indices,
                         const std::string& shard) {
   const nlohmann::json& points = sweep.at("points");
-  std::vector<std::string> param_paths;
-  for (const nlohmann::json& p : sweep.at("params")) param_paths.push_back(p.at("path").get<std::string>());
-  const SweepPoints collected = collect_points(dir, points, indices);
+  SweepResults doc;
+  for (const nlohmann::json& p : sweep.at("params")) doc.params.push_back(p.at("path").get<std::string>());
+  SweepPoints collected = collect_points(dir, points, indices);
 
   OutputFiles files;
   std::vector<std::string> temp;  // staged kSweepResultFiles
   for (const char* f : kSweepResultFiles) temp.push_back(files.stage(dir + "/" + f));
-  const PointRows rows =
-      write_results_csv(temp[0], dir + "/results.csv", param_paths, points, indices, collected);
-  const nlohmann::json summary = write_summary_csv(temp[1], dir + "/summary.csv", param_paths, rows.groups);
-  nlohmann::json doc = {{"format", "cimsim-sweep-results"},
-                        {"version", 1},
-                        {"name", sweep.at("name")},
-                        {"sweep_hash", sweep.at("hash")},
-                        {"params", param_paths},
-                        {"points_in_sweep", points.size()},
-                        {"complete", indices.size() == points.size()},
-                        {"failed", rows.failed},
-                        {"points", rows.rows},
-                        {"summary", summary}};
-  if (!shard.empty()) doc["shard"] = shard;
-  write_json(temp[2], doc);
+  write_results_csv(temp[0], dir + "/results.csv", doc.params, collected);
+  doc.summary = write_summary_csv(temp[1], dir + "/summary.csv", doc.params, group_points(collected.rows));
+  doc.name = sweep.at("name").get<std::string>();
+  doc.sweep_hash = sweep.at("hash").get<std::string>();
+  doc.points_in_sweep = points.size();
+  doc.complete = indices.size() == points.size();
+  for (const SweepRow& row : collected.rows) doc.failed += row.metrics ? 0 : 1;
+  doc.points = std::move(collected.rows);
+  if (!shard.empty()) doc.shard = shard;
+  write_json(temp[2], to_json_record(doc));
 
   // The plots, from results.json.
   run_plot_script("sweep_plot.py", {temp[2], temp[3], temp[4], temp[5]}, "sweep plots");
@@ -307,7 +296,7 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
     if (!fs::exists(temp[i]))
       throw InputError(std::string("sweep plots: tools/sweep_plot.py wrote no ") + kSweepResultFiles[i]);
   files.commit();
-  return rows.failed;
+  return doc.failed;
 }
 
 }  // namespace cimsim::cli

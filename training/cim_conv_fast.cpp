@@ -27,6 +27,30 @@ torch::Tensor group_weights(const torch::Tensor& columns, const RowGroup& group,
       .contiguous(at::MemoryFormat::ChannelsLast);
 }
 
+// The unclipped gradients of the inputs [P, B, H, W, C_in] and the columns [K, C]: per phase the
+// backward of a plain convolution with the effective weights.
+void unclipped_gradients(const torch::Tensor& xl, const torch::Tensor& columns, const torch::Tensor& grad,
+                         const std::vector<double>& coefficients, const ConvGeometry& geo, int64_t N,
+                         torch::Tensor& grad_xl, torch::Tensor& grad_columns) {
+  const int64_t P = xl.size(0), B = xl.size(1), H = xl.size(2), W = xl.size(3), Cin = xl.size(4);
+  const int64_t K = columns.size(0), J = columns.size(1) / N;
+  const int64_t oh = geo.output_h(H), ow = geo.output_w(W);
+  for (int64_t p = 0; p < P; ++p) {
+    const torch::Tensor weight = effective_weights(columns, coefficients, p, N)
+                                     .t()
+                                     .reshape({N, Cin, geo.kernel_h, geo.kernel_w})
+                                     .contiguous(at::MemoryFormat::ChannelsLast);
+    auto [grad_x, grad_w, grad_b] = at::convolution_backward(
+        grad.view({B, oh, ow, N}).permute({0, 3, 1, 2}), xl[p].permute({0, 3, 1, 2}), weight, c10::nullopt,
+        {geo.stride_h, geo.stride_w}, {geo.pad_h, geo.pad_w}, {1, 1}, false, {0, 0}, 1, {true, true, false});
+    grad_xl[p].permute({0, 3, 1, 2}).copy_(grad_x);
+    // grad_w [N, C_in, kh, kw] -> [K, N] in the columns' (channel, ky, kx) row order
+    const torch::Tensor grad_effective = grad_w.reshape({N, K}).t();
+    for (int64_t j = 0; j < J; ++j)
+      grad_columns.narrow(1, j * N, N).add_(grad_effective, coefficients[std::size_t(p * J + j)]);
+  }
+}
+
 class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xp_in,
@@ -100,26 +124,11 @@ class SlicedAdcConv : public torch::autograd::Function<SlicedAdcConv> {
     const int64_t P = xl.size(0), B = xl.size(1), H = xl.size(2), W = xl.size(3), Cin = xl.size(4);
     const int64_t K = columns.size(0), C = columns.size(1), N = ctx->saved_data["outputs"].toInt(), J = C / N;
     const int64_t G = int64_t(groups.size()), L = state.size(3), taps = geo.kernel_h * geo.kernel_w;
-    const int64_t oh = geo.output_h(H), ow = geo.output_w(W);
+    const int64_t ow = geo.output_w(W);
     const torch::Tensor grad = grads[0].contiguous();  // [B L, N]
-    // The unclipped gradient: per phase the backward of a plain convolution with the effective weights.
     torch::Tensor grad_xl = torch::empty_like(xl);
     torch::Tensor grad_columns = torch::zeros({K, C}, columns.options());
-    for (int64_t p = 0; p < P; ++p) {
-      const torch::Tensor weight = effective_weights(columns, coefficients, p, N)
-                                       .t()
-                                       .reshape({N, Cin, geo.kernel_h, geo.kernel_w})
-                                       .contiguous(at::MemoryFormat::ChannelsLast);
-      auto [grad_x, grad_w, grad_b] = at::convolution_backward(
-          grad.view({B, oh, ow, N}).permute({0, 3, 1, 2}), xl[p].permute({0, 3, 1, 2}), weight, c10::nullopt,
-          {geo.stride_h, geo.stride_w}, {geo.pad_h, geo.pad_w}, {1, 1}, false, {0, 0}, 1,
-          {true, true, false});
-      grad_xl[p].permute({0, 3, 1, 2}).copy_(grad_x);
-      // grad_w [N, C_in, kh, kw] -> [K, N] in the columns' (channel, ky, kx) row order
-      const torch::Tensor grad_effective = grad_w.reshape({N, K}).t();
-      for (int64_t j = 0; j < J; ++j)
-        grad_columns.narrow(1, j * N, N).add_(grad_effective, coefficients[std::size_t(p * J + j)]);
-    }
+    unclipped_gradients(xl, columns, grad, coefficients, geo, N, grad_xl, grad_columns);
     // The interval's gradient and the clipped partial sums' shares, per chunk of images.
     const int64_t chunks = (B + kChunkImages - 1) / kChunkImages;
     torch::Tensor clipped_share = torch::zeros({chunks, C, K}, xl.options());

@@ -59,6 +59,49 @@ torch::Tensor matrix(const T* data, int64_t rows, int64_t cols, int64_t row_stri
   return torch::from_blob(const_cast<T*>(data), {rows, cols}, {row_stride, col_stride}, options);
 }
 
+// Takes back each clipped partial sum's share of the unclipped gradient, for the rows of one row
+// group (rows [b, b + size) of x's and the columns' K): st is the group's ADC state of `rows`
+// vectors x C signals (non-finite where the conversion clipped), dy their unclipped gradients.
+template <typename T>
+void take_back_clipped(const T* st, const double* dy, int64_t rows, int64_t C, int64_t K, int64_t b,
+                       int64_t size, const T* x, const T* columns_t, T* gx, T* share) {
+  for (int64_t i = 0; i < rows; ++i) {
+    for (int64_t c = 0; c < C; ++c) {
+      if (std::isfinite(double(st[i * C + c]))) continue;
+      const T f = T(dy[std::size_t(i * C + c)]);
+      T* gx_row = gx + i * K + b;
+      const T* c_row = columns_t + c * K + b;
+      T* share_row = share + c * K + b;
+      const T* x_row = x + i * K + b;
+      for (int64_t a = 0; a < size; ++a) {
+        gx_row[a] -= f * c_row[a];
+        share_row[a] += f * x_row[a];
+      }
+    }
+  }
+}
+
+// d loss / d columns[:, j] = sum_p coefficient[p][j] x_p^T grad - the clipped shares, from the
+// blocks' products x_p^T grad [blocks, P, K, N] and shares [blocks, C, K], added in block order
+// (the same sums for any number of threads).
+torch::Tensor columns_gradient(const torch::Tensor& products, const torch::Tensor& clipped_share,
+                               const std::vector<double>& coefficients, int64_t N) {
+  const int64_t blocks = products.size(0), P = products.size(1), K = products.size(2);
+  const int64_t C = clipped_share.size(1), J = C / N;
+  torch::Tensor product_sum = torch::zeros({P, K, N}, products.options());
+  torch::Tensor share_sum = torch::zeros({C, K}, products.options());
+  for (int64_t block = 0; block < blocks; ++block) {
+    product_sum.add_(products[block]);
+    share_sum.add_(clipped_share[block]);
+  }
+  torch::Tensor grad_columns = -share_sum.t();
+  for (int64_t j = 0; j < J; ++j) {
+    torch::Tensor column = grad_columns.narrow(1, j * N, N);
+    for (int64_t p = 0; p < P; ++p) column.add_(product_sum[p], coefficients[std::size_t(p * J + j)]);
+  }
+  return grad_columns;
+}
+
 class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
  public:
   static torch::Tensor forward(torch::autograd::AutogradContext* ctx, const torch::Tensor& xp_in,
@@ -177,22 +220,7 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
               const int64_t clipped = adc_interval_sums(st, dy.data(), rows * C, lo_sum, hi_sum);
               part_lo += lo_sum;
               part_hi += hi_sum;
-              if (clipped == 0) continue;
-              // Take back each clipped partial sum's share of the unclipped gradient.
-              for (int64_t i = 0; i < rows; ++i) {
-                for (int64_t c = 0; c < C; ++c) {
-                  if (std::isfinite(double(st[i * C + c]))) continue;
-                  const scalar_t f = scalar_t(dy[std::size_t(i * C + c)]);
-                  scalar_t* gx_row = gx + i * K + b;
-                  const scalar_t* c_row = ct + c * K + b;
-                  scalar_t* share_row = share + c * K + b;
-                  const scalar_t* x_row = x + i * K + b;
-                  for (int64_t a = 0; a < size; ++a) {
-                    gx_row[a] -= f * c_row[a];
-                    share_row[a] += f * x_row[a];
-                  }
-                }
-              }
+              if (clipped != 0) take_back_clipped(st, dy.data(), rows, C, K, b, size, x, ct, gx, share);
             }
           }
           sum_lo[std::size_t(block)] = part_lo;
@@ -200,21 +228,11 @@ class SlicedAdcProduct : public torch::autograd::Function<SlicedAdcProduct> {
         }
       });
     });
-    // The blocks' parts in block order: the same sums for any number of threads.
-    torch::Tensor product_sum = torch::zeros({P, K, N}, xp.options());
-    torch::Tensor share_sum = torch::zeros({C, K}, xp.options());
-    double total_lo = 0, total_hi = 0;
+    const torch::Tensor grad_columns = columns_gradient(products, clipped_share, coefficients, N);
+    double total_lo = 0, total_hi = 0;  // in block order: the same sums for any number of threads
     for (int64_t block = 0; block < blocks; ++block) {
-      product_sum.add_(products[block]);
-      share_sum.add_(clipped_share[block]);
       total_lo += sum_lo[std::size_t(block)];
       total_hi += sum_hi[std::size_t(block)];
-    }
-    // d loss / d columns[:, j] = sum_p coefficient[p][j] x_p^T grad - the clipped shares.
-    torch::Tensor grad_columns = -share_sum.t();
-    for (int64_t j = 0; j < J; ++j) {
-      torch::Tensor column = grad_columns.narrow(1, j * N, N);
-      for (int64_t p = 0; p < P; ++p) column.add_(product_sum[p], coefficients[std::size_t(p * J + j)]);
     }
     const std::vector<torch::Tensor> interval = interval_gradients(ctx, total_lo, total_hi);
     return {grad_xp,         grad_columns.contiguous(), interval[0],    interval[1],

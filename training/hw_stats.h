@@ -11,12 +11,11 @@
 #include <map>
 #include <string>
 
-#include "config/hw_config.h"
-
 namespace cimsim::train {
 
-// Layer name -> injected partial-sum std (MAC units). InputError naming the file and the field
-// for a missing or malformed file.
-std::map<std::string, double> partial_sum_noise_from_stats(const std::string& path, const MacroConfig& macro);
+// Layer name -> injected partial-sum std (MAC units), with the adc_bits and interval of the run
+// that measured it (the file's config). InputError naming the file and the field for a missing or
+// malformed file.
+std::map<std::string, double> partial_sum_noise_from_stats(const std::string& path);
 
 }  // namespace cimsim::train

@@ -65,7 +65,7 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
     noise.program_sigma = hw.device.program_sigma;
     noise.program_lognormal_sigma = hw.device.program_lognormal_sigma;
   } else {
-    measured = partial_sum_noise_from_stats(hw_stats_path, hw.macro);
+    measured = partial_sum_noise_from_stats(hw_stats_path);
   }
   net.set_hardware(hw, noise, start, measured);
   for (const auto& [layer, sigma] : measured)

@@ -125,6 +125,11 @@ struct HwConfig {
   nlohmann::json to_json() const;  // the fully resolved configuration
 };
 
+// A resolved config inside a JSON document (the stats files): written as HwConfig::to_json, read
+// back through the YAML reader (JSON is YAML), so it is checked as a config file is.
+void to_json(nlohmann::json& j, const HwConfig& hw);
+void from_json(const nlohmann::json& j, HwConfig& hw);
+
 class YamlSection;
 // Reads `key` of `section` as an ADC interval: `full` or {lo: L, hi: H} with L < H within +-1e15.
 // Shared by the hardware config and the model bundle.

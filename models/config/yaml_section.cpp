@@ -55,6 +55,10 @@ void YamlSection::declare(std::initializer_list<const char*> keys) {
   for (const char* k : keys) declared_.insert(k);
 }
 
+void YamlSection::declare(const std::vector<std::string>& keys) {
+  declared_.insert(keys.begin(), keys.end());
+}
+
 bool YamlSection::has(const std::string& key) const { return node_ && node_.IsMap() && node_[key]; }
 
 std::string YamlSection::where(const std::string& key) const {

@@ -32,6 +32,7 @@ class YamlSection {
   // Declares every key this section may hold, so that a missing required key can be traced to a
   // misspelling of it (reported as the unknown key it is, at its own line).
   void declare(std::initializer_list<const char*> keys);
+  void declare(const std::vector<std::string>& keys);
   bool has(const std::string& key) const;
   const std::string& path() const { return path_; }
   YAML::Node node() const { return node_; }

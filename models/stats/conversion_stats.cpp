@@ -77,12 +77,8 @@ int64_t PartialSumHistogram::total() const {
   return t;
 }
 
-nlohmann::json PartialSumHistogram::to_json() const {
-  return {{"first_edge", first_edge_},
-          {"bin_width", width_},
-          {"counts", counts()},
-          {"underflow", underflow()},
-          {"overflow", overflow()}};
+HistogramFigures PartialSumHistogram::figures() const {
+  return {first_edge_, width_, counts(), underflow(), overflow()};
 }
 
 void ErrorAccumulator::add(const double* value, const float* ideal, int64_t n) {

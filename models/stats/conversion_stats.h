@@ -4,13 +4,13 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "adc/adc_transfer.h"
 #include "config/hw_config.h"
 #include "stats/energy.h"
+#include "stats/stats_records.h"
 
 namespace cimsim {
 
@@ -23,7 +23,7 @@ class PartialSumHistogram {
   void add(const float* y, int64_t n);
   void add_count(double y, int64_t count);
   void merge(const PartialSumHistogram& other);
-  nlohmann::json to_json() const;
+  HistogramFigures figures() const;
 
   double first_edge() const { return first_edge_; }
   double bin_width() const { return width_; }

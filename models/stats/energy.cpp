@@ -9,9 +9,8 @@ void EnergyEvents::merge(const EnergyEvents& o) {
   shift_add_ops += o.shift_add_ops;
 }
 
-nlohmann::json EnergyBreakdown::to_json() const {
-  return {{"dac", dac_pj},         {"array", array_pj},  {"adc", adc_pj}, {"shift_add", shift_add_pj},
-          {"leakage", leakage_pj}, {"total", total_pj()}};
+EnergyFigures energy_figures(const EnergyBreakdown& b) {
+  return {b.dac_pj, b.array_pj, b.adc_pj, b.shift_add_pj, b.leakage_pj, b.total_pj()};
 }
 
 EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int macros, double seconds) {

@@ -4,18 +4,26 @@
 #pragma once
 
 #include <cstdint>
-#include <nlohmann/json.hpp>
 
 #include "config/hw_config.h"
 
 namespace cimsim {
 
 struct EnergyEvents {
+  // A stats record (stats_records.h): kRecord and fields() name it and its fields.
+  static constexpr const char* kRecord = "EnergyEvents";
   int64_t dac_row_drives = 0;  // rows driven x phases x vectors
   int64_t cell_reads = 0;      // driven rows x used bit lines x phases x vectors
   int64_t adc_conversions = 0;
   int64_t shift_add_ops = 0;  // conversion results accumulated + cross-macro additions
   void merge(const EnergyEvents& o);
+  template <class V>
+  void fields(V& v) {
+    v("dac_row_drives", dac_row_drives);
+    v("cell_reads", cell_reads);
+    v("adc_conversions", adc_conversions);
+    v("shift_add_ops", shift_add_ops);
+  }
 };
 
 struct EnergyBreakdown {
@@ -28,8 +36,23 @@ struct EnergyBreakdown {
     shift_add_pj += o.shift_add_pj;
     leakage_pj += o.leakage_pj;
   }
-  nlohmann::json to_json() const;
 };
+
+// An energy breakdown as the stats files give it, in pJ by component.
+struct EnergyFigures {
+  static constexpr const char* kRecord = "EnergyFigures";
+  double dac = 0, array = 0, adc = 0, shift_add = 0, leakage = 0, total = 0;
+  template <class V>
+  void fields(V& v) {
+    v("dac", dac);
+    v("array", array);
+    v("adc", adc);
+    v("shift_add", shift_add);
+    v("leakage", leakage);
+    v("total", total);
+  }
+};
+EnergyFigures energy_figures(const EnergyBreakdown& b);
 
 // Energy of the events, plus leakage of `macros` macros over `seconds` of chip time.
 EnergyBreakdown energy_of(const EnergyEvents& events, const HwConfig& hw, int macros, double seconds);

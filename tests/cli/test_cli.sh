@@ -118,6 +118,34 @@ if [ -d /usr/share/datasets/fashion-mnist ]; then
   check "run on 50 images" run_net --limit 50 --out "$work/net" -q
   check "run wrote stats, resolved config and logits" test -s "$work/net/stats.json" -a -s "$work/net/hw.json" -a -s "$work/net/logits.npy"
   check "run stats have accuracy and per-layer histograms" grep -q '"partial_sum_histogram"' "$work/net/stats.json"
+  # The Python classes generated from the C++ records read both documents back unchanged, and
+  # name a missing or mistyped field.
+  check "the generated Python records read the stats files" /usr/bin/python3 -c "
+import json, sys
+sys.path.insert(0, '$(dirname "$cimsim")')
+import cimsim_stats as c
+for cls, path in ((c.RunStats, '$work/net/stats.json'), (c.MvmStats, '$work/stats.json')):
+    doc = json.load(open(path))
+    record = cls.load(path)
+    assert record.to_json() == doc, path
+run = c.RunStats.load('$work/net/stats.json')
+cim = [l for l in run.layers if l.cim is not None]
+assert cim and cim[0].cim.error.std >= 0 and run.images == 50, run.images
+doc = json.load(open('$work/net/stats.json'))
+del doc['layers'][1]['cim']['error']['std']
+try:
+    c.RunStats.from_json(doc)
+    sys.exit('no error for a missing field')
+except c.SchemaError as e:
+    assert str(e) == '\$.layers[1].cim.error.std: missing', str(e)
+doc = json.load(open('$work/net/stats.json'))
+doc['images'] = 50.5
+try:
+    c.RunStats.from_json(doc)
+    sys.exit('no error for a float count')
+except c.SchemaError as e:
+    assert str(e).startswith('\$.images: expected int'), str(e)
+"
   check "run with a trace" run_net --limit 3 --trace "$work/net.vcd" --trace-window 100:400 -q
   check "run trace has the layer's macros" grep -q "macro_r6_c1" "$work/net.vcd"
   if command -v vcd2fst >/dev/null; then check "vcd2fst converts the network trace" vcd2fst "$work/net.vcd" "$work/net.fst"; fi

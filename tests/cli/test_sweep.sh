@@ -159,7 +159,7 @@ check "a complete sweep reruns nothing" grep -q "6 already done, running 0 with"
 # The program's file deleted while its sweep runs (as a rebuild replaces it): every point still runs
 # this build.
 mkdir -p "$work/bin"
-cp "$cimsim" "$(dirname "$cimsim")/sweep_plot.py" "$work/bin/"
+cp "$cimsim" "$(dirname "$cimsim")/sweep_plot.py" "$(dirname "$cimsim")/cimsim_stats.py" "$work/bin/"
 "$work/bin/cimsim" sweep "$work/seeds.yaml" --out "$work/rebuilt" --jobs 1 -q >"$work/rebuilt.log" 2>&1 &
 pid=$!
 for _ in $(seq 600); do [ "$(readlink /proc/$pid/exe)" = "$work/bin/cimsim" ] && break; sleep 0.01; done

@@ -323,8 +323,10 @@ Chosen calibrate_in_child(const HwConfig& hw, const ModelBundle& bundle, const d
     nlohmann::json lines = nlohmann::json::array();
     calibrate_network(hw, bundle, images, options, [&](const BundleLayer& l, const ConversionStats& s) {
       const AdcInterval chosen = choose(s.histogram);
-      lines.push_back(
-          {{"name", l.name}, {"lo", chosen.lo}, {"hi", chosen.hi}, {"histogram", s.histogram.to_json()}});
+      lines.push_back({{"name", l.name},
+                       {"lo", chosen.lo},
+                       {"hi", chosen.hi},
+                       {"histogram", to_json_record(s.histogram.figures())}});
       return chosen;
     });
     return lines.dump();
@@ -370,7 +372,7 @@ TEST(Network, CalibrationOrderMeasuresWhatARunWithTheChosenIntervalsMeasures) {
   int differ_from_full = 0;
   for (const NetworkLayerReport& r : report.layers) {
     if (!r.cim) continue;
-    EXPECT_EQ(r.mvm.stats.histogram.to_json().dump(), chosen.histograms.at(r.name)) << r.name;
+    EXPECT_EQ(to_json_record(r.mvm.stats.histogram.figures()).dump(), chosen.histograms.at(r.name)) << r.name;
     EXPECT_EQ(r.mvm.interval.lo, chosen.intervals.at(r.name).lo) << r.name;
     EXPECT_GT(r.mvm.stats.adc.clipped_low + r.mvm.stats.adc.clipped_high, 0) << r.name;
     differ_from_full += chosen.histograms.at(r.name) != full.histograms.at(r.name);

@@ -14,6 +14,7 @@
 #include "hw_stats.h"
 #include "image_tensors.h"
 #include "stage_runner.h"
+#include "stats/stats_records.h"
 #include "training_loop.h"
 
 namespace cimsim::train {
@@ -165,16 +166,22 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
   const std::string dir = temp_dir("stats");
   fs::create_directories(dir);
   const std::string path = dir + "/stats.json";
-  {
-    std::ofstream out(path);
-    out << R"({"config": {"macro": {"adc_bits": 3}, "adc": {"ideal": false}}, "layers": [
-      {"name": "flatten"},
-      {"name": "conv1", "cim": {"error": {"std": 2.5}, "adc_interval": {"lo": -7, "hi": 7}}},
-      {"name": "fc3", "cim": {"error": {"std": 0.5}, "adc_interval": {"lo": 0, "hi": 70}}}]})";
-  }
-  MacroConfig macro;
-  macro.adc_bits = 5;  // the file's own adc_bits (3) wins
-  const auto sigma = partial_sum_noise_from_stats(path, macro);
+  RunStats stats;
+  cimsim::testing::HwParams hw;
+  hw.adc_bits = 3;
+  stats.config = cimsim::testing::make_hw(hw);
+  auto cim_layer = [&](const std::string& name, double std_e, double lo, double hi) {
+    NetworkLayerStats& l = stats.layers.emplace_back();
+    l.name = name;
+    l.cim.emplace();
+    l.cim->error.std = std_e;
+    l.cim->adc_interval = {lo, hi, false};
+  };
+  stats.layers.emplace_back().name = "flatten";
+  cim_layer("conv1", 2.5, -7, 7);
+  cim_layer("fc3", 0.5, 0, 70);
+  std::ofstream(path) << to_json_record(stats).dump();
+  const auto sigma = partial_sum_noise_from_stats(path);
   ASSERT_EQ(sigma.size(), 2u);
   EXPECT_DOUBLE_EQ(sigma.at("conv1"), std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // step 14 / 7 = 2
   EXPECT_EQ(sigma.at("fc3"), 0.0);                                         // below the quantization error
@@ -192,8 +199,19 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
     }
   }
 
+  // A field missing: one error naming the file and the field.
+  nlohmann::json doc = to_json_record(stats);
+  doc["layers"][1]["cim"]["error"].erase("std");
+  std::ofstream(path) << doc.dump();
+  try {
+    partial_sum_noise_from_stats(path);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": layers[1].cim.error.std: missing"), std::string::npos)
+        << e.what();
+  }
   std::ofstream(path) << "{not json";
-  EXPECT_THROW(partial_sum_noise_from_stats(path, macro), InputError);
+  EXPECT_THROW(partial_sum_noise_from_stats(path), InputError);
 }
 
 }  // namespace

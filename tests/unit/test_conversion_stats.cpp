@@ -11,8 +11,8 @@
 
 #include "../support/test_configs.h"
 #include "adc/adc_transfer.h"
-#include "stats/conversion_stats.h"
 #include "core/rng.h"
+#include "stats/conversion_stats.h"
 
 namespace {
 
@@ -252,9 +252,9 @@ TEST(Energy, SarComponentsMatchHandComputation) {
   EXPECT_DOUBLE_EQ(b.shift_add_pj, 20 * 0.05);
   EXPECT_DOUBLE_EQ(b.leakage_pj, 0.1e-3 * 3 * 2e-6 * 1e12);  // W x s in pJ: 600
   EXPECT_DOUBLE_EQ(b.total_pj(), 1 + 1 + 25 + 1 + 600);
-  const auto j = b.to_json();
-  EXPECT_DOUBLE_EQ(j.at("adc").get<double>(), 25.0);
-  EXPECT_DOUBLE_EQ(j.at("total").get<double>(), 628.0);
+  const EnergyFigures f = energy_figures(b);
+  EXPECT_DOUBLE_EQ(f.adc, 25.0);
+  EXPECT_DOUBLE_EQ(f.total, 628.0);
 }
 
 TEST(Energy, FlashUsesTwoToBitsMinusOneComparisons) {

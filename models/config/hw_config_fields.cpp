@@ -1,0 +1,342 @@
+// The keys of the hardware config, listed once per section (visit_* below, in the order they are
+// read), each with its kind (Int, Real, ... with range and default). Each list drives three
+// visitors: reading from YAML (YamlReader), writing the resolved JSON (JsonWriter) and naming
+// every key (KeyLister, for YamlSection::declare and the docs check). Checks that relate keys run
+// after a section is read.
+#include "config/hw_config_fields.h"
+
+#include <cmath>
+#include <optional>
+#include <sstream>
+#include <utility>
+
+#include "config/yaml_section.h"
+
+namespace cimsim {
+namespace {
+
+template <class E>
+using Names = std::vector<std::pair<const char*, E>>;
+const Names<AdcType> kAdcTypes{{"sar", AdcType::kSar}, {"flash", AdcType::kFlash}};
+const Names<Subtraction> kSubtractions{{"analog", Subtraction::kAnalog}, {"digital", Subtraction::kDigital}};
+
+// ---- the kinds of key: each with what reading needs (range, default) -----------------------
+
+struct Int {  // an integer in [lo, hi]; required unless it has a fallback
+  int lo, hi;
+  std::optional<int> fallback = std::nullopt;
+};
+struct Real {  // a finite number in [lo, hi]; required unless it has a fallback
+  double lo, hi;
+  std::optional<double> fallback = std::nullopt;
+};
+struct Bool {  // true or false, optional
+  bool fallback;
+};
+struct IntOrWord {  // an optional integer in [lo, hi], or `word` (absent or `word`: 0)
+  const char* word;
+  int lo, hi;
+};
+struct Text {};       // a required non-empty string
+struct Reals {};      // an optional list of finite numbers
+struct Interval {};   // an optional ADC interval: full or {lo, hi}
+struct Intervals {};  // an optional mapping of names to ADC intervals
+// A choice among words (Names<E> above).
+
+// ---- the field lists ------------------------------------------------------------------------
+
+template <class V>
+void visit_macro(V& v, MacroConfig& m) {
+  v("rows", m.rows, Int{1, 1 << 16});
+  v("cols", m.cols, Int{2, 1 << 16});
+  v("rows_per_cycle", m.rows_per_cycle, Int{1, 1 << 16});
+  v("cols_per_adc", m.cols_per_adc, Int{1, 1 << 16});
+  v("weight_bits", m.weight_bits, Int{2, 16});
+  v("input_bits", m.input_bits, Int{1, 16});
+  v("dac_bits", m.dac_bits, Int{1, 16});
+  v("cell_bits", m.cell_bits, Int{1, 8});
+  v("adc_bits", m.adc_bits, Int{1, 16});
+  v("adc_type", m.adc_type, kAdcTypes);
+  v("subtraction", m.subtraction, kSubtractions);
+  v("accumulator_bits", m.accumulator_bits, IntOrWord{"none", 2, 53});
+}
+
+template <class V>
+void visit_timing(V& v, TimingConfig& t) {
+  v("clock_mhz", t.clock_mhz, Real{1.0, 1e5});
+  v("array_cycles", t.array_cycles, Int{1, 1 << 20});
+  v("shift_add_cycles", t.shift_add_cycles, Int{0, 1 << 20});
+}
+
+template <class V>
+void visit_adc(V& v, AdcConfig& a) {
+  v("ideal", a.ideal, Bool{false});
+  v("interval", a.interval, Interval{});
+  v("layers", a.layers, Intervals{});
+  v("offset_lsb", a.offset_lsb, Real{-1e6, 1e6, 0.0});
+  v("gain_error", a.gain_error, Real{-0.99, 10.0, 0.0});
+  v("thermal_sigma_lsb", a.thermal_sigma_lsb, Real{0.0, 1e6, 0.0});
+  v("inl_lsb", a.inl_lsb, Reals{});
+}
+
+template <class V>
+void visit_device(V& v, DeviceConfig& d) {
+  v("program_sigma", d.program_sigma, Real{0.0, 10.0, 0.0});
+  v("program_lognormal_sigma", d.program_lognormal_sigma, Real{0.0, 10.0, 0.0});
+  v("stuck_at_0", d.stuck_at_0, Real{0.0, 1.0, 0.0});
+  v("stuck_at_1", d.stuck_at_1, Real{0.0, 1.0, 0.0});
+  v("drift_nu", d.drift_nu, Real{0.0, 10.0, 0.0});
+  v("drift_t0", d.drift_t0, Real{1e-12, 1e12, 1.0});
+  v("drift_t", d.drift_t, Real{1e-12, 1e12, d.drift_t0});  // defaults to drift_t0, read just above
+  v("read_noise_sigma", d.read_noise_sigma, Real{0.0, 1e6, 0.0});
+}
+
+template <class V>
+void visit_energy(V& v, EnergyConfig& e) {
+  v("dac_pj_per_row", e.dac_pj_per_row, Real{0.0, 1e9});
+  v("array_pj_per_cell", e.array_pj_per_cell, Real{0.0, 1e9});
+  v("adc_pj_per_comparison", e.adc_pj_per_comparison, Real{0.0, 1e9});
+  v("shift_add_pj_per_op", e.shift_add_pj_per_op, Real{0.0, 1e9});
+  v("leakage_mw_per_macro", e.leakage_mw_per_macro, Real{0.0, 1e9});
+}
+
+template <class V>
+void visit_digital(V& v, DigitalConfig& d) {
+  v("ops_per_cycle", d.ops_per_cycle, Int{1, 1 << 20, 64});
+  v("pj_per_op", d.pj_per_op, Real{0.0, 1e9, 0.0});
+}
+
+template <class V>
+void visit_chip(V& v, ChipConfig& c) {
+  v("macros", c.macros, IntOrWord{"unlimited", 1, 1 << 24});
+}
+
+// ---- checks across keys, run once their section is read -----------------------------------
+
+void check_macro(YamlSection& s, const MacroConfig& m) {
+  auto exceeds = [&](const char* key, int value, const std::string& limit, int bound,
+                     const std::string& fix) {
+    if (value > bound) s.fail(key, std::to_string(value) + " exceeds " + limit + std::to_string(bound), fix);
+  };
+  exceeds("rows_per_cycle", m.rows_per_cycle, "rows = ", m.rows, "use rows_per_cycle <= rows");
+  exceeds("dac_bits", m.dac_bits, "input_bits = ", m.input_bits, "use dac_bits <= input_bits");
+  exceeds("cell_bits", m.cell_bits, "the weight magnitude width weight_bits - 1 = ", m.weight_bits - 1,
+          "use cell_bits <= weight_bits - 1");
+  if (m.rows % m.rows_per_cycle != 0) {
+    s.fail("rows_per_cycle",
+           std::to_string(m.rows_per_cycle) + " does not divide rows = " + std::to_string(m.rows),
+           "choose rows_per_cycle so that rows is a multiple of it");
+  }
+  if (m.cols % m.cols_per_adc != 0) {
+    s.fail("cols_per_adc",
+           std::to_string(m.cols_per_adc) + " does not divide cols = " + std::to_string(m.cols),
+           "choose cols_per_adc so that cols is a multiple of it");
+  }
+  if (m.subtraction == Subtraction::kAnalog && m.cols_per_adc % 2 != 0) {
+    s.fail("cols_per_adc",
+           std::to_string(m.cols_per_adc) +
+               " is odd, but with analog subtraction an ADC input is a differential "
+               "pair of two bit lines",
+           "use an even cols_per_adc or subtraction: digital");
+  }
+  if (m.cols < m.bitlines_per_output()) {
+    s.fail("cols",
+           std::to_string(m.cols) + " bit lines cannot hold one output: " + std::to_string(m.slices()) +
+               " weight slices x 2 (differential pair) = " + std::to_string(m.bitlines_per_output()) +
+               " are needed",
+           "raise cols or cell_bits, or lower weight_bits");
+  }
+  if (m.max_partial_sum() >= 16777216.0) {
+    s.fail("rows_per_cycle",
+           "rows_per_cycle * (2^dac_bits - 1) * (2^cell_bits - 1) reaches 2^24, beyond exact float32",
+           "lower rows_per_cycle, dac_bits or cell_bits");
+  }
+}
+
+void check_adc(YamlSection& s, const AdcConfig& a, const MacroConfig& m) {
+  for (double v : a.inl_lsb) {
+    if (std::fabs(v) > 1000.0)
+      s.fail("inl_lsb", "an entry exceeds 1000 LSB in magnitude", "give INL in LSB, |INL| <= 1000");
+  }
+  const std::size_t codes = std::size_t{1} << m.adc_bits;
+  if (!a.inl_lsb.empty() && a.inl_lsb.size() != codes) {
+    s.fail("inl_lsb",
+           "has " + std::to_string(a.inl_lsb.size()) + " entries but adc_bits = " +
+               std::to_string(m.adc_bits) + " gives " + std::to_string(codes) + " codes",
+           "give one INL value (in LSB) per code, or [] for none");
+  }
+}
+
+void check_device(YamlSection& s, const DeviceConfig& d) {
+  if (d.stuck_at_0 + d.stuck_at_1 > 1.0) {
+    s.fail("stuck_at_1", "stuck_at_0 + stuck_at_1 exceeds 1", "lower the fault probabilities");
+  }
+  if (d.drift_t < d.drift_t0) {
+    std::ostringstream problem;
+    problem << d.drift_t << " s is earlier than drift_t0 = " << d.drift_t0 << " s";
+    s.fail("drift_t", problem.str(), "set drift_t >= drift_t0 (seconds since programming)");
+  }
+}
+
+void no_check(YamlSection&) {}
+
+// The whole config: name, then each section with whether it may be left out and its checks.
+template <class V>
+void visit_hw(V& v, HwConfig& hw) {
+  v("name", hw.name, Text{});
+  v.section(
+      "macro", false, [&](auto& s) { visit_macro(s, hw.macro); },
+      [&](YamlSection& s) { check_macro(s, hw.macro); });
+  v.section(
+      "timing", false, [&](auto& s) { visit_timing(s, hw.timing); }, no_check);
+  v.section(
+      "adc", true, [&](auto& s) { visit_adc(s, hw.adc); },
+      [&](YamlSection& s) { check_adc(s, hw.adc, hw.macro); });
+  v.section(
+      "device", true, [&](auto& s) { visit_device(s, hw.device); },
+      [&](YamlSection& s) { check_device(s, hw.device); });
+  v.section(
+      "energy", false, [&](auto& s) { visit_energy(s, hw.energy); }, no_check);
+  v.section(
+      "digital", true, [&](auto& s) { visit_digital(s, hw.digital); }, no_check);
+  v.section(
+      "chip", true, [&](auto& s) { visit_chip(s, hw.chip); }, no_check);
+}
+
+// ---- the visitors -----------------------------------------------------------------------------
+
+// The keys of one section, and of its subsections as "section.key".
+struct KeyLister {
+  std::string prefix;
+  std::vector<std::string> keys;
+  bool recurse = true;
+
+  template <class Field, class Kind>
+  void operator()(const char* key, Field&, const Kind&) {
+    keys.push_back(prefix + key);
+  }
+  template <class Visit, class Check>
+  void section(const char* key, bool, Visit&& visit, Check&&) {
+    keys.push_back(prefix + key);
+    if (!recurse) return;
+    KeyLister inner{prefix + key + ".", {}, false};
+    visit(inner);
+    keys.insert(keys.end(), inner.keys.begin(), inner.keys.end());
+  }
+};
+
+template <class Visit>
+std::vector<std::string> own_keys(Visit&& visit) {
+  KeyLister lister{"", {}, false};
+  visit(lister);
+  return lister.keys;
+}
+
+struct YamlReader {
+  YamlSection& s;
+
+  void operator()(const char* key, int& field, const Int& k) {
+    field = k.fallback ? s.integer_or(key, k.lo, k.hi, *k.fallback) : s.integer(key, k.lo, k.hi);
+  }
+  void operator()(const char* key, double& field, const Real& k) {
+    field = k.fallback ? s.real_or(key, k.lo, k.hi, *k.fallback) : s.real(key, k.lo, k.hi);
+  }
+  void operator()(const char* key, bool& field, const Bool& k) { field = s.boolean_or(key, k.fallback); }
+  void operator()(const char* key, int& field, const IntOrWord& k) {
+    field = s.integer_or_word(key, k.word, k.lo, k.hi);
+  }
+  void operator()(const char* key, std::string& field, const Text&) { field = s.text(key); }
+  void operator()(const char* key, std::vector<double>& field, const Reals&) { field = s.real_list_or(key); }
+  template <class E>
+  void operator()(const char* key, E& field, const Names<E>& names) {
+    std::vector<std::string> words;
+    for (const auto& [word, value] : names) words.push_back(word);
+    const std::string chosen = s.choice(key, words);
+    for (const auto& [word, value] : names)
+      if (chosen == word) field = value;
+  }
+  void operator()(const char* key, AdcInterval& field, const Interval&) {
+    if (s.has(key))
+      field = read_adc_interval(s, key);
+    else
+      s.raw(key);  // absent: the full range
+  }
+  void operator()(const char* key, std::map<std::string, AdcInterval>& field, const Intervals&) {
+    if (!s.has(key)) {
+      s.raw(key);
+      return;
+    }
+    YamlSection layers = s.child(key);
+    for (const auto& kv : layers.node())
+      field[kv.first.Scalar()] = read_adc_interval(layers, kv.first.Scalar());
+  }
+  template <class Visit, class Check>
+  void section(const char* key, bool optional, Visit&& visit, Check&& check) {
+    YamlSection child = s.child(key, optional);
+    child.declare(own_keys(visit));
+    YamlReader inner{child};
+    visit(inner);
+    check(child);
+    child.finish();  // after reading, so unknown keys are reported where they are
+  }
+};
+
+struct JsonWriter {
+  nlohmann::json& out;
+
+  static nlohmann::json interval_json(const AdcInterval& iv) {
+    return iv.full ? nlohmann::json("full") : nlohmann::json{{"lo", iv.lo}, {"hi", iv.hi}};
+  }
+  template <class Field, class Kind>  // numbers, booleans, text and lists as they are
+  void operator()(const char* key, const Field& field, const Kind&) {
+    out[key] = field;
+  }
+  template <class E>
+  void operator()(const char* key, const E& field, const Names<E>& names) {
+    for (const auto& [word, value] : names)
+      if (field == value) out[key] = word;
+  }
+  void operator()(const char* key, const int& field, const IntOrWord& k) {
+    out[key] = field == 0 ? nlohmann::json(k.word) : nlohmann::json(field);
+  }
+  void operator()(const char* key, const AdcInterval& field, const Interval&) {
+    out[key] = interval_json(field);
+  }
+  void operator()(const char* key, const std::map<std::string, AdcInterval>& field, const Intervals&) {
+    nlohmann::json layers = nlohmann::json::object();
+    for (const auto& [layer, iv] : field) layers[layer] = interval_json(iv);
+    out[key] = layers;
+  }
+  template <class Visit, class Check>
+  void section(const char* key, bool, Visit&& visit, Check&&) {
+    nlohmann::json inner = nlohmann::json::object();
+    JsonWriter writer{inner};
+    visit(writer);
+    out[key] = inner;
+  }
+};
+
+}  // namespace
+
+void read_hw_fields(YamlSection& top, HwConfig& hw) {
+  top.declare(own_keys([&](auto& v) { visit_hw(v, hw); }));
+  YamlReader reader{top};
+  visit_hw(reader, hw);
+  top.finish();
+}
+
+nlohmann::json hw_config_json(const HwConfig& hw) {
+  nlohmann::json out = nlohmann::json::object();
+  JsonWriter writer{out};
+  visit_hw(writer, const_cast<HwConfig&>(hw));  // the writer only reads the fields
+  return out;
+}
+
+std::vector<std::string> hw_config_keys() {
+  HwConfig unused;
+  KeyLister lister;
+  visit_hw(lister, unused);
+  return lister.keys;
+}
+
+}  // namespace cimsim
