@@ -106,7 +106,7 @@ CimLayerStats LayerReport::figures() const {
 }
 
 LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const std::string& name,
-                         int64_t vectors, double leakage_seconds) {
+                         int64_t vectors, std::optional<double> leakage_seconds) {
   const LayerMapping& mapping = engine.mapping();
   LayerReport r;
   r.name = name;
@@ -124,7 +124,7 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   r.clock_mhz = hw.timing.clock_mhz;
   r.interval = engine.interval();
   r.stats = engine.merged_stats();
-  r.energy = energy_of(r.stats.events, hw, r.macros, leakage_seconds);
+  r.energy = energy_of(r.stats.events, hw, r.macros, leakage_seconds.value_or(r.total_time_s()));
   return r;
 }
 
@@ -163,9 +163,7 @@ LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const In
                 std::chrono::duration<double>(t1 - t0).count(),
                 std::chrono::duration<double>(t2 - t1).count());
 
-  const int64_t total_cycles = engine.cycles_per_mvm() * inputs.rows();
-  return report_layer(engine, hw, options.layer_name, inputs.rows(),
-                      double(total_cycles) / (hw.timing.clock_mhz * 1e6));
+  return report_layer(engine, hw, options.layer_name, inputs.rows(), std::nullopt);
 }
 
 }  // namespace cimsim

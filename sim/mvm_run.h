@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 #include <cstdint>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,9 +50,9 @@ struct LayerReport {
 };
 
 // The report of a simulated layer: its mapping, `vectors` MVMs, conversion statistics and energy,
-// with leakage of its macros over `leakage_seconds` of chip time.
+// with leakage of its macros over `leakage_seconds` of chip time (none: its own MVM time).
 LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const std::string& name,
-                         int64_t vectors, double leakage_seconds);
+                         int64_t vectors, std::optional<double> leakage_seconds);
 
 // Throws InputError when W or X do not fit the hardware's bit widths or each other.
 void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,

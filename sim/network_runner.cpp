@@ -315,6 +315,7 @@ NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const d
   for (const NetworkLayerReport& r : report.layers) report.cycles_per_image += r.cycles_per_image;
   const double run_seconds =
       double(report.cycles_per_image) * double(report.images) / (hw.timing.clock_mhz * 1e6);
+  int64_t digital_cycles = 0;  // the digital unit's, all images
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
     const BundleLayer& l = bundle.layers[i];
     NetworkLayerReport& r = report.layers[i];
@@ -322,12 +323,18 @@ NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const d
     r.type = layer_type_name(l.type);
     r.cim = l.is_cim();
     report.digital_pj += double(r.digital_ops_per_image) * double(report.images) * hw.digital.pj_per_op;
+    digital_cycles += r.digital_cycles_per_image * report.images;
     const LayerEngine* e = controller.engine(i);
     if (!e) continue;
-    // Every mapped macro leaks for the whole run: it holds its weights between layers too.
-    r.mvm = report_layer(*e, hw, l.name, l.output_pixels() * report.images, run_seconds);
+    // A mapped macro holds its weights between layers too: it leaks for the whole run, or with
+    // power gating only while its layer runs.
+    r.mvm = report_layer(*e, hw, l.name, l.output_pixels() * report.images,
+                         hw.chip.power_gating ? std::nullopt : std::optional<double>(run_seconds));
     report.energy.add(r.mvm.energy);
   }
+  const double digital_seconds =
+      hw.chip.power_gating ? double(digital_cycles) / (hw.timing.clock_mhz * 1e6) : run_seconds;
+  report.digital_static_pj = hw.digital.leakage_mw * 1e-3 * digital_seconds * 1e12;
   report.predictions.resize(std::size_t(report.images));
   for (int64_t b = 0; b < report.images; ++b) {
     Eigen::Index best = 0;

@@ -50,13 +50,14 @@ struct NetworkReport {
   std::vector<int> predictions;  // first index of the largest logit
   int64_t cycles_per_image = 0;
   double clock_mhz = 0;
-  EnergyBreakdown energy;  // the CIM layers' macros, all images
-  double digital_pj = 0;   // the digital unit, all images
+  EnergyBreakdown energy;        // the CIM layers' macros, all images
+  double digital_pj = 0;         // the digital unit's operations, all images
+  double digital_static_pj = 0;  // the digital unit's leakage, all images
 
   double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
   double latency_per_image_s() const { return double(cycles_per_image) / (clock_mhz * 1e6); }
   double energy_per_image_pj() const {
-    return images ? (energy.total_pj() + digital_pj) / double(images) : 0.0;
+    return images ? (energy.total_pj() + digital_pj + digital_static_pj) / double(images) : 0.0;
   }
 };
 

@@ -44,8 +44,12 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
   doc.latency_per_image_us = r.latency_per_image_s() * 1e6;
   doc.images_per_second = 1.0 / r.latency_per_image_s();
   doc.energy_per_image_pj = r.energy_per_image_pj();
+  const double images = double(std::max<int64_t>(1, r.images));
+  doc.static_energy_per_image_pj = (r.energy.static_pj() + r.digital_static_pj) / images;
+  doc.dynamic_energy_per_image_pj = (r.energy.dynamic_pj() + r.digital_pj) / images;
   doc.energy_pj = energy_figures(r.energy);
   doc.digital_energy_pj = r.digital_pj;
+  doc.digital_static_pj = r.digital_static_pj;
   doc.macs_per_image = macs_per_image;
   doc.tops_per_watt =
       doc.energy_per_image_pj > 0 ? 2.0 * double(macs_per_image) / doc.energy_per_image_pj : 0.0;
@@ -135,8 +139,12 @@ int run(const RunArgs& args) {
       "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s\n",
       100.0 * report.accuracy(), report.correct, report.images, report.latency_per_image_s() * 1e6,
       hw.timing.clock_mhz, report.cycles_per_image, 1.0 / report.latency_per_image_s());
-  fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W)  {:.2f} s wall\n", epi * 1e-3,
-             epi > 0 ? 2.0 * double(macs) / epi : 0.0, wall_s);
+  const double images = double(std::max<int64_t>(1, report.images));
+  fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W): dynamic {:.1f} nJ, static {:.1f} nJ{}  {:.2f} s wall\n",
+             epi * 1e-3, epi > 0 ? 2.0 * double(macs) / epi : 0.0,
+             1e-3 * (report.energy.dynamic_pj() + report.digital_pj) / images,
+             1e-3 * (report.energy.static_pj() + report.digital_static_pj) / images,
+             hw.chip.power_gating ? " (power-gated)" : "", wall_s);
   return 0;
 }
 

@@ -19,8 +19,9 @@ def main(report_path, png_path):
     final = report.final
     labels = ["fp32", "qat", "cim (trainer)", "cimsim run"]
     values = [100 * trainer.fp32, 100 * trainer.qat, 100 * trainer.cim, 100 * final.accuracy]
+    sums = ("dynamic", "static", "total")  # the components' sums, not components
     energy = {name: getattr(final.energy_pj, name) / final.images / 1e3
-              for name, _ in EnergyFigures.FIELDS if name != "total"}
+              for name, _ in EnergyFigures.FIELDS if name not in sums}
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
     bars = left.bar(labels, values, color=["#888888", "#4477aa", "#228833", "#ee6677"])

@@ -20,7 +20,8 @@ struct SweepMetrics {
   static constexpr const char* kRecord = "SweepMetrics";
   double accuracy = 0, correct = 0, images = 0, energy_per_image_pj = 0;
   double energy_dac_pj = 0, energy_array_pj = 0, energy_adc_pj = 0, energy_shift_add_pj = 0,
-         energy_leakage_pj = 0, energy_digital_pj = 0;
+         energy_leakage_pj = 0, energy_digital_pj = 0, energy_digital_leakage_pj = 0;
+  double static_energy_pj = 0, dynamic_energy_pj = 0;
   double cycles_per_image = 0, latency_per_image_us = 0, images_per_second = 0, tops_per_watt = 0;
   double clip_rate_low = 0, clip_rate_high = 0;  // over every conversion of the run
   template <class V>
@@ -35,6 +36,9 @@ struct SweepMetrics {
     v("energy_shift_add_pj", energy_shift_add_pj);
     v("energy_leakage_pj", energy_leakage_pj);
     v("energy_digital_pj", energy_digital_pj);
+    v("energy_digital_leakage_pj", energy_digital_leakage_pj);
+    v("static_energy_pj", static_energy_pj);
+    v("dynamic_energy_pj", dynamic_energy_pj);
     v("cycles_per_image", cycles_per_image);
     v("latency_per_image_us", latency_per_image_us);
     v("images_per_second", images_per_second);

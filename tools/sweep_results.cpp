@@ -51,6 +51,9 @@ PointFigures figures_of(const RunStats& stats) {
   m.energy_shift_add_pj = stats.energy_pj.shift_add / images;
   m.energy_leakage_pj = stats.energy_pj.leakage / images;
   m.energy_digital_pj = stats.digital_energy_pj / images;
+  m.energy_digital_leakage_pj = stats.digital_static_pj / images;
+  m.static_energy_pj = stats.static_energy_per_image_pj;
+  m.dynamic_energy_pj = stats.dynamic_energy_per_image_pj;
   m.cycles_per_image = double(stats.cycles_per_image);
   m.latency_per_image_us = stats.latency_per_image_us;
   m.images_per_second = stats.images_per_second;

@@ -11,6 +11,9 @@
 namespace cimsim {
 
 enum class AdcType { kSar, kFlash };
+// How a conversion's energy is found (docs/config.md, energy): comparisons x a comparison's energy,
+// a Walden figure of merit x 2^adc_bits, or a table by adc_bits.
+enum class AdcEnergyModel { kPerComparison, kWalden, kTable };
 enum class Subtraction { kAnalog, kDigital };
 
 struct MacroConfig {
@@ -84,11 +87,15 @@ struct DeviceConfig {
 };
 
 struct EnergyConfig {
-  double dac_pj_per_row = 0;         // one row driven for one phase
-  double array_pj_per_cell = 0;      // one cell on a driven row and a used bit line, per phase
-  double adc_pj_per_comparison = 0;  // SAR: adc_bits comparisons a conversion; flash: 2^adc_bits - 1
-  double shift_add_pj_per_op = 0;    // one conversion result shifted and added
-  double leakage_mw_per_macro = 0;   // static power of one macro while a layer runs
+  double dac_pj_per_row = 0;     // one row driven for one phase
+  double array_pj_per_cell = 0;  // one cell on a driven row and a used bit line, per phase
+  AdcEnergyModel adc_model = AdcEnergyModel::kPerComparison;
+  double adc_pj_per_comparison = 0;    // SAR: adc_bits comparisons a conversion; flash: 2^adc_bits - 1
+  double adc_fj_per_step = 0;          // Walden figure of merit: a conversion costs it x 2^adc_bits
+  std::map<int, double> adc_pj_table;  // adc_bits -> pJ per conversion
+  double shift_add_pj_per_op = 0;      // one conversion result shifted and added
+  double leakage_mw_per_macro = 0;     // static power of one macro while it is powered
+  bool data_dependent = false;         // DAC and array energy only for non-zero digits and conducting cells
 };
 
 // The digital unit between CIM layers (bias/scale, ReLU, pooling, residual add, requantization):
@@ -96,12 +103,15 @@ struct EnergyConfig {
 struct DigitalConfig {
   int ops_per_cycle = 64;
   double pj_per_op = 0;
+  double leakage_mw = 0;  // static power while powered
 };
 
 // The chip: how many macros it has. A network must fit (every CIM layer keeps its own macros,
-// weights stay resident); 0 means as many as the network needs.
+// weights stay resident); 0 means as many as the network needs. With power gating a macro or the
+// digital unit leaks only while it works, else for the whole run.
 struct ChipConfig {
   int macros = 0;
+  bool power_gating = false;
 };
 
 struct HwConfig {

@@ -19,6 +19,28 @@ template <class E>
 using Names = std::vector<std::pair<const char*, E>>;
 const Names<AdcType> kAdcTypes{{"sar", AdcType::kSar}, {"flash", AdcType::kFlash}};
 const Names<Subtraction> kSubtractions{{"analog", Subtraction::kAnalog}, {"digital", Subtraction::kDigital}};
+const Names<AdcEnergyModel> kAdcEnergyModels{{"per_comparison", AdcEnergyModel::kPerComparison},
+                                             {"walden", AdcEnergyModel::kWalden},
+                                             {"table", AdcEnergyModel::kTable}};
+
+template <class E>
+std::vector<std::string> words_of(const Names<E>& names) {
+  std::vector<std::string> words;
+  for (const auto& [word, value] : names) words.push_back(word);
+  return words;
+}
+template <class E>
+E value_of(const Names<E>& names, const std::string& word) {
+  for (const auto& [w, value] : names)
+    if (word == w) return value;
+  return names.front().second;  // not reached: the word was checked against the list
+}
+template <class E>
+const char* word_of(const Names<E>& names, E value) {
+  for (const auto& [word, v] : names)
+    if (v == value) return word;
+  return names.front().first;  // not reached: every value has a word
+}
 
 // ---- the kinds of key: each with what reading needs (range, default) -----------------------
 
@@ -37,11 +59,17 @@ struct IntOrWord {  // an optional integer in [lo, hi], or `word` (absent or `wo
   const char* word;
   int lo, hi;
 };
+template <class E>
+struct ChoiceOr {  // an optional choice among words
+  const Names<E>& names;
+  E fallback;
+};
+struct BitsTable {};  // an optional mapping of ADC resolutions (1..16) to numbers in 0..1e9
 struct Text {};       // a required non-empty string
 struct Reals {};      // an optional list of finite numbers
 struct Interval {};   // an optional ADC interval: full or {lo, hi}
 struct Intervals {};  // an optional mapping of names to ADC intervals
-// A choice among words (Names<E> above).
+// A required choice among words: Names<E> above.
 
 // ---- the field lists ------------------------------------------------------------------------
 
@@ -95,20 +123,26 @@ template <class V>
 void visit_energy(V& v, EnergyConfig& e) {
   v("dac_pj_per_row", e.dac_pj_per_row, Real{0.0, 1e9});
   v("array_pj_per_cell", e.array_pj_per_cell, Real{0.0, 1e9});
-  v("adc_pj_per_comparison", e.adc_pj_per_comparison, Real{0.0, 1e9});
+  v("adc_model", e.adc_model, ChoiceOr<AdcEnergyModel>{kAdcEnergyModels, AdcEnergyModel::kPerComparison});
+  v("adc_pj_per_comparison", e.adc_pj_per_comparison, Real{0.0, 1e9, 0.0});  // needed by per_comparison
+  v("adc_fj_per_step", e.adc_fj_per_step, Real{0.0, 1e6, 0.0});              // needed by walden
+  v("adc_pj_table", e.adc_pj_table, BitsTable{});                            // needed by table
   v("shift_add_pj_per_op", e.shift_add_pj_per_op, Real{0.0, 1e9});
   v("leakage_mw_per_macro", e.leakage_mw_per_macro, Real{0.0, 1e9});
+  v("data_dependent", e.data_dependent, Bool{false});
 }
 
 template <class V>
 void visit_digital(V& v, DigitalConfig& d) {
   v("ops_per_cycle", d.ops_per_cycle, Int{1, 1 << 20, 64});
   v("pj_per_op", d.pj_per_op, Real{0.0, 1e9, 0.0});
+  v("leakage_mw", d.leakage_mw, Real{0.0, 1e9, 0.0});
 }
 
 template <class V>
 void visit_chip(V& v, ChipConfig& c) {
   v("macros", c.macros, IntOrWord{"unlimited", 1, 1 << 24});
+  v("power_gating", c.power_gating, Bool{false});
 }
 
 // ---- checks across keys, run once their section is read -----------------------------------
@@ -178,6 +212,26 @@ void check_device(YamlSection& s, const DeviceConfig& d) {
   }
 }
 
+void check_energy(YamlSection& s, const EnergyConfig& e, const MacroConfig& m) {
+  switch (e.adc_model) {
+    case AdcEnergyModel::kPerComparison:
+      if (!s.has("adc_pj_per_comparison"))
+        s.fail("adc_pj_per_comparison", "missing: adc_model per_comparison needs it",
+               "add adc_pj_per_comparison: PJ (0..1e9), or choose another adc_model");
+      break;
+    case AdcEnergyModel::kWalden:
+      if (!(e.adc_fj_per_step > 0))
+        s.fail("adc_fj_per_step", "missing or 0: adc_model walden needs the figure of merit",
+               "add adc_fj_per_step: FJ (fJ per conversion step, > 0)");
+      break;
+    case AdcEnergyModel::kTable:
+      if (!e.adc_pj_table.count(m.adc_bits))
+        s.fail("adc_pj_table", "has no entry for adc_bits = " + std::to_string(m.adc_bits),
+               "add '" + std::to_string(m.adc_bits) + ": PJ' (pJ per conversion) to adc_pj_table");
+      break;
+  }
+}
+
 void no_check(YamlSection&) {}
 
 // The whole config: name, then each section with whether it may be left out and its checks.
@@ -196,7 +250,8 @@ void visit_hw(V& v, HwConfig& hw) {
       "device", true, [&](auto& s) { visit_device(s, hw.device); },
       [&](YamlSection& s) { check_device(s, hw.device); });
   v.section(
-      "energy", false, [&](auto& s) { visit_energy(s, hw.energy); }, no_check);
+      "energy", false, [&](auto& s) { visit_energy(s, hw.energy); },
+      [&](YamlSection& s) { check_energy(s, hw.energy, hw.macro); });
   v.section(
       "digital", true, [&](auto& s) { visit_digital(s, hw.digital); }, no_check);
   v.section(
@@ -249,11 +304,26 @@ struct YamlReader {
   void operator()(const char* key, std::vector<double>& field, const Reals&) { field = s.real_list_or(key); }
   template <class E>
   void operator()(const char* key, E& field, const Names<E>& names) {
-    std::vector<std::string> words;
-    for (const auto& [word, value] : names) words.push_back(word);
-    const std::string chosen = s.choice(key, words);
-    for (const auto& [word, value] : names)
-      if (chosen == word) field = value;
+    field = value_of(names, s.choice(key, words_of(names)));
+  }
+  template <class E>
+  void operator()(const char* key, E& field, const ChoiceOr<E>& k) {
+    field = value_of(k.names, s.choice_or(key, words_of(k.names), word_of(k.names, k.fallback)));
+  }
+  void operator()(const char* key, std::map<int, double>& field, const BitsTable&) {
+    if (!s.has(key)) {
+      s.raw(key);
+      return;
+    }
+    YamlSection table = s.child(key);
+    for (const auto& kv : table.node()) {
+      const std::string bits = kv.first.Scalar();
+      const bool decimal = !bits.empty() && bits.size() <= 2 && bits[0] != '0' &&
+                           bits.find_first_not_of("0123456789") == std::string::npos;
+      const int b = decimal ? std::stoi(bits) : 0;
+      if (b < 1 || b > 16) table.fail(bits, "is not an ADC resolution", "use adc_bits values 1..16 as keys");
+      field[b] = table.real(bits, 0.0, 1e9);
+    }
   }
   void operator()(const char* key, AdcInterval& field, const Interval&) {
     if (s.has(key))
@@ -293,8 +363,16 @@ struct JsonWriter {
   }
   template <class E>
   void operator()(const char* key, const E& field, const Names<E>& names) {
-    for (const auto& [word, value] : names)
-      if (field == value) out[key] = word;
+    out[key] = word_of(names, field);
+  }
+  template <class E>
+  void operator()(const char* key, const E& field, const ChoiceOr<E>& k) {
+    out[key] = word_of(k.names, field);
+  }
+  void operator()(const char* key, const std::map<int, double>& field, const BitsTable&) {
+    nlohmann::json table = nlohmann::json::object();
+    for (const auto& [bits, value] : field) table[std::to_string(bits)] = value;
+    out[key] = table;
   }
   void operator()(const char* key, const int& field, const IntOrWord& k) {
     out[key] = field == 0 ? nlohmann::json(k.word) : nlohmann::json(field);

@@ -29,6 +29,7 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
 
   TileConductances tile;
   tile.actual.setZero(rt.row_count, signals);
+  tile.conducting.assign(std::size_t(rt.row_count), 0);
   if (!ideal_devices) {
     tile.ideal.setZero(rt.row_count, signals);
     tile.programmed.setZero(rt.row_count, signals);
@@ -61,6 +62,7 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
             g = faults.apply(g, g_max, stuck, index);
             g = to_fixed_point_conductance(drift.apply(g));
           }
+          if (g > 0) ++tile.conducting[std::size_t(r)];
           const int column = pair_signals == 1 ? pair : 2 * pair + side;
           const double sign = pair_signals == 1 && side == 1 ? -1.0 : 1.0;
           if (!ideal_devices) {

@@ -5,6 +5,7 @@
 
 #include <Eigen/Core>
 #include <cstdint>
+#include <vector>
 
 #include "config/hw_config.h"
 #include "mapping/layer_mapping.h"
@@ -26,6 +27,9 @@ struct TileConductances {
   // programmed * 2^16 as float (exact integers), filled when every partial sum over them stays
   // below 2^24 (max_partial_sum() * 2^16 < 2^24): then a float GEMM is exact, and faster.
   Eigen::MatrixXf programmed_scaled;
+  // Per row of the tile: its cells on the tile's bit lines that conduct (programmed G > 0; with
+  // ideal devices, level > 0), for the data-dependent array energy.
+  std::vector<int32_t> conducting;
 };
 
 // Rounds a conductance (in levels) to the fixed-point grid, half to even.

@@ -220,9 +220,25 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   const int64_t bitlines_used = int64_t(col_tile_->col_count) * m.bitlines_per_output();
   counts.events.dac_row_drives += int64_t(group.size) * count;
   counts.events.cell_reads += int64_t(group.size) * bitlines_used * count;
+  count_nonzero_drives(group, digits, count, counts.events);
   counts.events.shift_add_ops += ops;
   counts.events.adc_conversions += n;
   if (probe) record_probe(job, thermal, y, values.data(), *out.registers, *probe);
+}
+
+void MacroNumerics::count_nonzero_drives(const RowGroup& group, const StepDigits& digits, int count,
+                                         EnergyEvents& events) const {
+  const int32_t* conducting = tile_.conducting.data() + (group.begin - row_tile_->row_begin);
+  int64_t drives = 0, reads = 0;
+  for (int r = 0; r < group.size; ++r) {
+    const float* digit = digits.values.col(r).data();
+    int64_t nonzero = 0;
+    for (int i = 0; i < count; ++i) nonzero += digit[i] != 0.0f;
+    drives += nonzero;
+    reads += nonzero * conducting[r];
+  }
+  events.dac_nonzero_drives += drives;
+  events.conducting_cell_reads += reads;
 }
 
 void MacroNumerics::record_probe(const MvmJob& job, const CounterRng& thermal, const Eigen::MatrixXf& y,

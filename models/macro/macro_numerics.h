@@ -79,6 +79,9 @@ class MacroNumerics {
   // noise; y_ideal with the target levels and no noise, filled only when that differs from y
   // (then returns true).
   bool bitlines(const Step& step, const MvmJob& job, int first, const StepDigits& digits) const;
+  // The row drives of `digits` whose digit is not 0, and their reads of conducting cells.
+  void count_nonzero_drives(const RowGroup& group, const StepDigits& digits, int count,
+                            EnergyEvents& events) const;
   void record_probe(const MvmJob& job, const CounterRng& thermal, const Eigen::MatrixXf& y,
                     const double* values, const Eigen::MatrixXd& registers, StepProbe& probe) const;
   // registers[i] += scale * (value[i] - minus[i]) (minus may be null), saturating if configured.

@@ -194,8 +194,9 @@ struct RunStats {
   double accuracy = 0;
   int64_t cycles_per_image = 0;
   double latency_per_image_us = 0, images_per_second = 0, energy_per_image_pj = 0;
+  double static_energy_per_image_pj = 0, dynamic_energy_per_image_pj = 0;
   EnergyFigures energy_pj;
-  double digital_energy_pj = 0;
+  double digital_energy_pj = 0, digital_static_pj = 0;
   int64_t macs_per_image = 0;
   double tops_per_watt = 0;
   std::vector<NetworkLayerStats> layers;
@@ -215,8 +216,11 @@ struct RunStats {
     v("latency_per_image_us", latency_per_image_us);
     v("images_per_second", images_per_second);
     v("energy_per_image_pj", energy_per_image_pj);
+    v("static_energy_per_image_pj", static_energy_per_image_pj);
+    v("dynamic_energy_per_image_pj", dynamic_energy_per_image_pj);
     v("energy_pj", energy_pj);
     v("digital_energy_pj", digital_energy_pj);
+    v("digital_static_pj", digital_static_pj);
     v("macs_per_image", macs_per_image);
     v("tops_per_watt", tops_per_watt);
     v("layers", layers);

@@ -221,6 +221,44 @@ TEST(Network, EveryLayerTypeMatchesThePlainReference) {
   EXPECT_EQ(report.layers[6].mvm.macros, 6);  // conv3: 36 rows in groups of 8 -> 3 row tiles, 6 outputs -> 2
 }
 
+// Leakage by the closed form of docs/stats.md: without power gating every mapped macro and the
+// digital unit leak for the whole run; with it, a layer's macros only for its MVM cycles and the
+// digital unit only for its own cycles. Static and dynamic energy add up to the total.
+void expect_leakage_follows_the_rule(bool gated) {
+  std::mt19937 gen(42);
+  const ModelBundle bundle = every_layer_bundle(gen);
+  testing::HwParams p;  // leakage_mw_per_macro 0.1
+  const HwConfig hw =
+      parse_hw_config(testing::hw_yaml(p) + "digital:\n  pj_per_op: 0.01\n  leakage_mw: 0.5\n" +
+                          "chip:\n  power_gating: " + (gated ? "true" : "false") + "\n",
+                      "test.yaml");
+  const data::Dataset images = random_images(gen);
+  NetworkOptions options;
+  options.batch = 2;
+  const NetworkReport report = run_network(hw, bundle, images, options);
+  const double hz = hw.timing.clock_mhz * 1e6, n = double(report.images);
+  const double run_s = double(report.cycles_per_image) * n / hz;
+  double digital_cycles = 0, macro_leakage = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    const NetworkLayerReport& r = report.layers[i];
+    digital_cycles += double(r.digital_cycles_per_image) * n;
+    if (!bundle.layers[i].is_cim()) continue;
+    const double own_s = double(r.mvm.cycles_per_mvm) * double(bundle.layers[i].output_pixels()) * n / hz;
+    const double expected = 0.1e-3 * r.mvm.macros * (gated ? own_s : run_s) * 1e12;
+    EXPECT_NEAR(r.mvm.energy.leakage_pj, expected, 1e-9 * expected) << r.name;
+    macro_leakage += r.mvm.energy.leakage_pj;
+  }
+  const double digital_s = gated ? digital_cycles / hz : run_s;
+  EXPECT_NEAR(report.digital_static_pj, 0.5e-3 * digital_s * 1e12, 1e-9 * report.digital_static_pj);
+  EXPECT_GT(report.digital_static_pj, 0);
+  EXPECT_NEAR(report.energy.static_pj(), macro_leakage, 1e-9 * macro_leakage);
+  EXPECT_DOUBLE_EQ(report.energy_per_image_pj() * n, report.energy.dynamic_pj() + report.energy.static_pj() +
+                                                         report.digital_pj + report.digital_static_pj);
+}
+
+TEST(Network, LeakageWithoutPowerGatingLastsTheWholeRun) { expect_leakage_follows_the_rule(false); }
+TEST(Network, LeakageWithPowerGatingLastsOnlyTheActiveCycles) { expect_leakage_follows_the_rule(true); }
+
 }  // namespace
 }  // namespace cimsim
 

@@ -257,6 +257,28 @@ TEST(Energy, SarComponentsMatchHandComputation) {
   EXPECT_DOUBLE_EQ(f.total, 628.0);
 }
 
+// energy.data_dependent: DAC energy per drive of a non-zero digit, array energy per read of a
+// conducting cell; the other components as before; static and dynamic add up to the total.
+TEST(Energy, DataDependentCountsOnlyNonzeroDrivesAndConductingCells) {
+  HwParams p;
+  p.adc_bits = 5;
+  const EnergyEvents ev{100, 1000, 50, 20, 30, 200};
+  const HwConfig plain = cimsim::testing::make_hw(p);
+  const HwConfig sparse = parse_hw_config(cimsim::testing::hw_yaml(p) + "  data_dependent: true\n", "t.yaml");
+  const EnergyBreakdown a = energy_of(ev, plain, 3, 2e-6), b = energy_of(ev, sparse, 3, 2e-6);
+  EXPECT_DOUBLE_EQ(a.dac_pj, 100 * 0.01);
+  EXPECT_DOUBLE_EQ(b.dac_pj, 30 * 0.01);
+  EXPECT_DOUBLE_EQ(a.array_pj, 1000 * 0.001);
+  EXPECT_DOUBLE_EQ(b.array_pj, 200 * 0.001);
+  EXPECT_EQ(a.adc_pj, b.adc_pj);
+  EXPECT_EQ(a.shift_add_pj, b.shift_add_pj);
+  EXPECT_EQ(a.leakage_pj, b.leakage_pj);
+  const EnergyFigures f = energy_figures(b);
+  EXPECT_DOUBLE_EQ(f.dynamic, 0.3 + 0.2 + 25 + 1);
+  EXPECT_DOUBLE_EQ(f.static_energy, 600);
+  EXPECT_EQ(f.total, f.dynamic + f.static_energy);
+}
+
 TEST(Energy, FlashUsesTwoToBitsMinusOneComparisons) {
   HwParams p;
   p.adc_bits = 5;

@@ -11,6 +11,7 @@
 
 #include "config/hw_config.h"
 #include "core/error.h"
+#include "stats/energy.h"
 
 namespace {
 
@@ -641,3 +642,64 @@ TEST(HwConfigFile, MissingPath) {
 }
 
 }  // namespace
+
+namespace cimsim {
+namespace {
+
+// ---- energy models, data-dependent energy, power gating (issue 15) ------------------------------
+
+TEST(HwConfigEnergy, DefaultsKeepTodaysModel) {
+  const HwConfig hw = parse(Yaml());
+  EXPECT_EQ(hw.energy.adc_model, AdcEnergyModel::kPerComparison);
+  EXPECT_FALSE(hw.energy.data_dependent);
+  EXPECT_FALSE(hw.chip.power_gating);
+  EXPECT_EQ(hw.digital.leakage_mw, 0.0);
+  EXPECT_DOUBLE_EQ(adc_pj_per_conversion(hw), 6 * 0.1);  // SAR: adc_bits comparisons
+}
+
+TEST(HwConfigEnergy, EachAdcModelGivesItsConversionEnergy) {
+  HwConfig hw = parse(Yaml().set("energy.adc_model", "walden").set("energy.adc_fj_per_step", "2.5"));
+  EXPECT_DOUBLE_EQ(adc_pj_per_conversion(hw), 2.5e-3 * 64);  // FoM x 2^6
+  hw = parse(Yaml().set("macro.adc_type", "flash"));
+  EXPECT_DOUBLE_EQ(adc_pj_per_conversion(hw), 63 * 0.1);  // flash: 2^6 - 1 comparisons
+  hw = parse(Yaml().set("energy.adc_model", "table").set("energy.adc_pj_table", "{5: 0.25, 6: 0.75}"));
+  EXPECT_DOUBLE_EQ(adc_pj_per_conversion(hw), 0.75);
+  // The resolved JSON reads back to the same config.
+  const HwConfig back = cimsim::parse_hw_config(hw.to_json().dump(1), "json");
+  EXPECT_EQ(back.to_json(), hw.to_json());
+  EXPECT_EQ(hw.to_json()["energy"]["adc_pj_table"]["6"], 0.75);
+}
+
+TEST(HwConfigEnergy, AModelWithoutItsParameterIsAnError) {
+  const Yaml a = Yaml().erase("energy.adc_pj_per_comparison");
+  expect_error(a, a.section_start("energy"), "energy.adc_pj_per_comparison",
+               {"adc_model per_comparison needs it", "add adc_pj_per_comparison"});
+  const Yaml w = Yaml().set("energy.adc_model", "walden");
+  expect_error(w, w.section_start("energy"), "energy.adc_fj_per_step",
+               {"adc_model walden needs the figure of merit", "add adc_fj_per_step"});
+  const Yaml t = Yaml().set("energy.adc_model", "table").set("energy.adc_pj_table", "{5: 0.25}");
+  expect_error_at(t, "energy.adc_pj_table", {"no entry for adc_bits = 6", "add '6: PJ'"});
+  // The per-comparison energy is not needed by the other models.
+  EXPECT_NO_THROW(parse(Yaml()
+                            .erase("energy.adc_pj_per_comparison")
+                            .set("energy.adc_model", "walden")
+                            .set("energy.adc_fj_per_step", "3")));
+}
+
+TEST(HwConfigEnergy, BadValuesAreErrorsAtTheirLine) {
+  expect_error_at(Yaml().set("energy.adc_model", "murmann"), "energy.adc_model",
+                  {"'murmann' is not a known value", "use per_comparison or walden or table"});
+  const Yaml t = Yaml().set("energy.adc_model", "table").set("energy.adc_pj_table", "{6: 0.5, 17: 1}");
+  EXPECT_TRUE(has_all(error_of(t.text()), {"energy.adc_pj_table.17: is not an ADC resolution", "1..16"}));
+  const Yaml n = Yaml().set("energy.adc_model", "table").set("energy.adc_pj_table", "{6: -1}");
+  EXPECT_TRUE(has_all(error_of(n.text()), {"energy.adc_pj_table.6: -1 is out of range"}));
+  expect_error_at(Yaml().set("energy.data_dependent", "maybe"), "energy.data_dependent",
+                  {"is not a boolean"});
+  expect_error_at(Yaml().add("chip", "").add("chip.power_gatting", "true"), "chip.power_gatting",
+                  {"unknown key", "did you mean 'power_gating'"});
+  expect_error_at(Yaml().add("digital", "").add("digital.leakage_mw", "-2"), "digital.leakage_mw",
+                  {"-2 is out of range"});
+}
+
+}  // namespace
+}  // namespace cimsim

@@ -8,6 +8,7 @@
 #include "../support/random_operands.h"
 #include "../support/reference_mvm.h"
 #include "../support/test_configs.h"
+#include "device/array_programming.h"
 #include "macro/macro_numerics.h"
 
 namespace cimsim {
@@ -113,6 +114,39 @@ TEST_P(MacroNumericsTest, EventCountsFollowClosedForm) {
   EXPECT_EQ(c.stats.events.shift_add_ops, conversions);
   EXPECT_EQ(int(m.numerics->steps().size()), groups * phases);
   EXPECT_EQ(m.numerics->signals(), kN * slices * per_pair);
+  // The data-dependent counts by hand: a drive whose digit is not 0, and its reads of cells at a
+  // level above 0 (ideal devices: a cell conducts when its level is not 0).
+  int64_t drives = 0, reads = 0;
+  for (int b = 0; b < kB; ++b)
+    for (int phase = 0; phase < phases; ++phase)
+      for (int k = 0; k < kK; ++k) {
+        if (((m.X()[std::size_t(b)][std::size_t(k)] >> (phase * p.dac_bits)) & ((1 << p.dac_bits) - 1)) == 0)
+          continue;
+        ++drives;
+        for (int n = 0; n < kN; ++n)
+          for (int s = 0; s < slices; ++s)
+            reads += weight_slice(std::abs(m.W()[std::size_t(k)][std::size_t(n)]), s, p.cell_bits) != 0;
+      }
+  EXPECT_GT(drives, 0);
+  EXPECT_LT(drives, c.stats.events.dac_row_drives);  // the operands hold zero digits
+  EXPECT_EQ(c.stats.events.dac_nonzero_drives, drives);
+  EXPECT_EQ(c.stats.events.conducting_cell_reads, reads);
+}
+
+// A cell conducts when its programmed conductance is above 0: stuck at g_max every cell of a
+// driven row conducts, stuck at 0 none does.
+TEST(MacroNumerics, ConductingCellsFollowTheProgrammedConductance) {
+  for (const bool stuck_high : {true, false}) {
+    HwParams p;
+    p.device_extra = stuck_high ? "  stuck_at_1: 1.0\n" : "  stuck_at_0: 1.0\n";
+    OneMacro m(p, kK, kN, kB);
+    const Converted c = convert_all(*m.numerics, m.job(), false);
+    const int64_t bitlines = int64_t(kN) * 2 * m.hw.macro.slices();
+    EXPECT_GT(c.stats.events.dac_nonzero_drives, 0);
+    EXPECT_EQ(c.stats.events.conducting_cell_reads,
+              stuck_high ? c.stats.events.dac_nonzero_drives * bitlines : 0)
+        << p.device_extra;
+  }
 }
 
 TEST_P(MacroNumericsTest, ProbeRecordsVectorZeroAndChangesNothing) {
