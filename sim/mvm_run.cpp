@@ -102,6 +102,7 @@ CimLayerStats LayerReport::figures() const {
   f.energy_events = stats.events;
   f.energy_pj = energy_figures(energy);
   f.energy_per_mvm_pj = vectors ? energy.total_pj() / double(vectors) : 0.0;
+  f.area_um2 = area;
   return f;
 }
 
@@ -125,6 +126,7 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   r.interval = engine.interval();
   r.stats = engine.merged_stats();
   r.energy = energy_of(r.stats.events, hw, r.macros, leakage_seconds.value_or(r.total_time_s()));
+  if (hw.area.given) r.area = times(macro_area(hw), r.macros);
   return r;
 }
 

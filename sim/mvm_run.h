@@ -43,6 +43,7 @@ struct LayerReport {
   AdcInterval interval;
   ConversionStats stats;
   EnergyBreakdown energy;
+  std::optional<AreaFigures> area;  // its macros, with an `area` section
 
   double latency_per_mvm_s() const { return double(cycles_per_mvm) / (clock_mhz * 1e6); }
   double total_time_s() const { return double(total_cycles) / (clock_mhz * 1e6); }

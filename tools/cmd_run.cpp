@@ -16,6 +16,7 @@
 #include "core/error.h"
 #include "io/output_files.h"
 #include "network_runner.h"
+#include "stats/area.h"
 #include "stats/stats_records.h"
 
 namespace cimsim::cli {
@@ -29,6 +30,18 @@ struct RunArgs {
   int batch = 64;
   uint64_t seed = 1;
 };
+
+ChipAreaStats chip_area(const NetworkReport& r, const HwConfig& hw, double tops) {
+  ChipAreaStats a;
+  a.macro_um2 = macro_area(hw);
+  for (const auto& l : r.layers) a.macros += l.cim ? l.mvm.macros : 0;
+  if (hw.chip.macros > 0) a.macros = hw.chip.macros;
+  a.cim_mm2 = a.macro_um2.total * double(a.macros) * 1e-6;
+  a.digital_mm2 = hw.area.digital_um2 * 1e-6;
+  a.chip_mm2 = a.cim_mm2 + a.digital_mm2;
+  a.tops_per_mm2 = a.chip_mm2 > 0 ? tops / a.chip_mm2 : 0.0;
+  return a;
+}
 
 RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& hw, int64_t macs_per_image) {
   RunStats doc;
@@ -53,6 +66,8 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
   doc.macs_per_image = macs_per_image;
   doc.tops_per_watt =
       doc.energy_per_image_pj > 0 ? 2.0 * double(macs_per_image) / doc.energy_per_image_pj : 0.0;
+  doc.tops = 2.0 * double(macs_per_image) * doc.images_per_second * 1e-12;
+  if (hw.area.given) doc.area = chip_area(r, hw, doc.tops);
   for (const auto& l : r.layers) {
     NetworkLayerStats& layer = doc.layers.emplace_back();
     layer.name = l.name;
@@ -145,6 +160,14 @@ int run(const RunArgs& args) {
              1e-3 * (report.energy.dynamic_pj() + report.digital_pj) / images,
              1e-3 * (report.energy.static_pj() + report.digital_static_pj) / images,
              hw.chip.power_gating ? " (power-gated)" : "", wall_s);
+  if (stats.area) {
+    const ChipAreaStats& a = *stats.area;
+    fmt::print(
+        "area {:.3f} mm^2: {} macros x {:.0f} um^2 (ADCs {:.0f}%, cells {:.0f}%) + digital {:.3f} mm^2;"
+        "  {:.3f} TOPS, {:.3f} TOPS/mm^2\n",
+        a.chip_mm2, a.macros, a.macro_um2.total, 100.0 * a.macro_um2.adc / a.macro_um2.total,
+        100.0 * a.macro_um2.cells / a.macro_um2.total, a.digital_mm2, stats.tops, a.tops_per_mm2);
+  }
   return 0;
 }
 

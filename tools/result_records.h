@@ -24,6 +24,8 @@ struct SweepMetrics {
   double static_energy_pj = 0, dynamic_energy_pj = 0;
   double cycles_per_image = 0, latency_per_image_us = 0, images_per_second = 0, tops_per_watt = 0;
   double clip_rate_low = 0, clip_rate_high = 0;  // over every conversion of the run
+  double tops = 0;
+  std::optional<double> chip_mm2, tops_per_mm2;  // with an `area` section
   template <class V>
   void fields(V& v) {
     v("accuracy", accuracy);
@@ -45,6 +47,9 @@ struct SweepMetrics {
     v("tops_per_watt", tops_per_watt);
     v("clip_rate_low", clip_rate_low);
     v("clip_rate_high", clip_rate_high);
+    v("tops", tops);
+    v("chip_mm2", chip_mm2);
+    v("tops_per_mm2", tops_per_mm2);
   }
 };
 

@@ -58,6 +58,11 @@ PointFigures figures_of(const RunStats& stats) {
   m.latency_per_image_us = stats.latency_per_image_us;
   m.images_per_second = stats.images_per_second;
   m.tops_per_watt = stats.tops_per_watt;
+  m.tops = stats.tops;
+  if (stats.area) {
+    m.chip_mm2 = stats.area->chip_mm2;
+    m.tops_per_mm2 = stats.area->tops_per_mm2;
+  }
   double conversions = 0, low = 0, high = 0;
   for (const NetworkLayerStats& l : stats.layers) {
     if (!l.cim) continue;
@@ -79,16 +84,17 @@ PointFigures point_figures(const std::string& dir, int index) {
 }
 
 // The numbers of a record (SweepMetrics, SweepLayerFigures), named, in its list's order: the
-// columns of results.csv.
+// columns of results.csv (an optional one empty when absent).
 struct NumberColumns {
-  std::vector<std::pair<std::string, double>> columns;
+  std::vector<std::pair<std::string, std::optional<double>>> columns;
   void operator()(const char* key, const double& value) { columns.emplace_back(key, value); }
+  void operator()(const char* key, const std::optional<double>& value) { columns.emplace_back(key, value); }
   template <class F>
   void operator()(const char*, const F&) {}
 };
 
 template <class R>
-std::vector<std::pair<std::string, double>> number_columns(const R& record) {
+std::vector<std::pair<std::string, std::optional<double>>> number_columns(const R& record) {
   NumberColumns c;
   const_cast<R&>(record).fields(c);
   return c.columns;
@@ -215,7 +221,7 @@ void write_results_csv(const std::string& path, const std::string& shown,
     for (const std::string& v : row.values) csv << "," << csv_field(v);
     csv << "," << row.seed << "," << row.status;
     if (row.metrics)
-      for (const auto& [name, v] : number_columns(*row.metrics)) csv << "," << number(v);
+      for (const auto& [name, v] : number_columns(*row.metrics)) csv << "," << (v ? number(*v) : "");
     else
       for (std::size_t i = 0; i < field_names<SweepMetrics>().size(); ++i) csv << ",";
     for (const std::string& name : s.layer_names) {
@@ -224,7 +230,7 @@ void write_results_csv(const std::string& path, const std::string& shown,
         for (const SweepLayerFigures& l : *row.layers)
           if (l.name == name) layer = &l;
       for (const auto& [column, v] : number_columns(layer ? *layer : SweepLayerFigures{}))
-        csv << "," << (layer ? number(v) : "");
+        csv << "," << (layer && v ? number(*v) : "");
     }
     csv << "," << csv_field(row.error) << "\n";
   }

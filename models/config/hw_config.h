@@ -14,6 +14,9 @@ enum class AdcType { kSar, kFlash };
 // How a conversion's energy is found (docs/config.md, energy): comparisons x a comparison's energy,
 // a Walden figure of merit x 2^adc_bits, or a table by adc_bits.
 enum class AdcEnergyModel { kPerComparison, kWalden, kTable };
+// How an ADC's area is found (docs/config.md, area): one figure, a figure per conversion step
+// (SAR: 2^adc_bits unit capacitors; flash: 2^adc_bits - 1 comparators), or a table by adc_bits.
+enum class AdcAreaModel { kFixed, kScaling, kTable };
 enum class Subtraction { kAnalog, kDigital };
 
 struct MacroConfig {
@@ -114,6 +117,23 @@ struct ChipConfig {
   bool power_gating = false;
 };
 
+// The silicon area of a macro's parts and the digital unit (docs/config.md, area). Reported only
+// when the config has an `area` section.
+struct AreaConfig {
+  bool given = false;
+  double technology_nm = 0;       // feature size F
+  double cell_f2 = 0;             // one cell, in F^2
+  double dac_um2_per_row = 0;     // DAC and word-line driver of one row
+  double mux_um2_per_column = 0;  // column multiplexer share of one bit line
+  double sample_hold_um2 = 0;     // per ADC
+  AdcAreaModel adc_model = AdcAreaModel::kFixed;
+  double adc_um2 = 0;                   // fixed: one ADC
+  double adc_um2_per_step = 0;          // scaling: per unit capacitor (SAR) or comparator (flash)
+  std::map<int, double> adc_um2_table;  // table: adc_bits -> one ADC
+  double shift_add_um2 = 0;             // per ADC
+  double digital_um2 = 0;               // the digital unit
+};
+
 struct HwConfig {
   std::string name;
   std::string source;  // file the config came from
@@ -124,6 +144,7 @@ struct HwConfig {
   EnergyConfig energy;
   DigitalConfig digital;
   ChipConfig chip;
+  AreaConfig area;
 
   // The ADC interval used for a layer: its own entry, else the default; "full" resolved.
   AdcInterval interval_for(const std::string& layer) const;

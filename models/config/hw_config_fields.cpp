@@ -19,6 +19,8 @@ template <class E>
 using Names = std::vector<std::pair<const char*, E>>;
 const Names<AdcType> kAdcTypes{{"sar", AdcType::kSar}, {"flash", AdcType::kFlash}};
 const Names<Subtraction> kSubtractions{{"analog", Subtraction::kAnalog}, {"digital", Subtraction::kDigital}};
+const Names<AdcAreaModel> kAdcAreaModels{
+    {"fixed", AdcAreaModel::kFixed}, {"scaling", AdcAreaModel::kScaling}, {"table", AdcAreaModel::kTable}};
 const Names<AdcEnergyModel> kAdcEnergyModels{{"per_comparison", AdcEnergyModel::kPerComparison},
                                              {"walden", AdcEnergyModel::kWalden},
                                              {"table", AdcEnergyModel::kTable}};
@@ -140,6 +142,21 @@ void visit_digital(V& v, DigitalConfig& d) {
 }
 
 template <class V>
+void visit_area(V& v, AreaConfig& a) {
+  v("technology_nm", a.technology_nm, Real{1.0, 1000.0});
+  v("cell_f2", a.cell_f2, Real{1.0, 1e4});
+  v("dac_um2_per_row", a.dac_um2_per_row, Real{0.0, 1e9});
+  v("mux_um2_per_column", a.mux_um2_per_column, Real{0.0, 1e9});
+  v("sample_hold_um2", a.sample_hold_um2, Real{0.0, 1e9});
+  v("adc_model", a.adc_model, ChoiceOr<AdcAreaModel>{kAdcAreaModels, AdcAreaModel::kFixed});
+  v("adc_um2", a.adc_um2, Real{0.0, 1e9, 0.0});                    // needed by fixed
+  v("adc_um2_per_step", a.adc_um2_per_step, Real{0.0, 1e9, 0.0});  // needed by scaling
+  v("adc_um2_table", a.adc_um2_table, BitsTable{});                // needed by table
+  v("shift_add_um2", a.shift_add_um2, Real{0.0, 1e9});
+  v("digital_um2", a.digital_um2, Real{0.0, 1e12});
+}
+
+template <class V>
 void visit_chip(V& v, ChipConfig& c) {
   v("macros", c.macros, IntOrWord{"unlimited", 1, 1 << 24});
   v("power_gating", c.power_gating, Bool{false});
@@ -212,24 +229,47 @@ void check_device(YamlSection& s, const DeviceConfig& d) {
   }
 }
 
+// The parameter an ADC cost model (energy.adc_model, area.adc_model) needs: `key` given (one
+// figure), above 0 (per conversion step), or, for a table, an entry for adc_bits. `what` is the
+// parameter's unit and meaning for the fix.
+enum class ModelNeeds { kGiven, kPositive, kEntryForBits };
+
+void check_model_needs(YamlSection& s, const std::string& model, ModelNeeds needs, const char* key,
+                       double value, const std::map<int, double>& table, int adc_bits,
+                       const std::string& what) {
+  const std::string why = "adc_model " + model + " needs it";
+  if (needs == ModelNeeds::kGiven && !s.has(key))
+    s.fail(key, "missing: " + why, std::string("add ") + key + ": " + what + ", or choose another adc_model");
+  if (needs == ModelNeeds::kPositive && !(value > 0))
+    s.fail(key, "missing or 0: " + why, std::string("add ") + key + ": " + what + " (> 0)");
+  if (needs == ModelNeeds::kEntryForBits && !table.count(adc_bits))
+    s.fail(key, "has no entry for adc_bits = " + std::to_string(adc_bits) + ": " + why,
+           "add '" + std::to_string(adc_bits) + ": " + what + "' to " + key);
+}
+
 void check_energy(YamlSection& s, const EnergyConfig& e, const MacroConfig& m) {
-  switch (e.adc_model) {
-    case AdcEnergyModel::kPerComparison:
-      if (!s.has("adc_pj_per_comparison"))
-        s.fail("adc_pj_per_comparison", "missing: adc_model per_comparison needs it",
-               "add adc_pj_per_comparison: PJ (0..1e9), or choose another adc_model");
-      break;
-    case AdcEnergyModel::kWalden:
-      if (!(e.adc_fj_per_step > 0))
-        s.fail("adc_fj_per_step", "missing or 0: adc_model walden needs the figure of merit",
-               "add adc_fj_per_step: FJ (fJ per conversion step, > 0)");
-      break;
-    case AdcEnergyModel::kTable:
-      if (!e.adc_pj_table.count(m.adc_bits))
-        s.fail("adc_pj_table", "has no entry for adc_bits = " + std::to_string(m.adc_bits),
-               "add '" + std::to_string(m.adc_bits) + ": PJ' (pJ per conversion) to adc_pj_table");
-      break;
-  }
+  const std::string model = word_of(kAdcEnergyModels, e.adc_model);
+  if (e.adc_model == AdcEnergyModel::kPerComparison)
+    check_model_needs(s, model, ModelNeeds::kGiven, "adc_pj_per_comparison", 0, {}, m.adc_bits,
+                      "PJ (one comparison, 0..1e9)");
+  if (e.adc_model == AdcEnergyModel::kWalden)
+    check_model_needs(s, model, ModelNeeds::kPositive, "adc_fj_per_step", e.adc_fj_per_step, {}, m.adc_bits,
+                      "FJ (the figure of merit, fJ per conversion step)");
+  if (e.adc_model == AdcEnergyModel::kTable)
+    check_model_needs(s, model, ModelNeeds::kEntryForBits, "adc_pj_table", 0, e.adc_pj_table, m.adc_bits,
+                      "PJ (one conversion)");
+}
+
+void check_area(YamlSection& s, const AreaConfig& a, const MacroConfig& m) {
+  const std::string model = word_of(kAdcAreaModels, a.adc_model);
+  if (a.adc_model == AdcAreaModel::kFixed)
+    check_model_needs(s, model, ModelNeeds::kGiven, "adc_um2", 0, {}, m.adc_bits, "UM2 (one ADC)");
+  if (a.adc_model == AdcAreaModel::kScaling)
+    check_model_needs(s, model, ModelNeeds::kPositive, "adc_um2_per_step", a.adc_um2_per_step, {}, m.adc_bits,
+                      "UM2 (one unit capacitor or comparator)");
+  if (a.adc_model == AdcAreaModel::kTable)
+    check_model_needs(s, model, ModelNeeds::kEntryForBits, "adc_um2_table", 0, a.adc_um2_table, m.adc_bits,
+                      "UM2 (one ADC)");
 }
 
 void no_check(YamlSection&) {}
@@ -256,6 +296,9 @@ void visit_hw(V& v, HwConfig& hw) {
       "digital", true, [&](auto& s) { visit_digital(s, hw.digital); }, no_check);
   v.section(
       "chip", true, [&](auto& s) { visit_chip(s, hw.chip); }, no_check);
+  v.section_if_given(
+      "area", hw.area.given, [&](auto& s) { visit_area(s, hw.area); },
+      [&](YamlSection& s) { check_area(s, hw.area, hw.macro); });
 }
 
 // ---- the visitors -----------------------------------------------------------------------------
@@ -277,6 +320,10 @@ struct KeyLister {
     KeyLister inner{prefix + key + ".", {}, false};
     visit(inner);
     keys.insert(keys.end(), inner.keys.begin(), inner.keys.end());
+  }
+  template <class Visit, class Check>
+  void section_if_given(const char* key, bool&, Visit&& visit, Check&& check) {
+    section(key, true, visit, check);
   }
 };
 
@@ -349,6 +396,15 @@ struct YamlReader {
     check(child);
     child.finish();  // after reading, so unknown keys are reported where they are
   }
+  // A section whose keys are required when it is there; `given` says whether it is.
+  template <class Visit, class Check>
+  void section_if_given(const char* key, bool& given, Visit&& visit, Check&& check) {
+    given = s.has(key);
+    if (given)
+      section(key, false, visit, check);
+    else
+      s.raw(key);
+  }
 };
 
 struct JsonWriter {
@@ -391,6 +447,10 @@ struct JsonWriter {
     JsonWriter writer{inner};
     visit(writer);
     out[key] = inner;
+  }
+  template <class Visit, class Check>
+  void section_if_given(const char* key, const bool& given, Visit&& visit, Check&& check) {
+    if (given) section(key, false, visit, check);
   }
 };
 

@@ -12,6 +12,7 @@
 
 #include "config/hw_config.h"
 #include "io/json_record.h"
+#include "stats/area.h"
 #include "stats/energy.h"
 
 namespace cimsim {
@@ -97,6 +98,7 @@ struct CimLayerStats {
   EnergyEvents energy_events;
   EnergyFigures energy_pj;
   double energy_per_mvm_pj = 0;
+  std::optional<AreaFigures> area_um2;  // the layer's macros, with an `area` section
   template <class V>
   void fields(V& v) {
     v("name", name);
@@ -119,6 +121,7 @@ struct CimLayerStats {
     v("energy_events", energy_events);
     v("energy_pj", energy_pj);
     v("energy_per_mvm_pj", energy_per_mvm_pj);
+    v("area_um2", area_um2);
   }
 };
 
@@ -170,6 +173,25 @@ struct NetworkLayerStats {
   }
 };
 
+// The chip's area (with an `area` section): chip.macros macros (or, when unlimited, the macros
+// the network maps onto) and the digital unit.
+struct ChipAreaStats {
+  static constexpr const char* kRecord = "ChipAreaStats";
+  AreaFigures macro_um2;  // one macro
+  int64_t macros = 0;
+  double cim_mm2 = 0, digital_mm2 = 0, chip_mm2 = 0;
+  double tops_per_mm2 = 0;
+  template <class V>
+  void fields(V& v) {
+    v("macro_um2", macro_um2);
+    v("macros", macros);
+    v("cim_mm2", cim_mm2);
+    v("digital_mm2", digital_mm2);
+    v("chip_mm2", chip_mm2);
+    v("tops_per_mm2", tops_per_mm2);
+  }
+};
+
 struct RunInputs {
   static constexpr const char* kRecord = "RunInputs";
   std::string hw, model, data, split;
@@ -199,6 +221,8 @@ struct RunStats {
   double digital_energy_pj = 0, digital_static_pj = 0;
   int64_t macs_per_image = 0;
   double tops_per_watt = 0;
+  double tops = 0;                    // 2 x macs_per_image x images_per_second / 10^12
+  std::optional<ChipAreaStats> area;  // with an `area` section
   std::vector<NetworkLayerStats> layers;
   double wall_seconds = 0;
   template <class V>
@@ -223,6 +247,8 @@ struct RunStats {
     v("digital_static_pj", digital_static_pj);
     v("macs_per_image", macs_per_image);
     v("tops_per_watt", tops_per_watt);
+    v("tops", tops);
+    v("area", area);
     v("layers", layers);
     v("wall_seconds", wall_seconds);
   }

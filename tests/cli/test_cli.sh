@@ -146,6 +146,34 @@ try:
 except c.SchemaError as e:
     assert str(e).startswith('\$.images: expected int'), str(e)
 "
+  # Area and power gating (docs/stats.md): the chip's area from the macros the network maps onto,
+  # TOPS/mm^2 from the throughput, and gated leakage below the ungated.
+  area=(--set area.technology_nm=32 --set area.cell_f2=4 --set area.dac_um2_per_row=2 \
+        --set area.mux_um2_per_column=1 --set area.sample_hold_um2=10 --set area.adc_um2=500 \
+        --set area.shift_add_um2=50 --set area.digital_um2=20000)
+  check "run with an area section" run_net --limit 20 "${area[@]}" --stats "$work/area.json" -q
+  check "run with power gating" run_net --limit 20 --set chip.power_gating=true --stats "$work/gated.json" -q
+  check "area and gating follow docs/stats.md" /usr/bin/python3 -c "
+import json
+a = json.load(open('$work/area.json'))
+g = json.load(open('$work/gated.json'))
+ar = a['area']
+macros = sum(l['cim']['mapping']['macros'] for l in a['layers'] if 'cim' in l)
+assert ar['macros'] == macros, (ar['macros'], macros)
+m = ar['macro_um2']
+assert abs(m['cells'] - 128 * 128 * 4 * 0.032 ** 2) < 1e-9 and m['adc'] == 16 * 500, m
+assert abs(ar['chip_mm2'] - (m['total'] * macros * 1e-6 + 0.02)) < 1e-12, ar
+assert abs(ar['tops_per_mm2'] - a['tops'] / ar['chip_mm2']) < 1e-12
+assert abs(a['tops'] - 2 * a['macs_per_image'] * a['images_per_second'] * 1e-12) < 1e-15
+for l in a['layers']:
+    if 'cim' in l:
+        assert abs(l['cim']['area_um2']['total'] - m['total'] * l['cim']['mapping']['macros']) < 1e-6
+own = sum(0.1e-3 * l['cim']['mapping']['macros'] * l['cim']['total_time_us'] * 1e-6 * 1e12
+          for l in g['layers'] if 'cim' in l)
+assert 'area' not in g and abs(g['energy_pj']['leakage'] - own) < 1e-6 * own, (g['energy_pj'], own)
+assert g['energy_pj']['leakage'] < a['energy_pj']['leakage']
+assert g['energy_pj']['dynamic'] == a['energy_pj']['dynamic'] and g['accuracy'] == a['accuracy']
+"
   check "run with a trace" run_net --limit 3 --trace "$work/net.vcd" --trace-window 100:400 -q
   check "run trace has the layer's macros" grep -q "macro_r6_c1" "$work/net.vcd"
   if command -v vcd2fst >/dev/null; then check "vcd2fst converts the network trace" vcd2fst "$work/net.vcd" "$work/net.fst"; fi

@@ -673,12 +673,13 @@ TEST(HwConfigEnergy, EachAdcModelGivesItsConversionEnergy) {
 TEST(HwConfigEnergy, AModelWithoutItsParameterIsAnError) {
   const Yaml a = Yaml().erase("energy.adc_pj_per_comparison");
   expect_error(a, a.section_start("energy"), "energy.adc_pj_per_comparison",
-               {"adc_model per_comparison needs it", "add adc_pj_per_comparison"});
+               {"missing: adc_model per_comparison needs it", "add adc_pj_per_comparison: PJ"});
   const Yaml w = Yaml().set("energy.adc_model", "walden");
   expect_error(w, w.section_start("energy"), "energy.adc_fj_per_step",
-               {"adc_model walden needs the figure of merit", "add adc_fj_per_step"});
+               {"missing or 0: adc_model walden needs it", "add adc_fj_per_step: FJ"});
   const Yaml t = Yaml().set("energy.adc_model", "table").set("energy.adc_pj_table", "{5: 0.25}");
-  expect_error_at(t, "energy.adc_pj_table", {"no entry for adc_bits = 6", "add '6: PJ'"});
+  expect_error_at(t, "energy.adc_pj_table",
+                  {"no entry for adc_bits = 6: adc_model table needs it", "add '6: PJ (one conversion)'"});
   // The per-comparison energy is not needed by the other models.
   EXPECT_NO_THROW(parse(Yaml()
                             .erase("energy.adc_pj_per_comparison")
