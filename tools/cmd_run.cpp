@@ -80,6 +80,49 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
   return doc;
 }
 
+// The per-layer table and the summary lines.
+void print_summary(const NetworkReport& report, const RunStats& stats, const HwConfig& hw, int64_t macs,
+                   double wall_s) {
+  fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type",
+             "macros", "util%", "cycles/img", "MVMs/img", "conversions", "clip-%", "clip+%", "SQNR dB",
+             "energy/img pJ");
+  for (const auto& l : report.layers) {
+    if (!l.cim) {
+      fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12}\n", l.name, l.type, "-", "-", l.cycles_per_image);
+      continue;
+    }
+    const LayerReport& m = l.mvm;
+    const double conv = double(std::max<int64_t>(1, m.stats.adc.conversions));
+    const double sqnr = m.stats.error.sqnr_db();
+    fmt::print("{:<12} {:<14} {:>6} {:>6.1f} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n",
+               l.name, l.type, m.macros, 100.0 * m.utilization, l.cycles_per_image,
+               m.vectors / std::max<int64_t>(1, report.images), m.stats.adc.conversions,
+               100.0 * double(m.stats.adc.clipped_low) / conv,
+               100.0 * double(m.stats.adc.clipped_high) / conv,
+               std::isfinite(sqnr) ? fmt::format("{:.2f}", sqnr) : std::string("exact"),
+               m.energy.total_pj() / double(std::max<int64_t>(1, report.images)));
+  }
+  const double epi = report.energy_per_image_pj();
+  fmt::print(
+      "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s\n",
+      100.0 * report.accuracy(), report.correct, report.images, report.latency_per_image_s() * 1e6,
+      hw.timing.clock_mhz, report.cycles_per_image, 1.0 / report.latency_per_image_s());
+  const double images = double(std::max<int64_t>(1, report.images));
+  fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W): dynamic {:.1f} nJ, static {:.1f} nJ{}  {:.2f} s wall\n",
+             epi * 1e-3, epi > 0 ? 2.0 * double(macs) / epi : 0.0,
+             1e-3 * (report.energy.dynamic_pj() + report.digital_pj) / images,
+             1e-3 * (report.energy.static_pj() + report.digital_static_pj) / images,
+             hw.chip.power_gating ? " (power-gated)" : "", wall_s);
+  if (stats.area) {
+    const ChipAreaStats& a = *stats.area;
+    fmt::print(
+        "area {:.3f} mm^2: {} macros x {:.0f} um^2 (ADCs {:.0f}%, cells {:.0f}%) + digital {:.3f} mm^2;"
+        "  {:.3f} TOPS, {:.3f} TOPS/mm^2\n",
+        a.chip_mm2, a.macros, a.macro_um2.total, 100.0 * a.macro_um2.adc / a.macro_um2.total,
+        100.0 * a.macro_um2.cells / a.macro_um2.total, a.digital_mm2, stats.tops, a.tops_per_mm2);
+  }
+}
+
 int run(const RunArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
   std::optional<CalibrationFile> calib;
@@ -129,45 +172,7 @@ int run(const RunArgs& args) {
   }
   outputs.commit();
 
-  if (!spdlog::should_log(spdlog::level::info)) return 0;
-  fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type",
-             "macros", "util%", "cycles/img", "MVMs/img", "conversions", "clip-%", "clip+%", "SQNR dB",
-             "energy/img pJ");
-  for (const auto& l : report.layers) {
-    if (!l.cim) {
-      fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12}\n", l.name, l.type, "-", "-", l.cycles_per_image);
-      continue;
-    }
-    const LayerReport& m = l.mvm;
-    const double conv = double(std::max<int64_t>(1, m.stats.adc.conversions));
-    const double sqnr = m.stats.error.sqnr_db();
-    fmt::print("{:<12} {:<14} {:>6} {:>6.1f} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n",
-               l.name, l.type, m.macros, 100.0 * m.utilization, l.cycles_per_image,
-               m.vectors / std::max<int64_t>(1, report.images), m.stats.adc.conversions,
-               100.0 * double(m.stats.adc.clipped_low) / conv,
-               100.0 * double(m.stats.adc.clipped_high) / conv,
-               std::isfinite(sqnr) ? fmt::format("{:.2f}", sqnr) : std::string("exact"),
-               m.energy.total_pj() / double(std::max<int64_t>(1, report.images)));
-  }
-  const double epi = report.energy_per_image_pj();
-  fmt::print(
-      "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s\n",
-      100.0 * report.accuracy(), report.correct, report.images, report.latency_per_image_s() * 1e6,
-      hw.timing.clock_mhz, report.cycles_per_image, 1.0 / report.latency_per_image_s());
-  const double images = double(std::max<int64_t>(1, report.images));
-  fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W): dynamic {:.1f} nJ, static {:.1f} nJ{}  {:.2f} s wall\n",
-             epi * 1e-3, epi > 0 ? 2.0 * double(macs) / epi : 0.0,
-             1e-3 * (report.energy.dynamic_pj() + report.digital_pj) / images,
-             1e-3 * (report.energy.static_pj() + report.digital_static_pj) / images,
-             hw.chip.power_gating ? " (power-gated)" : "", wall_s);
-  if (stats.area) {
-    const ChipAreaStats& a = *stats.area;
-    fmt::print(
-        "area {:.3f} mm^2: {} macros x {:.0f} um^2 (ADCs {:.0f}%, cells {:.0f}%) + digital {:.3f} mm^2;"
-        "  {:.3f} TOPS, {:.3f} TOPS/mm^2\n",
-        a.chip_mm2, a.macros, a.macro_um2.total, 100.0 * a.macro_um2.adc / a.macro_um2.total,
-        100.0 * a.macro_um2.cells / a.macro_um2.total, a.digital_mm2, stats.tops, a.tops_per_mm2);
-  }
+  if (spdlog::should_log(spdlog::level::info)) print_summary(report, stats, hw, macs, wall_s);
   return 0;
 }
 
