@@ -84,7 +84,7 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
 void print_summary(const NetworkReport& report, const RunStats& stats, const HwConfig& hw, int64_t macs,
                    double wall_s) {
   fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type",
-             "macros", "util%", "cycles/img", "MVMs/img", "conversions", "clip-%", "clip+%", "SQNR dB",
+             "macros", "util%", "cycles/img", "MVMs/img", "conv/img", "clip-%", "clip+%", "SQNR dB",
              "energy/img pJ");
   for (const auto& l : report.layers) {
     if (!l.cim) {
@@ -96,7 +96,8 @@ void print_summary(const NetworkReport& report, const RunStats& stats, const HwC
     const double sqnr = m.stats.error.sqnr_db();
     fmt::print("{:<12} {:<14} {:>6} {:>6.1f} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n",
                l.name, l.type, m.macros, 100.0 * m.utilization, l.cycles_per_image,
-               m.vectors / std::max<int64_t>(1, report.images), m.stats.adc.conversions,
+               m.vectors / std::max<int64_t>(1, report.images),
+               m.stats.adc.conversions / std::max<int64_t>(1, report.images),
                100.0 * double(m.stats.adc.clipped_low) / conv,
                100.0 * double(m.stats.adc.clipped_high) / conv,
                std::isfinite(sqnr) ? fmt::format("{:.2f}", sqnr) : std::string("exact"),

@@ -249,7 +249,7 @@ int sweep(const SweepArgs& args) {
   PointPool pool(spec, args.out, args.jobs);
   pool.run(todo);
   const int failed = write_sweep_results(args.out, doc, mine, args.shard.empty() ? "" : args.shard);
-  spdlog::info("sweep: results in {}/results.csv, summary.csv, results.json and accuracy/energy/pareto.png",
+  spdlog::info("sweep: results in {}/results.csv, summary.csv, results.json and accuracy/energy/pareto/adc_cost/area .png and .svg",
                args.out);
   if (failed > 0)
     throw std::runtime_error(

@@ -26,6 +26,8 @@ struct SweepMetrics {
   double clip_rate_low = 0, clip_rate_high = 0;  // over every conversion of the run
   double tops = 0;
   std::optional<double> chip_mm2, tops_per_mm2;  // with an `area` section
+  double adc_pj_per_conversion = 0;              // energy of one conversion (energy.adc_model)
+  std::optional<double> adc_um2;                 // one ADC, with an `area` section
   template <class V>
   void fields(V& v) {
     v("accuracy", accuracy);
@@ -50,6 +52,8 @@ struct SweepMetrics {
     v("tops", tops);
     v("chip_mm2", chip_mm2);
     v("tops_per_mm2", tops_per_mm2);
+    v("adc_pj_per_conversion", adc_pj_per_conversion);
+    v("adc_um2", adc_um2);
   }
 };
 

@@ -14,6 +14,8 @@
 #include "io/output_files.h"
 #include "io/text_file.h"
 #include "result_records.h"
+#include "stats/area.h"
+#include "stats/energy.h"
 #include "stats/stats_records.h"
 
 namespace cimsim::cli {
@@ -59,6 +61,8 @@ PointFigures figures_of(const RunStats& stats) {
   m.images_per_second = stats.images_per_second;
   m.tops_per_watt = stats.tops_per_watt;
   m.tops = stats.tops;
+  m.adc_pj_per_conversion = adc_pj_per_conversion(stats.config);
+  if (stats.config.area.given) m.adc_um2 = adc_um2(stats.config);
   if (stats.area) {
     m.chip_mm2 = stats.area->chip_mm2;
     m.tops_per_mm2 = stats.area->tops_per_mm2;
@@ -299,9 +303,12 @@ int write_sweep_results(const std::string& dir, const nlohmann::json& sweep, con
   if (!shard.empty()) doc.shard = shard;
   write_json(temp[2], to_json_record(doc));
 
-  // The plots, from results.json.
-  run_plot_script("sweep_plot.py", {temp[2], temp[3], temp[4], temp[5]}, "sweep plots");
-  for (std::size_t i = 3; i < temp.size(); ++i)
+  // The plots, from results.json: NAME=PATH for each plot file.
+  std::vector<std::string> plot_args{temp[2]};
+  for (std::size_t i = kSweepTables; i < temp.size(); ++i)
+    plot_args.push_back(std::string(kSweepResultFiles[i]) + "=" + temp[i]);
+  run_plot_script("sweep_plot.py", plot_args, "sweep plots");
+  for (std::size_t i = kSweepTables; i < temp.size(); ++i)
     if (!fs::exists(temp[i]))
       throw InputError(std::string("sweep plots: tools/sweep_plot.py wrote no ") + kSweepResultFiles[i]);
   files.commit();

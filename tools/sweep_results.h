@@ -10,9 +10,12 @@
 
 namespace cimsim::cli {
 
-// The results files of a sweep directory, in the order they are written.
-inline constexpr const char* kSweepResultFiles[] = {"results.csv",  "summary.csv", "results.json",
-                                                    "accuracy.png", "energy.png",  "pareto.png"};
+// The results files of a sweep directory, in the order they are written: the tables, then each
+// plot as PNG and SVG.
+inline constexpr const char* kSweepResultFiles[] = {
+    "results.csv", "summary.csv",  "results.json", "accuracy.png", "accuracy.svg", "energy.png", "energy.svg",
+    "pareto.png",  "pareto.svg",   "adc_cost.png", "adc_cost.svg", "area.png",     "area.svg"};
+inline constexpr std::size_t kSweepTables = 3;  // the files before the plots
 
 // DIR/points/NNNNNN: the directory of point `index`.
 std::string point_dir(const std::string& dir, int index);

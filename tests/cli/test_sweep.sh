@@ -31,10 +31,17 @@ seeds: [3]
 calibration: {method: mse, limit: 40}
 YAML
 check "2 x 2 sweep runs with 2 jobs" "$cimsim" sweep "$work/grid.yaml" --out "$work/grid" --jobs 2
-check "results files and plots written" test -s "$work/grid/results.csv" -a -s "$work/grid/summary.csv" \
-  -a -s "$work/grid/results.json" -a -s "$work/grid/accuracy.png" -a -s "$work/grid/energy.png" \
-  -a -s "$work/grid/pareto.png"
-check "plots are PNGs" bash -c "for f in accuracy energy pareto; do head -c 8 '$work/grid/'\$f.png | grep -q PNG || exit 1; done"
+check "results files written" test -s "$work/grid/results.csv" -a -s "$work/grid/summary.csv" \
+  -a -s "$work/grid/results.json"
+check "every plot as PNG and SVG" bash -c "for f in accuracy energy pareto adc_cost area; do
+  head -c 8 '$work/grid/'\$f.png | grep -q PNG && grep -q '<svg' '$work/grid/'\$f.svg || exit 1; done"
+# The converter's cost per point follows its model: per_comparison SAR, adc_bits x 0.1 pJ.
+check "adc_pj_per_conversion follows energy.adc_model" $py -c "
+import csv
+rows = list(csv.DictReader(open('$work/grid/results.csv')))
+assert len(rows) == 4 and all(float(r['adc_pj_per_conversion']) == int(r['macro.adc_bits']) * 0.1 for r in rows)
+assert all(r['adc_um2'] == '' and r['chip_mm2'] == '' for r in rows)  # no area section
+"
 i=0
 for bits in 4 6; do
   for sigma in 0.0 0.05; do
