@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <exception>
+#include <map>
 
 #include "adc/layer_interval.h"
 #include "bundle/bundle_mapping.h"
@@ -209,35 +210,95 @@ class NetworkController : public sc_core::sc_module {
       return;
     }
     started_ = last_report_ = std::chrono::steady_clock::now();
+    if (hw_.chip.dataflow == Dataflow::kPipelined) {
+      run_pipelined();
+      return;
+    }
     const int64_t count = data_.count;
-    const int classes = bundle_.classes;
-    report_.logits.resize(count, classes);
+    report_.logits.resize(count, bundle_.classes);
     std::vector<Tensor> outputs(bundle_.layers.size());
     for (int64_t first = 0; first < count; first += options_.batch) {
       const int images = int(std::min<int64_t>(options_.batch, count - first));
       const Tensor input = input_tensor(bundle_, data_, first, images);
-      for (std::size_t i = 0; i < bundle_.layers.size(); ++i) {
-        const BundleLayer& l = bundle_.layers[i];
-        const std::vector<const Tensor*> in = inputs_of(l, input, outputs);
-        const sc_core::sc_time begin = sc_core::sc_time_stamp();
-        outputs[i] = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
-        const std::vector<int>& in_shape =
-            l.inputs[0] < 0 ? bundle_.input.shape : bundle_.layers[std::size_t(l.inputs[0])].output_shape;
-        const int64_t ops = digital_ops(l, in_shape);
-        const int64_t digital_cycles = (ops + hw_.digital.ops_per_cycle - 1) / hw_.digital.ops_per_cycle;
-        wait(period_ * double(digital_cycles));
-        NetworkLayerReport& r = report_.layers[i];
-        r.digital_ops_per_image = ops;
-        r.digital_cycles_per_image = digital_cycles;
-        r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
-      }
+      for (std::size_t i = 0; i < bundle_.layers.size(); ++i)
+        outputs[i] = run_stage(i, inputs_of(bundle_.layers[i], input, outputs), first);
       report_progress(first + images, count);
-      const Tensor& logits = outputs.back();
-      for (int b = 0; b < images; ++b)
-        for (int c = 0; c < classes; ++c)
-          report_.logits(first + b, c) = logits.data[std::size_t(b) * classes + c];
+      keep_logits(outputs.back(), first);
     }
     sc_core::sc_stop();
+  }
+
+  // Layer i on one batch: its arithmetic, its MVM cycles and its digital cycles in simulated time.
+  Tensor run_stage(std::size_t i, const std::vector<const Tensor*>& in, int64_t first) {
+    const BundleLayer& l = bundle_.layers[i];
+    const sc_core::sc_time begin = sc_core::sc_time_stamp();
+    Tensor out = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
+    const std::vector<int>& in_shape =
+        l.inputs[0] < 0 ? bundle_.input.shape : bundle_.layers[std::size_t(l.inputs[0])].output_shape;
+    const int64_t ops = digital_ops(l, in_shape);
+    const int64_t digital_cycles = (ops + hw_.digital.ops_per_cycle - 1) / hw_.digital.ops_per_cycle;
+    wait(period_ * double(digital_cycles));
+    NetworkLayerReport& r = report_.layers[i];
+    r.digital_ops_per_image = ops;
+    r.digital_cycles_per_image = digital_cycles;
+    r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
+    return out;
+  }
+
+  void keep_logits(const Tensor& logits, int64_t first) {
+    const int classes = bundle_.classes;
+    for (int b = 0; b < logits.batch; ++b)
+      for (int c = 0; c < classes; ++c)
+        report_.logits(first + b, c) = logits.data[std::size_t(b) * classes + c];
+  }
+
+  // chip.dataflow pipelined: every layer a stage (its own thread) taking the batches in order; a
+  // stage starts a batch when it is done with the previous one and its inputs' stages are done
+  // with this one. Outputs wait in buffers until their last reader has them.
+  void run_pipelined() {
+    const std::size_t layers = bundle_.layers.size();
+    done_.assign(layers, 0);
+    done_events_ = std::make_unique<sc_core::sc_event[]>(layers);
+    buffers_.assign(layers, {});
+    readers_.assign(layers, 0);
+    for (const BundleLayer& l : bundle_.layers)
+      for (int src : l.inputs)
+        if (src >= 0) ++readers_[std::size_t(src)];
+    started_ = last_report_ = std::chrono::steady_clock::now();
+    report_.logits.resize(data_.count, bundle_.classes);
+    for (std::size_t i = 0; i < layers; ++i) sc_core::sc_spawn([this, i] { stage(i); });
+    while (finished_stages_ < layers) wait(stage_finished_);
+    sc_core::sc_stop();
+  }
+
+  void stage(std::size_t i) {
+    const BundleLayer& l = bundle_.layers[i];
+    const int64_t count = data_.count;
+    int64_t k = 0;
+    for (int64_t first = 0; first < count; first += options_.batch, ++k) {
+      for (int src : l.inputs)
+        while (src >= 0 && done_[std::size_t(src)] <= k) wait(done_events_[std::size_t(src)]);
+      Tensor input;
+      std::vector<const Tensor*> in;
+      for (int src : l.inputs) {
+        if (src < 0 && input.data.empty())
+          input = input_tensor(bundle_, data_, first, int(std::min<int64_t>(options_.batch, count - first)));
+        in.push_back(src < 0 ? &input : &buffers_[std::size_t(src)].at(k).tensor);
+      }
+      Tensor out = run_stage(i, in, first);
+      for (int src : l.inputs)
+        if (src >= 0 && --buffers_[std::size_t(src)].at(k).readers == 0) buffers_[std::size_t(src)].erase(k);
+      if (i + 1 == bundle_.layers.size()) {
+        keep_logits(out, first);
+        report_progress(first + out.batch, count);
+      } else {
+        buffers_[i][k] = Buffered{std::move(out), readers_[i]};
+      }
+      ++done_[i];
+      done_events_[i].notify();
+    }
+    ++finished_stages_;
+    stage_finished_.notify();
   }
 
   const HwConfig& hw_;
@@ -250,43 +311,20 @@ class NetworkController : public sc_core::sc_module {
   sc_core::sc_time period_;
   std::vector<std::unique_ptr<LayerEngine>> engines_;
   TraceWindow window_;
+  // The pipelined schedule: batches each stage is done with, their events, the outputs not yet
+  // read by every reader (by batch), and each layer's number of readers.
+  struct Buffered {
+    Tensor tensor;
+    int readers = 0;
+  };
+  std::vector<int64_t> done_;
+  std::unique_ptr<sc_core::sc_event[]> done_events_;
+  std::vector<std::map<int64_t, Buffered>> buffers_;
+  std::vector<int> readers_;
+  std::size_t finished_stages_ = 0;
+  sc_core::sc_event stage_finished_;
   std::chrono::steady_clock::time_point started_, last_report_;
 };
-
-}  // namespace
-
-void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
-  if (bundle.bits.weight != hw.macro.weight_bits || bundle.bits.input != hw.macro.input_bits) {
-    throw InputError(bundle.manifest + ": the model was quantized for " + std::to_string(bundle.bits.weight) +
-                     "-bit weights and " + std::to_string(bundle.bits.input) + "-bit inputs but " +
-                     hw.source + " has macro.weight_bits = " + std::to_string(hw.macro.weight_bits) +
-                     " and macro.input_bits = " + std::to_string(hw.macro.input_bits) +
-                     "; run with --set macro.weight_bits=" + std::to_string(bundle.bits.weight) +
-                     " --set macro.input_bits=" + std::to_string(bundle.bits.input));
-  }
-  int64_t needed = 0;
-  std::string detail;
-  for (const BundleLayer& l : bundle.layers) {
-    if (!l.is_cim()) continue;
-    const int macros = map_bundle_layer(l, hw.macro).macros();
-    needed += macros;
-    detail += (detail.empty() ? "" : ", ") + l.name + ": " + std::to_string(macros);
-  }
-  check_macros_fit(needed, hw.chip.macros, detail, hw.source);
-}
-
-namespace {
-
-void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
-  if (data.channels != bundle.input.shape[0] || data.height != bundle.input.shape[1] ||
-      data.width != bundle.input.shape[2]) {
-    throw InputError(bundle.manifest + ": the model expects " + std::to_string(bundle.input.shape[0]) + "x" +
-                     std::to_string(bundle.input.shape[1]) + "x" + std::to_string(bundle.input.shape[2]) +
-                     " images but " + data.name + " has " + std::to_string(data.channels) + "x" +
-                     std::to_string(data.height) + "x" + std::to_string(data.width) +
-                     "; choose the matching data set");
-  }
-}
 
 }  // namespace
 
@@ -312,9 +350,26 @@ NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const d
     if (!options.outputs) own_outputs.commit();
   }
 
-  for (const NetworkLayerReport& r : report.layers) report.cycles_per_image += r.cycles_per_image;
-  const double run_seconds =
-      double(report.cycles_per_image) * double(report.images) / (hw.timing.clock_mhz * 1e6);
+  report.simulated_cycles = int64_t(std::llround(sc_core::sc_time_stamp() / controller.window().period));
+  std::vector<int64_t> stage_cycles;
+  for (const NetworkLayerReport& r : report.layers) {
+    stage_cycles.push_back(r.cycles_per_image);
+    if (report.bottleneck < 0 ||
+        r.cycles_per_image > report.layers[std::size_t(report.bottleneck)].cycles_per_image)
+      report.bottleneck = int(stage_cycles.size()) - 1;
+  }
+  double run_seconds = 0;
+  if (hw.chip.dataflow == Dataflow::kPipelined) {
+    report.cycles_per_image = report.layers[std::size_t(report.bottleneck)].cycles_per_image;
+    report.latency_cycles = pipeline_cycles(bundle, stage_cycles, 1);
+    report.run_cycles = pipeline_cycles(bundle, stage_cycles, report.images);
+    run_seconds = double(report.run_cycles) / (hw.timing.clock_mhz * 1e6);
+  } else {
+    for (const NetworkLayerReport& r : report.layers) report.cycles_per_image += r.cycles_per_image;
+    report.latency_cycles = report.cycles_per_image;
+    report.run_cycles = report.cycles_per_image * report.images;
+    run_seconds = double(report.cycles_per_image) * double(report.images) / (hw.timing.clock_mhz * 1e6);
+  }
   int64_t digital_cycles = 0;  // the digital unit's, all images
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
     const BundleLayer& l = bundle.layers[i];

@@ -41,6 +41,12 @@ struct NetworkLayerReport {
   LayerReport mvm;  // CIM layers only
 };
 
+// The pipeline rule: with stage cycles T (one per layer, bundle order) and each layer's inputs,
+// the cycle at which the last layer finishes item `items - 1` when every stage takes the items in
+// order and starts one as soon as it is done with the previous one and its inputs are:
+// finish(l, k) = max(finish(l, k - 1), max over inputs s of finish(s, k)) + T_l.
+int64_t pipeline_cycles(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles, int64_t items);
+
 struct NetworkReport {
   std::string model;
   int64_t images = 0;
@@ -48,14 +54,22 @@ struct NetworkReport {
   std::vector<NetworkLayerReport> layers;
   Eigen::MatrixXd logits;        // images x classes
   std::vector<int> predictions;  // first index of the largest logit
+  // Cycles between images (layer by layer: the layers' sum; pipelined: the slowest stage's),
+  // one image's cycles from input to logits, and the chip's cycles for every image
+  // (docs/timing.md, "Networks").
   int64_t cycles_per_image = 0;
+  int64_t latency_cycles = 0;
+  int64_t run_cycles = 0;
+  int64_t simulated_cycles = 0;  // the simulation's end: the rule over batches instead of images
+  int bottleneck = -1;           // the layer with the most cycles per image
   double clock_mhz = 0;
   EnergyBreakdown energy;        // the CIM layers' macros, all images
   double digital_pj = 0;         // the digital unit's operations, all images
   double digital_static_pj = 0;  // the digital unit's leakage, all images
 
   double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
-  double latency_per_image_s() const { return double(cycles_per_image) / (clock_mhz * 1e6); }
+  double latency_per_image_s() const { return double(latency_cycles) / (clock_mhz * 1e6); }
+  double images_per_second() const { return 1.0 / (double(cycles_per_image) / (clock_mhz * 1e6)); }
   double energy_per_image_pj() const {
     return images ? (energy.total_pj() + digital_pj + digital_static_pj) / double(images) : 0.0;
   }
@@ -64,6 +78,8 @@ struct NetworkReport {
 // Checks the bundle against the hardware: bit widths, and that its CIM layers' macros fit
 // chip.macros; InputError naming the files and the fix.
 void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle);
+// Checks the images' shape against the bundle's input; InputError naming both and the fix.
+void check_data_fits(const ModelBundle& bundle, const data::Dataset& data);
 
 // Elaborates and simulates (once per process) `count` images of `data` from the first.
 NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,

@@ -55,7 +55,10 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
   doc.accuracy = r.accuracy();
   doc.cycles_per_image = r.cycles_per_image;
   doc.latency_per_image_us = r.latency_per_image_s() * 1e6;
-  doc.images_per_second = 1.0 / r.latency_per_image_s();
+  doc.images_per_second = r.images_per_second();
+  doc.latency_cycles = r.latency_cycles;
+  doc.dataflow = hw.chip.dataflow == Dataflow::kPipelined ? "pipelined" : "layer_by_layer";
+  if (r.bottleneck >= 0) doc.bottleneck_layer = r.layers[std::size_t(r.bottleneck)].name;
   doc.energy_per_image_pj = r.energy_per_image_pj();
   const double images = double(std::max<int64_t>(1, r.images));
   doc.static_energy_per_image_pj = (r.energy.static_pj() + r.digital_static_pj) / images;
@@ -105,9 +108,11 @@ void print_summary(const NetworkReport& report, const RunStats& stats, const HwC
   }
   const double epi = report.energy_per_image_pj();
   fmt::print(
-      "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s\n",
+      "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s"
+      " ({}, slowest layer {})\n",
       100.0 * report.accuracy(), report.correct, report.images, report.latency_per_image_s() * 1e6,
-      hw.timing.clock_mhz, report.cycles_per_image, 1.0 / report.latency_per_image_s());
+      hw.timing.clock_mhz, report.latency_cycles, report.images_per_second(), stats.dataflow,
+      stats.bottleneck_layer);
   const double images = double(std::max<int64_t>(1, report.images));
   fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W): dynamic {:.1f} nJ, static {:.1f} nJ{}  {:.2f} s wall\n",
              epi * 1e-3, epi > 0 ? 2.0 * double(macs) / epi : 0.0,

@@ -112,9 +112,13 @@ struct DigitalConfig {
 // The chip: how many macros it has. A network must fit (every CIM layer keeps its own macros,
 // weights stay resident); 0 means as many as the network needs. With power gating a macro or the
 // digital unit leaks only while it works, else for the whole run.
+enum class Dataflow { kLayerByLayer, kPipelined };
 struct ChipConfig {
   int macros = 0;
   bool power_gating = false;
+  // Layer by layer: a layer starts when the previous one is done with the image. Pipelined: each
+  // layer is a stage on its own macros and images stream through (docs/timing.md, "Networks").
+  Dataflow dataflow = Dataflow::kLayerByLayer;
 };
 
 // The silicon area of a macro's parts and the digital unit (docs/config.md, area). Reported only

@@ -22,6 +22,8 @@ const Names<AdcType> kAdcTypes{{"sar", AdcType::kSar}, {"flash", AdcType::kFlash
 const Names<Subtraction> kSubtractions{{"analog", Subtraction::kAnalog}, {"digital", Subtraction::kDigital}};
 const Names<AdcAreaModel> kAdcAreaModels{
     {"fixed", AdcAreaModel::kFixed}, {"scaling", AdcAreaModel::kScaling}, {"table", AdcAreaModel::kTable}};
+const Names<Dataflow> kDataflows{{"layer_by_layer", Dataflow::kLayerByLayer},
+                                 {"pipelined", Dataflow::kPipelined}};
 const Names<AdcEnergyModel> kAdcEnergyModels{{"per_comparison", AdcEnergyModel::kPerComparison},
                                              {"walden", AdcEnergyModel::kWalden},
                                              {"table", AdcEnergyModel::kTable}};
@@ -113,6 +115,7 @@ template <class V>
 void visit_chip(V& v, ChipConfig& c) {
   v("macros", c.macros, IntOrWord{"unlimited", 1, 1 << 24});
   v("power_gating", c.power_gating, Bool{false});
+  v("dataflow", c.dataflow, ChoiceOr<Dataflow>{kDataflows, Dataflow::kLayerByLayer});
 }
 
 // ---- checks across keys, run once their section is read -----------------------------------

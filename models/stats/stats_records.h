@@ -214,7 +214,8 @@ struct RunStats {
   std::string model;
   int64_t images = 0, correct = 0;
   double accuracy = 0;
-  int64_t cycles_per_image = 0;
+  int64_t cycles_per_image = 0, latency_cycles = 0;
+  std::string dataflow = "layer_by_layer", bottleneck_layer;
   double latency_per_image_us = 0, images_per_second = 0, energy_per_image_pj = 0;
   double static_energy_per_image_pj = 0, dynamic_energy_per_image_pj = 0;
   EnergyFigures energy_pj;
@@ -237,6 +238,9 @@ struct RunStats {
     v("correct", correct);
     v("accuracy", accuracy);
     v("cycles_per_image", cycles_per_image);
+    v("latency_cycles", latency_cycles);
+    v("dataflow", dataflow);
+    v("bottleneck_layer", bottleneck_layer);
     v("latency_per_image_us", latency_per_image_us);
     v("images_per_second", images_per_second);
     v("energy_per_image_pj", energy_per_image_pj);
