@@ -2,6 +2,8 @@
 // images at input_bits 4, weight_bits 4, cell_bits 1, dac_bits 1, rows_per_cycle 64, adc_bits 5,
 // with device variation on, against the same network's GEMM work timed with Eigen in the same run.
 //   build/bench/bench_network [--images 10000] [--batch 64] [--set key=value ...] [--limit-reps 3]
+// (e.g. --set chip.dataflow=pipelined --set chip.power_gating=true for the chip's throughput and
+// leakage share in that dataflow)
 //                             [--histograms 0|1]
 // --histograms 1 also counts the partial-sum histograms, as `cimsim run --stats/--out` does.
 #include <omp.h>
@@ -128,5 +130,15 @@ int sc_main(int argc, char* argv[]) {
               gemm_s / sim_s, sim_s * 10000.0 / double(data.count));
   std::printf("peak resident memory = %.1f MiB; top-1 of the random network %.1f%%\n",
               double(usage.ru_maxrss) / 1024.0, 100.0 * report.accuracy());
+  // The simulated chip's figures (issue 15's targets: compare --set chip.dataflow=pipelined with
+  // the default, and --set chip.power_gating=true for the leakage share).
+  const double run_images = double(std::max<int64_t>(1, report.images));
+  const double static_pj = report.energy.static_pj() + report.digital_static_pj;
+  std::printf("chip (%s%s): %.0f images/s, latency %.1f us, slowest layer %s; %.1f nJ/image, static %.1f%%\n",
+              hw.chip.dataflow == cimsim::Dataflow::kPipelined ? "pipelined" : "layer by layer",
+              hw.chip.power_gating ? ", power-gated" : "", report.images_per_second(),
+              report.latency_per_image_s() * 1e6, report.layers[std::size_t(report.bottleneck)].name.c_str(),
+              report.energy_per_image_pj() * 1e-3,
+              100.0 * static_pj / (report.energy_per_image_pj() * run_images));
   return 0;
 }
