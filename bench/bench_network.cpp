@@ -2,8 +2,9 @@
 // images at input_bits 4, weight_bits 4, cell_bits 1, dac_bits 1, rows_per_cycle 64, adc_bits 5,
 // with device variation on, against the same network's GEMM work timed with Eigen in the same run.
 //   build/bench/bench_network [--images 10000] [--batch 64] [--set key=value ...] [--limit-reps 3]
-// (e.g. --set chip.dataflow=pipelined --set chip.power_gating=true for the chip's throughput and
-// leakage share in that dataflow)
+// (e.g. --set chip.dataflow=pipelined --set chip.power_gating=true --macros-factor 2 for the
+// chip's throughput and leakage share pipelined, power-gated, with automatic weight duplication
+// on twice the macros the network needs)
 //                             [--histograms 0|1]
 // --histograms 1 also counts the partial-sum histograms, as `cimsim run --stats/--out` does.
 #include <omp.h>
@@ -21,6 +22,7 @@
 #include <vector>
 
 #include "bundle/architectures.h"
+#include "bundle/bundle_mapping.h"
 #include "bundle/bundle_writer.h"
 #include "config/hw_config.h"
 #include "data/idx_reader.h"
@@ -53,6 +55,40 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
+// The limit: every CIM layer's work as fp32 GEMMs, (pixels x phases x images) x K x (N x slices),
+// timed on a 64-image slice and scaled to all images.
+struct Limit {
+  double gemm_s = 0, array_macs = 0;
+  int64_t cim_layers = 0, macros = 0;
+};
+
+Limit gemm_limit(const cimsim::HwConfig& hw, const cimsim::ModelBundle& bundle,
+                 const cimsim::data::Dataset& data, const cimsim::NetworkReport& report, int limit_reps) {
+  const int phases = hw.macro.phases(), slices = hw.macro.slices();
+  Limit limit;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    const BundleLayer& l = bundle.layers[i];
+    if (!l.is_cim()) continue;
+    ++limit.cim_layers;
+    limit.macros += report.layers[i].mvm.macros;
+    const int64_t pixels = l.output_pixels();
+    const int64_t slice = limit_reps > 0 ? std::min<int64_t>(64, data.count) : 1;
+    const Eigen::MatrixXf a = Eigen::MatrixXf::Random(pixels * phases * slice, l.weight.rows());
+    const Eigen::MatrixXf w = Eigen::MatrixXf::Random(l.weight.rows(), l.weight.cols() * slices);
+    Eigen::MatrixXf c(a.rows(), w.cols());
+    double best = 1e30;
+    for (int rep = 0; rep < limit_reps; ++rep) {
+      const auto g0 = std::chrono::steady_clock::now();
+      c.noalias() = a * w;
+      best = std::min(best, seconds_since(g0));
+    }
+    limit.gemm_s += best * double(data.count) / double(slice);
+    limit.array_macs +=
+        double(a.rows()) * double(a.cols()) * double(w.cols()) * double(data.count) / double(slice);
+  }
+  return limit;
+}
+
 }  // namespace
 
 int sc_main(int argc, char* argv[]) {
@@ -60,6 +96,7 @@ int sc_main(int argc, char* argv[]) {
   int batch = 64;
   int limit_reps = 3;
   bool histograms = false;  // repetitions of each GEMM of the limit (0: skip the limit, for profiling)
+  int macros_factor = 0;    // > 0: chip.macros = that many times the minimum, chip.duplicate auto
   std::vector<std::string> overrides = {
       "macro.input_bits=4",      "macro.dac_bits=1", "macro.weight_bits=4",      "macro.cell_bits=1",
       "macro.rows_per_cycle=64", "macro.adc_bits=5", "device.program_sigma=0.05"};
@@ -69,10 +106,11 @@ int sc_main(int argc, char* argv[]) {
     if (!std::strcmp(argv[i], "--set")) overrides.push_back(argv[i + 1]);
     if (!std::strcmp(argv[i], "--limit-reps")) limit_reps = std::atoi(argv[i + 1]);
     if (!std::strcmp(argv[i], "--histograms")) histograms = std::atoi(argv[i + 1]) != 0;
+    if (!std::strcmp(argv[i], "--macros-factor")) macros_factor = std::atoi(argv[i + 1]);
   }
   cimsim::install_report_handler(false);
-  const cimsim::HwConfig hw = cimsim::load_hw_config(
-      std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml", overrides);
+  const std::string preset = std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml";
+  cimsim::HwConfig hw = cimsim::load_hw_config(preset, overrides);
 
   std::mt19937 gen(7);
   BundleBuilder builder("resnet20-random", {1, 28, 28}, 10, cimsim::BundleBits{4, 4});
@@ -81,6 +119,14 @@ int sc_main(int argc, char* argv[]) {
   builder.write(dir);
   const cimsim::ModelBundle bundle = cimsim::load_model_bundle(dir);
   std::filesystem::remove_all(dir);
+  if (macros_factor > 0) {  // automatic duplication within a multiple of the macros the network needs
+    int64_t minimum = 0;
+    for (const BundleLayer& l : bundle.layers)
+      if (l.is_cim()) minimum += cimsim::map_bundle_layer(l, hw.macro).macros();
+    overrides.push_back("chip.macros=" + std::to_string(minimum * macros_factor));
+    overrides.push_back("chip.duplicate=auto");
+    hw = cimsim::load_hw_config(preset, overrides);
+  }
   const cimsim::data::Dataset data =
       cimsim::data::load_fashion_mnist(cimsim::data::kFashionMnistDir, cimsim::data::Split::kTest, images);
 
@@ -93,30 +139,9 @@ int sc_main(int argc, char* argv[]) {
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
 
-  // The limit: every CIM layer's work as fp32 GEMMs, (pixels x phases x images) x K x (N x slices),
-  // timed on a 64-image slice and scaled to all images.
-  const int phases = hw.macro.phases(), slices = hw.macro.slices();
-  double gemm_s = 0, array_macs = 0;
-  int64_t cim_layers = 0, macros = 0;
-  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
-    const BundleLayer& l = bundle.layers[i];
-    if (!l.is_cim()) continue;
-    ++cim_layers;
-    macros += report.layers[i].mvm.macros;
-    const int64_t pixels = l.output_pixels();
-    const int64_t slice = limit_reps > 0 ? std::min<int64_t>(64, data.count) : 1;
-    const Eigen::MatrixXf a = Eigen::MatrixXf::Random(pixels * phases * slice, l.weight.rows());
-    const Eigen::MatrixXf w = Eigen::MatrixXf::Random(l.weight.rows(), l.weight.cols() * slices);
-    Eigen::MatrixXf c(a.rows(), w.cols());
-    double best = 1e30;
-    for (int rep = 0; rep < limit_reps; ++rep) {
-      const auto g0 = std::chrono::steady_clock::now();
-      c.noalias() = a * w;
-      best = std::min(best, seconds_since(g0));
-    }
-    gemm_s += best * double(data.count) / double(slice);
-    array_macs += double(a.rows()) * double(a.cols()) * double(w.cols()) * double(data.count) / double(slice);
-  }
+  const Limit limit = gemm_limit(hw, bundle, data, report, limit_reps);
+  const double gemm_s = limit.gemm_s, array_macs = limit.array_macs;
+  const int64_t cim_layers = limit.cim_layers, macros = limit.macros;
   std::printf(
       "resnet20-shaped: %lld CIM layers on %lld macros, %lld cycles/image, program_sigma %g, "
       "histograms %s, %d threads\n",

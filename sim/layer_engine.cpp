@@ -28,11 +28,13 @@ MacroModules modules_of(const HwConfig& hw, const MacroNumerics& numerics, const
 
 LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
                          LayerMapping mapping, const AdcInterval& interval, uint64_t seed, uint64_t layer_id,
-                         const TraceWindow& window)
+                         const TraceWindow& window, int copies)
     : sc_core::sc_module(name),
       hw_(hw),
       mapping_(std::move(mapping)),
       window_(window),
+      copies_(copies),
+      per_copy_(mapping_.macros()),
       active_("active", window),
       vector_("vector", window),
       image_("image", window),
@@ -40,12 +42,16 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
   adc_ = std::make_unique<AdcTransfer>(hw.macro, hw.adc, interval);
   set_interval(interval);
   const std::size_t cols = mapping_.col_tiles.size();
-  for (int m = 0; m < mapping_.macros(); ++m) {
-    numerics_.push_back(std::make_unique<MacroNumerics>(hw_, mapping_, m, weights, *adc_, seed, layer_id));
-    const std::string macro_name =
-        "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" + std::to_string(std::size_t(m) % cols);
-    macros_.push_back(std::make_unique<Macro>(macro_name.c_str(),
-                                              modules_of(hw_, *numerics_.back(), window.period), window));
+  for (int copy = 0; copy < copies_; ++copy) {
+    for (int m = 0; m < per_copy_; ++m) {
+      numerics_.push_back(
+          std::make_unique<MacroNumerics>(hw_, mapping_, m, weights, *adc_, seed, layer_id, copy));
+      const std::string macro_name = (copy ? "copy" + std::to_string(copy) + "_" : std::string()) +
+                                     "macro_r" + std::to_string(std::size_t(m) / cols) + "_c" +
+                                     std::to_string(std::size_t(m) % cols);
+      macros_.push_back(std::make_unique<Macro>(macro_name.c_str(),
+                                                modules_of(hw_, *numerics_.back(), window.period), window));
+    }
   }
   macro_errors_.assign(macros_.size(), ErrorAccumulator{});
   probes_.resize(macros_.size());
@@ -87,7 +93,7 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
   const double saturation = accumulator_bound(hw_.macro);
   auto out = outputs.middleRows(first, batch);
   out.setZero();
-  for (std::size_t m = 0; m < numerics_.size(); ++m) {
+  for (std::size_t m = 0; m < std::size_t(per_copy_); ++m) {
     const ColTile& ct = numerics_[m]->col_tile();
     auto block = out.middleCols(ct.col_begin, ct.col_count);
     block += partial_of(m);
@@ -95,39 +101,49 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
   }
 }
 
-void LayerEngine::transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
-                              int64_t first_id, int64_t id_stride, const Position& shown) {
-  const MvmJob job{&inputs, first, batch, next_job_serial(), first_id, id_stride};
+void LayerEngine::transaction(Eigen::MatrixXd& outputs, const std::vector<MvmJob>& jobs,
+                              const Position& shown) {
   const sc_core::sc_time begin = sc_core::sc_time_stamp();
+  int vectors = 0;
+  for (const MvmJob& job : jobs) vectors += job.batch;
   active_.set(true);
   vector_.set(shown.vector);
   image_.set(shown.image);
-  batch_.set(batch);
-  pending_.push_back(job);
-  // A transaction the trace window sees is converted now, with the ones before it, so that its
-  // modules can show its values; the others wait for the end of the pass (cycles per MVM do not
-  // change, so the first transaction tells how long each takes).
+  batch_.set(vectors);
+  for (std::size_t copy = 0; copy < jobs.size(); ++copy) {
+    pending_.push_back(jobs[copy]);
+    pending_copy_.push_back(int(copy));
+  }
+  // A round the trace window sees is converted now, with the ones before it, so that its modules
+  // can show its values; the others wait for the end of the pass (cycles per MVM do not change,
+  // so the first round tells how long each takes).
   const bool shown_in_window =
       window_.enabled && (cycles_per_mvm_ < 0 || window_.overlaps(begin, cycles_per_mvm_));
-  if (shown_in_window) convert_pending(outputs, &probes_);
-  for (std::size_t m = 0; m < macros_.size(); ++m)
-    macros_[m]->start(job, shown_in_window ? &probes_[m] : nullptr);
-  for (auto& m : macros_) m->wait_done(job);
+  if (shown_in_window) convert_pending(outputs, &probes_, int(jobs.size()));
+  for (std::size_t copy = 0; copy < jobs.size(); ++copy)
+    for (int m = 0; m < per_copy_; ++m) {
+      const std::size_t at = copy * std::size_t(per_copy_) + std::size_t(m);
+      macros_[at]->start(jobs[copy], shown_in_window ? &probes_[at] : nullptr);
+    }
+  for (std::size_t copy = 0; copy < jobs.size(); ++copy)
+    for (int m = 0; m < per_copy_; ++m)
+      macros_[copy * std::size_t(per_copy_) + std::size_t(m)]->wait_done(jobs[copy]);
   wait(window_.period * double(adder_tree_cycles()));
   active_.set(false);
-  adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * batch;
+  adder_ops_ += int64_t(mapping_.row_tiles.size() - 1) * mapping_.outputs * vectors;
   const int64_t cycles = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / window_.period));
   if (cycles_per_mvm_ >= 0 && cycles != cycles_per_mvm_) {
     SC_REPORT_ERROR("cimsim/engine", "cycles per MVM changed between transactions");
   }
   cycles_per_mvm_ = cycles;
-  ++transactions_;
+  transactions_ += int64_t(jobs.size());
 }
 
-void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes) {
+void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes,
+                                  int in_flight) {
   const int jobs = int(pending_.size());
   if (jobs == 0) return;
-  const int macros = int(macros_.size());
+  const int macros = per_copy_;  // partials and error sums per (transaction, macro of its copy)
   const int row_tiles = int(mapping_.row_tiles.size());
   const int col_tiles = int(mapping_.col_tiles.size());
   int slices = 0;
@@ -159,8 +175,10 @@ void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vec
       for (int c = 0; c < col_tiles; ++c) {
         const int m = r * col_tiles + c;
         partial(t, m).middleRows(first, count).setZero();
-        std::vector<StepProbe>* probe = probes && t == jobs - 1 ? &(*probes)[std::size_t(m)] : nullptr;
-        numerics_[std::size_t(m)]->convert(job, s, {&partial(t, m), &counts, &error(t, m, s)}, digits, probe);
+        const std::size_t at = std::size_t(pending_copy_[std::size_t(t)] * macros + m);  // the physical macro
+        // The round in flight (the last `in_flight` transactions) records its probes.
+        std::vector<StepProbe>* probe = probes && t >= jobs - in_flight ? &(*probes)[at] : nullptr;
+        numerics_[at]->convert(job, s, {&partial(t, m), &counts, &error(t, m, s)}, digits, probe);
       }
     }
 #pragma omp for schedule(static)
@@ -173,19 +191,22 @@ void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vec
   // Error sums into each macro's in (transaction, slice) order, whatever the mode.
   for (int m = 0; m < macros; ++m) {
     for (int t = 0; t < jobs; ++t) {
+      const std::size_t at = std::size_t(pending_copy_[std::size_t(t)] * macros + m);
       for (int s = 0; s < MacroNumerics::slices_of(pending_[std::size_t(t)].batch); ++s)
-        macro_errors_[std::size_t(m)].merge(error(t, m, s));
+        macro_errors_[at].merge(error(t, m, s));
     }
   }
   pending_.clear();
+  pending_copy_.clear();
 }
 
 void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch_size) {
   const int64_t vectors = inputs.rows();
   outputs.setZero(vectors, mapping_.outputs);
   for (int64_t first = 0; first < vectors; first += batch_size) {
-    transaction(inputs, outputs, first, int(std::min<int64_t>(batch_size, vectors - first)), first, 1,
-                {int(first), 0});
+    const MvmJob job{&inputs,           first, int(std::min<int64_t>(batch_size, vectors - first)),
+                     next_job_serial(), first, 1};
+    transaction(outputs, {job}, {int(first), 0});
   }
   convert_pending(outputs);
 }
@@ -193,9 +214,12 @@ void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, i
 void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
                                  int64_t first_image) {
   outputs.setZero(inputs.rows(), mapping_.outputs);
-  for (int p = 0; p < pixels; ++p) {
-    transaction(inputs, outputs, int64_t(p) * images, images, first_image * pixels + p, pixels,
-                {p, int(first_image)});
+  for (int p0 = 0; p0 < pixels; p0 += copies_) {
+    std::vector<MvmJob> round;  // pixel p0 + c on copy c
+    for (int p = p0; p < std::min(pixels, p0 + copies_); ++p)
+      round.push_back(
+          MvmJob{&inputs, int64_t(p) * images, images, next_job_serial(), first_image * pixels + p, pixels});
+    transaction(outputs, round, {p0, int(first_image)});
   }
   convert_pending(outputs);
 }

@@ -28,16 +28,19 @@ class LayerEngine : public sc_core::sc_module {
  public:
   // W: K x N weights (copied into the programmed tiles), converted over `interval` (resolved:
   // layer_interval() in models/adc/layer_interval.h).
+  // `copies` > 1: the weights are duplicated on that many sets of macros (chip.duplicate), and
+  // process_pixels runs that many output pixels at once, pixel p on copy p mod copies.
   LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const Eigen::MatrixXi& weights,
               LayerMapping mapping, const AdcInterval& interval, uint64_t seed, uint64_t layer_id,
-              const TraceWindow& window);
+              const TraceWindow& window, int copies = 1);
 
   // Runs inputs (vectors x K) through the macros in lock-step transactions of `batch` vectors and
   // writes outputs (vectors x N). Blocks in simulated time: call it from an SC_THREAD.
   void process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int batch);
   // A convolution's vectors for `images` images, pixel-major (row p * images + i is output pixel
-  // p of image i): one lock-step transaction per pixel, so simulated time advances by one MVM per
-  // output pixel, as for a single image. Vector ids are (first_image + i) * pixels + p.
+  // p of image i): one lock-step transaction per pixel, `copies` pixels at a time (one per copy), so
+  // simulated time advances by one MVM per round of pixels, as for a single image. Vector ids are
+  // (first_image + i) * pixels + p.
   void process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
                       int64_t first_image);
   // Registers the layer's and its macros' trace signals, a group each (before sc_start).
@@ -55,6 +58,8 @@ class LayerEngine : public sc_core::sc_module {
   const AdcInterval& interval() const { return interval_; }
   int64_t cycles_per_mvm() const { return cycles_per_mvm_; }
   int64_t transactions() const { return transactions_; }
+  int copies() const { return copies_; }
+  int macros() const { return int(macros_.size()); }  // every copy's
   ConversionStats merged_stats() const;
   int adder_tree_cycles() const;
 
@@ -69,13 +74,14 @@ class LayerEngine : public sc_core::sc_module {
     int vector = 0;
     int image = 0;
   };
-  // Simulates one transaction (converting it first when the trace window sees it).
-  void transaction(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int64_t first, int batch,
-                   int64_t first_id, int64_t id_stride, const Position& shown);
+  // Simulates one round: job j on copy j, all at once (converting them first when the trace window
+  // sees the round).
+  void transaction(Eigen::MatrixXd& outputs, const std::vector<MvmJob>& jobs, const Position& shown);
   // The numerics of the pending transactions: every (transaction, row tile, slice) in parallel,
-  // then the adder tree per transaction; with `probes`, vector 0 of the last transaction's steps
-  // per macro.
-  void convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes = nullptr);
+  // then the adder tree per transaction; with `probes`, vector 0 of the steps of the last
+  // `in_flight` transactions (the round in flight, one per copy) per macro.
+  void convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vector<StepProbe>>* probes = nullptr,
+                       int in_flight = 0);
 
   const HwConfig& hw_;
   LayerMapping mapping_;
@@ -83,9 +89,12 @@ class LayerEngine : public sc_core::sc_module {
   std::unique_ptr<AdcTransfer> adc_;
   std::vector<std::unique_ptr<MacroNumerics>> numerics_;  // per macro
   std::vector<std::unique_ptr<Macro>> macros_;            // their SystemC timing
-  TraceWindow window_;                          // its period is the clock's; enabled: the accurate mode
+  TraceWindow window_;  // its period is the clock's; enabled: the accurate mode
+  int copies_ = 1;
+  int per_copy_ = 0;                            // macros of one copy: mapping_.macros()
   std::vector<MvmJob> pending_;                 // transactions simulated but not yet converted (fast mode)
-  std::vector<Eigen::MatrixXd> partials_;       // per (transaction, macro): shift-add registers
+  std::vector<int> pending_copy_;               // the copy each ran on
+  std::vector<Eigen::MatrixXd> partials_;       // per (transaction, macro of its copy): shift-add registers
   std::vector<ErrorAccumulator> errors_;        // per (transaction, macro, slice)
   std::vector<ErrorAccumulator> macro_errors_;  // per macro: every conversion so far
   std::vector<std::vector<StepProbe>> probes_;  // per macro: the transaction in flight (accurate mode)

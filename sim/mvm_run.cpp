@@ -81,7 +81,7 @@ CimLayerStats LayerReport::figures() const {
   CimLayerStats f;
   f.name = name;
   f.shape = {inputs, outputs};
-  f.mapping = {macros, row_tiles, col_tiles, row_groups, utilization};
+  f.mapping = {macros, row_tiles, col_tiles, row_groups, utilization, copies};
   f.mvms = vectors;
   f.transactions = transactions;
   f.cycles_per_mvm = cycles_per_mvm;
@@ -113,7 +113,8 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   r.name = name;
   r.inputs = mapping.inputs;
   r.outputs = mapping.outputs;
-  r.macros = mapping.macros();
+  r.macros = engine.macros();  // every copy's
+  r.copies = engine.copies();
   r.row_tiles = int(mapping.row_tiles.size());
   r.col_tiles = int(mapping.col_tiles.size());
   r.row_groups = int(mapping.groups.size());

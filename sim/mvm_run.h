@@ -34,6 +34,7 @@ struct LayerReport {
   std::string name;
   int inputs = 0, outputs = 0;
   int macros = 0, row_tiles = 0, col_tiles = 0, row_groups = 0;
+  int copies = 1;          // of the weights (chip.duplicate); macros counts every copy's
   double utilization = 0;  // share of the macros' cells holding weights
   int64_t vectors = 0;
   int64_t transactions = 0;

@@ -4,11 +4,13 @@
 
 #include "bundle/bundle_mapping.h"
 #include "core/error.h"
+#include "mapping/mvm_cycles.h"
 #include "network_runner.h"
 
 namespace cimsim {
 
-void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
+void check_bundle_fits(const HwConfig& configured, const ModelBundle& bundle) {
+  const HwConfig& hw = configured;
   if (bundle.bits.weight != hw.macro.weight_bits || bundle.bits.input != hw.macro.input_bits) {
     throw InputError(bundle.manifest + ": the model was quantized for " + std::to_string(bundle.bits.weight) +
                      "-bit weights and " + std::to_string(bundle.bits.input) + "-bit inputs but " +
@@ -17,13 +19,25 @@ void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle) {
                      "; run with --set macro.weight_bits=" + std::to_string(bundle.bits.weight) +
                      " --set macro.input_bits=" + std::to_string(bundle.bits.input));
   }
+  for (const auto& [name, copies] : hw.chip.duplicate) {
+    const auto it = std::find_if(bundle.layers.begin(), bundle.layers.end(),
+                                 [&](const BundleLayer& l) { return l.name == name; });
+    if (it == bundle.layers.end() || !it->is_cim())
+      throw InputError(hw.source + ": chip.duplicate." + name + ": " + bundle.manifest +
+                       (it == bundle.layers.end() ? " has no layer '" + name + "'"
+                                                  : ": '" + name + "' is not a CIM layer") +
+                       "; name conv2d or linear layers of the model");
+  }
+  const HwConfig chip = resolve_duplication(hw, bundle);  // auto: copies within chip.macros
   int64_t needed = 0;
   std::string detail;
   for (const BundleLayer& l : bundle.layers) {
     if (!l.is_cim()) continue;
-    const int macros = map_bundle_layer(l, hw.macro).macros();
+    const int copies = chip.chip.copies_of(l.name);
+    const int macros = map_bundle_layer(l, hw.macro).macros() * copies;
     needed += macros;
-    detail += (detail.empty() ? "" : ", ") + l.name + ": " + std::to_string(macros);
+    detail += (detail.empty() ? "" : ", ") + l.name + ": " + std::to_string(macros) +
+              (copies > 1 ? " (" + std::to_string(copies) + " copies)" : "");
   }
   check_macros_fit(needed, hw.chip.macros, detail, hw.source);
 }
@@ -37,6 +51,70 @@ void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
                      std::to_string(data.height) + "x" + std::to_string(data.width) +
                      "; choose the matching data set");
   }
+}
+
+int64_t digital_ops(const BundleLayer& l, const std::vector<int>& input_shape) {
+  int64_t out = 1, in = 1;
+  for (int d : l.output_shape) out *= d;
+  for (int d : input_shape) in *= d;
+  switch (l.type) {
+    case LayerType::kMaxPool:
+    case LayerType::kAvgPool:
+      return out * l.kernel[0] * l.kernel[1];
+    case LayerType::kGlobalAvgPool:
+      return in;
+    case LayerType::kFlatten:
+      return 0;
+    default:
+      return out;
+  }
+}
+
+int64_t digital_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer) {
+  const BundleLayer& l = bundle.layers[layer];
+  const std::vector<int>& in_shape =
+      l.inputs[0] < 0 ? bundle.input.shape : bundle.layers[std::size_t(l.inputs[0])].output_shape;
+  return (digital_ops(l, in_shape) + hw.digital.ops_per_cycle - 1) / hw.digital.ops_per_cycle;
+}
+
+HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
+  if (!hw.chip.duplicate_auto) return hw;
+  if (hw.chip.macros == 0)
+    throw InputError(hw.source +
+                     ": chip.duplicate: auto needs a budget; set chip.macros (e.g. twice the macros "
+                     "the model maps onto) or name the copies per layer");
+  HwConfig out = hw;
+  out.chip.duplicate.clear();
+  std::vector<int64_t> mvm(bundle.layers.size(), 0), macros(bundle.layers.size(), 0);
+  std::vector<int> copies(bundle.layers.size(), 1);
+  int64_t used = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    if (!bundle.layers[i].is_cim()) continue;
+    const LayerMapping mapping = map_bundle_layer(bundle.layers[i], hw.macro);
+    mvm[i] = mvm_cycles(hw, mapping);
+    macros[i] = mapping.macros();
+    used += macros[i];
+  }
+  auto stage = [&](std::size_t i, int d) {
+    const int64_t pixels = bundle.layers[i].output_pixels();
+    return (pixels + d - 1) / d * mvm[i] + digital_cycles(hw, bundle, i);
+  };
+  // One more copy of the slowest CIM layer while it fits and makes that layer faster.
+  for (;;) {
+    std::size_t slowest = bundle.layers.size();
+    for (std::size_t i = 0; i < bundle.layers.size(); ++i)
+      if (macros[i] > 0 &&
+          (slowest == bundle.layers.size() || stage(i, copies[i]) > stage(slowest, copies[slowest])))
+        slowest = i;
+    if (slowest == bundle.layers.size() || used + macros[slowest] > hw.chip.macros ||
+        stage(slowest, copies[slowest] + 1) >= stage(slowest, copies[slowest]))
+      break;
+    ++copies[slowest];
+    used += macros[slowest];
+  }
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i)
+    if (copies[i] > 1) out.chip.duplicate[bundle.layers[i].name] = copies[i];
+  return out;
 }
 
 int64_t pipeline_cycles(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles, int64_t items) {

@@ -22,24 +22,6 @@ ConvGeometry geometry_of(const BundleLayer& l) {
   return ConvGeometry{l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.padding[0], l.padding[1]};
 }
 
-// Element operations of the digital unit per image for one layer (docs/timing.md, "Networks").
-int64_t digital_ops(const BundleLayer& l, const std::vector<int>& input_shape) {
-  int64_t out = 1, in = 1;
-  for (int d : l.output_shape) out *= d;
-  for (int d : input_shape) in *= d;
-  switch (l.type) {
-    case LayerType::kMaxPool:
-    case LayerType::kAvgPool:
-      return out * l.kernel[0] * l.kernel[1];
-    case LayerType::kGlobalAvgPool:
-      return in;
-    case LayerType::kFlatten:
-      return 0;
-    default:
-      return out;
-  }
-}
-
 Tensor input_tensor(const ModelBundle& bundle, const data::Dataset& data, int64_t first, int count) {
   const int c = bundle.input.shape[0], h = bundle.input.shape[1], w = bundle.input.shape[2];
   Tensor t(count, c, h, w);
@@ -80,8 +62,9 @@ class NetworkController : public sc_core::sc_module {
       // cimsim calibrate's order measures every layer over the full range first.
       const AdcInterval interval =
           choose ? hw.full_interval() : layer_interval(hw, l.name, l.has_adc ? &l.adc : nullptr);
-      engines_[i] = std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight, map_bundle_layer(l, hw.macro),
-                                                  interval, options.seed, uint64_t(i), window_);
+      engines_[i] =
+          std::make_unique<LayerEngine>(l.name.c_str(), hw, l.weight, map_bundle_layer(l, hw.macro), interval,
+                                        options.seed, uint64_t(i), window_, hw.chip.copies_of(l.name));
       engines_[i]->set_histograms(options.histograms);
     }
     report_.layers.resize(bundle.layers.size());
@@ -235,12 +218,11 @@ class NetworkController : public sc_core::sc_module {
     Tensor out = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
     const std::vector<int>& in_shape =
         l.inputs[0] < 0 ? bundle_.input.shape : bundle_.layers[std::size_t(l.inputs[0])].output_shape;
-    const int64_t ops = digital_ops(l, in_shape);
-    const int64_t digital_cycles = (ops + hw_.digital.ops_per_cycle - 1) / hw_.digital.ops_per_cycle;
-    wait(period_ * double(digital_cycles));
+    const int64_t digital = digital_cycles(hw_, bundle_, i);
+    wait(period_ * double(digital));
     NetworkLayerReport& r = report_.layers[i];
-    r.digital_ops_per_image = ops;
-    r.digital_cycles_per_image = digital_cycles;
+    r.digital_ops_per_image = digital_ops(l, in_shape);
+    r.digital_cycles_per_image = digital;
     r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
     return out;
   }
@@ -328,9 +310,10 @@ class NetworkController : public sc_core::sc_module {
 
 }  // namespace
 
-NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
+NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle, const data::Dataset& data,
                           const NetworkOptions& options) {
-  check_bundle_fits(hw, bundle);
+  check_bundle_fits(configured, bundle);
+  const HwConfig hw = resolve_duplication(configured, bundle);
   check_data_fits(bundle, data);
   NetworkReport report;
   report.model = bundle.name;
@@ -382,9 +365,12 @@ NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const d
     const LayerEngine* e = controller.engine(i);
     if (!e) continue;
     // A mapped macro holds its weights between layers too: it leaks for the whole run, or with
-    // power gating only while its layer runs.
+    // power gating only while its layer runs: its rounds of pixels (copies at a time) per image.
+    const int64_t rounds = (l.output_pixels() + e->copies() - 1) / e->copies();
+    const double busy_seconds =
+        double(rounds * e->cycles_per_mvm() * report.images) / (hw.timing.clock_mhz * 1e6);
     r.mvm = report_layer(*e, hw, l.name, l.output_pixels() * report.images,
-                         hw.chip.power_gating ? std::nullopt : std::optional<double>(run_seconds));
+                         hw.chip.power_gating ? busy_seconds : run_seconds);
     report.energy.add(r.mvm.energy);
   }
   const double digital_seconds =
@@ -400,9 +386,10 @@ NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const d
   return report;
 }
 
-void calibrate_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
+void calibrate_network(const HwConfig& configured, const ModelBundle& bundle, const data::Dataset& data,
                        const NetworkOptions& options, const IntervalChooser& choose) {
-  check_bundle_fits(hw, bundle);
+  check_bundle_fits(configured, bundle);
+  const HwConfig hw = resolve_duplication(configured, bundle);
   check_data_fits(bundle, data);
   NetworkOptions own = options;
   own.trace_path.clear();

@@ -60,6 +60,9 @@ struct ChoiceOr {  // an optional choice among words
   const Names<E>& names;
   E fallback;
 };
+struct Copies {  // an optional mapping of layer names to copies (1..4096), or `auto` (sets *automatic)
+  bool* automatic;
+};
 struct BitsTable {};  // an optional mapping of ADC resolutions (1..16) to numbers in 0..1e9
 struct Text {};       // a required non-empty string
 struct Reals {};      // an optional list of finite numbers
@@ -122,6 +125,14 @@ struct YamlReader {
   template <class E>
   void operator()(const char* key, E& field, const ChoiceOr<E>& k) {
     field = value_of(k.names, s.choice_or(key, words_of(k.names), word_of(k.names, k.fallback)));
+  }
+  void operator()(const char* key, std::map<std::string, int>& field, const Copies& k) {
+    const YAML::Node n = s.raw(key);
+    *k.automatic = n && n.IsScalar() && n.Scalar() == "auto";
+    if (!s.has(key) || *k.automatic) return;
+    YamlSection layers = s.child(key);
+    for (const auto& kv : layers.node())
+      field[kv.first.Scalar()] = layers.integer(kv.first.Scalar(), 1, 4096);
   }
   void operator()(const char* key, std::map<int, double>& field, const BitsTable&) {
     if (!s.has(key)) {
@@ -190,6 +201,15 @@ struct JsonWriter {
   template <class E>
   void operator()(const char* key, const E& field, const ChoiceOr<E>& k) {
     out[key] = word_of(k.names, field);
+  }
+  void operator()(const char* key, const std::map<std::string, int>& field, const Copies& k) {
+    if (*k.automatic) {
+      out[key] = "auto";
+      return;
+    }
+    nlohmann::json layers = nlohmann::json::object();
+    for (const auto& [layer, copies] : field) layers[layer] = copies;
+    out[key] = layers;
   }
   void operator()(const char* key, const std::map<int, double>& field, const BitsTable&) {
     nlohmann::json table = nlohmann::json::object();

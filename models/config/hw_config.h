@@ -119,6 +119,15 @@ struct ChipConfig {
   // Layer by layer: a layer starts when the previous one is done with the image. Pipelined: each
   // layer is a stage on its own macros and images stream through (docs/timing.md, "Networks").
   Dataflow dataflow = Dataflow::kLayerByLayer;
+  // Weight duplication: layer name -> copies of its weights on as many more macros; its output
+  // pixels then run `copies` at a time (docs/timing.md, "Networks"). `duplicate_auto`: chosen per
+  // network within `macros` (resolve_duplication in sim/network_runner.h fills `duplicate`).
+  std::map<std::string, int> duplicate;
+  bool duplicate_auto = false;
+  int copies_of(const std::string& layer) const {
+    const auto it = duplicate.find(layer);
+    return it == duplicate.end() ? 1 : it->second;
+  }
 };
 
 // The silicon area of a macro's parts and the digital unit (docs/config.md, area). Reported only

@@ -116,6 +116,7 @@ void visit_chip(V& v, ChipConfig& c) {
   v("macros", c.macros, IntOrWord{"unlimited", 1, 1 << 24});
   v("power_gating", c.power_gating, Bool{false});
   v("dataflow", c.dataflow, ChoiceOr<Dataflow>{kDataflows, Dataflow::kLayerByLayer});
+  v("duplicate", c.duplicate, Copies{&c.duplicate_auto});
 }
 
 // ---- checks across keys, run once their section is read -----------------------------------

@@ -26,7 +26,7 @@ double accumulator_bound(const MacroConfig& macro) {
 
 MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, int macro,
                              const Eigen::MatrixXi& weights, const AdcTransfer& adc, uint64_t seed,
-                             uint64_t layer_id)
+                             uint64_t layer_id, int copy)
     : hw_(hw),
       mapping_(mapping),
       row_tile_(&mapping.row_tile_of(macro)),
@@ -34,7 +34,7 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
       adc_(adc),
       seed_(seed),
       layer_id_(layer_id),
-      tile_(program_tile(hw, weights, mapping, macro, seed, layer_id)),
+      tile_(program_tile(hw, weights, mapping, macro, seed, layer_id + (uint64_t(copy) << 32))),
       read_noise_{hw.device.read_noise_sigma} {
   const MacroConfig& m = hw.macro;
   // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when

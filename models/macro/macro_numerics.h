@@ -53,8 +53,10 @@ class MacroNumerics {
 
   // Programs tile `macro` of `mapping` with `weights` (K x N). `adc` is the layer's converter;
   // it may be replaced in place between jobs (cimsim calibrate), but must keep its table.
+  // `copy` > 0: a duplicate of the tile (chip.duplicate), programmed with its own device draws
+  // (docs/numerics.md, "Device draws"); its read and converter noise are the layer's.
   MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, int macro, const Eigen::MatrixXi& weights,
-                const AdcTransfer& adc, uint64_t seed, uint64_t layer_id);
+                const AdcTransfer& adc, uint64_t seed, uint64_t layer_id, int copy = 0);
 
   const ColTile& col_tile() const { return *col_tile_; }
   // The (row group, phase) steps of one MVM, in the order the macro runs them.

@@ -31,6 +31,7 @@ struct MappingFigures {
   static constexpr const char* kRecord = "MappingFigures";
   int macros = 0, row_tiles = 0, col_tiles = 0, row_groups = 0;
   double utilization = 0;
+  int copies = 1;  // of the weights (chip.duplicate); macros counts every copy's
   template <class V>
   void fields(V& v) {
     v("macros", macros);
@@ -38,6 +39,7 @@ struct MappingFigures {
     v("col_tiles", col_tiles);
     v("row_groups", row_groups);
     v("utilization", utilization);
+    v("copies", copies);
   }
 };
 

@@ -1,52 +1,76 @@
-// chip.dataflow pipelined (docs/timing.md, "Networks"): every layer a stage taking the batches in
-// order. The simulation's end equals the pipeline rule over the batches, in 24 configurations of
-// batch, digital and array speed, and the arithmetic is the layer-by-layer one (the plain
-// reference's logits). The rule itself against its closed forms on a chain and a residual block.
+// chip.dataflow and chip.duplicate (docs/timing.md, "Networks"): every layer's cycles with its
+// pixels `copies` at a time, and the simulation's end equal to the rule (pipelined: the pipeline
+// recurrence over the batches; layer by layer: the sum per batch) in 48 configurations of batch,
+// digital and array speed, copies and dataflow, the arithmetic unchanged (the plain reference's
+// logits); the recurrence against its closed forms on a chain and a residual block.
 #include <gtest/gtest.h>
 
 #include <tuple>
 
 #include "../support/test_configs.h"
 #include "../support/tiny_network.h"
+#include "bundle/bundle_mapping.h"
+#include "core/error.h"
+#include "mapping/mvm_cycles.h"
 #include "network_runner.h"
 
 namespace cimsim {
 namespace {
 
-// batch, digital.ops_per_cycle, timing.array_cycles
-class PipelineTiming : public ::testing::TestWithParam<std::tuple<int, int, int>> {};
+// batch, digital.ops_per_cycle, timing.array_cycles, copies of conv1 and conv3, pipelined or not
+class PipelineTiming : public ::testing::TestWithParam<std::tuple<int, int, int, int, bool>> {};
 
-TEST_P(PipelineTiming, TheSimulationFollowsThePipelineRule) {
-  const auto [batch, ops_per_cycle, array_cycles] = GetParam();
+TEST_P(PipelineTiming, TheSimulationFollowsTheRule) {
+  const auto [batch, ops_per_cycle, array_cycles, copies, pipelined] = GetParam();
   std::mt19937 gen(42);
   const ModelBundle bundle = testing::every_layer_bundle(gen);
   testing::HwParams p;
   p.adc_ideal = true;
   p.array_cycles = array_cycles;
+  const std::string n = std::to_string(copies);
   const HwConfig hw =
       parse_hw_config(testing::hw_yaml(p) + "digital:\n  ops_per_cycle: " + std::to_string(ops_per_cycle) +
-                          "\nchip:\n  dataflow: pipelined\n",
+                          "\nchip:\n  dataflow: " + (pipelined ? "pipelined" : "layer_by_layer") +
+                          "\n  duplicate: {conv1: " + n + ", conv3: " + n + "}\n",
                       "test.yaml");
   const data::Dataset images = testing::random_images(gen);
   NetworkOptions options;
   options.batch = batch;
   const NetworkReport report = run_network(hw, bundle, images, options);
 
+  // Every layer's cycles: a CIM layer's pixels `copies` at a time, then its digital cycles.
   std::vector<int64_t> stages;
   int64_t slowest = 0, sum = 0;
-  for (const NetworkLayerReport& r : report.layers) {
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    const NetworkLayerReport& r = report.layers[i];
+    const BundleLayer& l = bundle.layers[i];
+    if (l.is_cim()) {
+      const int d = hw.chip.copies_of(l.name);
+      const int64_t rounds = (l.output_pixels() + d - 1) / d;
+      EXPECT_EQ(r.cycles_per_image, rounds * r.mvm.cycles_per_mvm + r.digital_cycles_per_image) << l.name;
+      EXPECT_EQ(r.mvm.macros, map_bundle_layer(l, hw.macro).macros() * d) << l.name;
+      EXPECT_EQ(r.mvm.copies, d) << l.name;
+      // What auto duplication plans with is what the simulation takes.
+      EXPECT_EQ(r.mvm.cycles_per_mvm, mvm_cycles(hw, map_bundle_layer(l, hw.macro))) << l.name;
+    }
     stages.push_back(r.cycles_per_image);
     slowest = std::max(slowest, r.cycles_per_image);
     sum += r.cycles_per_image;
   }
   const int64_t batches = (images.count + batch - 1) / batch;
-  EXPECT_EQ(report.simulated_cycles, pipeline_cycles(bundle, stages, batches));
-  EXPECT_EQ(report.cycles_per_image, slowest);
-  EXPECT_EQ(report.layers[std::size_t(report.bottleneck)].cycles_per_image, slowest);
-  EXPECT_EQ(report.latency_cycles, sum);  // every layer is on the one path of this network
-  EXPECT_EQ(report.run_cycles, pipeline_cycles(bundle, stages, images.count));
-  EXPECT_LT(report.run_cycles, sum * images.count);  // faster than one image at a time
-  // The same arithmetic as layer by layer: the plain reference's logits.
+  if (pipelined) {
+    EXPECT_EQ(report.simulated_cycles, pipeline_cycles(bundle, stages, batches));
+    EXPECT_EQ(report.cycles_per_image, slowest);
+    EXPECT_EQ(report.layers[std::size_t(report.bottleneck)].cycles_per_image, slowest);
+    EXPECT_EQ(report.latency_cycles, sum);  // every layer is on the one path of this network
+    EXPECT_EQ(report.run_cycles, pipeline_cycles(bundle, stages, images.count));
+    EXPECT_LT(report.run_cycles, sum * images.count);  // faster than one image at a time
+  } else {
+    EXPECT_EQ(report.simulated_cycles, sum * batches);
+    EXPECT_EQ(report.cycles_per_image, sum);
+    EXPECT_EQ(report.run_cycles, sum * images.count);
+  }
+  // The same arithmetic whatever the dataflow and copies (ideal cells): the plain reference.
   for (int b = 0; b < int(images.count); ++b) {
     testing::Image image(72);
     for (int i = 0; i < 72; ++i)
@@ -57,8 +81,33 @@ TEST_P(PipelineTiming, TheSimulationFollowsThePipelineRule) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Configs, PipelineTiming,
-                         ::testing::Combine(::testing::Values(1, 2, 3, 5), ::testing::Values(1, 7, 64),
-                                            ::testing::Values(1, 3)));
+                         ::testing::Combine(::testing::Values(1, 2, 5), ::testing::Values(1, 64),
+                                            ::testing::Values(1, 3), ::testing::Values(1, 3),
+                                            ::testing::Bool()));
+
+// chip.duplicate must name CIM layers of the model, and the copies count against chip.macros.
+TEST(Duplication, NamesCimLayersAndCountsTheirMacros) {
+  std::mt19937 gen(42);
+  const ModelBundle bundle = testing::every_layer_bundle(gen);
+  auto error = [&](const std::string& chip) {
+    try {
+      check_bundle_fits(parse_hw_config(testing::hw_yaml(testing::HwParams{}) + "chip:\n" + chip, "hw.yaml"),
+                        bundle);
+    } catch (const InputError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_NE(error("  duplicate: {conv9: 2}\n").find("chip.duplicate.conv9:"), std::string::npos);
+  EXPECT_NE(error("  duplicate: {conv9: 2}\n").find("has no layer 'conv9'"), std::string::npos);
+  EXPECT_NE(error("  duplicate: {relu1: 2}\n").find("'relu1' is not a CIM layer"), std::string::npos);
+  // conv1 2 + conv2 1 + conv3 6 + fc 1 = 10 macros; 3 copies of conv3 need 22.
+  EXPECT_EQ(error("  macros: 22\n  duplicate: {conv3: 3}\n"), "no error");
+  EXPECT_NE(error("  macros: 21\n  duplicate: {conv3: 3}\n").find("conv3: 18 (3 copies)"), std::string::npos)
+      << error("  macros: 21\n  duplicate: {conv3: 3}\n");
+  EXPECT_NE(error("  duplicate: {conv1: 0}\n").find("chip.duplicate.conv1: 0 is out of range"),
+            std::string::npos);
+}
 
 // The rule against its closed forms: on a chain, sum + (N - 1) x max; with a residual block
 // (a -> b -> c -> add(a, c)), the largest over the paths of sum + (N - 1) x max along the path.
@@ -80,6 +129,54 @@ TEST(PipelineRule, ClosedFormsOnAChainAndAResidualBlock) {
     const int64_t long_path = (3 + 10 + 1 + 2) + (n - 1) * 10, skip_path = (3 + 2) + (n - 1) * 3;
     EXPECT_EQ(pipeline_cycles(residual, r, n), std::max(long_path, skip_path)) << n;
   }
+}
+
+// chip.duplicate: auto adds copies to the slowest CIM layer while they fit and help: with twice
+// the minimum macros the slowest stage gets faster, the budget holds, and the slowest layer could
+// not take one more copy that helps.
+TEST(Duplication, AutoBalancesTheStagesWithinTheBudget) {
+  std::mt19937 gen(42);
+  const ModelBundle bundle = testing::every_layer_bundle(gen);
+  const HwConfig one = testing::make_hw(testing::HwParams{});
+  auto stage = [&](const HwConfig& hw, std::size_t i) {
+    const BundleLayer& l = bundle.layers[i];
+    const int d = hw.chip.copies_of(l.name);
+    return (l.output_pixels() + d - 1) / d * mvm_cycles(hw, map_bundle_layer(l, hw.macro)) +
+           digital_cycles(hw, bundle, i);
+  };
+  int minimum = 0;
+  int64_t slowest_before = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i)
+    if (bundle.layers[i].is_cim()) {
+      minimum += map_bundle_layer(bundle.layers[i], one.macro).macros();
+      slowest_before = std::max(slowest_before, stage(one, i));
+    }
+  const HwConfig hw = resolve_duplication(
+      parse_hw_config(testing::hw_yaml(testing::HwParams{}) +
+                          "chip:\n  macros: " + std::to_string(2 * minimum) + "\n  duplicate: auto\n",
+                      "hw.yaml"),
+      bundle);
+  ASSERT_FALSE(hw.chip.duplicate.empty());
+  int used = 0;
+  int64_t slowest = 0;
+  std::size_t at = 0;
+  for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
+    if (!bundle.layers[i].is_cim()) continue;
+    used += map_bundle_layer(bundle.layers[i], hw.macro).macros() * hw.chip.copies_of(bundle.layers[i].name);
+    if (stage(hw, i) > slowest) slowest = stage(hw, i), at = i;
+  }
+  EXPECT_LE(used, 2 * minimum);
+  EXPECT_LT(slowest, slowest_before);
+  HwConfig more = hw;
+  more.chip.duplicate[bundle.layers[at].name] = hw.chip.copies_of(bundle.layers[at].name) + 1;
+  EXPECT_TRUE(used + map_bundle_layer(bundle.layers[at], hw.macro).macros() > 2 * minimum ||
+              stage(more, at) >= slowest);
+  // Without a budget it is an error.
+  EXPECT_THROW(
+      resolve_duplication(
+          parse_hw_config(testing::hw_yaml(testing::HwParams{}) + "chip:\n  duplicate: auto\n", "hw.yaml"),
+          bundle),
+      InputError);
 }
 
 }  // namespace

@@ -246,3 +246,30 @@ INSTANTIATE_TEST_SUITE_P(Configs, MacroNumericsTest,
 
 }  // namespace
 }  // namespace cimsim
+
+namespace cimsim {
+namespace {
+
+// A duplicate of a tile (chip.duplicate) has its own device draws: copy 0 is the tile itself,
+// copy 1 differs when the devices vary, and equals it when they are ideal.
+TEST(MacroNumerics, CopiesDrawTheirOwnDevices) {
+  for (const bool varied : {true, false}) {
+    testing::HwParams p;
+    if (varied) p.device_extra = "  program_lognormal_sigma: 0.1\n";
+    const HwConfig hw = testing::make_hw(p);
+    const testing::Operands ops = testing::random_operands(p, kK, kN, kB, 99);
+    const LayerMapping mapping = map_layer(kK, kN, plain_row_groups(kK, hw.macro.rows_per_cycle), hw.macro);
+    AdcTransfer adc(hw.macro, hw.adc, hw.interval_for("layer"));
+    adc.build_table(int(hw.full_interval().lo), int(hw.full_interval().hi));
+    const MvmJob job{&ops.inputs, 0, int(ops.inputs.rows()), next_job_serial(), 0, 1};
+    const MacroNumerics plain(hw, mapping, 0, ops.weights, adc, 7, 0);
+    const MacroNumerics copy0(hw, mapping, 0, ops.weights, adc, 7, 0, 0);
+    const MacroNumerics copy1(hw, mapping, 0, ops.weights, adc, 7, 0, 1);
+    const Eigen::MatrixXd a = convert_all(plain, job, false).registers;
+    EXPECT_TRUE(convert_all(copy0, job, false).registers == a);
+    EXPECT_EQ(convert_all(copy1, job, false).registers == a, !varied) << "varied " << varied;
+  }
+}
+
+}  // namespace
+}  // namespace cimsim
