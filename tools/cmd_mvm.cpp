@@ -48,6 +48,11 @@ std::string percent(int64_t part, int64_t whole) {
 int run(const MvmArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
   const HwConfig hw = load_hw_config(args.hw, args.overrides);
+  if (!hw.chip.duplicate.empty() || hw.chip.duplicate_auto || hw.chip.dataflow == Dataflow::kPipelined)
+    spdlog::warn(
+        "{}: chip.duplicate and chip.dataflow apply to networks (cimsim run); cimsim mvm runs its one "
+        "layer on one copy, MVMs back to back",
+        hw.source);
   const auto weights =
       to_int_matrix<Eigen::MatrixXi>(npy::read_int_matrix(args.weights, "weights"), args.weights);
   const auto inputs = to_int_matrix<IntMatrix>(npy::read_int_matrix(args.inputs, "inputs"), args.inputs);

@@ -20,6 +20,8 @@ run_mvm() { "$cimsim" mvm --hw "$hw" --weights "$W" --inputs "$X" "$@"; }
 check "example run" run_mvm --out "$work/y.npy" --stats "$work/stats.json" --set adc.ideal=true -q
 check "stats has layers and config" grep -q '"cycles_per_mvm": 164' "$work/stats.json"
 check "stats has resolved config" grep -q '"rows_per_cycle": 128' "$work/stats.json"
+run_mvm --out "$work/dup.npy" --set 'chip.duplicate={mvm: 2}' -q >"$work/dup.log" 2>&1
+check "mvm says chip.duplicate is for networks" grep -q "chip.duplicate and chip.dataflow apply to networks" "$work/dup.log"
 if /usr/bin/python3 -c "import numpy" 2>/dev/null; then
   check "ideal ADC gives X.W" /usr/bin/python3 -c "
 import numpy as np, sys
