@@ -53,7 +53,10 @@ void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
   }
 }
 
-int64_t digital_ops(const BundleLayer& l, const std::vector<int>& input_shape) {
+int64_t digital_ops(const ModelBundle& bundle, std::size_t layer) {
+  const BundleLayer& l = bundle.layers[layer];
+  const std::vector<int>& input_shape =
+      l.inputs[0] < 0 ? bundle.input.shape : bundle.layers[std::size_t(l.inputs[0])].output_shape;
   int64_t out = 1, in = 1;
   for (int d : l.output_shape) out *= d;
   for (int d : input_shape) in *= d;
@@ -71,10 +74,7 @@ int64_t digital_ops(const BundleLayer& l, const std::vector<int>& input_shape) {
 }
 
 int64_t digital_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer) {
-  const BundleLayer& l = bundle.layers[layer];
-  const std::vector<int>& in_shape =
-      l.inputs[0] < 0 ? bundle.input.shape : bundle.layers[std::size_t(l.inputs[0])].output_shape;
-  return (digital_ops(l, in_shape) + hw.digital.ops_per_cycle - 1) / hw.digital.ops_per_cycle;
+  return (digital_ops(bundle, layer) + hw.digital.ops_per_cycle - 1) / hw.digital.ops_per_cycle;
 }
 
 HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
@@ -114,6 +114,7 @@ HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
   }
   for (std::size_t i = 0; i < bundle.layers.size(); ++i)
     if (copies[i] > 1) out.chip.duplicate[bundle.layers[i].name] = copies[i];
+  out.chip.duplicate_auto = false;  // resolved: resolving it again changes nothing
   return out;
 }
 

@@ -216,12 +216,10 @@ class NetworkController : public sc_core::sc_module {
     const BundleLayer& l = bundle_.layers[i];
     const sc_core::sc_time begin = sc_core::sc_time_stamp();
     Tensor out = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
-    const std::vector<int>& in_shape =
-        l.inputs[0] < 0 ? bundle_.input.shape : bundle_.layers[std::size_t(l.inputs[0])].output_shape;
     const int64_t digital = digital_cycles(hw_, bundle_, i);
     wait(period_ * double(digital));
     NetworkLayerReport& r = report_.layers[i];
-    r.digital_ops_per_image = digital_ops(l, in_shape);
+    r.digital_ops_per_image = digital_ops(bundle_, i);
     r.digital_cycles_per_image = digital;
     r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
     return out;
@@ -312,8 +310,8 @@ class NetworkController : public sc_core::sc_module {
 
 NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle, const data::Dataset& data,
                           const NetworkOptions& options) {
-  check_bundle_fits(configured, bundle);
   const HwConfig hw = resolve_duplication(configured, bundle);
+  check_bundle_fits(hw, bundle);
   check_data_fits(bundle, data);
   NetworkReport report;
   report.model = bundle.name;
@@ -388,8 +386,8 @@ NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle,
 
 void calibrate_network(const HwConfig& configured, const ModelBundle& bundle, const data::Dataset& data,
                        const NetworkOptions& options, const IntervalChooser& choose) {
-  check_bundle_fits(configured, bundle);
   const HwConfig hw = resolve_duplication(configured, bundle);
+  check_bundle_fits(hw, bundle);
   check_data_fits(bundle, data);
   NetworkOptions own = options;
   own.trace_path.clear();

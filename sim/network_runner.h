@@ -41,15 +41,16 @@ struct NetworkLayerReport {
   LayerReport mvm;  // CIM layers only
 };
 
-// Digital-unit cycles per image of layer `layer` (docs/timing.md, "Networks"): ceil(ops /
-// digital.ops_per_cycle).
+// The digital unit's element operations per image of layer `layer`, and its cycles
+// ceil(ops / digital.ops_per_cycle) (docs/timing.md, "Networks").
+int64_t digital_ops(const ModelBundle& bundle, std::size_t layer);
 int64_t digital_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer);
-int64_t digital_ops(const BundleLayer& l, const std::vector<int>& input_shape);
 
 // With chip.duplicate: auto, the config with the copies chosen for `bundle` (docs/config.md):
 // starting from one copy each, one more copy of the CIM layer with the most cycles per image
 // (the first of equals; pixels in rounds of copies, mvm_cycles per round, plus its digital cycles)
-// while its macros fit in chip.macros and the copy makes it faster. Else `hw` as it is.
+// while its macros fit in chip.macros and the copy makes it faster, with duplicate_auto off (so
+// resolving it again changes nothing). Else `hw` as it is.
 HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle);
 
 // The pipeline rule: with stage cycles T (one per layer, bundle order) and each layer's inputs,

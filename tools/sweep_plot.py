@@ -138,7 +138,7 @@ def plot_energy(sweep, paths):
     save(fig, "energy", paths)
 
 
-def plot_front(sweep, paths, name, cost, cost_label, missing):
+def plot_front(sweep, paths, name, cost, cost_name, cost_unit, missing):
     """Accuracy (mean over seeds) against a cost, a marker per combination, the Pareto front joined."""
     pts = []
     for values, ps in sweep.combos().items():
@@ -154,9 +154,9 @@ def plot_front(sweep, paths, name, cost, cost_label, missing):
     ax.plot([p[0] for p in front], [p[1] for p in front], "o-", color="#ee6677", label="Pareto front")
     for c, a, text in front:
         ax.annotate(text, (c, a), fontsize=6, xytext=(3, 3), textcoords="offset points")
-    ax.set_xlabel(cost_label)
+    ax.set_xlabel(f"{cost_name} ({cost_unit})")
     ax.set_ylabel("top-1 accuracy (%)")
-    ax.set_title(f"{sweep.results.name}: accuracy against {cost_label.split(' (')[0]}")
+    ax.set_title(f"{sweep.results.name}: accuracy against {cost_name}")
     if not sweep.ok:
         no_points(ax)
     elif not pts:
@@ -196,10 +196,10 @@ def main(results_path, outputs):
     sweep = Sweep(SweepResults.load(results_path))
     plot_accuracy(sweep, paths)
     plot_energy(sweep, paths)
-    plot_front(sweep, paths, "pareto", lambda m: m.energy_per_image_pj / 1e3, "energy per image (nJ)",
+    plot_front(sweep, paths, "pareto", lambda m: m.energy_per_image_pj / 1e3, "energy per image", "nJ",
                "no point succeeded")
     plot_adc_cost(sweep, paths)
-    plot_front(sweep, paths, "area", lambda m: m.chip_mm2, "chip area (mm^2)", "no area section in this sweep")
+    plot_front(sweep, paths, "area", lambda m: m.chip_mm2, "chip area", "mm^2", "no area section in this sweep")
 
 
 if __name__ == "__main__":

@@ -129,25 +129,17 @@ struct YamlReader {
   void operator()(const char* key, std::map<std::string, int>& field, const Copies& k) {
     const YAML::Node n = s.raw(key);
     *k.automatic = n && n.IsScalar() && n.Scalar() == "auto";
-    if (!s.has(key) || *k.automatic) return;
-    YamlSection layers = s.child(key);
-    for (const auto& kv : layers.node())
-      field[kv.first.Scalar()] = layers.integer(kv.first.Scalar(), 1, 4096);
+    if (*k.automatic) return;
+    each_entry(key, [&](YamlSection& layers, const std::string& layer) {
+      field[layer] = layers.integer(layer, 1, 4096);
+    });
   }
   void operator()(const char* key, std::map<int, double>& field, const BitsTable&) {
-    if (!s.has(key)) {
-      s.raw(key);
-      return;
-    }
-    YamlSection table = s.child(key);
-    for (const auto& kv : table.node()) {
-      const std::string bits = kv.first.Scalar();
-      const bool decimal = !bits.empty() && bits.size() <= 2 && bits[0] != '0' &&
-                           bits.find_first_not_of("0123456789") == std::string::npos;
-      const int b = decimal ? std::stoi(bits) : 0;
+    each_entry(key, [&](YamlSection& table, const std::string& bits) {
+      const int b = bits.size() <= 2 && plain_decimal(bits, false) ? std::stoi(bits) : 0;
       if (b < 1 || b > 16) table.fail(bits, "is not an ADC resolution", "use adc_bits values 1..16 as keys");
       field[b] = table.real(bits, 0.0, 1e9);
-    }
+    });
   }
   void operator()(const char* key, AdcInterval& field, const Interval&) {
     if (s.has(key))
@@ -156,13 +148,19 @@ struct YamlReader {
       s.raw(key);  // absent: the full range
   }
   void operator()(const char* key, std::map<std::string, AdcInterval>& field, const Intervals&) {
+    each_entry(key, [&](YamlSection& layers, const std::string& layer) {
+      field[layer] = read_adc_interval(layers, layer);
+    });
+  }
+  // An optional mapping under `key`: read(mapping, entry key) for each of its entries.
+  template <class Read>
+  void each_entry(const char* key, Read&& read) {
     if (!s.has(key)) {
       s.raw(key);
       return;
     }
-    YamlSection layers = s.child(key);
-    for (const auto& kv : layers.node())
-      field[kv.first.Scalar()] = read_adc_interval(layers, kv.first.Scalar());
+    YamlSection mapping = s.child(key);
+    for (const auto& kv : mapping.node()) read(mapping, kv.first.Scalar());
   }
   template <class Visit, class Check>
   void section(const char* key, bool optional, Visit&& visit, Check&& check) {

@@ -22,6 +22,14 @@ std::size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+bool plain_decimal(const std::string& text, bool sign) {
+  const std::size_t digits_from = (sign && !text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
+  bool decimal = text.size() > digits_from && text.size() - digits_from <= 9;
+  for (std::size_t i = digits_from; decimal && i < text.size(); ++i)
+    decimal = text[i] >= '0' && text[i] <= '9';
+  return decimal && !(text.size() - digits_from > 1 && text[digits_from] == '0');
+}
+
 std::string ConfigSource::locate(const std::string& path, const YAML::Node& node) const {
   // An override of this path or of a parent mapping wins over the file position.
   for (std::string p = path;; p = p.substr(0, p.rfind('.'))) {
@@ -115,14 +123,8 @@ std::string range_text(T lo, T hi) {
 
 int YamlSection::integer(const std::string& key, int lo, int hi) {
   const YAML::Node n = value(key);
-  // Plain decimal only: yaml-cpp would read 010 as octal 8 and 0x8 as 8.
   const std::string text = plain_scalar(n) ? n.Scalar() : std::string();
-  std::size_t digits_from = (!text.empty() && (text[0] == '-' || text[0] == '+')) ? 1 : 0;
-  bool decimal = text.size() > digits_from && text.size() - digits_from <= 9;
-  for (std::size_t i = digits_from; decimal && i < text.size(); ++i)
-    decimal = text[i] >= '0' && text[i] <= '9';
-  if (decimal && text.size() - digits_from > 1 && text[digits_from] == '0') decimal = false;
-  if (!decimal) {
+  if (!plain_decimal(text, true)) {
     fail(key, "'" + scalar_text(n) + "' is not an integer",
          "write an integer in " + range_text(lo, hi) + " (plain decimal digits)");
   }

@@ -79,6 +79,10 @@ class YamlSection {
 // Parses YAML text; a syntax error is one InputError "<source>:<line>:<column>: YAML syntax error".
 YAML::Node load_yaml_text(const std::string& yaml_text, const std::string& source_name);
 
+// Whether `text` is a plain decimal integer of at most 9 digits, no leading zero (yaml-cpp would
+// read 010 as octal 8 and 0x8 as 8), with an optional sign when `sign` is allowed.
+bool plain_decimal(const std::string& text, bool sign);
+
 // Edit distance, for "did you mean" hints.
 std::size_t edit_distance(const std::string& a, const std::string& b);
 
