@@ -57,9 +57,7 @@ int64_t digital_ops(const ModelBundle& bundle, std::size_t layer) {
   const BundleLayer& l = bundle.layers[layer];
   const std::vector<int>& input_shape =
       l.inputs[0] < 0 ? bundle.input.shape : bundle.layers[std::size_t(l.inputs[0])].output_shape;
-  int64_t out = 1, in = 1;
-  for (int d : l.output_shape) out *= d;
-  for (int d : input_shape) in *= d;
+  const int64_t out = shape_elements(l.output_shape), in = shape_elements(input_shape);
   switch (l.type) {
     case LayerType::kMaxPool:
     case LayerType::kAvgPool:
@@ -97,7 +95,7 @@ HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
   }
   auto stage = [&](std::size_t i, int d) {
     const int64_t pixels = bundle.layers[i].output_pixels();
-    return (pixels + d - 1) / d * mvm[i] + digital_cycles(hw, bundle, i);
+    return std::max((pixels + d - 1) / d * mvm[i] + digital_cycles(hw, bundle, i), buffer_cycles(hw, bundle, i));
   };
   // One more copy of the slowest CIM layer while it fits and makes that layer faster.
   for (;;) {

@@ -218,9 +218,15 @@ class NetworkController : public sc_core::sc_module {
     Tensor out = l.is_cim() ? run_cim(i, *in[0], first) : run_digital(l, in);
     const int64_t digital = digital_cycles(hw_, bundle_, i);
     wait(period_ * double(digital));
+    // The buffer traffic overlaps the compute; a stage it takes longer waits for it.
+    const int64_t compute = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
+    const int64_t traffic = buffer_cycles(hw_, bundle_, i);
+    if (traffic > compute) wait(period_ * double(traffic - compute));
     NetworkLayerReport& r = report_.layers[i];
     r.digital_ops_per_image = digital_ops(bundle_, i);
     r.digital_cycles_per_image = digital;
+    r.buffer_bytes_per_image = buffer_bytes(hw_, bundle_, i);
+    r.buffer_cycles_per_image = traffic;
     r.cycles_per_image = int64_t(std::llround((sc_core::sc_time_stamp() - begin) / period_));
     return out;
   }
@@ -358,7 +364,10 @@ NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle,
     r.name = l.name;
     r.type = layer_type_name(l.type);
     r.cim = l.is_cim();
-    report.digital_pj += double(r.digital_ops_per_image) * double(report.images) * hw.digital.pj_per_op;
+    r.digital_pj = double(r.digital_ops_per_image) * double(report.images) * hw.digital.pj_per_op;
+    r.buffer_pj = double(r.buffer_bytes_per_image) * double(report.images) * hw.buffer.pj_per_byte;
+    report.digital_pj += r.digital_pj;
+    report.buffer_pj += r.buffer_pj;
     digital_cycles += r.digital_cycles_per_image * report.images;
     const LayerEngine* e = controller.engine(i);
     if (!e) continue;
@@ -374,6 +383,7 @@ NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle,
   const double digital_seconds =
       hw.chip.power_gating ? double(digital_cycles) / (hw.timing.clock_mhz * 1e6) : run_seconds;
   report.digital_static_pj = hw.digital.leakage_mw * 1e-3 * digital_seconds * 1e12;
+  report.buffer_capacity_bytes = buffer_capacity(hw, bundle, stage_cycles);
   report.predictions.resize(std::size_t(report.images));
   for (int64_t b = 0; b < report.images; ++b) {
     Eigen::Index best = 0;

@@ -34,9 +34,12 @@ struct NetworkOptions {
 
 struct NetworkLayerReport {
   std::string name, type;
-  int64_t cycles_per_image = 0;  // MVM cycles (CIM layers) plus digital-unit cycles
+  // MVM cycles (CIM layers) plus digital-unit cycles, or the buffer's cycles when more
+  int64_t cycles_per_image = 0;
   int64_t digital_cycles_per_image = 0;
   int64_t digital_ops_per_image = 0;
+  int64_t buffer_bytes_per_image = 0, buffer_cycles_per_image = 0;
+  double digital_pj = 0, buffer_pj = 0;  // the digital unit's operations and buffer traffic, all images
   bool cim = false;
   LayerReport mvm;  // CIM layers only
 };
@@ -45,6 +48,17 @@ struct NetworkLayerReport {
 // ceil(ops / digital.ops_per_cycle) (docs/timing.md, "Networks").
 int64_t digital_ops(const ModelBundle& bundle, std::size_t layer);
 int64_t digital_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer);
+
+// The activation buffers (docs/timing.md, "Networks"), at macro.input_bits per element: the bytes
+// of one image's output of `layer` (-1: the network input; 0 for flatten, a view of its input);
+// the bytes layer `layer` reads and writes per image (its inputs' and its output's; 0 for
+// flatten); the cycles that takes at buffer.bytes_per_cycle (0 when unlimited); and the capacity
+// the dataflow needs with stage cycles T (bundle order): layer by layer the most bytes alive at
+// one layer, pipelined the sum over tensors of bytes x the images held in the steady state.
+int64_t tensor_bytes(const HwConfig& hw, const ModelBundle& bundle, int layer);
+int64_t buffer_bytes(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer);
+int64_t buffer_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer);
+int64_t buffer_capacity(const HwConfig& hw, const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles);
 
 // With chip.duplicate: auto, the config with the copies chosen for `bundle` (docs/config.md):
 // starting from one copy each, one more copy of the CIM layer with the most cycles per image
@@ -78,12 +92,14 @@ struct NetworkReport {
   EnergyBreakdown energy;        // the CIM layers' macros, all images
   double digital_pj = 0;         // the digital unit's operations, all images
   double digital_static_pj = 0;  // the digital unit's leakage, all images
+  double buffer_pj = 0;          // the activation buffers' traffic, all images
+  int64_t buffer_capacity_bytes = 0;
 
   double accuracy() const { return images ? double(correct) / double(images) : 0.0; }
   double latency_per_image_s() const { return double(latency_cycles) / (clock_mhz * 1e6); }
   double images_per_second() const { return 1.0 / (double(cycles_per_image) / (clock_mhz * 1e6)); }
   double energy_per_image_pj() const {
-    return images ? (energy.total_pj() + digital_pj + digital_static_pj) / double(images) : 0.0;
+    return images ? (energy.total_pj() + digital_pj + digital_static_pj + buffer_pj) / double(images) : 0.0;
   }
 };
 

@@ -38,7 +38,8 @@ ChipAreaStats chip_area(const NetworkReport& r, const HwConfig& hw, double tops)
   if (hw.chip.macros > 0) a.macros = hw.chip.macros;
   a.cim_mm2 = a.macro_um2.total * double(a.macros) * 1e-6;
   a.digital_mm2 = hw.area.digital_um2 * 1e-6;
-  a.chip_mm2 = a.cim_mm2 + a.digital_mm2;
+  a.buffer_mm2 = hw.area.buffer_um2_per_byte * double(r.buffer_capacity_bytes) * 1e-6;
+  a.chip_mm2 = a.cim_mm2 + a.digital_mm2 + a.buffer_mm2;
   a.tops_per_mm2 = a.chip_mm2 > 0 ? tops / a.chip_mm2 : 0.0;
   return a;
 }
@@ -62,10 +63,12 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
   doc.energy_per_image_pj = r.energy_per_image_pj();
   const double images = double(std::max<int64_t>(1, r.images));
   doc.static_energy_per_image_pj = (r.energy.static_pj() + r.digital_static_pj) / images;
-  doc.dynamic_energy_per_image_pj = (r.energy.dynamic_pj() + r.digital_pj) / images;
+  doc.dynamic_energy_per_image_pj = (r.energy.dynamic_pj() + r.digital_pj + r.buffer_pj) / images;
   doc.energy_pj = energy_figures(r.energy);
   doc.digital_energy_pj = r.digital_pj;
   doc.digital_static_pj = r.digital_static_pj;
+  doc.buffer_energy_pj = r.buffer_pj;
+  doc.buffer_capacity_bytes = r.buffer_capacity_bytes;
   doc.macs_per_image = macs_per_image;
   doc.tops_per_watt =
       doc.energy_per_image_pj > 0 ? 2.0 * double(macs_per_image) / doc.energy_per_image_pj : 0.0;
@@ -78,27 +81,51 @@ RunStats run_stats(const NetworkReport& r, const RunArgs& args, const HwConfig& 
     layer.cycles_per_image = l.cycles_per_image;
     layer.digital_ops_per_image = l.digital_ops_per_image;
     layer.digital_cycles_per_image = l.digital_cycles_per_image;
+    layer.buffer_bytes_per_image = l.buffer_bytes_per_image;
+    layer.buffer_cycles_per_image = l.buffer_cycles_per_image;
+    layer.digital_energy_pj = l.digital_pj;
+    layer.buffer_energy_pj = l.buffer_pj;
+    layer.energy_per_image_pj = ((l.cim ? l.mvm.energy.total_pj() : 0.0) + l.digital_pj + l.buffer_pj) / images;
     if (l.cim) layer.cim = l.mvm.figures();
   }
   return doc;
 }
 
-// The per-layer table and the summary lines.
+// Per layer and image: the energy by component (the layer's macros, its digital operations, its
+// buffer traffic), and the area of its macros.
+void print_energy_table(const NetworkReport& report, const RunStats& stats) {
+  const double images = double(std::max<int64_t>(1, report.images));
+  fmt::print("{:<14} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>11} {:>10}\n", "pJ/img", "dac",
+             "array", "adc", "shift-add", "leakage", "digital", "buffer", "total", "area mm^2");
+  for (std::size_t i = 0; i < report.layers.size(); ++i) {
+    const NetworkLayerReport& l = report.layers[i];
+    const EnergyBreakdown e = l.cim ? l.mvm.energy : EnergyBreakdown{};
+    const auto& area = stats.layers[i].cim ? stats.layers[i].cim->area_um2 : std::nullopt;
+    fmt::print("{:<14} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>10.1f} {:>11.1f} {:>10}\n",
+               l.name, e.dac_pj / images, e.array_pj / images, e.adc_pj / images, e.shift_add_pj / images,
+               e.leakage_pj / images, l.digital_pj / images, l.buffer_pj / images,
+               stats.layers[i].energy_per_image_pj, area ? fmt::format("{:.4f}", area->total * 1e-6) : "-");
+  }
+}
+
+// The per-layer tables and the summary lines.
 void print_summary(const NetworkReport& report, const RunStats& stats, const HwConfig& hw, int64_t macs,
                    double wall_s) {
   fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type",
              "macros", "util%", "cycles/img", "MVMs/img", "conv/img", "clip-%", "clip+%", "SQNR dB",
              "energy/img pJ");
   for (const auto& l : report.layers) {
+    // The slowest layer's cycles (the pipeline's interval) carry a '*'.
+    const std::string cycles = fmt::format("{}{}", l.cycles_per_image, l.name == stats.bottleneck_layer ? "*" : "");
     if (!l.cim) {
-      fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12}\n", l.name, l.type, "-", "-", l.cycles_per_image);
+      fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12}\n", l.name, l.type, "-", "-", cycles);
       continue;
     }
     const LayerReport& m = l.mvm;
     const double conv = double(std::max<int64_t>(1, m.stats.adc.conversions));
     const double sqnr = m.stats.error.sqnr_db();
     fmt::print("{:<12} {:<14} {:>6} {:>6.1f} {:>12} {:>10} {:>12} {:>7.2f} {:>7.2f} {:>9} {:>12.1f}\n",
-               l.name, l.type, m.macros, 100.0 * m.utilization, l.cycles_per_image,
+               l.name, l.type, m.macros, 100.0 * m.utilization, cycles,
                m.vectors / std::max<int64_t>(1, report.images),
                m.stats.adc.conversions / std::max<int64_t>(1, report.images),
                100.0 * double(m.stats.adc.clipped_low) / conv,
@@ -106,6 +133,7 @@ void print_summary(const NetworkReport& report, const RunStats& stats, const HwC
                std::isfinite(sqnr) ? fmt::format("{:.2f}", sqnr) : std::string("exact"),
                m.energy.total_pj() / double(std::max<int64_t>(1, report.images)));
   }
+  print_energy_table(report, stats);
   const double epi = report.energy_per_image_pj();
   fmt::print(
       "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s"
@@ -116,16 +144,17 @@ void print_summary(const NetworkReport& report, const RunStats& stats, const HwC
   const double images = double(std::max<int64_t>(1, report.images));
   fmt::print("energy {:.1f} nJ/image ({:.2f} TOPS/W): dynamic {:.1f} nJ, static {:.1f} nJ{}  {:.2f} s wall\n",
              epi * 1e-3, epi > 0 ? 2.0 * double(macs) / epi : 0.0,
-             1e-3 * (report.energy.dynamic_pj() + report.digital_pj) / images,
+             1e-3 * (report.energy.dynamic_pj() + report.digital_pj + report.buffer_pj) / images,
              1e-3 * (report.energy.static_pj() + report.digital_static_pj) / images,
              hw.chip.power_gating ? " (power-gated)" : "", wall_s);
   if (stats.area) {
     const ChipAreaStats& a = *stats.area;
     fmt::print(
-        "area {:.3f} mm^2: {} macros x {:.0f} um^2 (ADCs {:.0f}%, cells {:.0f}%) + digital {:.3f} mm^2;"
-        "  {:.3f} TOPS, {:.3f} TOPS/mm^2\n",
+        "area {:.3f} mm^2: {} macros x {:.0f} um^2 (ADCs {:.0f}%, cells {:.0f}%) + digital {:.3f} mm^2"
+        " + buffers {:.3f} mm^2 ({} bytes);  {:.3f} TOPS, {:.3f} TOPS/mm^2\n",
         a.chip_mm2, a.macros, a.macro_um2.total, 100.0 * a.macro_um2.adc / a.macro_um2.total,
-        100.0 * a.macro_um2.cells / a.macro_um2.total, a.digital_mm2, stats.tops, a.tops_per_mm2);
+        100.0 * a.macro_um2.cells / a.macro_um2.total, a.digital_mm2, a.buffer_mm2, stats.buffer_capacity_bytes,
+        stats.tops, a.tops_per_mm2);
   }
 }
 

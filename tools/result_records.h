@@ -20,7 +20,7 @@ struct SweepMetrics {
   static constexpr const char* kRecord = "SweepMetrics";
   double accuracy = 0, correct = 0, images = 0, energy_per_image_pj = 0;
   double energy_dac_pj = 0, energy_array_pj = 0, energy_adc_pj = 0, energy_shift_add_pj = 0,
-         energy_leakage_pj = 0, energy_digital_pj = 0, energy_digital_leakage_pj = 0;
+         energy_leakage_pj = 0, energy_digital_pj = 0, energy_digital_leakage_pj = 0, energy_buffer_pj = 0;
   double static_energy_pj = 0, dynamic_energy_pj = 0;
   double cycles_per_image = 0, latency_per_image_us = 0, images_per_second = 0, tops_per_watt = 0;
   double clip_rate_low = 0, clip_rate_high = 0;  // over every conversion of the run
@@ -41,6 +41,7 @@ struct SweepMetrics {
     v("energy_leakage_pj", energy_leakage_pj);
     v("energy_digital_pj", energy_digital_pj);
     v("energy_digital_leakage_pj", energy_digital_leakage_pj);
+    v("energy_buffer_pj", energy_buffer_pj);
     v("static_energy_pj", static_energy_pj);
     v("dynamic_energy_pj", dynamic_energy_pj);
     v("cycles_per_image", cycles_per_image);
@@ -57,11 +58,13 @@ struct SweepMetrics {
   }
 };
 
-// A CIM layer of a sweep point: its ADC interval and clip rates.
+// A CIM layer of a sweep point: its ADC interval, clip rates, cycles per image (its stage time)
+// and energy per image (its macros, digital operations and buffer traffic).
 struct SweepLayerFigures {
   static constexpr const char* kRecord = "SweepLayerFigures";
   std::string name;
   double lo = 0, hi = 0, clip_rate_low = 0, clip_rate_high = 0;
+  double cycles_per_image = 0, energy_per_image_pj = 0;
   template <class V>
   void fields(V& v) {
     v("name", name);
@@ -69,6 +72,8 @@ struct SweepLayerFigures {
     v("hi", hi);
     v("clip_rate_low", clip_rate_low);
     v("clip_rate_high", clip_rate_high);
+    v("cycles_per_image", cycles_per_image);
+    v("energy_per_image_pj", energy_per_image_pj);
   }
 };
 
@@ -103,7 +108,8 @@ struct SweepGroupSummary {
   uint64_t seeds_ok = 0;
   int failed = 0;
   std::optional<double> accuracy_mean, accuracy_std, accuracy_min, accuracy_max, energy_per_image_pj_mean,
-      latency_per_image_us_mean, tops_per_watt_mean;
+      latency_per_image_us_mean, tops_per_watt_mean, static_energy_pj_mean, dynamic_energy_pj_mean,
+      images_per_second_mean, chip_mm2_mean, tops_per_mm2_mean;  // chip_mm2, tops_per_mm2: with `area`
   template <class V>
   void fields(V& v) {
     v("values", values);
@@ -116,6 +122,11 @@ struct SweepGroupSummary {
     v("energy_per_image_pj_mean", energy_per_image_pj_mean);
     v("latency_per_image_us_mean", latency_per_image_us_mean);
     v("tops_per_watt_mean", tops_per_watt_mean);
+    v("static_energy_pj_mean", static_energy_pj_mean);
+    v("dynamic_energy_pj_mean", dynamic_energy_pj_mean);
+    v("images_per_second_mean", images_per_second_mean);
+    v("chip_mm2_mean", chip_mm2_mean);
+    v("tops_per_mm2_mean", tops_per_mm2_mean);
   }
 };
 

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 
 #include "child_process.h"
@@ -54,6 +55,7 @@ PointFigures figures_of(const RunStats& stats) {
   m.energy_leakage_pj = stats.energy_pj.leakage / images;
   m.energy_digital_pj = stats.digital_energy_pj / images;
   m.energy_digital_leakage_pj = stats.digital_static_pj / images;
+  m.energy_buffer_pj = stats.buffer_energy_pj / images;
   m.static_energy_pj = stats.static_energy_per_image_pj;
   m.dynamic_energy_pj = stats.dynamic_energy_per_image_pj;
   m.cycles_per_image = double(stats.cycles_per_image);
@@ -74,7 +76,8 @@ PointFigures figures_of(const RunStats& stats) {
     conversions += double(c.conversions);
     low += double(c.clipped_low);
     high += double(c.clipped_high);
-    f.layers.push_back({l.name, c.adc_interval.lo, c.adc_interval.hi, c.clip_rate_low, c.clip_rate_high});
+    f.layers.push_back({l.name, c.adc_interval.lo, c.adc_interval.hi, c.clip_rate_low, c.clip_rate_high,
+                        double(l.cycles_per_image), l.energy_per_image_pj});
   }
   m.clip_rate_low = conversions > 0 ? low / conversions : 0.0;
   m.clip_rate_high = conversions > 0 ? high / conversions : 0.0;
@@ -108,7 +111,7 @@ struct Group {
   std::vector<std::string> values;
   std::vector<int> seeds_ok;
   int failed = 0;
-  std::vector<double> accuracy, energy, latency, tops;
+  std::vector<SweepMetrics> metrics;  // of the ok points
 };
 
 // Mean and sample standard deviation (n - 1; 0 for one value) of the deviations from the first
@@ -192,7 +195,7 @@ std::vector<Group> group_points(const std::vector<SweepRow>& rows) {
     auto g =
         std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return x.values == row.values; });
     if (g == groups.end()) {
-      groups.push_back(Group{row.values, {}, 0, {}, {}, {}, {}});
+      groups.push_back(Group{row.values, {}, 0, {}});
       g = groups.end() - 1;
     }
     if (!row.metrics) {
@@ -200,10 +203,7 @@ std::vector<Group> group_points(const std::vector<SweepRow>& rows) {
       continue;
     }
     g->seeds_ok.push_back(int(row.seed));
-    g->accuracy.push_back(row.metrics->accuracy);
-    g->energy.push_back(row.metrics->energy_per_image_pj);
-    g->latency.push_back(row.metrics->latency_per_image_us);
-    g->tops.push_back(row.metrics->tops_per_watt);
+    g->metrics.push_back(*row.metrics);
   }
   return groups;
 }
@@ -242,14 +242,43 @@ void write_results_csv(const std::string& path, const std::string& shown,
   if (csv.fail()) throw InputError(shown + ": cannot write (check the disk)");
 }
 
+// The means of summary.csv after the accuracy's spread: each a metric's mean over the ok points,
+// left empty when one of them lacks it (chip_mm2 without an `area` section).
+struct SummaryMean {
+  const char* column;
+  std::optional<double> SweepGroupSummary::*out;
+  std::function<std::optional<double>(const SweepMetrics&)> metric;
+};
+const std::vector<SummaryMean>& summary_means() {
+  static const std::vector<SummaryMean> means{
+      {"energy_per_image_pj_mean", &SweepGroupSummary::energy_per_image_pj_mean,
+       [](const SweepMetrics& m) { return m.energy_per_image_pj; }},
+      {"latency_per_image_us_mean", &SweepGroupSummary::latency_per_image_us_mean,
+       [](const SweepMetrics& m) { return m.latency_per_image_us; }},
+      {"tops_per_watt_mean", &SweepGroupSummary::tops_per_watt_mean,
+       [](const SweepMetrics& m) { return m.tops_per_watt; }},
+      {"static_energy_pj_mean", &SweepGroupSummary::static_energy_pj_mean,
+       [](const SweepMetrics& m) { return m.static_energy_pj; }},
+      {"dynamic_energy_pj_mean", &SweepGroupSummary::dynamic_energy_pj_mean,
+       [](const SweepMetrics& m) { return m.dynamic_energy_pj; }},
+      {"images_per_second_mean", &SweepGroupSummary::images_per_second_mean,
+       [](const SweepMetrics& m) { return m.images_per_second; }},
+      {"chip_mm2_mean", &SweepGroupSummary::chip_mm2_mean, [](const SweepMetrics& m) { return m.chip_mm2; }},
+      {"tops_per_mm2_mean", &SweepGroupSummary::tops_per_mm2_mean,
+       [](const SweepMetrics& m) { return m.tops_per_mm2; }},
+  };
+  return means;
+}
+
 // summary.csv, one row per combination of values over its seeds; returns results.json's summary.
 std::vector<SweepGroupSummary> write_summary_csv(const std::string& path, const std::string& shown,
                                                  const std::vector<std::string>& params,
                                                  const std::vector<Group>& groups) {
   std::ofstream summary(path);
   for (const std::string& p : params) summary << csv_field(p) << ",";
-  summary << "seeds_ok,failed,accuracy_mean,accuracy_std,accuracy_min,accuracy_max,energy_per_image_pj_mean,"
-             "latency_per_image_us_mean,tops_per_watt_mean\n";
+  summary << "seeds_ok,failed,accuracy_mean,accuracy_std,accuracy_min,accuracy_max";
+  for (const SummaryMean& m : summary_means()) summary << "," << m.column;
+  summary << "\n";
   std::vector<SweepGroupSummary> rows;
   for (const Group& g : groups) {
     for (const std::string& v : g.values) summary << csv_field(v) << ",";
@@ -258,21 +287,24 @@ std::vector<SweepGroupSummary> write_summary_csv(const std::string& path, const 
     s.seeds_ok = g.seeds_ok.size();
     s.failed = g.failed;
     summary << s.seeds_ok << "," << s.failed;
-    if (g.accuracy.empty()) {
-      summary << ",,,,,,,\n";
-      continue;
+    if (!g.metrics.empty()) {
+      std::vector<double> accuracy;
+      for (const SweepMetrics& m : g.metrics) accuracy.push_back(m.accuracy);
+      s.accuracy_mean = mean(accuracy);
+      s.accuracy_std = stddev(accuracy);
+      s.accuracy_min = *std::min_element(accuracy.begin(), accuracy.end());
+      s.accuracy_max = *std::max_element(accuracy.begin(), accuracy.end());
+      for (const SummaryMean& column : summary_means()) {
+        std::vector<double> values;
+        for (const SweepMetrics& m : g.metrics)
+          if (const std::optional<double> v = column.metric(m)) values.push_back(*v);
+        if (values.size() == g.metrics.size()) s.*column.out = mean(values);
+      }
     }
-    s.accuracy_mean = mean(g.accuracy);
-    s.accuracy_std = stddev(g.accuracy);
-    s.accuracy_min = *std::min_element(g.accuracy.begin(), g.accuracy.end());
-    s.accuracy_max = *std::max_element(g.accuracy.begin(), g.accuracy.end());
-    s.energy_per_image_pj_mean = mean(g.energy);
-    s.latency_per_image_us_mean = mean(g.latency);
-    s.tops_per_watt_mean = mean(g.tops);
-    for (const std::optional<double>* v :
-         {&s.accuracy_mean, &s.accuracy_std, &s.accuracy_min, &s.accuracy_max, &s.energy_per_image_pj_mean,
-          &s.latency_per_image_us_mean, &s.tops_per_watt_mean})
-      summary << "," << number(**v);
+    for (const std::optional<double>* v : {&s.accuracy_mean, &s.accuracy_std, &s.accuracy_min, &s.accuracy_max})
+      summary << "," << (*v ? number(**v) : "");
+    for (const SummaryMean& column : summary_means())
+      summary << "," << (s.*column.out ? number(*(s.*column.out)) : "");
     summary << "\n";
   }
   summary.close();

@@ -111,8 +111,7 @@ void infer_output_shape(BundleLayer& l, const ModelBundle& b, const YamlSection&
       l.output_shape = {shape[0]};
       break;
     case LayerType::kFlatten: {
-      int64_t features = 1;
-      for (int d : shape) features *= d;
+      const int64_t features = shape_elements(shape);
       if (features > (int64_t{1} << 30)) {
         s.fail("type", "flattening " + in.text() + " gives " + std::to_string(features) + " features",
                "downsample first: at most 2^30 features");

@@ -256,6 +256,12 @@ const std::vector<std::string>& layer_type_names() {
   return kNames;
 }
 
+int64_t shape_elements(const std::vector<int>& shape) {
+  int64_t n = 1;
+  for (int d : shape) n *= d;
+  return n;
+}
+
 const char* layer_type_name(LayerType type) { return layer_type_names()[std::size_t(type)].c_str(); }
 
 int ModelBundle::find(const std::string& layer_name) const {

@@ -27,6 +27,8 @@ enum class LayerType {
 
 // The manifest spelling of a type ("conv2d", "global_avgpool", ...), and all of them in table order.
 const char* layer_type_name(LayerType type);
+// The elements of a tensor of shape [C, H, W] or [F]: the product of the dimensions.
+int64_t shape_elements(const std::vector<int>& shape);
 const std::vector<std::string>& layer_type_names();
 
 struct BundleInput {

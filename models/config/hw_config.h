@@ -130,6 +130,15 @@ struct ChipConfig {
   }
 };
 
+// The activation buffers between layers (docs/timing.md, "Networks"): every layer reads its
+// inputs from and writes its output to a buffer, macro.input_bits per element. Traffic costs
+// pj_per_byte; a layer moves at most bytes_per_cycle bytes a cycle (0: unlimited), overlapped with
+// its compute, so a stage takes max(compute cycles, ceil(bytes / bytes_per_cycle)).
+struct BufferConfig {
+  int bytes_per_cycle = 0;
+  double pj_per_byte = 0;
+};
+
 // The silicon area of a macro's parts and the digital unit (docs/config.md, area). Reported only
 // when the config has an `area` section.
 struct AreaConfig {
@@ -145,6 +154,7 @@ struct AreaConfig {
   std::map<int, double> adc_um2_table;  // table: adc_bits -> one ADC
   double shift_add_um2 = 0;             // per ADC
   double digital_um2 = 0;               // the digital unit
+  double buffer_um2_per_byte = 0;       // activation buffer, per byte of its capacity
 };
 
 struct HwConfig {
@@ -157,6 +167,7 @@ struct HwConfig {
   EnergyConfig energy;
   DigitalConfig digital;
   ChipConfig chip;
+  BufferConfig buffer;
   AreaConfig area;
 
   // The ADC interval used for a layer: its own entry, else the default; "full" resolved.

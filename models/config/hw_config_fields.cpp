@@ -109,6 +109,7 @@ void visit_area(V& v, AreaConfig& a) {
   v("adc_um2_table", a.adc_um2_table, BitsTable{});                // needed by table
   v("shift_add_um2", a.shift_add_um2, Real{0.0, 1e9});
   v("digital_um2", a.digital_um2, Real{0.0, 1e12});
+  v("buffer_um2_per_byte", a.buffer_um2_per_byte, Real{0.0, 1e9, 0.0});
 }
 
 template <class V>
@@ -117,6 +118,12 @@ void visit_chip(V& v, ChipConfig& c) {
   v("power_gating", c.power_gating, Bool{false});
   v("dataflow", c.dataflow, ChoiceOr<Dataflow>{kDataflows, Dataflow::kLayerByLayer});
   v("duplicate", c.duplicate, Copies{&c.duplicate_auto});
+}
+
+template <class V>
+void visit_buffer(V& v, BufferConfig& b) {
+  v("bytes_per_cycle", b.bytes_per_cycle, IntOrWord{"unlimited", 1, 1 << 24});
+  v("pj_per_byte", b.pj_per_byte, Real{0.0, 1e9, 0.0});
 }
 
 // ---- checks across keys, run once their section is read -----------------------------------
@@ -253,6 +260,8 @@ void visit_hw(V& v, HwConfig& hw) {
       "digital", true, [&](auto& s) { visit_digital(s, hw.digital); }, no_check);
   v.section(
       "chip", true, [&](auto& s) { visit_chip(s, hw.chip); }, no_check);
+  v.section(
+      "buffer", true, [&](auto& s) { visit_buffer(s, hw.buffer); }, no_check);
   v.section_if_given(
       "area", hw.area.given, [&](auto& s) { visit_area(s, hw.area); },
       [&](YamlSection& s) { check_area(s, hw.area, hw.macro); });

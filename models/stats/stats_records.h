@@ -163,6 +163,9 @@ struct NetworkLayerStats {
   static constexpr const char* kRecord = "NetworkLayerStats";
   std::string name, type;
   int64_t cycles_per_image = 0, digital_ops_per_image = 0, digital_cycles_per_image = 0;
+  int64_t buffer_bytes_per_image = 0, buffer_cycles_per_image = 0;
+  double digital_energy_pj = 0, buffer_energy_pj = 0;  // all images
+  double energy_per_image_pj = 0;  // the layer's macros (cim.energy_pj.total), digital ops and buffer traffic
   std::optional<CimLayerStats> cim;  // conv2d and linear layers
   template <class V>
   void fields(V& v) {
@@ -171,6 +174,11 @@ struct NetworkLayerStats {
     v("cycles_per_image", cycles_per_image);
     v("digital_ops_per_image", digital_ops_per_image);
     v("digital_cycles_per_image", digital_cycles_per_image);
+    v("buffer_bytes_per_image", buffer_bytes_per_image);
+    v("buffer_cycles_per_image", buffer_cycles_per_image);
+    v("digital_energy_pj", digital_energy_pj);
+    v("buffer_energy_pj", buffer_energy_pj);
+    v("energy_per_image_pj", energy_per_image_pj);
     v("cim", cim);
   }
 };
@@ -181,7 +189,7 @@ struct ChipAreaStats {
   static constexpr const char* kRecord = "ChipAreaStats";
   AreaFigures macro_um2;  // one macro
   int64_t macros = 0;
-  double cim_mm2 = 0, digital_mm2 = 0, chip_mm2 = 0;
+  double cim_mm2 = 0, digital_mm2 = 0, buffer_mm2 = 0, chip_mm2 = 0;
   double tops_per_mm2 = 0;
   template <class V>
   void fields(V& v) {
@@ -189,6 +197,7 @@ struct ChipAreaStats {
     v("macros", macros);
     v("cim_mm2", cim_mm2);
     v("digital_mm2", digital_mm2);
+    v("buffer_mm2", buffer_mm2);
     v("chip_mm2", chip_mm2);
     v("tops_per_mm2", tops_per_mm2);
   }
@@ -222,6 +231,8 @@ struct RunStats {
   double static_energy_per_image_pj = 0, dynamic_energy_per_image_pj = 0;
   EnergyFigures energy_pj;
   double digital_energy_pj = 0, digital_static_pj = 0;
+  double buffer_energy_pj = 0;  // activation buffer traffic, all images (dynamic)
+  int64_t buffer_capacity_bytes = 0;
   int64_t macs_per_image = 0;
   double tops_per_watt = 0;
   double tops = 0;                    // 2 x macs_per_image x images_per_second / 10^12
@@ -251,6 +262,8 @@ struct RunStats {
     v("energy_pj", energy_pj);
     v("digital_energy_pj", digital_energy_pj);
     v("digital_static_pj", digital_static_pj);
+    v("buffer_energy_pj", buffer_energy_pj);
+    v("buffer_capacity_bytes", buffer_capacity_bytes);
     v("macs_per_image", macs_per_image);
     v("tops_per_watt", tops_per_watt);
     v("tops", tops);

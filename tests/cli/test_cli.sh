@@ -176,6 +176,31 @@ assert 'area' not in g and abs(g['energy_pj']['leakage'] - own) < 1e-6 * own, (g
 assert g['energy_pj']['leakage'] < a['energy_pj']['leakage']
 assert g['energy_pj']['dynamic'] == a['energy_pj']['dynamic'] and g['accuracy'] == a['accuracy']
 "
+  # Activation buffers (docs/timing.md, "Networks"): traffic, bandwidth, energy and area per layer
+  # and for the chip; the layers' energies add up to the chip's; the tables mark the slowest layer.
+  check "run with buffers" run_net --limit 20 "${area[@]}" --set buffer.bytes_per_cycle=4 \
+    --set buffer.pj_per_byte=0.5 --set area.buffer_um2_per_byte=1.5 --stats "$work/buf.json" >"$work/buf.txt"
+  check "the energy table has a row per layer" grep -q "^pJ/img .*buffer .*area mm^2" "$work/buf.txt"
+  check "the slowest layer is marked" grep -qE "^[a-z0-9_]+ +[a-z0-9_]+ +[0-9-]+ +[0-9.-]+ +[0-9]+\*" "$work/buf.txt"
+  check "buffers follow docs/stats.md" /usr/bin/python3 -c "
+import json, math
+b = json.load(open('$work/buf.json'))
+n = b['images']
+traffic = 0
+for l in b['layers']:
+    assert l['buffer_cycles_per_image'] == math.ceil(l['buffer_bytes_per_image'] / 4), l['name']
+    assert l['cycles_per_image'] >= l['buffer_cycles_per_image'], l['name']
+    assert abs(l['buffer_energy_pj'] - 0.5 * l['buffer_bytes_per_image'] * n) < 1e-9, l['name']
+    traffic += l['buffer_energy_pj']
+assert abs(b['buffer_energy_pj'] - traffic) < 1e-6 and traffic > 0
+assert any(l['cycles_per_image'] == l['buffer_cycles_per_image'] for l in b['layers'])  # a buffer-bound layer
+total = sum(l['energy_per_image_pj'] for l in b['layers']) * n + b['digital_static_pj']
+assert abs(total - b['energy_per_image_pj'] * n) < 1e-9 * total, (total, b['energy_per_image_pj'] * n)
+assert b['buffer_capacity_bytes'] > 0
+ar = b['area']
+assert abs(ar['buffer_mm2'] - 1.5 * b['buffer_capacity_bytes'] * 1e-6) < 1e-15
+assert abs(ar['chip_mm2'] - (ar['cim_mm2'] + ar['digital_mm2'] + ar['buffer_mm2'])) < 1e-12
+"
   check "run with a trace" run_net --limit 3 --trace "$work/net.vcd" --trace-window 100:400 -q
   check "run trace has the layer's macros" grep -q "macro_r6_c1" "$work/net.vcd"
   if command -v vcd2fst >/dev/null; then check "vcd2fst converts the network trace" vcd2fst "$work/net.vcd" "$work/net.fst"; fi

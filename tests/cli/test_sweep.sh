@@ -81,13 +81,21 @@ for i, row in enumerate(rows):
         assert float(row[f"{name}.hi"]) == c["adc_interval"]["hi"], name
         assert not c["adc_interval"]["full_range"], "calibrated intervals are not the full range"
         assert float(row[f"{name}.clip_rate_high"]) == c["clip_rate_high"], name
+        assert float(row[f"{name}.cycles_per_image"]) == layer["cycles_per_image"], name
+        assert float(row[f"{name}.energy_per_image_pj"]) == layer["energy_per_image_pj"], name
     assert float(row["clip_rate_low"]) == clipped / conversions
+    assert float(row["static_energy_pj"]) == s["static_energy_per_image_pj"]
+    assert float(row["energy_buffer_pj"]) == s["buffer_energy_pj"] / 64
 # 6 bits resolve the partial sums more finely than 4 on the same intervals' data
 r = json.load(open(f"{work}/grid/results.json"))
 assert r["complete"] and r["failed"] == 0 and r["params"] == ["macro.adc_bits", "device.program_sigma"]
 assert r["points"][2]["config"]["macro"]["adc_bits"] == 6
 summary = list(csv.DictReader(open(f"{work}/grid/summary.csv")))
 assert len(summary) == 4 and all(s["seeds_ok"] == "1" and s["accuracy_std"] == "0" for s in summary)
+for s, row in zip(summary, rows):  # one seed: each mean is the point's figure
+    for column in ("static_energy_pj", "dynamic_energy_pj", "images_per_second", "energy_per_image_pj"):
+        assert s[column + "_mean"] == row[column], (column, s, row)
+    assert s["chip_mm2_mean"] == "" and s["tops_per_mm2_mean"] == ""  # no area section
 PY
 
 # Zipped values (a value may repeat in one list), an ideal ADC (not calibrated) beside a calibrated

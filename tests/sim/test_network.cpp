@@ -76,6 +76,7 @@ void expect_leakage_follows_the_rule(bool gated) {
   testing::HwParams p;  // leakage_mw_per_macro 0.1
   const HwConfig hw =
       parse_hw_config(testing::hw_yaml(p) + "digital:\n  pj_per_op: 0.01\n  leakage_mw: 0.5\n" +
+                          "buffer:\n  pj_per_byte: 0.3\n" +
                           "chip:\n  power_gating: " + (gated ? "true" : "false") + "\n",
                       "test.yaml");
   const data::Dataset images = random_images(gen);
@@ -99,7 +100,15 @@ void expect_leakage_follows_the_rule(bool gated) {
   EXPECT_GT(report.digital_static_pj, 0);
   EXPECT_NEAR(report.energy.static_pj(), macro_leakage, 1e-9 * macro_leakage);
   EXPECT_DOUBLE_EQ(report.energy_per_image_pj() * n, report.energy.dynamic_pj() + report.energy.static_pj() +
-                                                         report.digital_pj + report.digital_static_pj);
+                                                         report.digital_pj + report.digital_static_pj +
+                                                         report.buffer_pj);
+  EXPECT_GT(report.buffer_pj, 0);
+  // The layers' own energies (macros, digital operations, buffer traffic) and the digital unit's
+  // leakage add up to the chip's.
+  double layers = report.digital_static_pj;
+  for (const NetworkLayerReport& r : report.layers)
+    layers += (r.cim ? r.mvm.energy.total_pj() : 0.0) + r.digital_pj + r.buffer_pj;
+  EXPECT_NEAR(layers, report.energy_per_image_pj() * n, 1e-9 * layers);
 }
 
 TEST(Network, LeakageWithoutPowerGatingLastsTheWholeRun) { expect_leakage_follows_the_rule(false); }

@@ -1,8 +1,10 @@
-// chip.dataflow and chip.duplicate (docs/timing.md, "Networks"): every layer's cycles with its
-// pixels `copies` at a time, and the simulation's end equal to the rule (pipelined: the pipeline
-// recurrence over the batches; layer by layer: the sum per batch) in 48 configurations of batch,
-// digital and array speed, copies and dataflow, the arithmetic unchanged (the plain reference's
-// logits); the recurrence against its closed forms on a chain and a residual block.
+// chip.dataflow, chip.duplicate and the activation buffers (docs/timing.md, "Networks"): every
+// layer's cycles with its pixels `copies` at a time and its buffer traffic at the configured
+// bandwidth, and the simulation's end equal to the rule (pipelined: the pipeline recurrence over
+// the batches; layer by layer: the sum per batch) in 96 configurations of batch, digital and array
+// speed, copies, buffer bandwidth and dataflow, the arithmetic unchanged (the plain reference's
+// logits); the recurrence and the buffer capacity against their closed forms on a chain and a
+// residual block.
 #include <gtest/gtest.h>
 
 #include <tuple>
@@ -17,11 +19,22 @@
 namespace cimsim {
 namespace {
 
-// batch, digital.ops_per_cycle, timing.array_cycles, copies of conv1 and conv3, pipelined or not
-class PipelineTiming : public ::testing::TestWithParam<std::tuple<int, int, int, int, bool>> {};
+// A layer's buffer traffic per image by docs/timing.md: its inputs' and its output's elements at
+// macro.input_bits each, in whole bytes; nothing for a flatten.
+int64_t traffic_bytes(const ModelBundle& bundle, std::size_t i, int bits) {
+  const BundleLayer& l = bundle.layers[i];
+  if (l.type == LayerType::kFlatten) return 0;
+  int64_t n = shape_elements(l.output_shape);
+  for (int src : l.inputs) n += shape_elements(src < 0 ? bundle.input.shape : bundle.layers[std::size_t(src)].output_shape);
+  return (n * bits + 7) / 8;
+}
+
+// batch, digital.ops_per_cycle, timing.array_cycles, copies of conv1 and conv3, buffer bytes per
+// cycle (0: unlimited), pipelined or not
+class PipelineTiming : public ::testing::TestWithParam<std::tuple<int, int, int, int, int, bool>> {};
 
 TEST_P(PipelineTiming, TheSimulationFollowsTheRule) {
-  const auto [batch, ops_per_cycle, array_cycles, copies, pipelined] = GetParam();
+  const auto [batch, ops_per_cycle, array_cycles, copies, bytes_per_cycle, pipelined] = GetParam();
   std::mt19937 gen(42);
   const ModelBundle bundle = testing::every_layer_bundle(gen);
   testing::HwParams p;
@@ -31,32 +44,48 @@ TEST_P(PipelineTiming, TheSimulationFollowsTheRule) {
   const HwConfig hw =
       parse_hw_config(testing::hw_yaml(p) + "digital:\n  ops_per_cycle: " + std::to_string(ops_per_cycle) +
                           "\nchip:\n  dataflow: " + (pipelined ? "pipelined" : "layer_by_layer") +
-                          "\n  duplicate: {conv1: " + n + ", conv3: " + n + "}\n",
+                          "\n  duplicate: {conv1: " + n + ", conv3: " + n + "}\n" +
+                          (bytes_per_cycle ? "buffer:\n  bytes_per_cycle: " + std::to_string(bytes_per_cycle) +
+                                                 "\n  pj_per_byte: 0.25\n"
+                                           : std::string()),
                       "test.yaml");
   const data::Dataset images = testing::random_images(gen);
   NetworkOptions options;
   options.batch = batch;
   const NetworkReport report = run_network(hw, bundle, images, options);
 
-  // Every layer's cycles: a CIM layer's pixels `copies` at a time, then its digital cycles.
+  // Every layer's cycles: a CIM layer's pixels `copies` at a time, then its digital cycles; or
+  // its buffer traffic's cycles when more.
   std::vector<int64_t> stages;
-  int64_t slowest = 0, sum = 0;
+  int64_t slowest = 0, sum = 0, buffer_bound = 0;
+  double buffer_pj = 0;
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
     const NetworkLayerReport& r = report.layers[i];
     const BundleLayer& l = bundle.layers[i];
+    const int64_t bytes = traffic_bytes(bundle, i, hw.macro.input_bits);
+    const int64_t traffic = bytes_per_cycle ? (bytes + bytes_per_cycle - 1) / bytes_per_cycle : 0;
+    EXPECT_EQ(r.buffer_bytes_per_image, bytes) << l.name;
+    EXPECT_EQ(r.buffer_cycles_per_image, traffic) << l.name;
+    EXPECT_DOUBLE_EQ(r.buffer_pj, bytes_per_cycle ? 0.25 * double(bytes) * double(images.count) : 0.0) << l.name;
+    buffer_pj += r.buffer_pj;
+    int64_t compute = r.digital_cycles_per_image;
     if (l.is_cim()) {
       const int d = hw.chip.copies_of(l.name);
       const int64_t rounds = (l.output_pixels() + d - 1) / d;
-      EXPECT_EQ(r.cycles_per_image, rounds * r.mvm.cycles_per_mvm + r.digital_cycles_per_image) << l.name;
+      compute += rounds * r.mvm.cycles_per_mvm;
       EXPECT_EQ(r.mvm.macros, map_bundle_layer(l, hw.macro).macros() * d) << l.name;
       EXPECT_EQ(r.mvm.copies, d) << l.name;
       // What auto duplication plans with is what the simulation takes.
       EXPECT_EQ(r.mvm.cycles_per_mvm, mvm_cycles(hw, map_bundle_layer(l, hw.macro))) << l.name;
     }
+    EXPECT_EQ(r.cycles_per_image, std::max(compute, traffic)) << l.name;
+    buffer_bound += traffic > compute;
     stages.push_back(r.cycles_per_image);
     slowest = std::max(slowest, r.cycles_per_image);
     sum += r.cycles_per_image;
   }
+  if (bytes_per_cycle && ops_per_cycle == 64) EXPECT_GT(buffer_bound, 0);  // the buffers limit some stage
+  EXPECT_DOUBLE_EQ(report.buffer_pj, buffer_pj);
   const int64_t batches = (images.count + batch - 1) / batch;
   if (pipelined) {
     EXPECT_EQ(report.simulated_cycles, pipeline_cycles(bundle, stages, batches));
@@ -83,7 +112,7 @@ TEST_P(PipelineTiming, TheSimulationFollowsTheRule) {
 INSTANTIATE_TEST_SUITE_P(Configs, PipelineTiming,
                          ::testing::Combine(::testing::Values(1, 2, 5), ::testing::Values(1, 64),
                                             ::testing::Values(1, 3), ::testing::Values(1, 3),
-                                            ::testing::Bool()));
+                                            ::testing::Values(0, 2), ::testing::Bool()));
 
 // chip.duplicate must name CIM layers of the model, and the copies count against chip.macros.
 TEST(Duplication, NamesCimLayersAndCountsTheirMacros) {
@@ -129,6 +158,52 @@ TEST(PipelineRule, ClosedFormsOnAChainAndAResidualBlock) {
     const int64_t long_path = (3 + 10 + 1 + 2) + (n - 1) * 10, skip_path = (3 + 2) + (n - 1) * 3;
     EXPECT_EQ(pipeline_cycles(residual, r, n), std::max(long_path, skip_path)) << n;
   }
+}
+
+// The buffer capacity by its closed forms (docs/timing.md, "Networks"), 4-bit elements. Layer by
+// layer: the most bytes alive at one layer (a tensor lives from its writer to its last reader,
+// through flattens). Pipelined: each tensor's bytes x ceil(lifetime / max T), its lifetime from the
+// start of its writer (the input: of its first reader) to the end of its last reader.
+TEST(BufferRule, CapacityClosedFormsOnAChainAndAResidualBlock) {
+  HwConfig hw = testing::make_hw(testing::HwParams{});
+  hw.macro.input_bits = 4;
+  auto layer = [](LayerType type, std::vector<int> inputs, std::vector<int> shape) {
+    BundleLayer l;
+    l.type = type;
+    l.inputs = std::move(inputs);
+    l.output_shape = std::move(shape);
+    return l;
+  };
+  // input 1x4x4 (8 bytes) -> relu 2x4x4 (16) -> flatten (a view: 0) -> relu 32 (16) -> relu 10 (5)
+  ModelBundle chain;
+  chain.input.shape = {1, 4, 4};
+  chain.layers = {layer(LayerType::kRelu, {-1}, {2, 4, 4}), layer(LayerType::kFlatten, {0}, {32}),
+                  layer(LayerType::kRelu, {1}, {32}), layer(LayerType::kRelu, {2}, {10})};
+  EXPECT_EQ(tensor_bytes(hw, chain, -1), 8);
+  EXPECT_EQ(tensor_bytes(hw, chain, 1), 0);
+  EXPECT_EQ(buffer_bytes(hw, chain, 0), 8 + 16);
+  EXPECT_EQ(buffer_bytes(hw, chain, 1), 0);
+  EXPECT_EQ(buffer_bytes(hw, chain, 2), 16 + 16);
+  hw.chip.dataflow = Dataflow::kLayerByLayer;
+  // at relu0: input + its output; at the flatten: relu0's; at relu2: relu0's (read through the
+  // flatten) + its own; at relu3: relu2's + its own
+  EXPECT_EQ(buffer_capacity(hw, chain, {1, 0, 1, 1}), std::max({8 + 16, 16, 16 + 16, 16 + 5}));
+  hw.chip.dataflow = Dataflow::kPipelined;
+  // T = 5, 0, 9, 2: ends 5, 5, 14, 16, P = 9. input [0, 5] -> 1 image; relu0 [0, 14] -> 2;
+  // relu2 [5, 16] -> 2; relu3 [14, 16] -> 1.
+  EXPECT_EQ(buffer_capacity(hw, chain, {5, 0, 9, 2}), 8 * 1 + 16 * 2 + 16 * 2 + 5 * 1);
+
+  // a -> b -> c -> add(a, c), every tensor 2x2x2 (4 bytes), T = 3, 10, 1, 2: ends 3, 13, 14, 16,
+  // P = 10. a [0, 16] -> 2, b [3, 14] -> 2, c [13, 16] -> 1, add [14, 16] -> 1, input [0, 3] -> 1.
+  ModelBundle residual;
+  residual.input.shape = {2, 2, 2};
+  residual.layers = {layer(LayerType::kRelu, {-1}, {2, 2, 2}), layer(LayerType::kRelu, {0}, {2, 2, 2}),
+                     layer(LayerType::kRelu, {1}, {2, 2, 2}), layer(LayerType::kAdd, {0, 2}, {2, 2, 2})};
+  EXPECT_EQ(buffer_bytes(hw, residual, 3), 12);
+  EXPECT_EQ(buffer_capacity(hw, residual, {3, 10, 1, 2}), 4 * (1 + 2 + 2 + 1 + 1));
+  hw.chip.dataflow = Dataflow::kLayerByLayer;
+  // a lives to the add: at a input + a, at b a + b, at c a + b + c, at the add a + c + add
+  EXPECT_EQ(buffer_capacity(hw, residual, {3, 10, 1, 2}), 4 * 3);
 }
 
 // chip.duplicate: auto adds copies to the slowest CIM layer while they fit and help: with twice

@@ -702,5 +702,22 @@ TEST(HwConfigEnergy, BadValuesAreErrorsAtTheirLine) {
                   {"-2 is out of range"});
 }
 
+TEST(HwConfigBuffer, DefaultsAndBadValues) {
+  const HwConfig hw = parse(Yaml());
+  EXPECT_EQ(hw.buffer.bytes_per_cycle, 0);  // unlimited
+  EXPECT_EQ(hw.buffer.pj_per_byte, 0.0);
+  const HwConfig set = parse(Yaml().add("buffer", "").add("buffer.bytes_per_cycle", "16").add("buffer.pj_per_byte", "0.4"));
+  EXPECT_EQ(set.buffer.bytes_per_cycle, 16);
+  EXPECT_EQ(set.buffer.pj_per_byte, 0.4);
+  EXPECT_EQ(cimsim::parse_hw_config(set.to_json().dump(1), "json").to_json(), set.to_json());
+  EXPECT_EQ(parse(Yaml().add("buffer", "").add("buffer.bytes_per_cycle", "unlimited")).buffer.bytes_per_cycle, 0);
+  expect_error_at(Yaml().add("buffer", "").add("buffer.bytes_per_cycel", "8"), "buffer.bytes_per_cycel",
+                  {"unknown key", "did you mean 'bytes_per_cycle'"});
+  expect_error_at(Yaml().add("buffer", "").add("buffer.bytes_per_cycle", "0"), "buffer.bytes_per_cycle",
+                  {"0 is out of range"});
+  expect_error_at(Yaml().add("buffer", "").add("buffer.pj_per_byte", "-1"), "buffer.pj_per_byte",
+                  {"-1 is out of range"});
+}
+
 }  // namespace
 }  // namespace cimsim

@@ -2,6 +2,7 @@
 // written and read back through one field list, strict about what they read, and documented.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -110,17 +111,22 @@ TEST(StatsRecords, LoadRunStatsNamesTheFile) {
 }
 
 // The resolved config written into the documents reads back to the same config (every shipped
-// preset, with and without per-layer intervals).
+// preset, configs/hw/ and its subdirectories, with per-layer intervals).
 TEST(StatsRecords, TheConfigRoundTrips) {
-  for (const char* preset : {"rram-neurosim-128", "rram-repro-4b-var", "sram-28nm-isscc2020"}) {
-    const HwConfig hw = load_hw_config(std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/" + preset + ".yaml",
-                                       {"adc.layers.conv1={lo: -3.5, hi: 12}", "adc.inl_lsb=[]"});
+  int presets = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(std::string(CIMSIM_SOURCE_DIR) + "/configs/hw")) {
+    if (entry.path().extension() != ".yaml") continue;
+    ++presets;
+    const std::string preset = entry.path().string();
+    const HwConfig hw = load_hw_config(preset, {"adc.layers.conv1={lo: -3.5, hi: 12}", "adc.inl_lsb=[]"});
     nlohmann::json j;
     to_json(j, hw);
     HwConfig back;
     from_json(j, back);
     EXPECT_EQ(back.to_json().dump(), j.dump()) << preset;
   }
+  EXPECT_GE(presets, 9);
 }
 
 // Every field of a document is named in its doc: the stats files in docs/stats.md, the sweep's
