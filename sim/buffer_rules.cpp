@@ -1,6 +1,7 @@
 // The activation buffers between layers (docs/timing.md, "Networks"): each layer's traffic, the
 // cycles it needs at the configured bandwidth, and the capacity the dataflow needs.
 #include <algorithm>
+#include <stdexcept>
 
 #include "network_runner.h"
 
@@ -57,6 +58,7 @@ int64_t buffer_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t
 
 int64_t buffer_capacity(const HwConfig& hw, const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles) {
   const std::size_t layers = bundle.layers.size();
+  if (stage_cycles.size() != layers) throw std::logic_error("buffer_capacity: one stage time per layer expected");
   const auto readers = readers_of(bundle);
   const std::size_t input = layers;  // the network input's entry in readers
   auto bytes = [&](std::size_t t) { return tensor_bytes(hw, bundle, t == input ? -1 : int(t)); };
@@ -76,11 +78,10 @@ int64_t buffer_capacity(const HwConfig& hw, const ModelBundle& bundle, const std
     }
     return peak;
   }
-  // Pipelined, in the steady state: images enter every P = max T cycles and stage l starts image k
-  // at begin_l + k P, finishing at end_l + k P, with end_l = finish(l, 0) of the recurrence and
-  // begin_l = end_l - T_l. A tensor holds an image from the start of the stage that writes it (the
-  // input: of its first reader) to the end of its last reader (through flattens); its buffer holds
-  // ceil(lifetime / P) images, at least 1.
+  // Pipelined, with the input paced at one image every P = max T cycles: stage l works on image k
+  // from begin_l + k P to end_l + k P, end_l = finish(l, 0) of the recurrence, begin_l = end_l - T_l.
+  // A tensor holds an image from the start of its writer (the input: from cycle 0) to the end of its
+  // last reader (through flattens); its buffer holds ceil(lifetime / P) images, at least 1.
   std::vector<int64_t> end(layers, 0);
   for (std::size_t l = 0; l < layers; ++l) {
     int64_t start = 0;
@@ -93,9 +94,7 @@ int64_t buffer_capacity(const HwConfig& hw, const ModelBundle& bundle, const std
   int64_t total = 0;
   for (std::size_t t : readers_first(layers)) {
     if (t == input && readers[t].empty()) continue;
-    int64_t begin = t == input ? end[readers[t].front()] - stage_cycles[readers[t].front()] : end[t] - stage_cycles[t];
-    if (t == input)
-      for (std::size_t r : readers[t]) begin = std::min(begin, end[r] - stage_cycles[r]);
+    const int64_t begin = t == input ? 0 : end[t] - stage_cycles[t];
     released[t] = t == input ? begin : end[t];
     for (std::size_t r : readers[t]) released[t] = std::max(released[t], is_flatten(bundle, r) ? released[r] : end[r]);
     const int64_t lifetime = released[t] - begin;

@@ -75,6 +75,14 @@ int64_t digital_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_
   return (digital_ops(bundle, layer) + hw.digital.ops_per_cycle - 1) / hw.digital.ops_per_cycle;
 }
 
+int64_t stage_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer, int copies,
+                     int64_t cycles_per_mvm) {
+  const BundleLayer& l = bundle.layers[layer];
+  const int64_t rounds = (l.output_pixels() + copies - 1) / copies;
+  const int64_t compute = (l.is_cim() ? rounds * cycles_per_mvm : 0) + digital_cycles(hw, bundle, layer);
+  return std::max(compute, buffer_cycles(hw, bundle, layer));
+}
+
 HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
   if (!hw.chip.duplicate_auto) return hw;
   if (hw.chip.macros == 0)
@@ -93,10 +101,7 @@ HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
     macros[i] = mapping.macros();
     used += macros[i];
   }
-  auto stage = [&](std::size_t i, int d) {
-    const int64_t pixels = bundle.layers[i].output_pixels();
-    return std::max((pixels + d - 1) / d * mvm[i] + digital_cycles(hw, bundle, i), buffer_cycles(hw, bundle, i));
-  };
+  auto stage = [&](std::size_t i, int d) { return stage_cycles(hw, bundle, i, d, mvm[i]); };
   // One more copy of the slowest CIM layer while it fits and makes that layer faster.
   for (;;) {
     std::size_t slowest = bundle.layers.size();

@@ -60,9 +60,16 @@ int64_t buffer_bytes(const HwConfig& hw, const ModelBundle& bundle, std::size_t 
 int64_t buffer_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer);
 int64_t buffer_capacity(const HwConfig& hw, const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles);
 
+// A layer's cycles per image by docs/timing.md, "Networks": its output pixels in rounds of
+// `copies`, cycles_per_mvm a round (CIM layers), plus its digital cycles, or its buffer cycles when
+// more. What auto duplication plans with and what the simulation takes.
+int64_t stage_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer, int copies,
+                     int64_t cycles_per_mvm);
+
 // With chip.duplicate: auto, the config with the copies chosen for `bundle` (docs/config.md):
 // starting from one copy each, one more copy of the CIM layer with the most cycles per image
-// (the first of equals; pixels in rounds of copies, mvm_cycles per round, plus its digital cycles)
+// (the first of equals; pixels in rounds of copies, mvm_cycles per round, plus its digital cycles,
+// or its buffer cycles when more)
 // while its macros fit in chip.macros and the copy makes it faster, with duplicate_auto off (so
 // resolving it again changes nothing). Else `hw` as it is.
 HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle);

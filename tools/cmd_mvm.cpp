@@ -53,6 +53,10 @@ int run(const MvmArgs& args) {
         "{}: chip.duplicate and chip.dataflow apply to networks (cimsim run); cimsim mvm runs its one "
         "layer on one copy, MVMs back to back",
         hw.source);
+  if (hw.buffer.bytes_per_cycle > 0 || hw.buffer.pj_per_byte > 0)
+    spdlog::warn("{}: buffer.* applies to networks (cimsim run: activations between layers); cimsim mvm has "
+                 "no activation buffer and ignores it",
+                 hw.source);
   const auto weights =
       to_int_matrix<Eigen::MatrixXi>(npy::read_int_matrix(args.weights, "weights"), args.weights);
   const auto inputs = to_int_matrix<IntMatrix>(npy::read_int_matrix(args.inputs, "inputs"), args.inputs);

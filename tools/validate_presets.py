@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""The docs/validation.md table: each preset of configs/hw/validation (and the SRAM preset) on the
-workload its paper reports, one full-array MVM, next to the published figures.
+"""The docs/validation.md table: each preset of configs/hw/validation on the workload its paper
+reports, one full-array MVM, next to the published figures.
 
-usage: tools/validate_presets.py CIMSIM [--out DIR]
+usage: tools/validate_presets.py CIMSIM
 
 Per case: a random K x N weight matrix filling the macro's rows and logical outputs at the case's
 bits and 64 random input vectors (numpy seed 1), run with `cimsim mvm`; latency is the stats'
@@ -33,7 +33,7 @@ CASES = [
     ("Si 2020, 28 nm SRAM, 4b/4b", "validation/si2020-sram-28nm.yaml",
      ["macro.weight_bits=4", "macro.input_bits=4"], 4.1, 68.4, "JSSC 2021 abstract: range ends, pairing ours"),
     ("Jia 2020, 65 nm SRAM, 1b/1b", "validation/jia2020-sram-65nm.yaml", [], 450.0, 400.0,
-     "TOPS/W: abstract (0.85 V); latency: 0.874 1b-TOPS (CiMLoop's Table II) over 768 x 256 MACs"),
+     "TOPS/W: abstract (0.85 V); latency: 2 x 768 x 256 ops / 0.874 1b-TOPS (CiMLoop's Table II)"),
     ("Le Gallo 2023, 14 nm PCM, 8b, one core", "validation/legallo2023-pcm-14nm.yaml", [], 133.0, 9.76,
      "TOPS/W: abstract; latency: 64 cores x 2 x 256^2 ops / 63.1 TOPS"),
 ]

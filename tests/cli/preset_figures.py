@@ -8,7 +8,8 @@ Per preset: `cimsim run` of the shipped LeNet-5 (configs/models/lenet5-fmnist-4b
 images at 4-bit weights and inputs (dac_bits capped at 4, cell_bits at 3), and `cimsim mvm` of a random 300 x 40
 matrix and 16 vectors (numpy seed 5) at the preset's own bits. A figure that differs from the
 stored one fails the test, naming the preset and the figure; a change that means to move them
-reruns this with --update and says why in its commit.
+reruns this with --update and says why in its commit. Integers must match exactly; reals to a
+relative 1e-9 (the same build gives the same bits, another compiler or CPU may round differently).
 """
 import json
 import os
@@ -19,7 +20,8 @@ import tempfile
 import numpy as np
 
 RUN_FIGURES = ["correct", "cycles_per_image", "latency_cycles", "energy_per_image_pj",
-               "static_energy_per_image_pj", "dynamic_energy_per_image_pj", "tops_per_watt"]
+               "static_energy_per_image_pj", "dynamic_energy_per_image_pj", "tops_per_watt",
+               "buffer_energy_pj", "buffer_capacity_bytes"]
 MVM_FIGURES = ["cycles_per_mvm", "energy_per_mvm_pj", "conversions", "clipped_low", "clipped_high"]
 
 
@@ -83,7 +85,10 @@ def main():
             bad += 1
             continue
         for k in sorted(set(stored[p]) | set(measured[p])):
-            if stored[p].get(k) != measured[p].get(k):
+            a, b = stored[p].get(k), measured[p].get(k)
+            if isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1e-9 * max(abs(a), abs(b)):
+                continue
+            if a != b:
                 print(f"{p}: {k}: stored {stored[p].get(k)!r}, now {measured[p].get(k)!r}")
                 bad += 1
     print(f"{len(measured)} presets, {bad} differences")

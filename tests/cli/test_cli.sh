@@ -180,7 +180,7 @@ assert g['energy_pj']['dynamic'] == a['energy_pj']['dynamic'] and g['accuracy'] 
   # and for the chip; the layers' energies add up to the chip's; the tables mark the slowest layer.
   check "run with buffers" run_net --limit 20 "${area[@]}" --set buffer.bytes_per_cycle=4 \
     --set buffer.pj_per_byte=0.5 --set area.buffer_um2_per_byte=1.5 --stats "$work/buf.json" >"$work/buf.txt"
-  check "the energy table has a row per layer" grep -q "^pJ/img .*buffer .*area mm^2" "$work/buf.txt"
+  check "the energy table has its header" grep -q "^pJ/img .*buffer .*area mm^2" "$work/buf.txt"
   check "the slowest layer is marked" grep -qE "^[a-z0-9_]+ +[a-z0-9_]+ +[0-9-]+ +[0-9.-]+ +[0-9]+\*" "$work/buf.txt"
   check "buffers follow docs/stats.md" /usr/bin/python3 -c "
 import json, math
@@ -200,6 +200,15 @@ assert b['buffer_capacity_bytes'] > 0
 ar = b['area']
 assert abs(ar['buffer_mm2'] - 1.5 * b['buffer_capacity_bytes'] * 1e-6) < 1e-15
 assert abs(ar['chip_mm2'] - (ar['cim_mm2'] + ar['digital_mm2'] + ar['buffer_mm2'])) < 1e-12
+# The printed energy table: a row per layer after its header, each row's total the layer's.
+lines = open('$work/buf.txt').read().splitlines()
+at = next(i for i, t in enumerate(lines) if t.startswith('pJ/img '))
+rows = lines[at + 1:at + 1 + len(b['layers'])]
+for row, l in zip(rows, b['layers']):
+    f = row.split()
+    assert f[0] == l['name'] and abs(float(f[8]) - l['energy_per_image_pj']) < 0.051, (row, l['energy_per_image_pj'])
+    assert abs(float(f[7]) - l['buffer_energy_pj'] / n) < 0.051, row
+assert not lines[at + 1 + len(b['layers'])].split()[0] in [l['name'] for l in b['layers']]
 "
   check "run with a trace" run_net --limit 3 --trace "$work/net.vcd" --trace-window 100:400 -q
   check "run trace has the layer's macros" grep -q "macro_r6_c1" "$work/net.vcd"

@@ -14,4 +14,6 @@ rows=$(echo "$out" | grep -cE '^\| [^|]* 20[0-9]{2}, ' || true)
 while IFS= read -r line; do
   grep -qF -- "$line" "$src/docs/validation.md" || { echo "docs/validation.md lacks: $line"; exit 1; }
 done < <(echo "$out" | grep -E '^\| [^|]* 20[0-9]{2}, ')
+# ... and no other case: the doc's rows are exactly the cases run.
+[ "$(grep -cE '^\| [^|]* 20[0-9]{2}, ' "$src/docs/validation.md")" -eq 6 ] || { echo "docs/validation.md has stale rows"; exit 1; }
 echo "validation table: ok"

@@ -79,6 +79,10 @@ TEST_P(PipelineTiming, TheSimulationFollowsTheRule) {
       EXPECT_EQ(r.mvm.cycles_per_mvm, mvm_cycles(hw, map_bundle_layer(l, hw.macro))) << l.name;
     }
     EXPECT_EQ(r.cycles_per_image, std::max(compute, traffic)) << l.name;
+    // What auto duplication plans with (buffer-bound layers included) is what the simulation takes.
+    EXPECT_EQ(r.cycles_per_image, stage_cycles(hw, bundle, i, hw.chip.copies_of(l.name),
+                                               l.is_cim() ? r.mvm.cycles_per_mvm : 0))
+        << l.name;
     buffer_bound += traffic > compute;
     stages.push_back(r.cycles_per_image);
     slowest = std::max(slowest, r.cycles_per_image);
@@ -204,6 +208,23 @@ TEST(BufferRule, CapacityClosedFormsOnAChainAndAResidualBlock) {
   hw.chip.dataflow = Dataflow::kLayerByLayer;
   // a lives to the add: at a input + a, at b a + b, at c a + b + c, at the add a + c + add
   EXPECT_EQ(buffer_capacity(hw, residual, {3, 10, 1, 2}), 4 * 3);
+
+  // The input read by two layers, a flatten as the last layer, a lifetime of exactly 2 P:
+  // x -> r0 (T 5); x, r0 -> add (T 5); add -> flatten (T 0). Ends 5, 10, 10; P = 5. Layer by
+  // layer: at r0 x + r0, at the add x + r0 + add, at the flatten the add (read through it).
+  ModelBundle fan;
+  fan.input.shape = {2, 2, 2};
+  fan.layers = {layer(LayerType::kRelu, {-1}, {2, 2, 2}), layer(LayerType::kAdd, {-1, 0}, {2, 2, 2}),
+                layer(LayerType::kFlatten, {1}, {8})};
+  EXPECT_EQ(buffer_bytes(hw, fan, 1), (8 + 8 + 8) * 4 / 8);  // both inputs and the output
+  EXPECT_EQ(buffer_capacity(hw, fan, {5, 5, 0}), 4 * 3);
+  hw.chip.dataflow = Dataflow::kPipelined;
+  // x [0, 10] -> 2 images; r0 [0, 10] -> 2; add [5, 10] (its reader, the flatten, ends at 10) -> 1
+  EXPECT_EQ(buffer_capacity(hw, fan, {5, 5, 0}), 4 * 2 + 4 * 2 + 4 * 1);
+  // Nothing to hold without layers; every stage of 0 cycles holds one image.
+  EXPECT_EQ(buffer_capacity(hw, ModelBundle{}, {}), 0);
+  EXPECT_EQ(buffer_capacity(hw, fan, {0, 0, 0}), 4 * 3);
+  EXPECT_THROW(buffer_capacity(hw, fan, {1, 2}), std::logic_error);
 }
 
 // chip.duplicate: auto adds copies to the slowest CIM layer while they fit and help: with twice
