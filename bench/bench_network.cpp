@@ -172,9 +172,7 @@ int sc_main(int argc, char* argv[]) {
   int64_t plain_cycles = 0;
   for (std::size_t i = 0; i < bundle.layers.size(); ++i) {
     const cimsim::NetworkLayerReport& r = report.layers[i];
-    const int64_t compute = r.digital_cycles_per_image +
-                            (r.cim ? bundle.layers[i].output_pixels() * r.mvm.cycles_per_mvm : 0);
-    plain_cycles += std::max(compute, r.buffer_cycles_per_image);
+    plain_cycles += cimsim::stage_cycles(hw, bundle, i, 1, r.cim ? r.mvm.cycles_per_mvm : 0);
   }
   const double plain_ips = hw.timing.clock_mhz * 1e6 / double(plain_cycles);
   std::printf("  vs layer by layer, one copy per layer: %.0f images/s: %.1fx (%s)\n", plain_ips,

@@ -82,13 +82,7 @@ int64_t buffer_capacity(const HwConfig& hw, const ModelBundle& bundle, const std
   // from begin_l + k P to end_l + k P, end_l = finish(l, 0) of the recurrence, begin_l = end_l - T_l.
   // A tensor holds an image from the start of its writer (the input: from cycle 0) to the end of its
   // last reader (through flattens); its buffer holds ceil(lifetime / P) images, at least 1.
-  std::vector<int64_t> end(layers, 0);
-  for (std::size_t l = 0; l < layers; ++l) {
-    int64_t start = 0;
-    for (int src : bundle.layers[l].inputs)
-      if (src >= 0) start = std::max(start, end[std::size_t(src)]);
-    end[l] = start + stage_cycles[l];
-  }
+  const std::vector<int64_t> end = pipeline_finish(bundle, stage_cycles, 1);
   const int64_t period = layers ? *std::max_element(stage_cycles.begin(), stage_cycles.end()) : 0;
   std::vector<int64_t> released(layers + 1, 0);  // when the last reader is done with an image
   int64_t total = 0;

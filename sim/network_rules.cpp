@@ -121,7 +121,8 @@ HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle) {
   return out;
 }
 
-int64_t pipeline_cycles(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles, int64_t items) {
+std::vector<int64_t> pipeline_finish(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles,
+                                     int64_t items) {
   const std::size_t layers = bundle.layers.size();
   std::vector<int64_t> finish(layers, 0);  // finish(l, k - 1), updated in place to finish(l, k)
   for (int64_t k = 0; k < items; ++k) {
@@ -132,7 +133,12 @@ int64_t pipeline_cycles(const ModelBundle& bundle, const std::vector<int64_t>& s
       finish[l] = start + stage_cycles[l];
     }
   }
-  return layers ? finish.back() : 0;
+  return finish;
+}
+
+int64_t pipeline_cycles(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles, int64_t items) {
+  const std::vector<int64_t> finish = pipeline_finish(bundle, stage_cycles, items);
+  return finish.empty() ? 0 : finish.back();
 }
 
 }  // namespace cimsim

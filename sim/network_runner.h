@@ -79,6 +79,9 @@ HwConfig resolve_duplication(const HwConfig& hw, const ModelBundle& bundle);
 // order and starts one as soon as it is done with the previous one and its inputs are:
 // finish(l, k) = max(finish(l, k - 1), max over inputs s of finish(s, k)) + T_l.
 int64_t pipeline_cycles(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles, int64_t items);
+// The same recurrence's finish(l, items - 1) of every layer (bundle order; zeros for no items).
+std::vector<int64_t> pipeline_finish(const ModelBundle& bundle, const std::vector<int64_t>& stage_cycles,
+                                     int64_t items);
 
 struct NetworkReport {
   std::string model;

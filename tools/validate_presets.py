@@ -39,19 +39,23 @@ CASES = [
 ]
 
 
+def resolved_macro(cimsim, preset, overrides, tmp):
+    """The `macro` section of a preset's resolved config (with --set overrides), from a 1 x 1 MVM's stats."""
+    w, x, y, stats = (os.path.join(tmp, f) for f in ("probe_w.npy", "probe_x.npy", "probe_y.npy", "probe.json"))
+    np.save(w, np.zeros((1, 1), dtype=np.int8))
+    np.save(x, np.zeros((1, 1), dtype=np.uint8))
+    sets = [a for o in overrides for a in ("--set", o)]
+    subprocess.run([cimsim, "mvm", "--hw", preset, "-q", "--weights", w, "--inputs", x, "--out", y, "--stats", stats]
+                   + sets, check=True)
+    return json.load(open(stats))["config"]["macro"]
+
+
 def run_case(cimsim, preset, overrides, tmp, index):
     path = os.path.join(HW, preset)
-    # First a tiny MVM to read the resolved macro (rows, logical outputs, bits) from the stats.
-    probe_w = os.path.join(tmp, f"probe_w{index}.npy")
-    probe_x = os.path.join(tmp, f"probe_x{index}.npy")
-    np.save(probe_w, np.zeros((1, 1), dtype=np.int8))
-    np.save(probe_x, np.zeros((1, 1), dtype=np.uint8))
+    macro = resolved_macro(cimsim, path, overrides, tmp)
     sets = [a for o in overrides for a in ("--set", o)]
     stats = os.path.join(tmp, f"stats{index}.json")
     base = [cimsim, "mvm", "--hw", path, "-q"] + sets
-    subprocess.run(base + ["--weights", probe_w, "--inputs", probe_x, "--out", os.path.join(tmp, "y.npy"),
-                           "--stats", stats], check=True)
-    macro = json.load(open(stats))["config"]["macro"]
     rows, cols = macro["rows"], macro["cols"]
     slices = (macro["weight_bits"] - 1 + macro["cell_bits"] - 1) // macro["cell_bits"]
     k, n = rows, cols // (2 * slices)

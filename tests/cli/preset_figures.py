@@ -19,6 +19,9 @@ import tempfile
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tools"))
+from validate_presets import resolved_macro  # noqa: E402
+
 RUN_FIGURES = ["correct", "cycles_per_image", "latency_cycles", "energy_per_image_pj",
                "static_energy_per_image_pj", "dynamic_energy_per_image_pj", "tops_per_watt",
                "buffer_energy_pj", "buffer_capacity_bytes"]
@@ -27,15 +30,10 @@ MVM_FIGURES = ["cycles_per_mvm", "energy_per_mvm_pj", "conversions", "clipped_lo
 
 def figures(cimsim, src, preset, tmp):
     stats = os.path.join(tmp, "stats.json")
-    # The preset's own bits, from a probe MVM's resolved config.
     w = os.path.join(tmp, "w.npy")
     x = os.path.join(tmp, "x.npy")
     y = os.path.join(tmp, "y.npy")
-    np.save(w, np.zeros((1, 1), dtype=np.int8))
-    np.save(x, np.zeros((1, 1), dtype=np.uint8))
-    subprocess.run([cimsim, "mvm", "--hw", preset, "--weights", w, "--inputs", x, "--out", y, "--stats", stats,
-                    "-q"], check=True)
-    macro = json.load(open(stats))["config"]["macro"]
+    macro = resolved_macro(cimsim, preset, [], tmp)  # the preset's own bits
     out = {}
     rng = np.random.RandomState(5)
     wmax = 2 ** (macro["weight_bits"] - 1) - 1
