@@ -19,7 +19,6 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -27,31 +26,14 @@
 #include "bundle/bundle_mapping.h"
 #include "bundle/bundle_writer.h"
 #include "config/hw_config.h"
+#include "bundle/shape_only.h"
 #include "data/idx_reader.h"
 #include "network_runner.h"
 #include "report_handler.h"
 
 namespace {
 
-using cimsim::BundleBuilder;
 using cimsim::BundleLayer;
-
-void randomize(BundleLayer& l, std::mt19937& gen, double input_scale) {
-  std::uniform_int_distribution<int> w(-7, 7);
-  for (Eigen::Index k = 0; k < l.weight.rows(); ++k)
-    for (Eigen::Index n = 0; n < l.weight.cols(); ++n) l.weight(k, n) = w(gen);
-  const double fan_in = double(l.weight.rows());
-  for (auto& s : l.weight_scale) s = 1.0 / (7.0 * std::sqrt(fan_in));
-  l.input_scale = input_scale;
-}
-
-// ResNet-20 (models/bundle/architectures.h) with random 4-bit weights; the first layer sees
-// normalised pixels, the others ReLU outputs.
-void build_resnet20(BundleBuilder& b, std::mt19937& gen) {
-  cimsim::resnet20_graph(b, 1, 1.0);
-  for (BundleLayer& l : b.bundle().layers)
-    if (l.is_cim()) randomize(l, gen, l.name == "conv1" ? 1.0 / 15 : 0.25);
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -115,13 +97,11 @@ int sc_main(int argc, char* argv[]) {
   cimsim::install_report_handler(false);
   cimsim::HwConfig hw = cimsim::load_hw_config(preset, overrides);
 
-  std::mt19937 gen(7);
-  BundleBuilder builder("resnet20-random", {1, 28, 28}, 10, cimsim::BundleBits{4, 4});
-  build_resnet20(builder, gen);
-  const std::string dir = "/tmp/cimsim_bench_resnet20_" + std::to_string(::getpid());
-  builder.write(dir);
-  const cimsim::ModelBundle bundle = cimsim::load_model_bundle(dir);
-  std::filesystem::remove_all(dir);
+  // ResNet-20 (models/bundle/architectures.h) with seeded random 4-bit weights (shape_only.h).
+  cimsim::ModelBundle bundle = cimsim::architecture_bundle(
+      "resnet20", 1.0, {1, 28, 28}, 10, cimsim::BundleBits{4, 4},
+      "/tmp/cimsim_bench_resnet20_" + std::to_string(::getpid()));
+  cimsim::randomize_weights(bundle, cimsim::BundleBits{4, 4}, 7);
   if (macros_factor > 0) {  // automatic duplication within a multiple of the macros the network needs
     int64_t minimum = 0;
     for (const BundleLayer& l : bundle.layers)

@@ -212,13 +212,13 @@ void LayerEngine::process(const InputMatrix& inputs, Eigen::MatrixXd& outputs, i
 }
 
 void LayerEngine::process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
-                                 int64_t first_image) {
+                                 int64_t first_image, int pass) {
   outputs.setZero(inputs.rows(), mapping_.outputs);
   for (int p0 = 0; p0 < pixels; p0 += copies_) {
     std::vector<MvmJob> round;  // pixel p0 + c on copy c
     for (int p = p0; p < std::min(pixels, p0 + copies_); ++p)
-      round.push_back(
-          MvmJob{&inputs, int64_t(p) * images, images, next_job_serial(), first_image * pixels + p, pixels});
+      round.push_back(MvmJob{&inputs, int64_t(p) * images, images, next_job_serial(), first_image * pixels + p,
+                             pixels, pass});
     transaction(outputs, round, {p0, int(first_image)});
   }
   convert_pending(outputs);

@@ -40,9 +40,9 @@ class LayerEngine : public sc_core::sc_module {
   // A convolution's vectors for `images` images, pixel-major (row p * images + i is output pixel
   // p of image i): one lock-step transaction per pixel, `copies` pixels at a time (one per copy), so
   // simulated time advances by one MVM per round of pixels, as for a single image. Vector ids are
-  // (first_image + i) * pixels + p.
+  // (first_image + i) * pixels + p. `pass` 1: the x- pass of a signed layer (MvmJob::pass).
   void process_pixels(const InputMatrix& inputs, Eigen::MatrixXd& outputs, int images, int pixels,
-                      int64_t first_image);
+                      int64_t first_image, int pass = 0);
   // Registers the layer's and its macros' trace signals, a group each (before sc_start).
   void trace(TraceSink& sink);
   // Whether to count the partial-sum histograms of non-integer partial sums (on by default; off

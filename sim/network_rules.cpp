@@ -78,7 +78,7 @@ int64_t digital_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_
 int64_t stage_cycles(const HwConfig& hw, const ModelBundle& bundle, std::size_t layer, int copies,
                      int64_t cycles_per_mvm) {
   const BundleLayer& l = bundle.layers[layer];
-  const int64_t rounds = (l.output_pixels() + copies - 1) / copies;
+  const int64_t rounds = (l.output_pixels() + copies - 1) / copies * l.input_passes();
   const int64_t compute = (l.is_cim() ? rounds * cycles_per_mvm : 0) + digital_cycles(hw, bundle, layer);
   return std::max(compute, buffer_cycles(hw, bundle, layer));
 }

@@ -26,10 +26,9 @@ Tensor input_tensor(const ModelBundle& bundle, const data::Dataset& data, int64_
   const int c = bundle.input.shape[0], h = bundle.input.shape[1], w = bundle.input.shape[2];
   Tensor t(count, c, h, w);
   for (int b = 0; b < count; ++b) {
-    const uint8_t* px = data.image(first + b);
     for (int ch = 0; ch < c; ++ch) {
       for (int i = 0; i < h * w; ++i) {
-        const double v = double(px[ch * h * w + i]) / 255.0;
+        const double v = data.input(first + b, ch * h * w + i);
         t.data[(std::size_t(b) * c + ch) * std::size_t(h * w) + std::size_t(i)] =
             (v - bundle.input.mean[std::size_t(ch)]) / bundle.input.std[std::size_t(ch)];
       }
@@ -86,18 +85,29 @@ class NetworkController : public sc_core::sc_module {
     const BundleLayer& l = bundle_.layers[index];
     LayerEngine& engine = *engines_[index];
     const int images = in.batch;
+    const bool conv = l.type == LayerType::kConv2d;
+    const ConvGeometry g = geometry_of(l);
+    const int oh = conv ? g.out_h(in.height) : 1, ow = conv ? g.out_w(in.width) : 1;
+    const int pixels = int(l.output_pixels());
+    // Pixel-major rows for lock-step transactions: row p * images + i = pixel p of image i.
+    auto pass = [&](InputPart part, Eigen::MatrixXd& out) {
+      const InputMatrix rows = conv ? im2col_input_matrix(in, g, l.input_scale, bundle_.bits.input, part)
+                                    : flatten_input_matrix(in, l.input_scale, bundle_.bits.input, part);
+      engine.process_pixels(rows, out, images, pixels, first_image, part == InputPart::kNegative ? 1 : 0);
+    };
     Eigen::MatrixXd out;
-    if (l.type == LayerType::kConv2d) {
-      const ConvGeometry g = geometry_of(l);
-      const int oh = g.out_h(in.height), ow = g.out_w(in.width), pixels = int(l.output_pixels());
-      // Pixel-major rows for lock-step transactions: row p * images + i = pixel p of image i.
-      const InputMatrix rows = im2col_input_matrix(in, g, l.input_scale, bundle_.bits.input);
-      engine.process_pixels(rows, out, images, pixels, first_image);
-      return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias, true);
+    if (l.input_signed) {
+      // Two passes on the same macros, x+ then x-; the digital unit subtracts (section 11).
+      Eigen::MatrixXd minus;
+      pass(InputPart::kPositive, out);
+      pass(InputPart::kNegative, minus);
+      out -= minus;
+      const double bound = accumulator_bound(hw_.macro);
+      if (bound > 0) out = out.array().max(-bound).min(bound - 1.0).matrix();
+    } else {
+      pass(InputPart::kUnsigned, out);
     }
-    const InputMatrix rows = flatten_input_matrix(in, l.input_scale, bundle_.bits.input);
-    engine.process_pixels(rows, out, images, 1, first_image);
-    return affine_from_mvm(out, images, 1, 1, l.weight_scale, l.input_scale, l.bias);
+    return affine_from_mvm(out, images, oh, ow, l.weight_scale, l.input_scale, l.bias, conv);
   }
 
   Tensor run_digital(const BundleLayer& l, const std::vector<const Tensor*>& in) {
@@ -116,6 +126,10 @@ class NetworkController : public sc_core::sc_module {
         return flatten(*in[0]);
       case LayerType::kAdd:
         return add(*in[0], *in[1]);
+      case LayerType::kConcat:
+        return concat(in);
+      case LayerType::kClip:
+        return clip(*in[0], l.clip_min, l.clip_max);
       default:
         break;
     }
@@ -373,10 +387,10 @@ NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle,
     if (!e) continue;
     // A mapped macro holds its weights between layers too: it leaks for the whole run, or with
     // power gating only while its layer runs: its rounds of pixels (copies at a time) per image.
-    const int64_t rounds = (l.output_pixels() + e->copies() - 1) / e->copies();
+    const int64_t rounds = (l.output_pixels() + e->copies() - 1) / e->copies() * l.input_passes();
     const double busy_seconds =
         double(rounds * e->cycles_per_mvm() * report.images) / (hw.timing.clock_mhz * 1e6);
-    r.mvm = report_layer(*e, hw, l.name, l.output_pixels() * report.images,
+    r.mvm = report_layer(*e, hw, l.name, l.output_pixels() * l.input_passes() * report.images,
                          hw.chip.power_gating ? busy_seconds : run_seconds);
     report.energy.add(r.mvm.energy);
   }

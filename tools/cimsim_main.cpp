@@ -20,6 +20,7 @@ int sc_main(int argc, char* argv[]) {
   app.add_flag("-q,--quiet", global.quiet, "log only warnings and errors");
   auto run_mvm = cimsim::cli::add_mvm_command(app);
   auto run_network = cimsim::cli::add_run_command(app);
+  auto run_import = cimsim::cli::add_import_command(app);
   auto run_calibrate = cimsim::cli::add_calibrate_command(app);
   auto run_flow = cimsim::cli::add_flow_command(app);
   auto run_flow_report = cimsim::cli::add_flow_report_command(app);
@@ -41,6 +42,7 @@ int sc_main(int argc, char* argv[]) {
   cimsim::install_report_handler(false);
   return cimsim::exit_code_of([&] {
     if (app.got_subcommand("run")) return run_network();
+    if (app.got_subcommand("import")) return run_import();
     if (app.got_subcommand("calibrate")) return run_calibrate();
     if (app.got_subcommand("flow")) return run_flow();
     if (app.got_subcommand("flow-report")) return run_flow_report();

@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
+#include "data/npy_images.h"
 #include "io/npy.h"
 #include "io/output_files.h"
 
@@ -23,11 +24,18 @@ data::Dataset load_data(const std::string& spec, const std::string& split_name, 
     throw InputError("--data " + spec + ": give the directory as " + name +
                      ":DIR (only fashion-mnist has a default)");
   }
+  if (name == "npy") {
+    const auto comma = dir.find(',');
+    if (comma == std::string::npos)
+      throw InputError("--data " + spec + ": give two files, npy:IMAGES.npy,LABELS.npy (--split is not used)");
+    return data::load_npy_images(dir.substr(0, comma), dir.substr(comma + 1), limit);
+  }
   if (name == "mnist") return data::load_mnist(dir, split, limit);
   if (name == "cifar10") return data::load_cifar10(dir, split, limit);
   if (name == "cifar100") return data::load_cifar100(dir, split, limit);
   throw InputError("--data " + spec + ": unknown data set '" + name +
-                   "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR or cifar100:DIR");
+                   "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, cifar100:DIR or "
+                   "npy:IMAGES.npy,LABELS.npy");
 }
 
 std::pair<std::vector<int>, bool> parse_trace_adcs(const std::string& trace, const std::string& text,

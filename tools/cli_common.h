@@ -27,6 +27,8 @@ struct GlobalOptions {
 std::function<int()> add_mvm_command(CLI::App& app);
 // Registers `run` (a model bundle over a data set).
 std::function<int()> add_run_command(CLI::App& app);
+// cimsim import: an ONNX model to a quantized bundle (cmd_import.cpp).
+std::function<int()> add_import_command(CLI::App& app);
 
 // Registers `calibrate` (ADC intervals from the partial sums of a run).
 std::function<int()> add_calibrate_command(CLI::App& app);

@@ -2,7 +2,10 @@
 // energy and per-layer conversion statistics.
 #include <spdlog/spdlog.h>
 
+#include <unistd.h>
+
 #include <chrono>
+#include <filesystem>
 #include <cmath>
 #include <memory>
 #include <optional>
@@ -11,6 +14,7 @@
 #include "adc/calibration_file.h"
 #include "adc/layer_interval.h"
 #include "bundle/model_bundle.h"
+#include "bundle/shape_only.h"
 #include "cli_common.h"
 #include "config/hw_config.h"
 #include "core/error.h"
@@ -29,7 +33,38 @@ struct RunArgs {
   int64_t limit = -1;
   int batch = 64;
   uint64_t seed = 1;
+  bool shape_only = false;
 };
+
+// --model arch:NAME[:WIDTH], or a bundle directory; with --shape-only or arch:, random weights at the
+// hardware's bits (models/bundle/shape_only.h).
+ModelBundle model_of(const RunArgs& args, const HwConfig& hw, const data::Dataset& data) {
+  const BundleBits bits{hw.macro.weight_bits, hw.macro.input_bits};
+  if (args.model.rfind("arch:", 0) != 0) {
+    ModelBundle bundle = load_model_bundle(args.model);
+    if (args.shape_only) randomize_weights(bundle, bits, args.seed);
+    return bundle;
+  }
+  const std::string spec = args.model.substr(5);
+  const auto colon = spec.find(':');
+  double width = 1.0;
+  if (colon != std::string::npos) {
+    std::size_t used = 0;
+    try {
+      width = std::stod(spec.substr(colon + 1), &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != spec.size() - colon - 1)
+      throw InputError("--model " + args.model + ": the width after the second ':' must be a number, e.g. arch:vgg8:0.5");
+  }
+  const int classes = data.num_classes > 1 ? data.num_classes : 10;
+  ModelBundle bundle = architecture_bundle(
+      spec.substr(0, colon), width, {int(data.channels), int(data.height), int(data.width)}, classes, bits,
+      (std::filesystem::temp_directory_path() / ("cimsim_arch_" + std::to_string(::getpid()))).string());
+  randomize_weights(bundle, bits, args.seed);
+  return bundle;
+}
 
 ChipAreaStats chip_area(const NetworkReport& r, const HwConfig& hw, double tops) {
   ChipAreaStats a;
@@ -135,10 +170,14 @@ void print_summary(const NetworkReport& report, const RunStats& stats, const HwC
   }
   print_energy_table(report, stats);
   const double epi = report.energy_per_image_pj();
+  const std::string accuracy =
+      stats.shape_only ? std::string("top-1 accuracy not meaningful (shape-only: random weights)")
+                       : fmt::format("top-1 accuracy {:.2f}% ({}/{})", 100.0 * report.accuracy(), report.correct,
+                                     report.images);
   fmt::print(
-      "top-1 accuracy {:.2f}% ({}/{})  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s"
+      "{}  latency {:.2f} us/image @ {} MHz ({} cycles)  {:.0f} images/s"
       " ({}, slowest layer {})\n",
-      100.0 * report.accuracy(), report.correct, report.images, report.latency_per_image_s() * 1e6,
+      accuracy, report.latency_per_image_s() * 1e6,
       hw.timing.clock_mhz, report.latency_cycles, report.images_per_second(), stats.dataflow,
       stats.bottleneck_layer);
   const double images = double(std::max<int64_t>(1, report.images));
@@ -163,10 +202,14 @@ int run(const RunArgs& args) {
   std::optional<CalibrationFile> calib;
   if (!args.calib.empty()) calib = load_calibration(args.calib);
   const HwConfig hw = load_hw_config(args.hw, interval_overrides(calib ? &*calib : nullptr, args.overrides));
-  const ModelBundle bundle = load_model_bundle(args.model);
+  const bool shape_only = args.shape_only || args.model.rfind("arch:", 0) == 0;
+  // A bundle is checked before the images are read; arch: needs the images' shape first.
+  std::optional<ModelBundle> loaded;
+  if (!shape_only) loaded = load_model_bundle(args.model);
+  const data::Dataset data = load_data(args.data, args.split, args.limit);
+  const ModelBundle bundle = loaded ? std::move(*loaded) : model_of(args, hw, data);
   if (calib) check_calibration_applies(*calib, args.calib, hw, bundle);
   check_bundle_fits(hw, bundle);
-  const data::Dataset data = load_data(args.data, args.split, args.limit);
   OutputFiles outputs;
   const std::string stats_temp = args.stats.empty() ? std::string() : outputs.stage(args.stats);
   std::string out_stats, out_config, out_logits;
@@ -197,6 +240,7 @@ int run(const RunArgs& args) {
     macs += int64_t(l.weight.rows()) * l.weight.cols() * pixels;
   }
   RunStats stats = run_stats(report, args, hw, macs);
+  stats.shape_only = shape_only;
   stats.wall_seconds = wall_s;
   const nlohmann::json doc = to_json_record(stats);
   if (!stats_temp.empty()) write_json(stats_temp, doc);
@@ -218,9 +262,14 @@ std::function<int()> add_run_command(CLI::App& app) {
   CLI::App* cmd = app.add_subcommand("run", "run a model bundle over a data set on the simulated chip");
   cmd->fallthrough();
   cmd->add_option("--hw", args->hw, "hardware config YAML (configs/hw/)")->required();
-  cmd->add_option("--model", args->model, "model bundle directory (docs/model-bundle.md)")->required();
+  cmd->add_option("--model", args->model,
+                  "model bundle directory (docs/model-bundle.md), or arch:lenet5|vgg8|resnet20[:WIDTH] (shape-only)")
+      ->required();
+  cmd->add_flag("--shape-only", args->shape_only,
+                "replace the bundle's weights with random integers at the hardware's bits (costs without training)");
   cmd->add_option("--data", args->data,
-                  "fashion-mnist (default), fashion-mnist:DIR, mnist:DIR, cifar10:DIR, cifar100:DIR");
+                  "fashion-mnist (default), fashion-mnist:DIR, mnist:DIR, cifar10:DIR, cifar100:DIR, "
+                  "npy:IMAGES.npy,LABELS.npy");
   cmd->add_option("--split", args->split, "test (default) or train")->check(CLI::IsMember({"test", "train"}));
   cmd->add_option("--limit", args->limit, "run only the first N images")
       ->check(CLI::Range(int64_t(1), int64_t(1) << 40));

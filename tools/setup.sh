@@ -8,10 +8,12 @@ packages=(
   build-essential cmake ninja-build pkg-config
   libsystemc-dev libboost-dev libboost-iostreams-dev libyaml-cpp-dev libspdlog-dev libeigen3-dev
   libcli11-dev nlohmann-json3-dev
+  libonnx-dev libprotobuf-dev  # cimsim import (ONNX models)
   libtorch-dev  # the trainer (cimsim-train) only; the simulator builds without it
   libopenblas0-pthread  # LibTorch's BLAS (libblas.so.3): without it the reference BLAS, 2-4x slower
   libgtest-dev libgmock-dev libbenchmark-dev
   gtkwave python3 python3-numpy python3-matplotlib dataset-fashion-mnist
+  python3-onnx python3-pytest python3-yaml  # the import tests (ONNX files built with onnx.helper)
 )
 missing=()
 for p in "${packages[@]}"; do

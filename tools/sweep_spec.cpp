@@ -326,8 +326,15 @@ SweepSpec load_sweep(const std::string& path) {
   const bool model_varies = top.has("vary") && top.node()["vary"].IsMap() && top.node()["vary"][kModelParam];
   s.model = model_varies && !top.has("model") ? std::string() : resolve(path, top.text("model"));
   s.data = top.has("data") ? top.text("data") : "fashion-mnist";
-  if (const auto colon = s.data.find(':'); colon != std::string::npos)  // NAME:DIR, DIR relative to the file
-    s.data = s.data.substr(0, colon + 1) + resolve(path, s.data.substr(colon + 1));
+  if (const auto colon = s.data.find(':'); colon != std::string::npos) {  // NAME:DIR, DIR relative to the file
+    std::string files = s.data.substr(colon + 1), resolved;  // npy:IMAGES.npy,LABELS.npy: each file
+    for (std::size_t from = 0; from <= files.size();) {
+      const std::size_t comma = std::min(files.find(',', from), files.size());
+      resolved += (from ? "," : "") + resolve(path, files.substr(from, comma - from));
+      from = comma + 1;
+    }
+    s.data = s.data.substr(0, colon + 1) + resolved;
+  }
   s.split = top.choice_or("split", {"test", "train"}, "test");
   s.limit = top.integer_or_word("limit", "all", 1, 1 << 30);
   if (s.limit == 0) s.limit = -1;

@@ -28,7 +28,11 @@ Eigen::MatrixXi integer_matrix(const torch::Tensor& w_int) {
 
 // The K x N bundle matrix as float weights [out, K] * step, in `like`'s dtype and shape.
 torch::Tensor float_weight(const Eigen::MatrixXi& m, const std::vector<double>& scale,
-                           const torch::Tensor& like) {
+                           const torch::Tensor& like_grouped) {
+  // A grouped conv's K rows cover every input channel: [out, in, k_h, k_w], the blocks taken by the caller.
+  std::vector<int64_t> sizes = like_grouped.sizes().vec();
+  if (sizes.size() == 4) sizes[1] = m.rows() / (sizes[2] * sizes[3]);
+  const torch::Tensor like = torch::empty(sizes, like_grouped.options());
   torch::Tensor w = torch::empty({m.cols(), m.rows()}, torch::kDouble);
   double* p = w.data_ptr<double>();
   for (Eigen::Index n = 0; n < m.cols(); ++n)
@@ -49,7 +53,9 @@ void fill_cim(BundleLayer& l, CimLayer& cim) {
     throw InputError("layer " + l.name +
                      ": its quantizers were never initialised; export a network trained with --stage qat");
   }
-  l.weight = integer_matrix(cim.integer_weight());
+  const auto* conv = dynamic_cast<const CimConv2dImpl*>(&cim);
+  const int64_t groups = conv ? conv->groups : 1;
+  l.weight = integer_matrix(block_diagonal(cim.integer_weight(), groups));
   l.weight_scale = to_vector(wq.step().clamp_min(kMinStep));
   l.input_scale = to_vector(xq.step().clamp_min(kMinStep))[0];
   l.bias = bias.defined() ? to_vector(bias) : std::vector<double>(l.weight_scale.size(), 0.0);
@@ -81,7 +87,8 @@ bool same_layer(const BundleLayer& a, const BundleLayer& b) {
   return a.name == b.name && a.type == b.type && a.inputs == b.inputs && a.in_channels == b.in_channels &&
          a.out_channels == b.out_channels && a.in_features == b.in_features &&
          a.out_features == b.out_features && a.channels == b.channels && a.kernel == b.kernel &&
-         a.stride == b.stride && a.padding == b.padding;
+         a.stride == b.stride && a.padding == b.padding && a.groups == b.groups &&
+         a.input_signed == b.input_signed && a.clip_min == b.clip_min && a.clip_max == b.clip_max;
 }
 
 }  // namespace
@@ -105,27 +112,12 @@ ModelBundle export_bundle(NetworkImpl& net) {
   return b;
 }
 
-void write_bundle_atomically(const ModelBundle& bundle, const std::string& dir) {
-  const fs::path target(dir);
-  const fs::path staging = target.parent_path() / (target.filename().string() + ".partial");
-  std::error_code ec;
-  fs::remove_all(staging, ec);
-  write_model_bundle(bundle, staging.string());
-  load_model_bundle(staging.string());  // the loader is the checker: never publish a bundle it rejects
-  fs::remove_all(target, ec);
-  fs::rename(staging, target, ec);
-  if (ec) throw InputError(dir + ": cannot move the bundle into place: " + ec.message());
-}
-
 void load_bundle_into(NetworkImpl& net, const ModelBundle& bundle) {
   const ModelBundle& g = net.graph();
   const std::string where = bundle.manifest.empty() ? bundle.name : bundle.manifest;
-  if (bundle.bits.weight != g.bits.weight || bundle.bits.input != g.bits.input) {
-    throw InputError(where + ": bits are weight " + std::to_string(bundle.bits.weight) + ", input " +
-                     std::to_string(bundle.bits.input) + " but the experiment has " +
-                     std::to_string(g.bits.weight) + ", " + std::to_string(g.bits.input) +
-                     "; make the experiment's bits match the bundle");
-  }
+  // At other bits (e.g. an 8-bit import trained at 4 bits) only the float weights carry over; the
+  // quantizers start afresh (weights from their values, inputs on the first training batch).
+  const bool same_bits = bundle.bits.weight == g.bits.weight && bundle.bits.input == g.bits.input;
   if (bundle.input.shape != g.input.shape || bundle.input.mean != g.input.mean ||
       bundle.input.std != g.input.std)
     throw InputError(where +
@@ -147,9 +139,12 @@ void load_bundle_into(NetworkImpl& net, const ModelBundle& bundle) {
       CimLayer& cim = *n.cim();
       torch::Tensor weight = cim.float_weight(), bias = cim.float_bias();
       LsqQuantizerImpl &wq = *cim.weight_quantizer, &xq = *cim.input_quantizer;
-      weight.copy_(float_weight(l.weight, l.weight_scale, weight));
-      wq.set_step(from_vector(l.weight_scale, weight));
-      xq.set_step(torch::full({1}, l.input_scale, torch::kDouble).to(weight.dtype()));
+      const torch::Tensor dense = float_weight(l.weight, l.weight_scale, weight);
+      weight.copy_(diagonal_blocks(dense, l.groups));
+      if (same_bits) {
+        wq.set_step(from_vector(l.weight_scale, weight));
+        xq.set_step(torch::full({1}, l.input_scale, torch::kDouble).to(weight.dtype()));
+      }
       // A layer's own interval starts stage cim's learned one (set_hardware).
       std::optional<AdcInterval>& bundle_adc = cim.bundle_adc;
       bundle_adc.reset();

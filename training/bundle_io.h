@@ -10,6 +10,7 @@
 
 #include <string>
 
+#include "bundle/bundle_writer.h"
 #include "bundle/model_bundle.h"
 #include "network.h"
 
@@ -19,12 +20,10 @@ namespace cimsim::train {
 // quantizer initialised (InputError otherwise: export after stage qat).
 ModelBundle export_bundle(NetworkImpl& net);
 
-// Writes the bundle into `dir` atomically: into a temporary sibling directory, then renamed over `dir`.
-void write_bundle_atomically(const ModelBundle& bundle, const std::string& dir);
-
 // Sets `net`'s weights, steps and batch norms from `bundle` (w = w_int * s_w, steps initialised, batch
-// norms folded), after checking that the bundle has the network's layers (names, types, shapes) and
-// bits. Afterwards the quantized network computes the bundle's function.
+// norms folded), after checking that the bundle has the network's layers (names, types, shapes).
+// Afterwards the quantized network computes the bundle's function. At bits other than the network's,
+// only the float weights, biases and batch norms are set (the quantizers initialise themselves).
 void load_bundle_into(NetworkImpl& net, const ModelBundle& bundle);
 
 }  // namespace cimsim::train

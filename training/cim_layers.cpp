@@ -15,7 +15,37 @@ torch::Tensor interval_of(const CimHardware& hw, const torch::Tensor& adc_interv
   return adc_interval.to(torch::kDouble) * hw.unit;
 }
 
+// A signed layer's two passes (docs/numerics.md section 11): product(max(x, 0)) - product(max(-x, 0)),
+// saturated as the accumulator is; an unsigned layer's one product.
+template <typename Product>
+torch::Tensor signed_product(const CimHardware& hw, const torch::Tensor& x, bool input_signed, Product product) {
+  if (!input_signed) return product(x);
+  const torch::Tensor out = product(torch::relu(x)) - product(torch::relu(-x));
+  const double bound = hw.mvm->accumulator_bound();
+  return bound > 0 ? out.clamp(-bound, bound - 1.0) : out;
+}
+
 }  // namespace
+
+torch::Tensor block_diagonal(const torch::Tensor& w, int64_t groups) {
+  if (groups == 1) return w;
+  const int64_t per_out = w.size(0) / groups, per_in = w.size(1);
+  std::vector<torch::Tensor> blocks;
+  for (int64_t g = 0; g < groups; ++g) {
+    const torch::Tensor part = w.narrow(0, g * per_out, per_out);
+    blocks.push_back(torch::constant_pad_nd(part, {0, 0, 0, 0, g * per_in, (groups - 1 - g) * per_in}));
+  }
+  return torch::cat(blocks, 0);
+}
+
+torch::Tensor diagonal_blocks(const torch::Tensor& dense, int64_t groups) {
+  if (groups == 1) return dense;
+  const int64_t per_out = dense.size(0) / groups, per_in = dense.size(1) / groups;
+  std::vector<torch::Tensor> blocks;
+  for (int64_t g = 0; g < groups; ++g)
+    blocks.push_back(dense.narrow(0, g * per_out, per_out).narrow(1, g * per_in, per_in));
+  return torch::cat(blocks, 0);
+}
 
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training, int64_t samples) {
@@ -46,7 +76,9 @@ torch::Tensor cim_conv_product(const CimHardware& hw, const torch::Tensor& x, co
 
 void CimLayer::register_parts(torch::nn::Module& module, int outputs, QuantBits bits) {
   weight_quantizer = module.register_module("weight_quantizer", LsqQuantizer(outputs, true, bits.weight));
-  input_quantizer = module.register_module("input_quantizer", LsqQuantizer(1, false, bits.input));
+  input_quantizer =
+      module.register_module("input_quantizer", LsqQuantizer(1, bits.input_signed, bits.input, bits.input_signed));
+  input_signed = bits.input_signed;
   adc_interval = module.register_parameter("adc_interval", torch::zeros({2}));
 }
 
@@ -57,12 +89,13 @@ torch::Tensor CimLayer::dequantize(const torch::Tensor& product, const torch::Te
 
 CimConv2dImpl::CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel,
                              std::array<int, 2> stride_hw, std::array<int, 2> padding_hw, bool bias,
-                             QuantBits bits)
-    : stride({stride_hw[0], stride_hw[1]}), padding({padding_hw[0], padding_hw[1]}) {
+                             QuantBits bits, int groups_count)
+    : stride({stride_hw[0], stride_hw[1]}), padding({padding_hw[0], padding_hw[1]}), groups(groups_count) {
   conv = register_module(
       "conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, out_channels, {kernel[0], kernel[1]})
                                     .stride(stride)
                                     .padding(padding)
+                                    .groups(groups)
                                     .bias(bias)));
   register_parts(*this, out_channels, bits);
 }
@@ -76,13 +109,15 @@ torch::Tensor CimConv2dImpl::forward(const torch::Tensor& x) {
                               (*stride)[1],  (*padding)[0], (*padding)[1]};
   const int64_t oh = geometry.output_h(x_int.size(2)), ow = geometry.output_w(x_int.size(3));
   if (hardware.mvm) {
-    // Rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros.
-    const torch::Tensor product =
-        cim_conv_product(hardware, x_int, w_int.reshape({n, -1}).t(), geometry, adc_interval, is_training());
+    // Rows ordered (c_in, k_h, k_w), as the bundle maps them onto the macros (grouped: block diagonal).
+    const torch::Tensor columns = block_diagonal(w_int, groups).reshape({n, -1}).t();
+    const torch::Tensor product = signed_product(hardware, x_int, input_signed, [&](const torch::Tensor& xs) {
+      return cim_conv_product(hardware, xs, columns, geometry, adc_interval, is_training());
+    });
     return dequantize(product, x, true).reshape({batch, n, oh, ow});
   }
   const torch::Tensor product =
-      F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding));
+      F::conv2d(x_int, w_int, F::Conv2dFuncOptions().stride(stride).padding(padding).groups(groups));
   return dequantize(product, x, false).reshape({batch, n, oh, ow});
 }
 
@@ -96,7 +131,11 @@ torch::Tensor CimLinearImpl::forward(const torch::Tensor& x) {
   if (!quantized) return linear->forward(x);
   const torch::Tensor x_int = input_quantizer->integers(x), w_int = integer_weight();
   const torch::Tensor out =
-      hardware.mvm ? cim_product(hardware, x_int, w_int.t(), adc_interval, is_training(), x_int.size(0))
+      hardware.mvm ? signed_product(hardware, x_int, input_signed,
+                                    [&](const torch::Tensor& xs) {
+                                      return cim_product(hardware, xs, w_int.t(), adc_interval, is_training(),
+                                                         x_int.size(0));
+                                    })
                    : torch::matmul(x_int, w_int.t());
   return dequantize(out, x, true).reshape({x.size(0), -1});
 }

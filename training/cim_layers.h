@@ -26,7 +26,14 @@ namespace cimsim::train {
 struct QuantBits {
   int weight = 4;
   int input = 4;
+  bool input_signed = false;  // the layer's inputs are signed (two passes, docs/numerics.md section 11)
 };
+
+// A grouped convolution's weights [N, C_in / G, k_h, k_w] as the dense block-diagonal [N, C_in, k_h, k_w]
+// the macros hold (zeros outside each output's group); differentiable. groups == 1: w itself.
+torch::Tensor block_diagonal(const torch::Tensor& w, int64_t groups);
+// The inverse: the diagonal blocks of a dense [N, C_in, k_h, k_w] weight.
+torch::Tensor diagonal_blocks(const torch::Tensor& dense, int64_t groups);
 
 // Stage cim: a CIM layer's product runs on the simulated macros (cim_mvm.h) instead of as an exact
 // integer product. The ADC interval is the layer's parameter "adc_interval" in units of the
@@ -41,7 +48,8 @@ struct CimHardware {
   double unit = 1;  // MAC units per adc_interval unit
 };
 
-// out [M, N] of the CIM product of integer-valued rows [M, K] and weights [K, N] through `hw`.
+// out [M, N] of the CIM product of integer-valued rows [M, K] and weights [K, N] through `hw`. Signed
+// rows run as two passes, max(rows, 0) and max(-rows, 0), subtracted (signed_product).
 torch::Tensor cim_product(const CimHardware& hw, const torch::Tensor& rows, const torch::Tensor& weights,
                           const torch::Tensor& adc_interval, bool training, int64_t samples);
 
@@ -61,6 +69,7 @@ class CimLayer {
   virtual torch::Tensor& float_bias() = 0;
   // The integer weights round(w / s_w) clamped, in the float weight's shape.
   torch::Tensor integer_weight() { return weight_quantizer->integers(float_weight()); }
+  bool input_signed = false;
 
   LsqQuantizer weight_quantizer{nullptr}, input_quantizer{nullptr};
   bool quantized = false;
@@ -79,12 +88,13 @@ class CimLayer {
 class CimConv2dImpl : public torch::nn::Module, public CimLayer {
  public:
   CimConv2dImpl(int in_channels, int out_channels, std::array<int, 2> kernel, std::array<int, 2> stride,
-                std::array<int, 2> padding, bool bias, QuantBits bits);
+                std::array<int, 2> padding, bool bias, QuantBits bits, int groups = 1);
   torch::Tensor forward(const torch::Tensor& x);
   torch::Tensor& float_weight() override { return conv->weight; }
   torch::Tensor& float_bias() override { return conv->bias; }
 
   torch::ExpandingArray<2> stride, padding;
+  int64_t groups = 1;
   torch::nn::Conv2d conv{nullptr};
 };
 TORCH_MODULE(CimConv2d);

@@ -9,6 +9,7 @@
 #include "adc_ste.h"
 #include "counter_normals.h"
 #include "im2col_rows.h"
+#include "macro/macro_numerics.h"
 
 namespace cimsim::train {
 namespace {
@@ -266,5 +267,7 @@ torch::Tensor CimMvm::forward_conv(const torch::Tensor& x, const torch::Tensor& 
                   {geometry.pad_h, geometry.pad_w});
   return forward(rows, w, lo, hi, exact, noise, batch);
 }
+
+double CimMvm::accumulator_bound() const { return cimsim::accumulator_bound(hw_.macro); }
 
 }  // namespace cimsim::train

@@ -70,6 +70,8 @@ class CimMvm {
                              const CimNoise& noise = {}) const;
 
   const LayerMapping& mapping() const { return mapping_; }
+  // 2^(accumulator_bits - 1), or 0 when the registers do not saturate (numerics.md section 9).
+  double accumulator_bound() const;
 
  private:
   // Digits x_p (forward exact) with the straight-through gradient, [P, x's shape].

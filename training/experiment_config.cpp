@@ -24,20 +24,27 @@ void read_network(YamlSection s, NetworkSpec& n) {
 }
 
 void read_data(YamlSection s, DataSpec& d) {
-  d.set = s.choice("set", {"fashion-mnist", "mnist", "cifar10"});
-  if (d.set == "fashion-mnist") {
+  d.set = s.choice("set", {"fashion-mnist", "mnist", "cifar10", "npy"});
+  if (d.set == "npy") {
+    for (auto [key, files] : {std::pair<const char*, std::string*>{"train", &d.train_files}, {"test", &d.test_files}}) {
+      *files = s.text(key);
+      if (files->find(',') == std::string::npos)
+        s.fail(key, "expected two files", "write " + std::string(key) + ": IMAGES.npy,LABELS.npy");
+    }
+  } else if (d.set == "fashion-mnist") {
     d.path = s.has("path") ? s.text("path") : std::string("/usr/share/datasets/fashion-mnist");
   } else {
     d.path = s.text("path");  // no default location: these data sets are not Debian packages
   }
   d.train_limit = limit(s, "train_limit");
   d.test_limit = limit(s, "test_limit");
-  const std::size_t channels = d.set == "cifar10" ? 3 : 1;
+  // npy: the channels are the file's (input_shape); one value stands for every channel.
+  const std::size_t channels = d.set == "npy" ? 0 : d.set == "cifar10" ? 3 : 1;
   for (auto [key, values, fallback] :
        {std::tuple<const char*, std::vector<double>*, double>{"mean", &d.mean, 0.0}, {"std", &d.std, 1.0}}) {
     *values = s.real_list_or(key);
-    if (values->empty()) values->assign(channels, fallback);
-    if (values->size() != channels) {
+    if (values->empty()) values->assign(std::max<std::size_t>(channels, 1), fallback);
+    if (channels > 0 && values->size() != channels) {
       s.fail(key,
              "has " + std::to_string(values->size()) + " entries but " + d.set + " images have " +
                  std::to_string(channels) + " channel(s)",
@@ -118,7 +125,9 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   c.name = top.text("name");
   c.seed = static_cast<uint64_t>(top.integer_or("seed", 0, 1000000000, 1));
   c.threads = top.integer_or("threads", 1, 256, 2);
-  read_network(top.child("network"), c.network);
+  // Without `network:` the graph comes from the bundle of --from (an imported model).
+  if (top.has("network")) read_network(top.child("network"), c.network);
+  else c.network.arch.clear();
   read_data(top.child("data"), c.data);
   read_bits(top.child("bits"), c);
   read_optimizer(top.child("optimizer"), c.optimizer);

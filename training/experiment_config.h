@@ -14,13 +14,14 @@ enum class Stage { kFp32, kQat, kCim };
 const char* stage_name(Stage stage);  // "fp32", "qat", "cim"
 
 struct NetworkSpec {
-  std::string arch = "lenet5";  // lenet5 | vgg8 | resnet20
+  std::string arch = "lenet5";  // lenet5 | vgg8 | resnet20; "" without a network section (--from BUNDLE)
   double width = 1.0;           // channel (and hidden-unit) multiplier
 };
 
 struct DataSpec {
-  std::string set = "fashion-mnist";  // fashion-mnist | mnist | cifar10
+  std::string set = "fashion-mnist";  // fashion-mnist | mnist | cifar10 | npy
   std::string path;                   // directory of the files (fashion-mnist: Debian's by default)
+  std::string train_files, test_files;  // npy: "IMAGES.npy,LABELS.npy" of each split
   int64_t train_limit = -1;           // first N training images; -1: all
   int64_t test_limit = -1;            // first N test images; -1: all
   std::vector<double> mean;           // per channel; the network sees (pixel/255 - mean) / std

@@ -5,6 +5,7 @@
 #include "core/rng.h"
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
+#include "data/npy_images.h"
 
 namespace cimsim::train {
 namespace {
@@ -15,14 +16,18 @@ constexpr uint64_t kShuffleStream = 0x53485546;
 ImageTensors to_tensors(const data::Dataset& data, const std::vector<double>& mean,
                         const std::vector<double>& std, torch::Dtype dtype) {
   ImageTensors t;
-  const torch::Tensor pixels =
-      torch::from_blob(const_cast<uint8_t*>(data.images.data()),
-                       {data.count, data.channels, data.height, data.width}, torch::kUInt8);
-  // In double first, as the simulator computes it (sim/network_runner.cpp: (v / 255 - mean) / std).
-  torch::Tensor x = pixels.to(torch::kDouble) / 255.0;
+  const std::vector<int64_t> shape{data.count, data.channels, data.height, data.width};
+  // In double first, as the simulator computes it (sim/network_runner.cpp: (v / 255 - mean) / std,
+  // or (value - mean) / std for float images).
+  torch::Tensor x =
+      data.is_float()
+          ? torch::from_blob(const_cast<float*>(data.values.data()), shape, torch::kFloat).to(torch::kDouble)
+          : torch::from_blob(const_cast<uint8_t*>(data.images.data()), shape, torch::kUInt8).to(torch::kDouble) /
+                255.0;
   for (int64_t c = 0; c < data.channels; ++c) {
     torch::Tensor plane = x.select(1, c);
-    plane.sub_(mean[std::size_t(c)]).div_(std[std::size_t(c)]);
+    const std::size_t at = mean.size() == 1 ? 0 : std::size_t(c);  // one value: every channel's
+    plane.sub_(mean[at]).div_(std[at]);
   }
   t.images = x.to(dtype);
   t.labels = torch::from_blob(const_cast<int32_t*>(data.labels.data()), {data.count}, torch::kInt32)
@@ -32,6 +37,11 @@ ImageTensors to_tensors(const data::Dataset& data, const std::vector<double>& me
 
 data::Dataset load_split(const DataSpec& spec, data::Split split) {
   const int64_t limit = split == data::Split::kTrain ? spec.train_limit : spec.test_limit;
+  if (spec.set == "npy") {
+    const std::string& files = split == data::Split::kTrain ? spec.train_files : spec.test_files;
+    const auto comma = files.find(',');
+    return data::load_npy_images(files.substr(0, comma), files.substr(comma + 1), limit);
+  }
   if (spec.set == "fashion-mnist") return data::load_fashion_mnist(spec.path, split, limit);
   if (spec.set == "mnist") return data::load_mnist(spec.path, split, limit);
   return data::load_cifar10(spec.path, split, limit);

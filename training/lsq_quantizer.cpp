@@ -94,8 +94,9 @@ struct QuantizeSte : torch::autograd::Function<QuantizeSte> {
 
 torch::Tensor scale_grad(const torch::Tensor& x, double scale) { return ScaleGrad::apply(x, scale); }
 
-LsqQuantizerImpl::LsqQuantizerImpl(int64_t channels, bool is_signed, int bits) : channels_(channels) {
-  qmax_ = is_signed ? (int64_t(1) << (bits - 1)) - 1 : (int64_t(1) << bits) - 1;
+LsqQuantizerImpl::LsqQuantizerImpl(int64_t channels, bool is_signed, int bits, bool magnitude_bits)
+    : channels_(channels) {
+  qmax_ = is_signed && !magnitude_bits ? (int64_t(1) << (bits - 1)) - 1 : (int64_t(1) << bits) - 1;
   qmin_ = is_signed ? -qmax_ : 0;
   step_ = register_parameter("step", torch::ones({channels}));
   initialized_ = register_buffer("initialized", torch::zeros({1}, torch::kBool));

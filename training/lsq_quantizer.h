@@ -4,7 +4,8 @@
 // with a learned step s > 0:
 //   weights:     signed symmetric, q in [-(2^(b-1) - 1), 2^(b-1) - 1], one step per output channel;
 //   activations: unsigned, q in [0, 2^b - 1], one step per layer (the bundle's input_scale),
-//                the simulator's q() of docs/model-bundle.md exactly (rounding half to even).
+//                the simulator's q() of docs/model-bundle.md exactly (rounding half to even);
+//                a layer with signed inputs: q in [-(2^b - 1), 2^b - 1] (the simulator's q_s).
 // Gradients: the rounding is a straight-through estimator (identity), the clamp passes gradient only
 // inside [qmin, qmax]; the step gets LSQ's gradient (round(v/s) - v/s inside the range, qmin or qmax
 // outside, once the caller multiplies the integers by s) scaled by g = 1 / sqrt(N qmax), N the number of
@@ -20,8 +21,10 @@ torch::Tensor scale_grad(const torch::Tensor& x, double scale);
 
 class LsqQuantizerImpl : public torch::nn::Module {
  public:
-  // channels: steps (one per output channel for weights, 1 for activations).
-  LsqQuantizerImpl(int64_t channels, bool is_signed, int bits);
+  // channels: steps (one per output channel for weights, 1 for activations). Signed: q in
+  // [-(2^(b-1) - 1), 2^(b-1) - 1], or with `magnitude_bits` (signed layer inputs, docs/numerics.md
+  // section 11) a sign and b magnitude bits, q in [-(2^b - 1), 2^b - 1].
+  LsqQuantizerImpl(int64_t channels, bool is_signed, int bits, bool magnitude_bits = false);
 
   // The integers (as floating-point values of v's dtype) of v: for a per-channel quantizer v's first
   // dimension is the channel. Initialises the step from v (LSQ's 2 mean|v| / sqrt(qmax)) on the

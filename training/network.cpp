@@ -14,14 +14,14 @@ bool NetworkImpl::has_bias(std::size_t layer) const {
 }
 
 NetworkImpl::NetworkImpl(ModelBundle graph) : graph_(std::move(graph)) {
-  const QuantBits bits{graph_.bits.weight, graph_.bits.input};
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     const BundleLayer& l = graph_.layers[i];
+    const QuantBits bits{graph_.bits.weight, graph_.bits.input, l.input_signed};
     NetworkNode node;
     switch (l.type) {
       case LayerType::kConv2d:
         node.conv = register_module(l.name, CimConv2d(l.in_channels, l.out_channels, l.kernel, l.stride,
-                                                      l.padding, has_bias(i), bits));
+                                                      l.padding, has_bias(i), bits, l.groups));
         break;
       case LayerType::kLinear:
         node.linear = register_module(l.name, CimLinear(l.in_features, l.out_features, has_bias(i), bits));
@@ -70,6 +70,15 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& images) {
         break;
       case LayerType::kAdd:
         outs.push_back(in + outs[std::size_t(l.inputs[1])]);
+        break;
+      case LayerType::kConcat: {
+        std::vector<torch::Tensor> parts;
+        for (int src : l.inputs) parts.push_back(src < 0 ? images : outs[std::size_t(src)]);
+        outs.push_back(torch::cat(parts, 1));
+        break;
+      }
+      case LayerType::kClip:
+        outs.push_back(torch::clamp(in, l.clip_min, l.clip_max));
         break;
     }
   }

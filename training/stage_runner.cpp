@@ -103,9 +103,26 @@ double bundle_accuracy(const ExperimentConfig& config, const ModelBundle& graph,
 
 }  // namespace
 
-Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage) {
+std::optional<ModelBundle> bundle_graph(const std::string& from, const std::string& out_dir, bool resume) {
+  const fs::path saved = fs::path(out_dir) / kGraphDir;
+  if (resume) {
+    if (fs::exists(saved / kBundleManifest)) return load_model_bundle(saved.string());
+    return std::nullopt;
+  }
+  if (from.empty()) return std::nullopt;
+  if (!fs::is_directory(from)) throw InputError("--from " + from + ": not a directory");
+  if (fs::exists(fs::path(from) / kBundleManifest)) return load_model_bundle(from);
+  if (fs::exists(fs::path(from) / kGraphDir / kBundleManifest))
+    return load_model_bundle((fs::path(from) / kGraphDir).string());
+  return std::nullopt;
+}
+
+Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage,
+                      const std::optional<ModelBundle>& graph) {
   torch::manual_seed(seed);  // the initial weights
-  Network net(architecture(config));
+  ModelBundle layers = graph ? *graph : architecture(config);
+  layers.bits = BundleBits{config.weight_bits, config.input_bits};
+  Network net(layers);
   if (!from.empty()) {
     if (!fs::is_directory(from)) throw InputError("--from " + from + ": not a directory");
     if (fs::exists(fs::path(from) / kBundleManifest)) {
@@ -168,7 +185,7 @@ void export_stage_bundle(const ExperimentConfig& config, const RunOptions& optio
   result.bundle_dir = (fs::path(options.out_dir) / (cim ? "cim-bundle" : "bundle")).string();
   ModelBundle bundle = export_bundle(*result.net);
   bundle.name = config.name;
-  write_bundle_atomically(bundle, result.bundle_dir);
+  write_model_bundle_atomically(bundle, result.bundle_dir);
   result.bundle_accuracy =
       bundle_accuracy(config, result.net->graph(), result.bundle_dir, test_images, cim ? hw : std::nullopt);
   spdlog::info(
@@ -179,12 +196,36 @@ void export_stage_bundle(const ExperimentConfig& config, const RunOptions& optio
       cim ? "the hardware's ADCs and the learned intervals" : "an ideal ADC");
 }
 
+// A network from a bundle (cimsim import, or any bundle): its graph is kept in OUT/graph for --resume
+// and for the next stage's --from OUT, and its input normalisation replaces the experiment's.
+ExperimentConfig config_for_graph(const ExperimentConfig& experiment, const std::optional<ModelBundle>& graph,
+                                  const RunOptions& options) {
+  ExperimentConfig config = experiment;
+  if (!graph) return config;
+  if (graph->input.mean != config.data.mean || graph->input.std != config.data.std)
+    spdlog::info("normalising the images as the bundle {} does (its input mean and std)", graph->dir);
+  config.data.mean = graph->input.mean;
+  config.data.std = graph->input.std;
+  if (!options.resume) write_model_bundle_atomically(*graph, (fs::path(options.out_dir) / kGraphDir).string());
+  return config;
+}
+
+void check_images_fit(const ModelBundle& graph, const data::Dataset& images, const ExperimentConfig& config) {
+  const std::vector<int>& shape = graph.input.shape;
+  if (images.channels != shape[0] || images.height != shape[1] || images.width != shape[2]) {
+    throw InputError(config.source + ": the network takes " + std::to_string(shape[0]) + "x" +
+                     std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + " images but " + images.name +
+                     " has " + std::to_string(images.channels) + "x" + std::to_string(images.height) + "x" +
+                     std::to_string(images.width) + "; set data: to the model's data set");
+  }
+}
+
 }  // namespace
 
-StageResult run_stage(const ExperimentConfig& config, const RunOptions& options) {
-  const std::optional<HwConfig> hw = load_hardware(config, options);
-  const uint64_t seed = options.seed.value_or(config.seed);
-  torch::set_num_threads(options.threads.value_or(config.threads));
+StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& options) {
+  const std::optional<HwConfig> hw = load_hardware(experiment, options);
+  const uint64_t seed = options.seed.value_or(experiment.seed);
+  torch::set_num_threads(options.threads.value_or(experiment.threads));
   std::error_code ec;
   fs::create_directories(options.out_dir, ec);
   if (ec) throw InputError(options.out_dir + ": cannot create the output directory: " + ec.message());
@@ -198,7 +239,9 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
     throw InputError("--resume: " + result.checkpoint +
                      " does not exist; run without --resume to start the stage");
   }
-  result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage);
+  const std::optional<ModelBundle> graph = bundle_graph(options.from, options.out_dir, options.resume);
+  const ExperimentConfig config = config_for_graph(experiment, graph, options);
+  result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage, graph);
   NetworkImpl& net = *result.net;
   if (options.stage == Stage::kCim) {
     put_on_hardware(net, *hw, options.hw_stats_path, options.calib_path);
@@ -224,13 +267,14 @@ StageResult run_stage(const ExperimentConfig& config, const RunOptions& options)
                   fs::copy_options::overwrite_existing, ec);
   }
 
+  const data::Dataset test_images = load_split(config.data, data::Split::kTest);
+  check_images_fit(net.graph(), test_images, config);
   const ImageTensors train =
       to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);
-  const data::Dataset test_images = load_split(config.data, data::Split::kTest);
   const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
   const int64_t per_epoch = config.stage(options.stage).train_images;
   spdlog::info("{} {} on {}: {} training{} and {} test images, {} epochs from epoch {}",
-               stage_name(options.stage), config.network.arch, config.data.set, train.count(),
+               stage_name(options.stage), graph ? graph->name : config.network.arch, config.data.set, train.count(),
                per_epoch > 0 && per_epoch < train.count() ? fmt::format(" ({} per epoch)", per_epoch) : "",
                test.count(), epochs, first_epoch + 1);
 

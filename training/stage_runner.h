@@ -40,6 +40,14 @@ struct StageResult {
 StageResult run_stage(const ExperimentConfig& config, const RunOptions& options);
 
 // The network of `config`, started as --from says (nothing: seeded initialisation).
-Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage);
+// The run's network graph when it comes from a bundle: --from BUNDLE (e.g. cimsim import's), or --from an
+// earlier run's OUT whose graph/ holds one, or with `resume` OUT/graph; nullopt: the experiment's arch.
+std::optional<ModelBundle> bundle_graph(const std::string& from, const std::string& out_dir, bool resume);
+// The network of `graph` (else the experiment's architecture) at the experiment's bits, started from
+// `from` (a bundle: its weights and, at equal bits, its steps; or an earlier run's checkpoint).
+Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage,
+                      const std::optional<ModelBundle>& graph = std::nullopt);
+// Where a run keeps the graph of a network that came from a bundle.
+inline constexpr const char* kGraphDir = "graph";
 
 }  // namespace cimsim::train

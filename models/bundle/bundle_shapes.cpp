@@ -2,6 +2,7 @@
 // with the layer-type rules of docs/model-bundle.md. Windows (conv2d, pooling) give
 // floor((size + 2 * padding - kernel) / stride) + 1 outputs per direction, as PyTorch does.
 
+#include <algorithm>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -54,6 +55,30 @@ void need_image(const BundleLayer& l, const Source& in, const YamlSection& s) {
     s.fail("type", std::string(layer_type_name(l.type)) + " needs a [C, H, W] input but " + in.text(),
            "place it before the flatten / global_avgpool, or take another input");
   }
+}
+
+// [C_i, H, W] inputs of equal H, W give [sum C_i, H, W]; flat [F_i] inputs give [sum F_i].
+std::vector<int> concat_shape(const BundleLayer& l, const ModelBundle& b, const YamlSection& s) {
+  const Source first = source_of(l.inputs[0], b);
+  const std::vector<int>& shape = *first.shape;
+  int64_t total = 0;
+  for (int index : l.inputs) {
+    const Source other = source_of(index, b);
+    const bool fits = other.shape->size() == shape.size() &&
+                      std::equal(other.shape->begin() + 1, other.shape->end(), shape.begin() + 1);
+    if (!fits) {
+      s.fail("inputs",
+             "concat joins along the channels inputs of equal remaining sizes but " + first.text() + " and " +
+                 other.text(),
+             "concatenate tensors of equal height and width (or flat tensors)");
+    }
+    total += (*other.shape)[0];
+  }
+  if (total > (int64_t{1} << 30))
+    s.fail("inputs", "the concatenation has " + std::to_string(total) + " channels", "at most 2^30");
+  std::vector<int> out = shape;
+  out[0] = int(total);
+  return out;
 }
 
 }  // namespace
@@ -128,7 +153,11 @@ void infer_output_shape(BundleLayer& l, const ModelBundle& b, const YamlSection&
       l.output_shape = shape;
       break;
     }
+    case LayerType::kConcat:
+      l.output_shape = concat_shape(l, b, s);
+      break;
     case LayerType::kRelu:
+    case LayerType::kClip:
       l.output_shape = shape;
       break;
   }

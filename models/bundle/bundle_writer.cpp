@@ -61,9 +61,10 @@ class Writer {
     }
     switch (l.type) {
       case LayerType::kConv2d:
-        y += key("in_channels", number(l.in_channels)) + key("out_channels", number(l.out_channels)) +
-             key("kernel", list(l.kernel)) + key("stride", list(l.stride)) + key("padding", list(l.padding));
-        return y + cim(l, {l.weight.cols(), l.in_channels, l.kernel[0], l.kernel[1]});
+        y += key("in_channels", number(l.in_channels)) + key("out_channels", number(l.out_channels));
+        if (l.groups > 1) y += key("groups", number(l.groups));
+        y += key("kernel", list(l.kernel)) + key("stride", list(l.stride)) + key("padding", list(l.padding));
+        return y + cim(l, {l.weight.cols(), l.in_channels / l.groups, l.kernel[0], l.kernel[1]});
       case LayerType::kLinear:
         y += key("in_features", number(l.in_features)) + key("out_features", number(l.out_features));
         return y + cim(l, {l.weight.cols(), l.weight.rows()});
@@ -76,6 +77,8 @@ class Writer {
         y += key("kernel", list(l.kernel)) + key("stride", list(l.stride));
         if (l.padding != std::array<int, 2>{{0, 0}}) y += key("padding", list(l.padding));
         return y;
+      case LayerType::kClip:
+        return y + key("min", number(l.clip_min)) + key("max", number(l.clip_max));
       default:
         return y;
     }
@@ -94,17 +97,22 @@ class Writer {
   }
 
   std::string cim(const BundleLayer& l, const std::vector<int64_t>& file_shape) {
-    // Column o of the K x N matrix is the C-order block [o, ...] of the file.
-    std::vector<double> w(std::size_t(l.weight.size()));
-    for (Eigen::Index o = 0; o < l.weight.cols(); ++o)
-      for (Eigen::Index k = 0; k < l.weight.rows(); ++k)
-        w[std::size_t(o * l.weight.rows() + k)] = l.weight(k, o);
-    std::string y = key("weight", tensor(l.name + ".weight", w, "<i8", file_shape));
+    // Column o of the K x N matrix is the C-order block [o, ...] of the file; with groups only the
+    // rows of o's group (docs/model-bundle.md).
+    const Eigen::Index n = l.weight.cols();
+    const Eigen::Index rows = l.type == LayerType::kConv2d ? l.weight.rows() / l.groups : l.weight.rows();
+    const Eigen::Index per_group = l.type == LayerType::kConv2d ? n / l.groups : n;
+    std::vector<double> w(std::size_t(rows * n));
+    for (Eigen::Index o = 0; o < n; ++o)
+      for (Eigen::Index k = 0; k < rows; ++k) w[std::size_t(o * rows + k)] = l.weight(o / per_group * rows + k, o);
+    // The narrowest integer type of the bits: int8 up to 8-bit weights, else int16.
+    std::string y = key("weight", tensor(l.name + ".weight", w, b_.bits.weight <= 8 ? "|i1" : "<i2", file_shape));
     const auto& ws = l.weight_scale;
     const bool uniform =
         !ws.empty() && std::all_of(ws.begin(), ws.end(), [&](double v) { return v == ws[0]; });
     y += key("weight_scale", uniform ? number(ws[0]) : tensor(l.name + ".wscale", ws));
     y += key("input_scale", number(l.input_scale));
+    if (l.input_signed) y += key("input_signed", "true");
     if (std::any_of(l.bias.begin(), l.bias.end(), [](double v) { return v != 0; }))
       y += key("bias", tensor(l.name + ".bias", l.bias));
     if (l.has_adc)
@@ -136,6 +144,23 @@ void write_model_bundle(const ModelBundle& b, const std::string& dir) {
   if (out) out << y;
   if (out) out.close();
   if (!out) throw InputError(path + ": cannot write the manifest; check that the directory is writable");
+}
+
+void write_model_bundle_atomically(const ModelBundle& bundle, const std::string& dir) {
+  const fs::path target(dir);
+  const fs::path staging = target.parent_path() / (target.filename().string() + ".partial");
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  try {
+    write_model_bundle(bundle, staging.string());
+    load_model_bundle(staging.string());  // the loader is the checker
+  } catch (...) {
+    fs::remove_all(staging, ec);  // nothing half-written is left behind
+    throw;
+  }
+  fs::remove_all(target, ec);
+  fs::rename(staging, target, ec);
+  if (ec) throw InputError(dir + ": cannot move the bundle into place: " + ec.message());
 }
 
 BundleBuilder::BundleBuilder(std::string name, std::vector<int> input_shape, int classes, BundleBits bits) {
@@ -213,6 +238,19 @@ BundleLayer& BundleBuilder::add(const std::string& name, const std::string& a, c
   append(name, LayerType::kAdd);
   connect(name, {a, b});
   return bundle_.layers.back();
+}
+
+BundleLayer& BundleBuilder::concat(const std::string& name, const std::vector<std::string>& inputs) {
+  append(name, LayerType::kConcat);
+  connect(name, inputs);
+  return bundle_.layers.back();
+}
+
+BundleLayer& BundleBuilder::clip(const std::string& name, double lo, double hi) {
+  BundleLayer& l = append(name, LayerType::kClip);
+  l.clip_min = lo;
+  l.clip_max = hi;
+  return l;
 }
 
 BundleLayer& BundleBuilder::simple(const std::string& name, LayerType type) { return append(name, type); }

@@ -98,6 +98,7 @@ void read_cim_keys(YamlSection& s, BundleLayer& l, LayerFiles& f) {
            "write weight_scale: 0.01 or weight_scale: conv1.wscale.npy");
   }
   l.input_scale = positive_real(s, "input_scale");
+  l.input_signed = s.boolean_or("input_signed", false);
   if (s.has("bias")) f.bias = tensor_file(s, "bias");
   s.raw("bias");
   l.has_adc = s.has("adc");
@@ -108,17 +109,25 @@ void read_cim_keys(YamlSection& s, BundleLayer& l, LayerFiles& f) {
 void read_type_keys(YamlSection& s, BundleLayer& l, LayerFiles& f) {
   switch (l.type) {
     case LayerType::kConv2d:
-      s.declare({"in_channels", "out_channels", "kernel", "stride", "padding", "weight", "weight_scale",
-                 "input_scale", "bias", "adc"});
+      s.declare({"in_channels", "out_channels", "groups", "kernel", "stride", "padding", "weight",
+                 "weight_scale", "input_scale", "input_signed", "bias", "adc"});
       l.in_channels = s.integer("in_channels", 1, kMaxSize);
       l.out_channels = s.integer("out_channels", 1, kMaxSize);
+      l.groups = s.has("groups") ? s.integer("groups", 1, kMaxSize) : 1;
+      if (l.in_channels % l.groups != 0 || l.out_channels % l.groups != 0) {
+        s.fail("groups",
+               std::to_string(l.groups) + " does not divide in_channels " + std::to_string(l.in_channels) +
+                   " and out_channels " + std::to_string(l.out_channels),
+               "use a common divisor of both (depthwise: groups = in_channels)");
+      }
       l.kernel = pair_of(s, "kernel", 1, "[k_h, k_w], e.g. [3, 3]");
       l.stride = pair_of(s, "stride", 1, "[rows, columns], e.g. [1, 1]");
       l.padding = pair_of(s, "padding", 0, "[rows, columns], e.g. [1, 1]");
       read_cim_keys(s, l, f);
       break;
     case LayerType::kLinear:
-      s.declare({"in_features", "out_features", "weight", "weight_scale", "input_scale", "bias", "adc"});
+      s.declare({"in_features", "out_features", "weight", "weight_scale", "input_scale", "input_signed", "bias",
+                 "adc"});
       l.in_features = s.integer("in_features", 1, 1 << 30);
       l.out_features = s.integer("out_features", 1, kMaxSize);
       read_cim_keys(s, l, f);
@@ -142,28 +151,41 @@ void read_type_keys(YamlSection& s, BundleLayer& l, LayerFiles& f) {
       }
       if (l.type == LayerType::kMaxPool) s.raw("padding");
       break;
+    case LayerType::kClip:
+      s.declare({"min", "max"});
+      l.clip_min = s.real("min", -kMaxReal, kMaxReal);
+      l.clip_max = s.real("max", -kMaxReal, kMaxReal);
+      if (!(l.clip_min < l.clip_max))
+        s.fail("max", "is not above min", "give min < max (ReLU6: min: 0, max: 6)");
+      break;
     default:
-      break;  // relu, global_avgpool, flatten, add: no keys of their own
+      break;  // relu, global_avgpool, flatten, add, concat: no keys of their own
   }
 }
 
 // The "inputs" key, resolved to indices of earlier layers (-1: the network input).
 std::vector<int> read_inputs(YamlSection& s, const BundleLayer& l, int index, const ModelBundle& b) {
-  const std::size_t want = l.type == LayerType::kAdd ? 2 : 1;
+  const bool two = l.type == LayerType::kAdd, many = l.type == LayerType::kConcat;
   const YAML::Node n = s.raw("inputs");
   if (!s.has("inputs")) {
-    if (want == 2)
+    if (two)
       s.fail("inputs", "an add layer needs its two inputs", "write inputs: [a, b] with two earlier layers");
+    if (many)
+      s.fail("inputs", "a concat layer needs its inputs", "write inputs: [a, b, ...] with earlier layers");
     return {index - 1};
   }
-  if (!n.IsSequence() || n.size() != want) {
+  const std::size_t want = two ? 2 : 1;
+  if (!n.IsSequence() || (many ? n.size() < 2 || n.size() > 1024 : n.size() != want)) {
     s.fail("inputs",
-           "expected a list of " + std::to_string(want) + " layer name" + (want == 2 ? "s" : "") + " for " +
-               layer_type_name(l.type),
-           want == 2 ? "write inputs: [a, b]" : "write inputs: [name] (or leave it out: the previous layer)");
+           many ? std::string("expected a list of 2 to 1024 layer names for concat")
+                : "expected a list of " + std::to_string(want) + " layer name" + (two ? "s" : "") + " for " +
+                      layer_type_name(l.type),
+           many  ? "write inputs: [a, b, ...]"
+           : two ? "write inputs: [a, b]"
+                 : "write inputs: [name] (or leave it out: the previous layer)");
   }
   std::vector<int> out;
-  for (std::size_t i = 0; i < want; ++i) {
+  for (std::size_t i = 0; i < n.size(); ++i) {
     const std::string name = n[i].IsScalar() ? n[i].Scalar() : std::string();
     const int found = name == "input" ? -1 : b.find(name);
     if (name != "input" && found < 0) {
@@ -252,7 +274,8 @@ YAML::Node parse_manifest(const std::string& dir, const std::string& manifest) {
 
 const std::vector<std::string>& layer_type_names() {
   static const std::vector<std::string> kNames = {"conv2d",  "linear",         "batchnorm", "relu", "maxpool",
-                                                  "avgpool", "global_avgpool", "flatten",   "add"};
+                                                  "avgpool", "global_avgpool", "flatten",   "add",  "concat",
+                                                  "clip"};
   return kNames;
 }
 

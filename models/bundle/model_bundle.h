@@ -22,7 +22,9 @@ enum class LayerType {
   kAvgPool,
   kGlobalAvgPool,
   kFlatten,
-  kAdd
+  kAdd,
+  kConcat,
+  kClip
 };
 
 // The manifest spelling of a type ("conv2d", "global_avgpool", ...), and all of them in table order.
@@ -48,10 +50,12 @@ struct BundleLayer {
   std::vector<int> inputs;  // indices of earlier layers; -1 is the network input
   int line = 0;             // 1-based manifest line where the layer's entry starts
 
-  // conv2d: in_channels x out_channels, kernel/stride/padding as [rows, columns].
-  // maxpool, avgpool: kernel, stride, padding (avgpool: always 0).
+  // conv2d: in_channels x out_channels, kernel/stride/padding as [rows, columns], in `groups` groups
+  // (in_channels / groups inputs and out_channels / groups outputs each; depthwise: groups =
+  // in_channels). maxpool, avgpool: kernel, stride, padding (avgpool: always 0).
   int in_channels = 0;
   int out_channels = 0;
+  int groups = 1;
   std::array<int, 2> kernel{{0, 0}};
   std::array<int, 2> stride{{1, 1}};
   std::array<int, 2> padding{{0, 0}};
@@ -60,13 +64,19 @@ struct BundleLayer {
   int out_features = 0;
   // batchnorm
   int channels = 0;
+  // clip: y = min(max(t, clip_min), clip_max)
+  double clip_min = 0;
+  double clip_max = 0;
 
   // CIM layers (conv2d, linear): the logical K x N integer matrix. conv2d: K = in_channels * k_h * k_w
-  // with row (c * k_h + i) * k_w + j for input channel c, kernel row i, column j; N = out_channels.
-  // linear: K = in_features, N = out_features.
+  // with row (c * k_h + i) * k_w + j for input channel c, kernel row i, column j; N = out_channels;
+  // with groups > 1 the weights of output o outside its group's input channels are 0 (block
+  // diagonal). linear: K = in_features, N = out_features.
   Eigen::MatrixXi weight;
   std::vector<double> weight_scale;  // N entries (a single manifest number is expanded)
   double input_scale = 0;            // s_x, the quantization step of the layer's input
+  bool input_signed = false;         // inputs in [-(2^input_bits - 1), 2^input_bits - 1], run in two
+                                     // passes (x+ then x-, docs/numerics.md section 11)
   std::vector<double> bias;          // N entries, zeros when the manifest has none
   bool has_adc = false;              // the layer names its own ADC interval
   AdcInterval adc;                   // valid when has_adc
@@ -78,6 +88,8 @@ struct BundleLayer {
   std::vector<int> output_shape;  // [C, H, W] or [F]
 
   bool is_cim() const { return type == LayerType::kConv2d || type == LayerType::kLinear; }
+  // Input passes per MVM: 2 for signed inputs (x+ and x-), else 1.
+  int input_passes() const { return input_signed ? 2 : 1; }
   // MVMs per image of a CIM layer: its output pixels (conv2d) or 1 (linear).
   int64_t output_pixels() const {
     return type == LayerType::kConv2d ? int64_t(output_shape[1]) * output_shape[2] : 1;

@@ -20,7 +20,8 @@ inline constexpr int64_t kAll = -1;
 int64_t samples_to_read(int64_t available, int64_t limit);
 
 // Labelled images: `images` holds count x channels x height x width uint8 pixels, contiguous, in
-// N x C x H x W (C) order; labels[i] is the class of image i, in [0, num_classes).
+// N x C x H x W (C) order; labels[i] is the class of image i, in [0, num_classes). Float images
+// (npy_images.h) are held in `values` instead, `images` then empty.
 struct Dataset {
   std::string name;  // e.g. "fashion-mnist/test", "cifar100-fine/train"
   int64_t count = 0;
@@ -29,10 +30,18 @@ struct Dataset {
   int64_t width = 0;
   int32_t num_classes = 0;
   std::vector<uint8_t> images;
+  std::vector<float> values;
   std::vector<int32_t> labels;
 
   int64_t image_size() const { return channels * height * width; }  // pixels per image
-  const uint8_t* image(int64_t i) const { return images.data() + i * image_size(); }
+  bool is_float() const { return !values.empty(); }
+  const uint8_t* image(int64_t i) const { return images.data() + i * image_size(); }  // uint8 images
+  // Element k of image i as the network input before normalisation: pixel / 255 in double, or the
+  // float value widened to double.
+  double input(int64_t i, int64_t k) const {
+    const int64_t at = i * image_size() + k;
+    return is_float() ? double(values[std::size_t(at)]) : double(images[std::size_t(at)]) / 255.0;
+  }
 };
 
 // A data file read from its start. A gzip file (named *.gz, or starting with the magic bytes 1f 8b) is

@@ -308,8 +308,8 @@ Array read_int_matrix(const std::string& path, const std::string& what) {
 
 void write(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& values,
            const std::string& descr) {
-  if (descr != "<f8" && descr != "<f4" && descr != "<i8")
-    fail(path, "cannot write dtype '" + descr + "'; use '<f8', '<f4' or '<i8'");
+  if (descr != "<f8" && descr != "<f4" && descr != "<i8" && descr != "<i2" && descr != "|i1")
+    fail(path, "cannot write dtype '" + descr + "'; use '<f8', '<f4', '<i8', '<i2' or '|i1'");
   const int64_t count =
       std::any_of(shape.begin(), shape.end(), [](int64_t d) { return d < 0; }) ? -1 : element_count(shape);
   if (count < 0 || static_cast<uint64_t>(count) != values.size())
@@ -327,7 +327,7 @@ void write(const std::string& path, const std::vector<int64_t>& shape, const std
   std::string out(kMagic, kMagicLen);
   out += {'\x01', '\x00', static_cast<char>(header.size() & 0xff), static_cast<char>(header.size() >> 8)};
   out += header;
-  const size_t item = descr == "<f4" ? 4 : 8;
+  const size_t item = descr == "<f4" ? 4 : descr == "<i2" ? 2 : descr == "|i1" ? 1 : 8;
   const bool swap = !host_is_little_endian();
   for (size_t i = 0; i < values.size(); ++i) {
     const double v = values[i];
@@ -338,11 +338,20 @@ void write(const std::string& path, const std::vector<int64_t>& shape, const std
       const auto f = static_cast<float>(v);
       std::memcpy(bytes, &f, 4);
     } else {
-      if (!(std::trunc(v) == v && std::fabs(v) <= static_cast<double>(kMaxExact)))
-        fail(path, "value " + std::to_string(v) + " at index " + std::to_string(i) +
-                       " is not an integer within +-2^53, so it cannot be written as <i8; use '<f8'");
+      const double limit = item == 1 ? 127 : item == 2 ? 32767 : static_cast<double>(kMaxExact);
+      if (!(std::trunc(v) == v && v <= limit && v >= (item == 8 ? -limit : -limit - 1)))
+        fail(path, "value " + std::to_string(v) + " at index " + std::to_string(i) + " is not an integer " +
+                       (item == 8 ? std::string("within +-2^53") : "in " + descr + "'s range") +
+                       ", so it cannot be written as " + descr + "; use '<f8' or a wider type");
       const auto n = static_cast<int64_t>(v);
-      std::memcpy(bytes, &n, 8);
+      if (item == 1) {
+        bytes[0] = static_cast<char>(static_cast<int8_t>(n));
+      } else if (item == 2) {
+        const auto h = static_cast<int16_t>(n);
+        std::memcpy(bytes, &h, 2);
+      } else {
+        std::memcpy(bytes, &n, 8);
+      }
     }
     if (swap) std::reverse(bytes, bytes + item);
     out.append(bytes, item);

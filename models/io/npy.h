@@ -29,8 +29,8 @@ Array read(const std::string& path);
 Array read_int_matrix(const std::string& path, const std::string& what);
 
 // Writes a C-order array atomically: to "<path>.tmp.<pid>" then rename(), so a reader never sees a
-// half-written file. dtype "<f8" or "<f4" (values rounded to float) or "<i8" (values must be
-// integral). Throws InputError on I/O failure, naming the path.
+// half-written file. dtype "<f8" or "<f4" (values rounded to float) or "<i8", "<i2", "|i1" (values
+// must be integers the type holds). Throws InputError on I/O failure, naming the path.
 void write(const std::string& path, const std::vector<int64_t>& shape, const std::vector<double>& values,
            const std::string& descr = "<f8");
 

@@ -131,7 +131,7 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
   }
   if (read_noise_.sigma > 0) {
     const CounterRng rng(
-        seed_, {uint64_t(RngTag::kReadNoise), layer_id_, uint64_t(step.group), uint64_t(step.phase)});
+        seed_, {uint64_t(RngTag::kReadNoise), layer_id_, uint64_t(step.group), uint64_t(step.phase + job.pass * hw_.macro.phases())});
     const uint64_t base = noise_base(job, first);
     const uint64_t stride = noise_stride(job);
     for (int c = 0; c < y.cols(); ++c)
@@ -161,7 +161,7 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   const int slices = m.slices();
   const int pair_signals = m.signals_per_pair();
   const CounterRng thermal(
-      seed_, {uint64_t(RngTag::kAdcThermal), layer_id_, uint64_t(step.group), uint64_t(step.phase)});
+      seed_, {uint64_t(RngTag::kAdcThermal), layer_id_, uint64_t(step.group), uint64_t(step.phase + job.pass * hw_.macro.phases())});
   const RowGroup& group = mapping_.groups[std::size_t(step.group)];
   const StepDigits& digits =
       digit_cache.get(job, group, step.group, step.phase, m.dac_bits, first, count, !ideal_packed_.empty());

@@ -18,6 +18,9 @@ struct MvmJob {
   // uses (image index, output pixel) so draws do not depend on how images are batched.
   int64_t first_id = 0;
   int64_t id_stride = 1;
+  // 1: the x- pass of a layer with signed inputs (docs/numerics.md section 11), whose read and
+  // converter noise draws take phase index p + phases in place of p; else 0.
+  int pass = 0;
   uint64_t id(int64_t i) const { return uint64_t(first_id + i * id_stride); }
 };
 

@@ -12,11 +12,27 @@ int32_t quantize_input(double t, double scale, int bits) {
   return int32_t(std::min(std::max(std::nearbyint(t / scale), 0.0), top));
 }
 
+int32_t quantize_signed(double t, double scale, int bits) {
+  const double top = double((1 << bits) - 1);
+  return int32_t(std::min(std::max(std::nearbyint(t / scale), -top), top));
+}
+
+int32_t quantize_part(double t, double scale, int bits, InputPart part) {
+  switch (part) {
+    case InputPart::kPositive:
+      return std::max(quantize_signed(t, scale, bits), 0);
+    case InputPart::kNegative:
+      return std::max(-quantize_signed(t, scale, bits), 0);
+    default:
+      return quantize_input(t, scale, bits);
+  }
+}
+
 namespace {
 
-std::vector<int32_t> quantize_all(const Tensor& input, double scale, int bits) {
+std::vector<int32_t> quantize_all(const Tensor& input, double scale, int bits, InputPart part) {
   std::vector<int32_t> q(input.data.size());
-  for (std::size_t i = 0; i < q.size(); ++i) q[i] = quantize_input(input.data[i], scale, bits);
+  for (std::size_t i = 0; i < q.size(); ++i) q[i] = quantize_part(input.data[i], scale, bits, part);
   return q;
 }
 
@@ -40,11 +56,11 @@ void window_offsets(const Tensor& input, const ConvGeometry& g, int oy, int ox,
 }  // namespace
 
 IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
-                           bool pixel_major) {
+                           bool pixel_major, InputPart part) {
   const int oh = g.out_h(input.height), ow = g.out_w(input.width);
   const int k = input.channels * g.kernel_h * g.kernel_w;
   IntMatrix rows(Eigen::Index(input.batch) * oh * ow, k);
-  const std::vector<int32_t> q = quantize_all(input, scale, bits);  // once per input element
+  const std::vector<int32_t> q = quantize_all(input, scale, bits, part);  // once per input element
   const int64_t image = int64_t(input.per_image());
   std::vector<int64_t> offsets;
   for (int oy = 0; oy < oh; ++oy) {
@@ -63,7 +79,8 @@ IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double sc
   return rows;
 }
 
-InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, double scale, int bits) {
+InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, double scale, int bits,
+                                InputPart part) {
   const int oh = g.out_h(input.height), ow = g.out_w(input.width);
   const int k = input.channels * g.kernel_h * g.kernel_w;
   const Eigen::Index batch = input.batch;
@@ -72,7 +89,7 @@ InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, doub
 #pragma omp parallel
   {
 #pragma omp for schedule(static)
-    for (std::size_t i = 0; i < q.size(); ++i) q[i] = uint16_t(quantize_input(input.data[i], scale, bits));
+    for (std::size_t i = 0; i < q.size(); ++i) q[i] = uint16_t(quantize_part(input.data[i], scale, bits, part));
     std::vector<int64_t> offsets;
     const int64_t image = int64_t(input.per_image());
 #pragma omp for schedule(static)
@@ -92,23 +109,23 @@ InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, doub
   return rows;
 }
 
-InputMatrix flatten_input_matrix(const Tensor& input, double scale, int bits) {
+InputMatrix flatten_input_matrix(const Tensor& input, double scale, int bits, InputPart part) {
   const Eigen::Index f = Eigen::Index(input.per_image());
   InputMatrix rows(input.batch, f);
 #pragma omp parallel for schedule(static)
   for (Eigen::Index i = 0; i < f; ++i) {
     for (int b = 0; b < input.batch; ++b)
-      rows(b, i) = uint16_t(quantize_input(input.data[std::size_t(b * f + i)], scale, bits));
+      rows(b, i) = uint16_t(quantize_part(input.data[std::size_t(b * f + i)], scale, bits, part));
   }
   return rows;
 }
 
-IntMatrix flatten_quantized(const Tensor& input, double scale, int bits) {
+IntMatrix flatten_quantized(const Tensor& input, double scale, int bits, InputPart part) {
   const std::size_t f = input.per_image();
   IntMatrix rows(input.batch, Eigen::Index(f));
   for (int b = 0; b < input.batch; ++b) {
     for (std::size_t i = 0; i < f; ++i)
-      rows(b, Eigen::Index(i)) = quantize_input(input.data[b * f + i], scale, bits);
+      rows(b, Eigen::Index(i)) = quantize_part(input.data[b * f + i], scale, bits, part);
   }
   return rows;
 }
@@ -210,6 +227,31 @@ Tensor add(const Tensor& a, const Tensor& b) {
   }
   Tensor r = a;
   for (std::size_t i = 0; i < r.data.size(); ++i) r.data[i] += b.data[i];
+  return r;
+}
+
+Tensor concat(const std::vector<const Tensor*>& parts) {
+  int channels = 0;
+  for (const Tensor* p : parts) {
+    if (p->batch != parts[0]->batch || p->height != parts[0]->height || p->width != parts[0]->width)
+      throw std::invalid_argument("concat: tensors of different batch or spatial sizes");
+    channels += p->channels;
+  }
+  Tensor r(parts[0]->batch, channels, parts[0]->height, parts[0]->width);
+  double* out = r.data.data();
+  for (int b = 0; b < r.batch; ++b) {
+    for (const Tensor* p : parts) {
+      const std::size_t n = p->per_image();
+      std::copy_n(p->data.data() + std::size_t(b) * n, n, out);
+      out += n;
+    }
+  }
+  return r;
+}
+
+Tensor clip(const Tensor& t, double lo, double hi) {
+  Tensor r = t;
+  for (double& v : r.data) v = std::min(std::max(v, lo), hi);
   return r;
 }
 

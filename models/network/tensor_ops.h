@@ -38,18 +38,26 @@ struct ConvGeometry {
 
 // q(t, s) = min(max(round_half_even(t / s), 0), 2^bits - 1), element by element.
 int32_t quantize_input(double t, double scale, int bits);
+// A layer's input as its DACs see it. Unsigned: q(t, s). A signed layer (docs/numerics.md section
+// 11) quantizes to q_s(t, s) = min(max(round_half_even(t / s), -(2^bits - 1)), 2^bits - 1) and runs
+// two passes: kPositive drives max(q_s, 0), kNegative max(-q_s, 0).
+enum class InputPart { kUnsigned, kPositive, kNegative };
+int32_t quantize_signed(double t, double scale, int bits);
+int32_t quantize_part(double t, double scale, int bits, InputPart part);
 
 // Quantized im2col: one row per output pixel, one column per (c_in, k_h, k_w) in that order;
 // padded positions are 0 (= q(0)). Rows are image-major, (b, oy, ox), or with pixel_major
 // (oy, ox, b): pixel p of image b at row p * batch + b, as the lock-step transactions take them.
 IntMatrix im2col_quantized(const Tensor& input, const ConvGeometry& g, double scale, int bits,
-                           bool pixel_major = false);
+                           bool pixel_major = false, InputPart part = InputPart::kUnsigned);
 // Quantized rows for a linear layer: one row per image, the image's values in C order.
-IntMatrix flatten_quantized(const Tensor& input, double scale, int bits);
+IntMatrix flatten_quantized(const Tensor& input, double scale, int bits, InputPart part = InputPart::kUnsigned);
 // The same two, pixel-major, straight into the simulator's column-major uint16 input form
 // (bits <= 16), computed in parallel (OpenMP); the values equal the IntMatrix versions'.
-InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, double scale, int bits);
-InputMatrix flatten_input_matrix(const Tensor& input, double scale, int bits);
+InputMatrix im2col_input_matrix(const Tensor& input, const ConvGeometry& g, double scale, int bits,
+                                InputPart part = InputPart::kUnsigned);
+InputMatrix flatten_input_matrix(const Tensor& input, double scale, int bits,
+                                 InputPart part = InputPart::kUnsigned);
 
 // After the MVM: z = ((out * weight_scale[o]) * input_scale) + bias[o], in double. `out` has one
 // row per output pixel in im2col order; the result is [batch, outputs, out_h, out_w].
@@ -70,5 +78,9 @@ Tensor global_avgpool(const Tensor& t);
 // [B, C, H, W] -> [B, C*H*W, 1, 1] (the data order is unchanged).
 Tensor flatten(const Tensor& t);
 Tensor add(const Tensor& a, const Tensor& b);
+// Joins the inputs along the channels (or features): [B, C_1 + C_2 + ..., H, W].
+Tensor concat(const std::vector<const Tensor*>& parts);
+// min(max(t, lo), hi), element by element.
+Tensor clip(const Tensor& t, double lo, double hi);
 
 }  // namespace cimsim

@@ -225,6 +225,7 @@ struct RunStats {
   std::string model;
   int64_t images = 0, correct = 0;
   double accuracy = 0;
+  bool shape_only = false;  // random weights (arch:NAME or --shape-only): accuracy is not meaningful
   int64_t cycles_per_image = 0, latency_cycles = 0;
   std::string dataflow = "layer_by_layer", bottleneck_layer;
   double latency_per_image_us = 0, images_per_second = 0, energy_per_image_pj = 0;
@@ -250,6 +251,7 @@ struct RunStats {
     v("images", images);
     v("correct", correct);
     v("accuracy", accuracy);
+    v("shape_only", shape_only);
     v("cycles_per_image", cycles_per_image);
     v("latency_cycles", latency_cycles);
     v("dataflow", dataflow);

@@ -38,7 +38,7 @@ TEST(BundleRoundTrip, ExportThenLoadGivesTheSameNetwork) {
     net->to(torch::kDouble);
 
     const std::string dir = (fs::path(::testing::TempDir()) / ("rt_" + std::to_string(::getpid()))).string();
-    write_bundle_atomically(export_bundle(*net), dir);
+    write_model_bundle_atomically(export_bundle(*net), dir);
     const ModelBundle bundle = load_model_bundle(dir);
     fs::remove_all(dir);
 

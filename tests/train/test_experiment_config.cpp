@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "architectures.h"
 #include "core/error.h"
 #include "experiment_config.h"
 
@@ -88,6 +89,23 @@ TEST(ExperimentConfig, ShippedExperimentsParse) {
   }
   for (const char* name : {"resnet20-fmnist.yaml", "vgg8-fmnist.yaml"})
     EXPECT_NO_THROW(load_experiment(std::string(CIMSIM_SOURCE_DIR) + "/configs/experiments/" + name)) << name;
+  // An imported model's experiment has no network: the graph is the --from bundle's.
+  const ExperimentConfig imported =
+      load_experiment(std::string(CIMSIM_SOURCE_DIR) + "/configs/experiments/imported-fmnist-4b.yaml");
+  EXPECT_TRUE(imported.network.arch.empty());
+  try {
+    architecture(imported);
+    ADD_FAILURE() << "a network without an arch and without a bundle";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("the experiment names no network; start from a model bundle"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(ExperimentConfig, NpyDataNeedsBothSplitsFiles) {
+  const std::string e = error_of(replace(kGood, "  set: fashion-mnist", "  set: npy\n  train: x.npy"));
+  EXPECT_NE(e.find("data.train: expected two files; write train: IMAGES.npy,LABELS.npy"), std::string::npos) << e;
 }
 
 TEST(ExperimentConfig, MisspelledKeyNamesItsLineAndTheFix) {

@@ -67,7 +67,7 @@ void expect_parity(const std::string& arch, cimsim::testing::HwParams p, bool ci
 
   const std::string dir =
       (fs::path(::testing::TempDir()) / ("parity_" + std::to_string(::getpid()))).string();
-  write_bundle_atomically(export_bundle(*net), dir);
+  write_model_bundle_atomically(export_bundle(*net), dir);
   const ModelBundle bundle = load_model_bundle(dir);
   fs::remove_all(dir);
 

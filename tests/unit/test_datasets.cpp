@@ -21,6 +21,8 @@
 #include "data/dataset.h"
 #include "data/gzip.h"
 #include "data/idx_reader.h"
+#include "data/npy_images.h"
+#include "io/npy.h"
 
 namespace {
 
@@ -340,6 +342,43 @@ TEST_F(CifarReaderTest, RejectsMissingFilesBadSizesAndLabels) {
   const std::string f100 = put("test.bin", cifar_records({{2, 100}}));
   EXPECT_ERROR(data::load_cifar100(dir(), Split::kTest, 1, false), f100 + ": fine label 100",
                "out of range 0..99");
+}
+
+class NpyImagesTest : public DatasetTest {};
+
+TEST_F(NpyImagesTest, ReadsUint8AndFloatImagesWithALimit) {
+  std::vector<double> pixels(3 * 2 * 2 * 2), values(pixels.size());
+  for (std::size_t i = 0; i < pixels.size(); ++i) {
+    pixels[i] = double(i * 10);
+    values[i] = 0.1 * double(i) - 0.5;
+  }
+  cimsim::npy::write(path("u8.npy"), {3, 2, 2, 2}, pixels, "<f8");
+  cimsim::npy::write(path("f.npy"), {3, 2, 2, 2}, values, "<f4");
+  cimsim::npy::write(path("y.npy"), {3}, {2, 0, 7}, "<i8");
+  const data::Dataset f = data::load_npy_images(path("f.npy"), path("y.npy"), 2);
+  EXPECT_EQ(f.count, 2);
+  EXPECT_EQ(f.channels, 2);
+  EXPECT_TRUE(f.is_float());
+  EXPECT_EQ(f.input(1, 3), double(float(values[8 + 3])));  // the float32 value, widened
+  EXPECT_EQ(f.labels, (std::vector<int32_t>{2, 0}));
+  // Float64 pixels are not uint8 pixels: a float file is values, a uint8 file pixels / 255.
+  const data::Dataset g = data::load_npy_images(path("u8.npy"), path("y.npy"), -1);
+  EXPECT_TRUE(g.is_float());
+  EXPECT_EQ(g.num_classes, 8);
+}
+
+TEST_F(NpyImagesTest, RejectsBadShapesDtypesAndLabels) {
+  cimsim::npy::write(path("x3.npy"), {3, 4, 4}, std::vector<double>(48, 0.0), "<f4");
+  cimsim::npy::write(path("x.npy"), {2, 1, 2, 2}, std::vector<double>(8, 0.0), "<f4");
+  cimsim::npy::write(path("xi.npy"), {2, 1, 2, 2}, std::vector<double>(8, 0.0), "<i8");
+  cimsim::npy::write(path("y3.npy"), {3}, {0, 1, 2}, "<i8");
+  cimsim::npy::write(path("yf.npy"), {2}, {0, 1}, "<f8");
+  cimsim::npy::write(path("yneg.npy"), {2}, {0, -1}, "<i8");
+  EXPECT_ERROR(data::load_npy_images(path("x3.npy"), path("y3.npy"), -1), "x3.npy", "N x C x H x W");
+  EXPECT_ERROR(data::load_npy_images(path("xi.npy"), path("y3.npy"), -1), "xi.npy", "save uint8 pixels");
+  EXPECT_ERROR(data::load_npy_images(path("x.npy"), path("y3.npy"), -1), "3 labels for 2 images", "one label per image");
+  EXPECT_ERROR(data::load_npy_images(path("x.npy"), path("yf.npy"), -1), "yf.npy", "1-D integer array");
+  EXPECT_ERROR(data::load_npy_images(path("x.npy"), path("yneg.npy"), -1), "label 1 is -1", "class indices");
 }
 
 // The real Fashion-MNIST test set, from Debian's dataset-fashion-mnist package.

@@ -747,3 +747,73 @@ TEST_F(BundleTest, NonPositiveScaleInAFile) {
 }
 
 }  // namespace
+
+namespace {
+
+// A block with every layer kind imported networks bring: a grouped (depthwise) conv with signed
+// inputs, clip, concat.
+BundleBuilder imported_block() {
+  BundleBuilder b("imported-block", {4, 6, 6}, 10, {8, 8});
+  BundleLayer& dw = b.conv2d("dw", 4, 8, {{3, 3}}, {{1, 1}}, {{1, 1}});
+  dw.groups = 4;  // two outputs per group, each seeing one input channel
+  for (int o = 0; o < 8; ++o)
+    for (int k = 0; k < 9; ++k) dw.weight((o / 2) * 9 + k, o) = (k + o) % 5 - 2;
+  dw.input_signed = true;
+  b.clip("act", 0, 6);
+  b.concat("cat", {"act", "input"});
+  b.simple("gap", LayerType::kGlobalAvgPool);
+  b.linear("fc", 12, 10).input_signed = true;
+  return b;
+}
+
+}  // namespace
+
+TEST_F(BundleTest, GroupedConvClipConcatAndSignedInputsRoundTrip) {
+  const BundleBuilder b = imported_block();
+  b.write(dir_);
+  const cimsim::ModelBundle loaded = cimsim::load_model_bundle(dir_);
+  const BundleLayer& dw = loaded.layers[0];
+  EXPECT_EQ(dw.groups, 4);
+  EXPECT_TRUE(dw.input_signed);
+  EXPECT_EQ(dw.input_passes(), 2);
+  EXPECT_EQ(dw.weight, b.bundle().layers[0].weight);  // block diagonal: zeros outside each group
+  EXPECT_EQ(dw.weight(9, 0), 0);
+  // The file holds only each output's own channels: [out, in / groups, k_h, k_w].
+  const cimsim::npy::Array file = cimsim::npy::read(path("dw.weight.npy"));
+  EXPECT_EQ(file.shape, (std::vector<int64_t>{8, 1, 3, 3}));
+  EXPECT_EQ(file.descr, "|i1");
+  EXPECT_EQ(loaded.layers[1].type, LayerType::kClip);
+  EXPECT_EQ(loaded.layers[1].clip_max, 6);
+  EXPECT_EQ(loaded.layers[2].output_shape, (std::vector<int>{12, 6, 6}));
+  EXPECT_EQ(loaded.layers[2].inputs, (std::vector<int>{1, -1}));
+  EXPECT_EQ(loaded.layers[4].input_passes(), 2);
+}
+
+TEST_F(BundleTest, GroupsMustDivideTheChannels) {
+  Manifest m = written(imported_block());
+  m.set("dw", "groups", "3").save();
+  expect_manifest_error(m.line("dw", "groups"), "layers[0].groups",
+                        {"3 does not divide in_channels 4 and out_channels 8", "depthwise: groups = in_channels"});
+}
+
+TEST_F(BundleTest, GroupedWeightFileOfTheDenseShapeIsRejected) {
+  Manifest m = written(imported_block());
+  m.set("dw", "groups", "1").save();
+  const std::string e = error();
+  EXPECT_TRUE(has_all(e, {"dw.weight.npy", "[out_channels, in_channels, k_h, k_w]"})) << e;
+}
+
+TEST_F(BundleTest, ConcatOfDifferentSizesAndClipBounds) {
+  Manifest m = written(imported_block());
+  m.set("cat", "inputs", "[act, gap]").save();
+  expect_manifest_error(m.line("cat", "inputs"), "layers[2].inputs", {"'gap' names no earlier layer"});
+  m.set("cat", "inputs", "[act]").save();
+  expect_manifest_error(m.line("cat", "inputs"), "layers[2].inputs", {"2 to 1024 layer names for concat"});
+  m = written(imported_block());
+  m.set("act", "min", "6").save();
+  expect_manifest_error(m.line("act", "max"), "layers[1].max", {"is not above min", "ReLU6"});
+  m = written(imported_block());
+  m.set("dw", "input_signed", "maybe").save();
+  const std::string e = error();
+  EXPECT_TRUE(has_all(e, {"layers[0].input_signed"})) << e;
+}

@@ -254,7 +254,9 @@ TEST_F(NpyTest, WriteOverwritesAndLeavesNoTemporaryFile) {
 
 TEST_F(NpyTest, WriteRejectsBadArguments) {
   const std::string p = path("bad.npy");
-  expect_error([&] { npy::write(p, {2}, {1, 2}, ">f8"); }, p, {"dtype '>f8'", "'<f8', '<f4' or '<i8'"});
+  expect_error([&] { npy::write(p, {2}, {1, 2}, ">f8"); }, p, {"dtype '>f8'", "'<f8', '<f4', '<i8', '<i2' or '|i1'"});
+  expect_error([&] { npy::write(p, {2}, {1, 128}, "|i1"); }, p, {"index 1", "not an integer in |i1's range"});
+  expect_error([&] { npy::write(p, {2}, {-32769, 2}, "<i2"); }, p, {"index 0", "<i2"});
   expect_error([&] { npy::write(p, {2}, {1, 2}, "<i4"); }, p, {"dtype '<i4'"});
   expect_error([&] { npy::write(p, {2, 3}, {1, 2}); }, p, {"shape (2, 3)", "2 values"});
   expect_error([&] { npy::write(p, {}, {}); }, p, {"shape ()", "0 values"});
@@ -263,6 +265,12 @@ TEST_F(NpyTest, WriteRejectsBadArguments) {
   expect_error([&] { npy::write(p, {1}, {std::nan("")}, "<i8"); }, p, {"index 0", "not an integer"});
   expect_error([&] { npy::write(p, {1}, {kTwo53 * 2}, "<i8"); }, p, {"2^53"});
   EXPECT_FALSE(fs::exists(p));
+  npy::write(p, {3}, {-128, 0, 127}, "|i1");
+  npy::write(path("h.npy"), {2}, {-32768, 32767}, "<i2");
+  EXPECT_EQ(npy::read(p).values, (std::vector<double>{-128, 0, 127}));
+  EXPECT_EQ(npy::read(path("h.npy")).values, (std::vector<double>{-32768, 32767}));
+  fs::remove(p);
+  fs::remove(path("h.npy"));
   EXPECT_TRUE(others("").empty());
 }
 

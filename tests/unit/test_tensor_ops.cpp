@@ -122,5 +122,41 @@ TEST(TensorOps, InputMatrixFormsEqualTheIntMatrixForms) {
   EXPECT_TRUE(flatten_input_matrix(t, 0.5, 4).cast<int32_t>() == flatten_quantized(t, 0.5, 4));
 }
 
+TEST(TensorOps, SignedInputsSplitIntoTwoUnsignedPasses) {
+  EXPECT_EQ(quantize_signed(-1.25, 0.5, 4), -2);   // -2.5 -> -2 (even)
+  EXPECT_EQ(quantize_signed(-100.0, 0.5, 4), -15);  // a sign and 4 magnitude bits
+  EXPECT_EQ(quantize_signed(100.0, 0.5, 4), 15);
+  for (double t : {-9.0, -1.3, -0.25, 0.0, 0.3, 2.75, 9.0}) {
+    const int q = quantize_signed(t, 0.5, 4);
+    EXPECT_EQ(quantize_part(t, 0.5, 4, InputPart::kPositive) - quantize_part(t, 0.5, 4, InputPart::kNegative), q);
+    EXPECT_GE(quantize_part(t, 0.5, 4, InputPart::kNegative), 0);
+    EXPECT_EQ(quantize_part(t, 0.5, 4, InputPart::kUnsigned), quantize_input(t, 0.5, 4));
+  }
+  Tensor t(2, 2, 5, 5);
+  for (std::size_t i = 0; i < t.data.size(); ++i) t.data[i] = double(int(i * 7 % 23) - 11) * 0.5;
+  const ConvGeometry g{3, 3, 1, 1, 1, 1};
+  const IntMatrix plus = im2col_quantized(t, g, 0.5, 3, true, InputPart::kPositive);
+  const IntMatrix minus = im2col_quantized(t, g, 0.5, 3, true, InputPart::kNegative);
+  EXPECT_TRUE(im2col_input_matrix(t, g, 0.5, 3, InputPart::kNegative).cast<int32_t>() == minus);
+  EXPECT_TRUE(flatten_input_matrix(t, 0.5, 3, InputPart::kPositive).cast<int32_t>() ==
+              flatten_quantized(t, 0.5, 3, InputPart::kPositive));
+  EXPECT_EQ(minus.maxCoeff(), 7);
+  EXPECT_EQ(plus.maxCoeff(), 7);
+  EXPECT_EQ((plus.array() * minus.array()).abs().maxCoeff(), 0);  // one of the two is 0
+}
+
+TEST(TensorOps, ConcatJoinsChannelsPerImageAndClipBounds) {
+  const Tensor a = ramp(2, 1, 2, 2), b = ramp(2, 2, 2, 2);
+  const Tensor c = concat({&a, &b});
+  ASSERT_EQ(c.channels, 3);
+  EXPECT_EQ(c.at(1, 0, 1, 1), a.at(1, 0, 1, 1));
+  EXPECT_EQ(c.at(1, 2, 0, 1), b.at(1, 1, 0, 1));
+  EXPECT_EQ(c.at(0, 1, 0, 0), b.at(0, 0, 0, 0));
+  const Tensor k = clip(ramp(1, 1, 3, 3), 2.0, 6.0);
+  EXPECT_EQ(k.data.front(), 2.0);
+  EXPECT_EQ(k.data[4], 4.0);
+  EXPECT_EQ(k.data.back(), 6.0);
+}
+
 }  // namespace
 }  // namespace cimsim
