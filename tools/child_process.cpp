@@ -3,13 +3,16 @@
 #include <sys/wait.h>
 
 #include <cerrno>
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
+#include <vector>
 
 #include "core/error.h"
 #include "io/process.h"
+#include "io/text_file.h"
 
 namespace cimsim::cli {
 
@@ -73,6 +76,19 @@ std::string hash_of(const std::string& text) {
   char out[17];
   std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(h));
   return out;
+}
+
+// The bytes of every file of a bundle directory, hashed in name order.
+std::string directory_hash(const std::string& dir) {
+  std::vector<fs::path> files;
+  for (const auto& entry : fs::directory_iterator(dir))
+    if (entry.is_regular_file()) files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  std::string all;
+  for (const fs::path& f : files)
+    all += f.filename().string() + '\0' + hash_of(read_text_file(f.string(), "cannot read the bundle file")) +
+           '\0';
+  return hash_of(all);
 }
 
 }  // namespace cimsim::cli

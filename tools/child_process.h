@@ -35,5 +35,7 @@ void run_plot_script(const std::string& name, const std::vector<std::string>& ar
 
 // FNV-1a, 64 bits, as 16 hex digits: identifies the inputs of a step or point (not a security hash).
 std::string hash_of(const std::string& text);
+// The bytes of every regular file at the top of directory `dir` (a model bundle), hashed in name order.
+std::string directory_hash(const std::string& dir);
 
 }  // namespace cimsim::cli

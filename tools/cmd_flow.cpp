@@ -35,7 +35,8 @@ struct FlowArgs {
 
 // The experiment's flow section (docs/flow.md).
 struct FlowConfig {
-  std::string hw;  // resolved path
+  std::string hw;     // resolved path
+  std::string model;  // resolved path of a bundle to start from (an import), or "" (train fp32 first)
   std::string method = "mse";
   double percentile = 99.99;
   int64_t calibration_images = 1000, stats_images = 1000, final_images = -1;
@@ -55,13 +56,23 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
   source->file = path;
   YamlSection top(root, "", source);
   YamlSection s = top.child("flow");
-  s.declare({"hw", "calibration", "stats_images", "final_images", "seed"});
+  s.declare({"hw", "model", "calibration", "stats_images", "final_images", "seed"});
   FlowConfig f;
-  const fs::path hw = s.text("hw");
   // A relative path is relative to the experiment file's directory.
-  f.hw = hw.is_absolute() ? hw.string() : (fs::path(path).parent_path() / hw).lexically_normal().string();
+  auto resolved = [&](const fs::path& p) {
+    return p.is_absolute() ? p.string() : (fs::path(path).parent_path() / p).lexically_normal().string();
+  };
+  const fs::path hw = s.text("hw");
+  f.hw = resolved(hw);
   if (!fs::exists(f.hw))
     s.fail("hw", "'" + hw.string() + "' does not exist", "give a hardware YAML (configs/hw/)");
+  if (s.has("model")) {
+    const fs::path model = s.text("model");
+    f.model = resolved(model);
+    if (!fs::exists(fs::path(f.model) / "model.yaml"))
+      s.fail("model", "'" + model.string() + "' is not a model bundle (no model.yaml)",
+             "give the directory cimsim import wrote, or leave model out to train from fp32");
+  }
   YamlSection c = s.child("calibration", true);
   c.declare({"method", "percentile", "images"});
   f.method = c.choice_or("method", calibration_method_names(), "mse");
@@ -73,6 +84,15 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
   f.seed = uint64_t(s.integer_or("seed", 0, 1000000000, 1));
   s.finish();
   return f;
+}
+
+// The experiment's data set as cimsim run's --data SPEC for `split` (docs/training.md, data).
+std::string data_spec(const YAML::Node& root, const std::string& split) {
+  const YAML::Node d = root["data"];
+  const std::string set = d && d["set"] ? d["set"].as<std::string>() : "fashion-mnist";
+  if (set == "npy") return "npy:" + d[split].as<std::string>();
+  if (d && d["path"]) return set + ":" + d["path"].as<std::string>();
+  return set;
 }
 
 class Flow {
@@ -149,7 +169,9 @@ int flow(const FlowArgs& args) {
       common += key + "=" + canonical(kv.second) + ";";
   }
   const std::string hw_hash = hash_of(hw_text);
-  const std::string h_fp32 = hash_of("fp32|" + common + canonical(root["fp32"]));
+  // With flow.model the network is that bundle (an import): no fp32 step, stage 1 starts from it.
+  const std::string h_fp32 = f.model.empty() ? hash_of("fp32|" + common + canonical(root["fp32"]))
+                                             : hash_of("model|" + common + directory_hash(f.model));
   const std::string h_qat = hash_of("qat|" + h_fp32 + canonical(root["qat"]));
   const std::string seed = std::to_string(f.seed);
   const std::string h_calib =
@@ -164,24 +186,25 @@ int flow(const FlowArgs& args) {
   const std::string& e = args.experiment;
   std::vector<std::string> final_limit;
   if (f.final_images > 0) final_limit = {"--limit", std::to_string(f.final_images)};
-  if (!flow.step("fp32", h_fp32, {}, {"train", "--config", e, "--out", flow.path("fp32", "run")},
-                 {flow.path("fp32", "run/fp32.ckpt")}))
+  if (f.model.empty() && !flow.step("fp32", h_fp32, {}, {"train", "--config", e, "--out", flow.path("fp32", "run")},
+                                    {flow.path("fp32", "run/fp32.ckpt")}))
     return 0;
   if (!flow.step("qat", h_qat, {"fp32"},
                  {"train", "--config", e, "--out", flow.path("qat", "run"), "--stage", "qat", "--from",
-                  flow.path("fp32", "run"), "--hw", f.hw},
+                  f.model.empty() ? flow.path("fp32", "run") : f.model, "--hw", f.hw},
                  {flow.path("qat", "run/bundle/model.yaml")}))
     return 0;
   const std::string qat_bundle = flow.path("qat", "run/bundle");
   if (!flow.step(
           "calibrate", h_calib, {"qat"},
-          {"calibrate", "-q", "--hw", f.hw, "--model", qat_bundle, "--limit",
+          {"calibrate", "-q", "--hw", f.hw, "--model", qat_bundle, "--data", data_spec(root, "train"), "--limit",
            std::to_string(f.calibration_images), "--method", f.method, "--percentile",
            std::to_string(f.percentile), "--seed", seed, "--out", flow.path("calibrate", "calib.yaml")},
           {flow.path("calibrate", "calib.yaml")}))
     return 0;
   if (!flow.step("stats", h_stats, {"qat", "calibrate"},
-                 {"run", "-q", "--hw", f.hw, "--model", qat_bundle, "--split", "train", "--limit",
+                 {"run", "-q", "--hw", f.hw, "--model", qat_bundle, "--data", data_spec(root, "train"), "--split",
+                  "train", "--limit",
                   std::to_string(f.stats_images), "--seed", seed, "--calib",
                   flow.path("calibrate", "calib.yaml"), "--stats", flow.path("stats", "stats.json")},
                  {flow.path("stats", "stats.json")}))
@@ -193,6 +216,7 @@ int flow(const FlowArgs& args) {
                  {flow.path("cim", "run/cim-bundle/model.yaml")}))
     return 0;
   std::vector<std::string> final_args{"run",     "-q",
+                                      "--data",  data_spec(root, "test"),
                                       "--hw",    f.hw,
                                       "--model", flow.path("cim", "run/cim-bundle"),
                                       "--seed",  seed,
@@ -259,9 +283,10 @@ int flow_report(const std::string& dir) {
   md << fmt::format("| latency per image | {:.2f} us |\n", r.latency_per_image_us);
   md << fmt::format("| energy per image | {:.1f} nJ |\n", 1e-3 * r.energy_per_image_pj);
   md << fmt::format("| TOPS/W | {:.3f} |\n", r.tops_per_watt);
-  md << fmt::format(
-      "\nTrainer test accuracy at the end of each stage: fp32 {:.2f}%, qat {:.2f}%, cim {:.2f}%.\n",
-      100 * t.fp32, 100 * t.qat, 100 * t.cim);
+  md << fmt::format("\nTrainer test accuracy at the end of each stage: fp32 {}, qat {:.2f}%, cim {:.2f}%.\n",
+                    t.fp32 < 0 ? std::string("none (started from a bundle, flow.model)")
+                               : fmt::format("{:.2f}%", 100 * t.fp32),
+                    100 * t.qat, 100 * t.cim);
   md << "\nCalibrated ADC intervals (" << report.calibration.method
      << "), where stage 2 started:\n\n| layer | lo | hi |\n|---|---|---|\n";
   for (const auto& [name, iv] : report.calibration.layers)

@@ -19,12 +19,15 @@ def main(report_path, png_path):
     final = report.final
     labels = ["fp32", "qat", "cim (trainer)", "cimsim run"]
     values = [100 * trainer.fp32, 100 * trainer.qat, 100 * trainer.cim, 100 * final.accuracy]
+    colors = ["#888888", "#4477aa", "#228833", "#ee6677"]
+    if trainer.fp32 < 0:  # started from a bundle (flow.model): no fp32 stage
+        labels, values, colors = labels[1:], values[1:], colors[1:]
     sums = ("dynamic", "static", "total")  # the components' sums, not components
     energy = {name: getattr(final.energy_pj, name) / final.images / 1e3
               for name, _ in EnergyFigures.FIELDS if name not in sums}
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    bars = left.bar(labels, values, color=["#888888", "#4477aa", "#228833", "#ee6677"])
+    bars = left.bar(labels, values, color=colors)
     left.bar_label(bars, fmt="%.1f")
     left.set_ylabel("top-1 accuracy (%)")
     left.set_ylim(0, 100)

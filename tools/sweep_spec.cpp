@@ -93,19 +93,6 @@ std::vector<std::string> range_values(YamlSection& r) {
   return values;
 }
 
-// The bytes of every file of a bundle directory, hashed in name order.
-std::string directory_hash(const std::string& dir) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
-  std::string all;
-  for (const fs::path& f : files)
-    all += f.filename().string() + '\0' + hash_of(read_text_file(f.string(), "cannot read the bundle file")) +
-           '\0';
-  return hash_of(all);
-}
-
 void read_params(YamlSection& top, const std::string& file, const nlohmann::json& base_config, SweepSpec& s) {
   YamlSection vary = top.child("vary", true);
   const std::vector<std::string> paths = [&] {

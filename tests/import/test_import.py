@@ -168,6 +168,28 @@ def test_bad_models_give_one_error_and_no_output(data, case, expected):
     assert not out.exists() and not (data / "never.partial").exists()
 
 
+def test_final_softmax_is_dropped_with_a_warning(data):
+    w = numpy_helper.from_array(np.ones((10, 64), np.float32) * 0.01, "fc.weight")
+    nodes = [helper.make_node("Flatten", ["input"], ["f"], axis=1, name="/flatten/Flatten"),
+             helper.make_node("Gemm", ["f", "fc.weight"], ["z"], transB=1, name="/fc/Gemm"),
+             helper.make_node("Softmax", ["z"], ["out"], axis=1, name="/softmax/Softmax")]
+    g = helper.make_graph(nodes, "sm", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 8, 8])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 10])], [w])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(data / "sm.onnx"))
+    p = cimsim("import", str(data / "sm.onnx"), "--out", str(data / "b"), "--data", f"npy:{data / 'x1.npy'},{data / 'y.npy'}")
+    assert "(Softmax) ends the graph" in p.stdout + p.stderr
+    assert [l["type"] for l in yaml.safe_load(open(data / "b" / "model.yaml"))["layers"]] == ["flatten", "linear"]
+    # A softmax inside the graph is still an unsupported operator.
+    nodes[2] = helper.make_node("Softmax", ["z"], ["s"], axis=1, name="/softmax/Softmax")
+    nodes.append(helper.make_node("Relu", ["s"], ["out"], name="/relu/Relu"))
+    g = helper.make_graph(nodes, "sm", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 8, 8])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 10])], [w])
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), str(data / "sm2.onnx"))
+    p = cimsim("import", str(data / "sm2.onnx"), "--out", str(data / "c"), "--data",
+               f"npy:{data / 'x1.npy'},{data / 'y.npy'}", expect=2)
+    assert "operator Softmax is not supported" in p.stderr
+
+
 @pytest.mark.parametrize("args,expected", [
     (["--mean", "0.1,0.2"], "2 values for a 1-channel input"),
     (["--std", "0"], "standard deviations must be positive"),
@@ -233,6 +255,14 @@ def test_train_stages_from_an_imported_bundle(data):
         cimsim("-q", "run", "--hw", hw4, "--model", str(bundle), "--data", f"npy:{spec}", "--out",
                str(bundle) + "-run")
         assert np.load(str(bundle) + "-run/logits.npy").shape == (24, 10)
+    # cimsim flow from the import (flow.model): no fp32 step, every other step on the npy data.
+    text = (data / "e.yaml").read_text() + (
+        f"flow: {{hw: {hw4}, model: {data / 'imported'}, calibration: {{images: 24}}, stats_images: 24}}\n")
+    (data / "f.yaml").write_text(text)
+    cimsim("-q", "flow", str(data / "f.yaml"), "--out", str(data / "flow"))
+    assert not (data / "flow" / "fp32").exists()
+    report = (data / "flow" / "report" / "report.md").read_text()
+    assert "fp32 none (started from a bundle, flow.model)" in report and "24 images" in report
 
 
 def test_wrong_normalisation_is_flagged(data):

@@ -1,5 +1,7 @@
 // lower_onnx: the ONNX graph, node by node in file order, onto bundle layers (float_graph.h): the
 // operators that become layers, and the dispatch. Constant folding is in onnx_constants.cpp.
+#include <spdlog/spdlog.h>
+
 #include <cmath>
 #include <limits>
 
@@ -262,6 +264,12 @@ void Lowering::lower(const Node& n) {
     fail(n, "operator of domain '" + n.domain + "'", "the importer reads standard ONNX operators");
   if (op == "Constant") return lower_constant(n);
   if (op == "Identity" || op == "Dropout") return set_output(n, Value(input(n, 0)));
+  if ((op == "Softmax" || op == "LogSoftmax") && !n.outputs.empty() && n.outputs[0] == m_.output) {
+    // A final softmax changes no prediction: the bundle ends with the logits before it.
+    spdlog::warn("{}: node '{}' ({}) ends the graph; the bundle outputs the logits before it (same predictions)",
+                 m_.path, n.name, op);
+    return set_output(n, Value(activation(n, 0)));
+  }
   if (op == "Conv") return lower_conv(n);
   if (op == "Gemm" || op == "MatMul") return lower_linear(n, op == "Gemm");
   if (op == "BatchNormalization") return lower_batchnorm(n);
