@@ -89,10 +89,17 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
 // The experiment's data set as cimsim run's --data SPEC for `split` (docs/training.md, data).
 std::string data_spec(const YAML::Node& root, const std::string& split) {
   const YAML::Node d = root["data"];
-  const std::string set = d && d["set"] ? d["set"].as<std::string>() : "fashion-mnist";
-  if (set == "npy") return "npy:" + d[split].as<std::string>();
-  if (d && d["path"]) return set + ":" + d["path"].as<std::string>();
-  return set;
+  auto text = [&](const char* key) {
+    return d && d[key] && d[key].IsScalar() ? d[key].Scalar() : std::string();
+  };
+  const std::string set = text("set").empty() ? "fashion-mnist" : text("set");
+  if (set == "npy") {
+    if (text(split.c_str()).empty())
+      throw InputError("data." + split + ": an npy experiment names each split's files; write " + split +
+                       ": IMAGES.npy,LABELS.npy");
+    return "npy:" + text(split.c_str());
+  }
+  return text("path").empty() ? set : set + ":" + text("path");
 }
 
 class Flow {
@@ -156,6 +163,9 @@ int flow(const FlowArgs& args) {
   const std::string text = read_text_file(args.experiment, "cannot read the experiment file; check the path");
   const YAML::Node root = load_yaml_text(text, args.experiment);
   const FlowConfig f = read_flow(root, args.experiment);
+  if (!f.model.empty() && args.stop_after == "fp32")
+    throw InputError("--stop-after fp32: " + args.experiment +
+                     " starts from a bundle (flow.model), so there is no fp32 step; stop after qat or later");
   const std::string hw_text = read_text_file(f.hw, "cannot read the hardware config; check the path");
   static const std::vector<std::string> kSteps{"fp32", "qat", "calibrate", "stats", "cim", "final", "report"};
   if (!args.stop_after.empty() && std::find(kSteps.begin(), kSteps.end(), args.stop_after) == kSteps.end())

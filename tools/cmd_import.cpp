@@ -66,10 +66,19 @@ int run(const ImportArgs& a) {
   for (double s : o.std)
     if (!(s > 0)) throw InputError("--std " + a.std + ": standard deviations must be positive");
   o.name = a.name.empty() ? std::filesystem::path(a.model).stem().string() : a.name;
-  const bool input_nonneg = std::all_of(o.mean.begin(), o.mean.end(), [](double m) { return m <= 0; });
-  const onnx_import::FloatGraph graph = onnx_import::lower_onnx(model, input_nonneg);
   const data::Dataset calibration = load_data(a.data, a.split, a.calib_images);
   if (calibration.count == 0) throw InputError("--data " + a.data + ": no images to calibrate with");
+  // The network input is never negative when every pixel / 255 (in [0, 1]) or, for float images,
+  // every calibration value is at least its channel's mean; else the first layers take signed inputs.
+  bool input_nonneg = std::all_of(o.mean.begin(), o.mean.end(), [](double m) { return m <= 0; });
+  if (calibration.is_float() && int(o.mean.size()) == calibration.channels) {
+    input_nonneg = true;
+    const int64_t plane = calibration.height * calibration.width;
+    for (int64_t i = 0; i < calibration.count; ++i)
+      for (int64_t k = 0; k < calibration.image_size(); ++k)
+        input_nonneg = input_nonneg && calibration.input(i, k) >= o.mean[std::size_t(k / plane)];
+  }
+  const onnx_import::FloatGraph graph = onnx_import::lower_onnx(model, input_nonneg);
   if (calibration.channels != graph.input_shape[0] || calibration.height != graph.input_shape[1] ||
       calibration.width != graph.input_shape[2]) {
     throw InputError(a.model + ": the model takes " + std::to_string(graph.input_shape[0]) + "x" +

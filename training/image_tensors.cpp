@@ -2,6 +2,7 @@
 
 #include <numeric>
 
+#include "core/error.h"
 #include "core/rng.h"
 #include "data/cifar_reader.h"
 #include "data/idx_reader.h"
@@ -24,10 +25,14 @@ ImageTensors to_tensors(const data::Dataset& data, const std::vector<double>& me
           ? torch::from_blob(const_cast<float*>(data.values.data()), shape, torch::kFloat).to(torch::kDouble)
           : torch::from_blob(const_cast<uint8_t*>(data.images.data()), shape, torch::kUInt8).to(torch::kDouble) /
                 255.0;
+  for (const std::vector<double>* v : {&mean, &std})
+    if (v->size() != 1 && int64_t(v->size()) != data.channels)
+      throw InputError(data.name + ": " + std::to_string(v->size()) + " mean or std values for " +
+                       std::to_string(data.channels) + "-channel images; give one value per channel (or one for all)");
   for (int64_t c = 0; c < data.channels; ++c) {
     torch::Tensor plane = x.select(1, c);
-    const std::size_t at = mean.size() == 1 ? 0 : std::size_t(c);  // one value: every channel's
-    plane.sub_(mean[at]).div_(std[at]);
+    // One value stands for every channel's.
+    plane.sub_(mean[mean.size() == 1 ? 0 : std::size_t(c)]).div_(std[std.size() == 1 ? 0 : std::size_t(c)]);
   }
   t.images = x.to(dtype);
   t.labels = torch::from_blob(const_cast<int32_t*>(data.labels.data()), {data.count}, torch::kInt32)

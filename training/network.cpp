@@ -1,5 +1,6 @@
 #include "network.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "bundle/bundle_mapping.h"
@@ -8,6 +9,9 @@ namespace cimsim::train {
 
 bool NetworkImpl::has_bias(std::size_t layer) const {
   const auto& layers = graph_.layers;
+  // A graph from a bundle keeps the biases it has (an import whose batch norm was not folded).
+  const std::vector<double>& bias = layers[layer].bias;
+  if (std::any_of(bias.begin(), bias.end(), [](double v) { return v != 0; })) return true;
   const bool batchnorm_next = layer + 1 < layers.size() && layers[layer + 1].type == LayerType::kBatchNorm &&
                               layers[layer + 1].inputs == std::vector<int>{int(layer)};
   return !batchnorm_next;
@@ -62,8 +66,8 @@ torch::Tensor NetworkImpl::forward(const torch::Tensor& images) {
       case LayerType::kAvgPool:
         outs.push_back(avgpool_ordered(in, l.kernel, l.stride));
         break;
-      case LayerType::kGlobalAvgPool:
-        outs.push_back(global_avgpool_ordered(in));
+      case LayerType::kGlobalAvgPool:  // [B, C], flat as the bundle's [C] (concat, add, batchnorm after it)
+        outs.push_back(global_avgpool_ordered(in).flatten(1));
         break;
       case LayerType::kFlatten:
         outs.push_back(in.flatten(1));

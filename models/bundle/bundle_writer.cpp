@@ -147,9 +147,21 @@ void write_model_bundle(const ModelBundle& b, const std::string& dir) {
 }
 
 void write_model_bundle_atomically(const ModelBundle& bundle, const std::string& dir) {
-  const fs::path target(dir);
-  const fs::path staging = target.parent_path() / (target.filename().string() + ".partial");
+  fs::path target = fs::path(dir).lexically_normal();
+  if (!target.has_filename() && target.has_parent_path()) target = target.parent_path();  // "out/"
+  const std::string name = target.filename().string();
+  if (name.empty() || name == "." || name == "..")
+    throw InputError(dir + ": not a bundle directory name; give a new directory, e.g. out/my-model");
   std::error_code ec;
+  if (fs::exists(target, ec)) {
+    // Replaced only when it is a bundle (or empty): never a directory of other files.
+    if (!fs::is_directory(target, ec))
+      throw InputError(dir + ": exists and is not a directory; give a new directory for the bundle");
+    if (!fs::exists(target / kBundleManifest, ec) && !fs::is_empty(target, ec))
+      throw InputError(dir + ": exists and is not a model bundle (no " + kBundleManifest +
+                       "); give a new directory or remove this one");
+  }
+  const fs::path staging = target.parent_path() / (name + ".partial");
   fs::remove_all(staging, ec);
   try {
     write_model_bundle(bundle, staging.string());

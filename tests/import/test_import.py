@@ -123,10 +123,14 @@ def test_quantized_onnx_keeps_its_steps(data):
     bundle = data / "b"
     cimsim("import", str(data / "q.onnx"), "--out", str(bundle), "--data", f"npy:{data / 'x1.npy'},{data / 'y.npy'}")
     man = yaml.safe_load(open(bundle / "model.yaml"))
-    conv = man["layers"][0]
-    assert conv["input_scale"] == pytest.approx(0.004, rel=1e-7)
+    clip, conv = man["layers"][0], man["layers"][1]
+    assert clip["type"] == "clip" and clip["min"] == 0 and clip["max"] == pytest.approx(255 * 0.004)  # uint8 saturation
+    assert conv["input_scale"] == pytest.approx(0.004, rel=1e-7) and "input_signed" not in conv
     np.testing.assert_allclose(np.load(bundle / conv["weight_scale"]), ws, rtol=1e-7)
     assert np.array_equal(np.load(bundle / conv["weight"]), wq)
+    p = cimsim("import", str(data / "q.onnx"), "--out", str(data / "b4"), "--weight-bits", "4",
+               "--data", f"npy:{data / 'x1.npy'},{data / 'y.npy'}", expect=2)
+    assert "import with --weight-bits 8 or more" in p.stderr and not (data / "b4").exists()
 
 
 def bad_graph(path, op="Sigmoid", dynamic=False, missing=False):
@@ -200,6 +204,20 @@ def test_bad_options(data, args, expected):
     p = cimsim("import", str(data / "cnn.onnx"), "--out", str(data / "o"),
                "--data", f"npy:{data / 'x1.npy'},{data / 'y.npy'}", *args, expect=2)
     assert expected in p.stderr and not (data / "o").exists()
+
+
+def test_out_never_replaces_a_directory_that_is_not_a_bundle(data):
+    om.small_cnn(str(data / "cnn.onnx"))
+    spec = f"npy:{data / 'x1.npy'},{data / 'y.npy'}"
+    (data / "mine").mkdir()
+    (data / "mine" / "notes.txt").write_text("keep me")
+    p = cimsim("import", str(data / "cnn.onnx"), "--out", str(data / "mine"), "--data", spec, expect=2)
+    assert "exists and is not a model bundle" in p.stderr and (data / "mine" / "notes.txt").exists()
+    p = cimsim("import", str(data / "cnn.onnx"), "--out", ".", "--data", spec, expect=2)
+    assert "not a bundle directory name" in p.stderr
+    cimsim("import", str(data / "cnn.onnx"), "--out", str(data / "b") + "/", "--data", spec)
+    cimsim("import", str(data / "cnn.onnx"), "--out", str(data / "b"), "--data", spec)  # a bundle: replaced
+    assert (data / "b" / "model.yaml").exists() and not (data / "b.partial").exists()
 
 
 def test_images_of_the_wrong_size(data):

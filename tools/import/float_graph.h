@@ -25,6 +25,7 @@ struct FloatLayer {
 struct FloatGraph {
   std::string name;
   std::vector<int> input_shape;  // [C, H, W]
+  bool input_nonnegative = false;  // the network input is never negative (lower_onnx's argument)
   std::vector<FloatLayer> layers;  // execution order; the last outputs the [classes] logits
   int classes = 0;
 };

@@ -60,6 +60,7 @@ class Lowering {
   FloatGraph run() {
     g_.name = m_.graph_name.empty() ? "imported" : m_.graph_name;
     g_.input_shape = values_[m_.input].shape;
+    g_.input_nonnegative = input_nonnegative_;
     for (const Node& n : m_.nodes) lower(n);
     const Value& out = value(m_.output, nullptr);
     if (out.is_const || out.layer < 0 || out.shape.size() != 1) {
@@ -109,6 +110,12 @@ class Lowering {
     if (!v.is_const) fail(n, what + " '" + n.inputs[i] + "' is computed from the image", "the importer needs it constant (an initializer)");
     return v.c;
   }
+  // A constant input holding one value.
+  double scalar(const Node& n, std::size_t i, const std::string& what) {
+    const ConstTensor& c = constant(n, i, what);
+    if (c.values.size() != 1) fail(n, what + " holds " + std::to_string(c.values.size()) + " values", "give one value");
+    return c.values[0];
+  }
   std::vector<int64_t> ints(const Node& n, const std::string& a, std::vector<int64_t> fallback) const {
     auto it = n.attributes.find(a);
     return it == n.attributes.end() ? fallback : it->second.ints;
@@ -123,9 +130,26 @@ class Lowering {
   }
   void set_output(const Node& n, Value v) {
     if (n.outputs.empty()) fail(n, "has no output", "export it again");
+    if (!v.is_const && v.layer >= 0) {
+      // A second name of a layer's output is an alias made by a pass-through node (Identity, a
+      // folded bias, ...): that node's read of the layer does not count as a reader.
+      std::vector<std::string>& names = names_of_layer_[v.layer];
+      if (!names.empty()) ++pass_through_reads_[v.layer];
+      names.push_back(n.outputs[0]);
+    }
     values_[n.outputs[0]] = std::move(v);
   }
+  // The nodes that read layer `layer`'s output under any of its names, pass-through nodes excepted.
+  int readers(int layer) {
+    int count = 0;
+    for (const std::string& name : names_of_layer_[layer]) count += uses_[name];
+    return count - pass_through_reads_[layer];
+  }
   void set_const(const Node& n, ConstTensor c) {
+    if (int64_t(c.values.size()) != c.size())
+      fail(n, "a constant of shape " + std::to_string(c.size()) + " elements holds " + std::to_string(c.values.size()) +
+                  " values",
+           "the graph is corrupt or uses a constant form the importer does not read: export it again");
     Value v;
     v.is_const = true;
     v.c = std::move(c);
@@ -193,7 +217,8 @@ class Lowering {
 
   // The producer layer of activation `v` if it is a CIM layer read by this node only (fold target).
   FloatLayer* foldable(const Node& n, const Value& v) {
-    if (v.layer < 0 || uses_[n.inputs[0]] != 1) return nullptr;
+    (void)n;
+    if (v.layer < 0 || readers(v.layer) != 1) return nullptr;
     FloatLayer& f = g_.layers[std::size_t(v.layer)];
     return f.layer.is_cim() && int(g_.layers.size()) - 1 == v.layer ? &f : nullptr;
   }
@@ -218,6 +243,8 @@ class Lowering {
   bool input_nonnegative_ = false;
   std::map<std::string, Value> values_;
   std::map<std::string, int> uses_;
+  std::map<int, std::vector<std::string>> names_of_layer_;
+  std::map<int, int> pass_through_reads_;
   std::set<std::string> used_names_;
   FloatGraph g_;
 };

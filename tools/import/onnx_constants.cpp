@@ -64,20 +64,28 @@ void Lowering::lower_qdq(const Node& n, bool quantize) {
   const Value& x = input(n, 0);
   const ConstTensor& scale = constant(n, 1, "scale");
   std::vector<double> zero(1, 0.0);
-  if (has_input(n, 2)) zero = constant(n, 2, "zero point").values;
+  int zero_type = 2;  // uint8 when the zero point is left out
+  if (has_input(n, 2)) {
+    zero = constant(n, 2, "zero point").values;
+    zero_type = constant(n, 2, "zero point").data_type;
+  }
   for (double z : zero)
     if (z != 0) fail(n, "zero point " + std::to_string(z), "the importer keeps symmetric quantization (zero point 0) only");
+  if (scale.values.empty()) fail(n, "an empty scale", "export the model again");
   for (double s : scale.values)
     if (!(s > 0) || !std::isfinite(s)) fail(n, "scale " + std::to_string(s), "scales must be positive");
   if (x.is_const) {
     ConstTensor r = x.c;
-    const int64_t axis = integer(n, "axis", 1);
+    int64_t axis = integer(n, "axis", 1);
+    if (axis < 0) axis += int64_t(r.shape.size());
     const int64_t channels = scale.size();
-    const int64_t inner = channels == 1 ? r.size() : [&] {
-      int64_t p = 1;
-      for (std::size_t d = std::size_t(axis) + 1; d < r.shape.size(); ++d) p *= r.shape[d];
-      return p;
-    }();
+    if (channels != 1 && (axis < 0 || axis >= int64_t(r.shape.size()) || r.shape[std::size_t(axis)] != channels))
+      fail(n, std::to_string(channels) + " steps along axis " + std::to_string(integer(n, "axis", 1)) + " of a tensor of rank " +
+                  std::to_string(r.shape.size()),
+           "give one step, or one per entry of the axis");
+    int64_t inner = 1;
+    if (channels != 1)
+      for (std::size_t d = std::size_t(axis) + 1; d < r.shape.size(); ++d) inner *= r.shape[d];
     for (int64_t i = 0; i < r.size(); ++i) {
       const double s = scale.values[std::size_t(channels == 1 ? 0 : (i / inner) % channels)];
       double& v = r.values[std::size_t(i)];
@@ -94,9 +102,20 @@ void Lowering::lower_qdq(const Node& n, bool quantize) {
   }
   Value xv = activation(n, 0);
   if (scale.size() != 1) fail(n, "per-channel activation steps", "quantize activations per tensor");
-  if (quantize) xv.step = scale.values[0];
-  set_output(n, xv);
+  if (!quantize) return set_output(n, xv);
+  // QuantizeLinear saturates: to [0, 255 s] (uint8) or [-128 s, 127 s] (int8), a clip layer here
+  // (the uint8 one an implied ReLU), whose output the next CIM layer quantizes with step s.
+  const double s = scale.values[0];
+  const bool is_unsigned = zero_type == 2;
+  if (zero_type != 2 && zero_type != 3)
+    fail(n, "a zero point of data type " + std::to_string(zero_type), "quantize activations to uint8 or int8");
+  FloatLayer& f = add_layer(n, LayerType::kClip, {&xv}, xv.shape);
+  f.layer.clip_min = is_unsigned ? 0.0 : -128.0 * s;
+  f.layer.clip_max = (is_unsigned ? 255.0 : 127.0) * s;
+  f.nonnegative = is_unsigned || f.nonnegative;
+  values_[n.outputs[0]].step = s;
 }
+
 void Lowering::lower_shape_ops(const Node& n) {
   const std::string& op = n.op_type;
   if (op == "Shape") {

@@ -48,6 +48,8 @@ void Lowering::lower_conv(const Node& n) {
   const ConstTensor& w = constant(n, 1, "weight");
   if (x.shape.size() != 3) fail(n, "needs a [C, H, W] input but gets " + shape_text(x.shape), "check the graph");
   if (w.shape.size() != 4) fail(n, "weight of rank " + std::to_string(w.shape.size()), "the importer supports 2-D convolutions");
+  for (int64_t d : w.shape)
+    if (d < 1) fail(n, "a weight dimension of 0", "export the model again");
   const int64_t groups = integer(n, "group", 1);
   const int c = x.shape[0];
   if (groups < 1 || c % groups != 0 || w.shape[1] * groups != c || w.shape[0] % groups != 0)
@@ -82,6 +84,9 @@ void Lowering::lower_conv(const Node& n) {
   f.weight = wc.values;
   f.bias = bias;
   f.weight_steps = wv.qdq_steps;
+  if (!f.weight_steps.empty() && f.weight_steps.size() != 1 && int64_t(f.weight_steps.size()) != wc.shape[0])
+    fail(n, std::to_string(f.weight_steps.size()) + " DequantizeLinear steps for " + std::to_string(wc.shape[0]) + " outputs",
+         "quantize the weight per tensor or per output channel (axis 0)");
   f.input_step = xv.step;
   f.nonnegative = false;
 }
@@ -92,7 +97,8 @@ void Lowering::lower_linear(const Node& n, bool gemm) {
   const std::string weight_name = n.inputs[1];
   const Value wv = value(weight_name, &n);
   if (xv.shape.size() != 1) fail(n, "needs a flat [F] input but gets " + shape_text(xv.shape), "flatten first (torch.flatten(x, 1))");
-  if (b.shape.size() != 2) fail(n, "weight of rank " + std::to_string(b.shape.size()), "use a 2-D weight");
+  if (b.shape.size() != 2 || b.shape[0] < 1 || b.shape[1] < 1)
+    fail(n, "weight of rank " + std::to_string(b.shape.size()) + " or with a dimension of 0", "use a 2-D weight");
   const bool trans_b = gemm && integer(n, "transB", 0) != 0;
   if (gemm && integer(n, "transA", 0) != 0) fail(n, "transA = 1", "the importer supports Gemm with transA = 0");
   const double alpha = gemm ? real(n, "alpha", 1.0) : 1.0, beta = gemm ? real(n, "beta", 1.0) : 1.0;
@@ -111,6 +117,10 @@ void Lowering::lower_linear(const Node& n, bool gemm) {
   std::vector<double> steps = wv.qdq_steps;
   if (!steps.empty() && !trans_b && steps.size() != 1)
     fail(n, "per-channel DequantizeLinear steps on a MatMul weight", "quantize the weight per tensor or use Gemm with transB");
+  if (!steps.empty() && steps.size() != 1 && int64_t(steps.size()) != out)
+    fail(n, std::to_string(steps.size()) + " DequantizeLinear steps for " + std::to_string(out) + " outputs",
+         "quantize the weight per tensor or per output channel");
+  for (double& st : steps) st *= std::fabs(alpha);  // alpha scales the weights, so their grid too
   FloatLayer& f = add_layer(n, LayerType::kLinear, {&xv}, {int(out)}, weight_name);
   f.layer.in_features = int(in);
   f.layer.out_features = int(out);
@@ -164,13 +174,23 @@ void Lowering::lower_add(const Node& n) {
   const std::size_t act_index = a.is_const ? 1 : 0;
   const Value xv = activation(n, act_index);
   const ConstTensor c = (a.is_const ? a : b).c;
-  FloatLayer* f = xv.layer >= 0 && uses_[n.inputs[act_index]] == 1 ? &g_.layers[std::size_t(xv.layer)] : nullptr;
+  FloatLayer* f = xv.layer >= 0 && readers(xv.layer) == 1 ? &g_.layers[std::size_t(xv.layer)] : nullptr;
   if (!f || !f->layer.is_cim() || std::size_t(xv.layer) + 1 != g_.layers.size())
-    fail(n, "adds a constant to an activation that is not a Conv / Gemm / MatMul output",
+    fail(n, "adds a constant to an activation that is not a Conv / Gemm / MatMul output read only here",
          "the importer folds a constant Add only into the bias of the layer before it");
   const int64_t out = int64_t(f->bias.size());
-  if (c.size() != out && c.size() != 1)
-    fail(n, "adds " + std::to_string(c.size()) + " values to " + std::to_string(out) + " channels", "use one value per channel");
+  // Per channel: a conv output takes [C, 1, 1] or [1, C, 1, 1] (ONNX broadcasts a [C] along W), a
+  // linear one [F] or [1, F]; one value is every channel's.
+  std::vector<int64_t> dims;
+  for (int64_t d : c.shape)
+    if (d != 1) dims.push_back(d);
+  const bool trailing_ones = c.shape.size() >= 2 && c.shape[c.shape.size() - 1] == 1 && c.shape[c.shape.size() - 2] == 1;
+  const bool per_channel = c.size() == out && dims.size() <= 1 &&
+                           (f->layer.type == LayerType::kLinear ? c.shape.back() == out || out == 1 : trailing_ones);
+  if (c.size() != 1 && !per_channel)
+    fail(n, "adds a constant of " + std::to_string(c.size()) + " values (shape of rank " + std::to_string(c.shape.size()) +
+                ") to " + std::to_string(out) + " channels",
+         "use one value per channel ([C, 1, 1] after a Conv, [F] after a Gemm/MatMul)");
   for (int64_t o = 0; o < out; ++o) f->bias[std::size_t(o)] += c.values[std::size_t(c.size() == 1 ? 0 : o)];
   set_output(n, xv);
 }
@@ -178,8 +198,8 @@ void Lowering::lower_clip(const Node& n) {
   const Value xv = activation(n, 0);
   double lo = -std::numeric_limits<double>::max(), hi = std::numeric_limits<double>::max();
   if (m_.opset >= 11 || has_input(n, 1) || has_input(n, 2)) {
-    if (has_input(n, 1)) lo = constant(n, 1, "min").values.at(0);
-    if (has_input(n, 2)) hi = constant(n, 2, "max").values.at(0);
+    if (has_input(n, 1)) lo = scalar(n, 1, "min");
+    if (has_input(n, 2)) hi = scalar(n, 2, "max");
   } else {
     lo = real(n, "min", lo);
     hi = real(n, "max", hi);
@@ -218,6 +238,7 @@ void Lowering::lower_pool(const Node& n) {
 }
 
 void Lowering::lower_concat(const Node& n) {
+  if (n.inputs.size() == 1) return set_output(n, activation(n, 0));
   std::vector<Value> parts;
   for (std::size_t i = 0; i < n.inputs.size(); ++i) parts.push_back(activation(n, i));
   const int64_t rank = int64_t(parts[0].shape.size()) + 1;
@@ -243,7 +264,7 @@ void Lowering::lower_pad(const Node& n) {
   if (has_input(n, 1))
     for (double p : constant(n, 1, "pads").values) pads.push_back(int64_t(p));
   double fill = real(n, "value", 0.0);
-  if (has_input(n, 2)) fill = constant(n, 2, "constant value").values.at(0);
+  if (has_input(n, 2)) fill = scalar(n, 2, "constant value");
   if (mode != "constant" || fill != 0) fail(n, "mode " + mode + " with value " + std::to_string(fill), "the importer folds zero padding only");
   if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] || pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0 || pads[3] < 0)
     fail(n, "padding other than equal zero rows and columns on both sides", "pad H and W symmetrically");

@@ -51,6 +51,7 @@ ConstTensor to_tensor(const onnx::TensorProto& t, const std::string& file, const
     }
   };
   c.integral = t.data_type() != onnx::TensorProto::FLOAT && t.data_type() != onnx::TensorProto::DOUBLE;
+  c.data_type = t.data_type();
   switch (t.data_type()) {
     case onnx::TensorProto::FLOAT:
       take(float{}, t.float_data());

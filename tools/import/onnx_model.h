@@ -14,6 +14,7 @@ struct ConstTensor {
   std::vector<int64_t> shape;
   std::vector<double> values;  // C order; integers exact below 2^53
   bool integral = false;       // from an integer tensor type
+  int data_type = 0;           // ONNX TensorProto data type (1 float, 2 uint8, 3 int8, ...)
   int64_t size() const;
 };
 

@@ -118,7 +118,15 @@ PtqLayer quantize_layer(const FloatGraph& graph, std::size_t i, InputSampler& sa
   double err = 0, norm = 0;
   for (std::size_t k = 0; k < f.weight.size(); ++k) {
     const double s = steps[k / per];
-    const double v = std::min(std::max(std::nearbyint(f.weight[k] / s), -w_top), w_top);
+    const double unclamped = std::nearbyint(f.weight[k] / s);
+    if (!f.weight_steps.empty() && std::fabs(unclamped) > w_top) {
+      int bits = 2;
+      while (double((1 << (bits - 1)) - 1) < std::fabs(unclamped) && bits < 16) ++bits;
+      throw InputError("layer " + l.name + ": the model's own (DequantizeLinear) weights reach " +
+                       std::to_string(int64_t(unclamped)) + ", beyond " + std::to_string(o.weight_bits) +
+                       "-bit weights; import with --weight-bits " + std::to_string(bits) + " or more");
+    }
+    const double v = std::min(std::max(unclamped, -w_top), w_top);
     q[k] = int(v);
     err += (v * s - f.weight[k]) * (v * s - f.weight[k]);
     norm += f.weight[k] * f.weight[k];
@@ -133,8 +141,7 @@ PtqLayer quantize_layer(const FloatGraph& graph, std::size_t i, InputSampler& sa
   }
   l.weight_scale = steps;
   l.bias = f.bias;
-  l.input_signed = src < 0 ? !std::all_of(o.mean.begin(), o.mean.end(), [](double m) { return m <= 0; })
-                           : !graph.layers[std::size_t(src)].nonnegative;
+  l.input_signed = src < 0 ? !graph.input_nonnegative : !graph.layers[std::size_t(src)].nonnegative;
   const double max_abs = sampler.max(i);
   l.input_scale = f.input_step > 0 ? f.input_step : input_step(sampler.sample(i), max_abs, l.input_signed, o);
   const double range = l.input_scale * double((1 << o.input_bits) - 1);
