@@ -293,3 +293,29 @@ def test_wrong_normalisation_is_flagged(data):
                f"npy:{data / 'x1big.npy'},{data / 'ybig.npy'}")
     out = p.stdout + p.stderr
     assert "warning: the float model classifies only" in out and "check --mean and --std" in out
+
+
+@pytest.mark.parametrize("model", sorted(os.listdir(f"{SOURCE}/configs/models")))
+def test_every_shipped_model_runs(model, tmp_path):
+    """Every bundle in configs/models loads and runs (5 images) on a preset of its bits."""
+    bits = yaml.safe_load(open(f"{SOURCE}/configs/models/{model}/model.yaml"))["bits"]
+    hw = {4: f"{SOURCE}/configs/hw/rram-repro-4b-var.yaml", 8: f"{SOURCE}/configs/hw/rram-neurosim-128.yaml"}
+    cimsim("-q", "run", "--hw", hw[bits["weight"]], "--model", f"{SOURCE}/configs/models/{model}", "--limit", "5",
+           "--out", str(tmp_path / "run"))
+    assert np.load(tmp_path / "run" / "logits.npy").shape == (5, 10)
+
+
+def test_sweep_and_calibrate_on_npy_data(data):
+    """--data npy: in cimsim calibrate and in a sweep file, whose two file names are each relative to it."""
+    om.small_cnn(str(data / "cnn.onnx"))
+    spec = f"npy:{data / 'x1.npy'},{data / 'y.npy'}"
+    cimsim("import", str(data / "cnn.onnx"), "--out", str(data / "b"), "--data", spec)
+    cimsim("-q", "calibrate", "--hw", HW, "--model", str(data / "b"), "--data", spec, "--limit", "10",
+           "--out", str(data / "calib.yaml"))
+    assert "npy:" in (data / "calib.yaml").read_text()
+    (data / "s.yaml").write_text(
+        f"name: npy\nhw: {HW}\nmodel: b\ndata: npy:x1.npy,y.npy\nsplit: test\nlimit: 5\n"
+        "vary:\n  macro.adc_bits: [4, 5]\ncombine: product\nseeds: {first: 1, count: 1}\n")
+    cimsim("-q", "sweep", str(data / "s.yaml"), "--out", str(data / "sweep"), "--jobs", "1")
+    rows = (data / "sweep" / "results.csv").read_text().strip().splitlines()
+    assert len(rows) == 3
