@@ -33,7 +33,8 @@ int sc_main(int argc, char* argv[]) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e);
+    // --help: 0; every bad option or value: the programs' one bad-input code, 2 (CLI11's own are 100+).
+    return app.exit(e) == 0 ? 0 : 2;
   }
   spdlog::set_pattern("%^%l%$: %v");
   spdlog::set_level(global.verbose ? spdlog::level::debug

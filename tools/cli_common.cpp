@@ -13,7 +13,22 @@
 namespace cimsim::cli {
 
 // "fashion-mnist" (Debian's package), or NAME:DIR with NAME fashion-mnist, mnist, cifar10, cifar100.
+namespace {
+
+data::Dataset read_data(const std::string& spec, const std::string& split_name, int64_t limit);
+
+}  // namespace
+
 data::Dataset load_data(const std::string& spec, const std::string& split_name, int64_t limit) {
+  data::Dataset d = read_data(spec, split_name, limit);
+  if (d.count == 0)
+    throw InputError("--data " + spec + ": " + d.name + " holds no images; give a data set with images");
+  return d;
+}
+
+namespace {
+
+data::Dataset read_data(const std::string& spec, const std::string& split_name, int64_t limit) {
   const data::Split split = split_name == "train" ? data::Split::kTrain : data::Split::kTest;
   const auto colon = spec.find(':');
   const std::string name = spec.substr(0, colon);
@@ -37,6 +52,8 @@ data::Dataset load_data(const std::string& spec, const std::string& split_name, 
                    "'; use fashion-mnist, fashion-mnist:DIR, mnist:DIR, cifar10:DIR, cifar100:DIR or "
                    "npy:IMAGES.npy,LABELS.npy");
 }
+
+}  // namespace
 
 std::pair<std::vector<int>, bool> parse_trace_adcs(const std::string& trace, const std::string& text,
                                                    const HwConfig& hw) {

@@ -271,6 +271,7 @@ void add_points(SweepSpec& s, const std::vector<std::string>& row, const std::st
       ModelBundle bundle = load_model_bundle(p.model);  // checks the directory before it is hashed
       it = bundles.emplace(p.model, std::make_pair(std::move(bundle), directory_hash(p.model))).first;
     }
+    check_layer_params(s, it->second.first, p.model);  // at the vary line, before the hardware's own check
     check_bundle_fits(hw, it->second.first);
   } catch (const InputError& e) {
     // The line of the parameter whose value the message names, else the vary section's.
@@ -281,7 +282,6 @@ void add_points(SweepSpec& s, const std::vector<std::string>& row, const std::st
     throw InputError(where + ": the point " + (described.empty() ? "(no parameters)" : described) +
                      " is not valid: " + message);
   }
-  check_layer_params(s, bundles.at(p.model).first, p.model);
   p.calibrate = s.calibration.enabled && !hw.adc.ideal;
   const std::string key = point_key(s, p, hw_text, bundles.at(p.model).second);
   for (uint64_t seed : s.seeds) {

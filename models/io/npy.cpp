@@ -303,6 +303,11 @@ Array read_int_matrix(const std::string& path, const std::string& what) {
   if (a.shape.size() != 2)
     fail(path, what + " must be a 2-D array but the shape is " + shape_str(a.shape) +
                    ": save with arr.reshape(rows, cols)");
+  // Checked before anything walks the rows: a (10^18, 0) array holds no values but 10^18 rows.
+  for (int64_t d : a.shape)
+    if (d < 1 || d > (int64_t{1} << 31) - 1)
+      fail(path, what + " of shape " + shape_str(a.shape) +
+                     " has an empty or too long dimension; give 1 to 2^31 - 1 rows and columns");
   return a;
 }
 

@@ -38,6 +38,11 @@ std::string OutputFiles::stage(const std::string& final_path) {
   }
   if (fs::is_directory(p))
     throw InputError(final_path + ": a directory of that name exists; give a file name");
+  // The finished file is renamed over the target: never over a device, FIFO or socket (as root,
+  // --stats /dev/null would replace the device with a regular file).
+  if (fs::exists(fs::symlink_status(p, ec)) && !fs::is_regular_file(fs::symlink_status(p, ec)))
+    throw InputError(final_path + ": exists and is not a regular file (a device, FIFO, socket or link); give a "
+                                  "path for a new or regular file");
   const std::string temp = (p.parent_path() / ("." + p.stem().string() + ".partial." +
                                                std::to_string(::getpid()) + p.extension().string()))
                                .string();
