@@ -51,6 +51,15 @@ VcdTrace::VcdTrace(const std::string& requested_path, OutputFiles& outputs, cons
   }
   vcd_temp_base_ = vcd_temp.substr(0, vcd_temp.size() - 4);
   gtkw_temp_ = outputs.stage(gtkw_path());
+  {
+    // SystemC's VCD file does not report a file it cannot open (its destructor then divides by
+    // zero): try the path first.
+    std::ofstream probe(vcd_temp_base_ + ".vcd");
+    if (!probe)
+      throw InputError("--trace " + path_ + ": cannot create the trace file in " +
+                       fs::path(vcd_temp_base_).parent_path().string() +
+                       " (not writable?); give a writable path");
+  }
   file_ = sc_core::sc_create_vcd_trace_file(vcd_temp_base_.c_str());
   if (!file_) throw InputError(path_ + ": cannot create the VCD file");
   file_->set_time_unit(1, sc_core::SC_PS);

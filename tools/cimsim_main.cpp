@@ -18,6 +18,7 @@ int sc_main(int argc, char* argv[]) {
   cimsim::cli::GlobalOptions global;
   app.add_flag("-v,--verbose", global.verbose, "log debug messages");
   app.add_flag("-q,--quiet", global.quiet, "log only warnings and errors");
+  app.set_version_flag("--version", std::string("cimsim ") + cimsim::cli::kCimsimVersion);
   auto run_mvm = cimsim::cli::add_mvm_command(app);
   auto run_network = cimsim::cli::add_run_command(app);
   auto run_import = cimsim::cli::add_import_command(app);

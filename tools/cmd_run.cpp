@@ -230,6 +230,9 @@ int run(const RunArgs& args) {
   std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
   std::tie(options.trace_adcs, options.trace_all_adcs) = parse_trace_adcs(args.trace, args.trace_adcs, hw);
   const NetworkReport report = run_network(hw, bundle, data, options);
+  if (!report.logits.allFinite())
+    throw InputError(args.model + ": the logits are not finite (a weight_scale, input_scale, bias or batchnorm "
+                                  "value overflows double); check the bundle's scales");
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   int64_t macs = 0;

@@ -1,6 +1,10 @@
 #include "training_loop.h"
 
 #include <algorithm>
+#include <cmath>
+#include <string>
+
+#include "core/error.h"
 
 namespace cimsim::train {
 
@@ -19,9 +23,16 @@ PassStats train_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, cons
     optimizer.zero_grad();
     const torch::Tensor logits = net.forward(images);
     const torch::Tensor loss = torch::cross_entropy_loss(logits, labels);
+    const double value = loss.item<double>();
+    if (!std::isfinite(value)) {
+      // Stops before the step and before any checkpoint of this epoch: the last good one is kept.
+      throw InputError("the training loss is not finite (" + std::to_string(value) + ") at step " +
+                       std::to_string(b + 1) + " of the epoch; check data.mean and data.std (a tiny std "
+                       "overflows the inputs) and lower the learning rate");
+    }
     loss.backward();
     optimizer.step();
-    loss_sum += loss.item<double>() * double(picked.size(0));
+    loss_sum += value * double(picked.size(0));
     correct += logits.argmax(1).eq(labels).sum().item<int64_t>();
     if (progress) progress(b + 1, batches, loss_sum / double(std::min(count, (b + 1) * batch_size)));
   }

@@ -1,6 +1,7 @@
 #include "adc/calibration_file.h"
 
 #include <spdlog/fmt/fmt.h>
+#include <yaml-cpp/yaml.h>
 
 #include <memory>
 
@@ -10,6 +11,18 @@
 #include "io/text_file.h"
 
 namespace cimsim {
+namespace {
+
+// A YAML scalar as the emitter writes it: quoted and escaped when the text needs it (a '"' in a
+// path, a layer named "*fc3"), so the file reads back as written.
+std::string yaml_scalar(const std::string& text, bool always_quoted = false) {
+  YAML::Emitter e;
+  if (always_quoted) e << YAML::DoubleQuoted;
+  e << text;
+  return e.c_str();
+}
+
+}  // namespace
 
 std::string calibration_yaml(const CalibrationFile& file) {
   std::string out =
@@ -18,12 +31,13 @@ std::string calibration_yaml(const CalibrationFile& file) {
   if (file.method == CalibrationMethod::kPercentile)
     out += fmt::format("percentile: {:.17g}\n", file.percentile);
   out += fmt::format("adc_bits: {}\nimages: {}\n", file.adc_bits, file.images);
-  out += fmt::format("hw: \"{}\"\nmodel: \"{}\"\ndata: \"{}\"\nlayers:\n", file.hw, file.model, file.data);
+  out += fmt::format("hw: {}\nmodel: {}\ndata: {}\nlayers:\n", yaml_scalar(file.hw, true),
+                     yaml_scalar(file.model, true), yaml_scalar(file.data, true));
   for (const LayerCalibration& l : file.layers) {
     out += fmt::format(
         "  {}: {{lo: {:.17g}, hi: {:.17g}, clip_low: {:.17g}, clip_high: {:.17g}, mse: {:.17g}, "
         "full_range_mse: {:.17g}}}\n",
-        l.name, l.lo, l.hi, l.clip_low, l.clip_high, l.mse, l.full_range_mse);
+        yaml_scalar(l.name), l.lo, l.hi, l.clip_low, l.clip_high, l.mse, l.full_range_mse);
   }
   return out;
 }

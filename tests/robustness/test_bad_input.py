@@ -80,3 +80,56 @@ def test_adc_layers_naming_no_cim_layer_is_an_error(tmp_path):
     p = cimsim("calibrate", "--hw", HW4, "--model", LENET, "--limit", "2", "--set", "adc.layers.relu1={lo: -3, hi: 3}",
                "--out", str(tmp_path / "c.yaml"), expect=2)
     assert "'relu1' is not a CIM layer" in p.stderr and not (tmp_path / "c.yaml").exists()
+
+
+def test_trace_into_an_unwritable_directory(tmp_path):
+    """--trace where the VCD cannot be created ended in SIGFPE inside SystemC's VCD destructor."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    os.chmod(ro, 0o555)
+    if os.access(ro, os.W_OK):  # root ignores the mode: a path under a regular file cannot be created
+        ro = tmp_path / "file"
+        ro.write_text("x")
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--limit", "1", "--trace", str(ro / "t.vcd"), expect=2)
+    assert "--trace" in p.stderr or "cannot create" in p.stderr
+
+
+def test_calibration_file_escapes_paths_and_names(tmp_path):
+    """A '"' in the --hw path or a layer named '*fc3' gave a calibration file --calib could not read."""
+    odd = tmp_path / 'a"b'
+    odd.mkdir()
+    hw = odd / "hw.yaml"
+    hw.write_text(open(HW4).read())
+    model = tmp_path / "m"
+    subprocess.run(["cp", "-r", LENET, str(model)], check=True)
+    text = (model / "model.yaml").read_text().replace("name: fc3\n", "name: \"*fc3\"\n")
+    (model / "model.yaml").write_text(text)
+    cimsim("-q", "calibrate", "--hw", str(hw), "--model", str(model), "--limit", "5", "--out", str(tmp_path / "c.yaml"))
+    cimsim("-q", "run", "--hw", str(hw), "--model", str(model), "--limit", "5", "--calib", str(tmp_path / "c.yaml"))
+
+
+def test_non_finite_logits_are_an_error(tmp_path):
+    model = tmp_path / "m"
+    subprocess.run(["cp", "-r", LENET, str(model)], check=True)
+    man = (model / "model.yaml").read_text()
+    i = man.index("name: fc3")
+    j = man.index("weight_scale:", i)
+    k = man.index("\n", j)
+    (model / "model.yaml").write_text(man[:j] + "weight_scale: 1.7e308" + man[k:])
+    p = cimsim("run", "--hw", HW4, "--model", str(model), "--limit", "2", "--out", str(tmp_path / "o"), expect=2)
+    assert "the logits are not finite" in p.stderr and not (tmp_path / "o").exists()
+
+
+def test_version():
+    assert cimsim("--version").stdout.startswith("cimsim ")
+
+
+@pytest.mark.skipif(not os.path.exists(os.path.join(os.path.dirname(CIMSIM), "cimsim-train")),
+                    reason="the trainer is built only with LibTorch")
+def test_training_stops_at_a_non_finite_loss(tmp_path):
+    """data.std 1e-300 trained with loss -nan and wrote checkpoints (exit 0)."""
+    text = open(f"{SOURCE}/configs/experiments/tiny-test.yaml").read()
+    text = text.replace("  train_limit: 512\n", "  train_limit: 512\n  std: [1e-300]\n  mean: [0.5]\n")
+    (tmp_path / "e.yaml").write_text(text)
+    p = cimsim("train", "--config", str(tmp_path / "e.yaml"), "--out", str(tmp_path / "o"), "-q", expect=2)
+    assert "the training loss is not finite" in p.stderr and not (tmp_path / "o" / "fp32.ckpt").exists()
