@@ -124,7 +124,8 @@ std::function<int()> add_calibrate_command(CLI::App& app) {
   cmd->add_option("--out", args->out, "calibration YAML to write")->required();
   cmd->add_option("--batch", args->batch, "images per lock-step batch")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
-  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
+  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise), 0..2^64-1")
+      ->check(CLI::NonNegativeNumber);
   return [cmd, args]() { return cmd->parsed() ? calibrate(*args) : 0; };
 }
 

@@ -133,7 +133,8 @@ std::function<int()> add_mvm_command(CLI::App& app) {
   cmd->add_option("--trace-adcs", args->trace_adcs,
                   "ADCs of each macro to trace: all, or indices such as 0,3 (default: 0)");
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
-  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
+  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise), 0..2^64-1")
+      ->check(CLI::NonNegativeNumber);
   cmd->add_option("--batch", args->batch, "vectors per lock-step transaction")->check(CLI::Range(1, 1 << 20));
   cmd->add_option("--layer", args->layer, "layer name (selects adc.layers.<name>)");
   return [cmd, args]() { return cmd->parsed() ? run(*args) : 0; };

@@ -288,7 +288,8 @@ std::function<int()> add_run_command(CLI::App& app) {
                   "ADCs of each macro to trace: all, or indices such as 0,3 (default: 0)");
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
   cmd->add_option("--calib", args->calib, "ADC intervals from cimsim calibrate (--set adc.layers wins)");
-  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise)");
+  cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise), 0..2^64-1")
+      ->check(CLI::NonNegativeNumber);
   return [cmd, args]() { return cmd->parsed() ? run(*args) : 0; };
 }
 

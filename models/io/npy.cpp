@@ -216,6 +216,13 @@ double decode(char kind, int size, const char* p, bool swap, bool& too_big) {
 int64_t Array::size() const { return element_count(shape); }
 
 Array read(const std::string& path) {
+  {
+    std::error_code ec;
+    const auto status = std::filesystem::status(path, ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status) &&
+        !std::filesystem::is_directory(status))
+      fail(path, "is not a regular file (a device or FIFO); give the path of a .npy file");
+  }
   std::ifstream in(path, std::ios::binary | std::ios::ate);
   if (!in)
     fail(path, std::string("cannot open: ") + std::strerror(errno) + "; check the path and permissions");

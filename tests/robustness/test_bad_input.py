@@ -133,3 +133,24 @@ def test_training_stops_at_a_non_finite_loss(tmp_path):
     (tmp_path / "e.yaml").write_text(text)
     p = cimsim("train", "--config", str(tmp_path / "e.yaml"), "--out", str(tmp_path / "o"), "-q", expect=2)
     assert "the training loss is not finite" in p.stderr and not (tmp_path / "o" / "fp32.ckpt").exists()
+
+
+def test_configs_and_tensors_must_be_regular_files(tmp_path):
+    """--hw /dev/zero read until 2 GB and died with bad_alloc; a FIFO as --hw, --weights or a bundle
+    tensor blocked forever."""
+    p = cimsim("run", "--hw", "/dev/zero", "--model", LENET, expect=2, timeout=30)
+    assert "/dev/zero: not a regular file" in p.stderr
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    p = cimsim("run", "--hw", str(fifo), "--model", LENET, expect=2, timeout=30)
+    assert "not a regular file" in p.stderr
+    np.save(tmp_path / "x.npy", np.ones((2, 4), np.int32))
+    p = cimsim("mvm", "--hw", HW4, "--weights", str(fifo), "--inputs", str(tmp_path / "x.npy"), "--out",
+               str(tmp_path / "y.npy"), expect=2, timeout=30)
+    assert "is not a regular file" in p.stderr
+
+
+def test_negative_seed_is_refused():
+    """--seed -1 became 18446744073709551615."""
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--seed", "-1", expect=2)
+    assert "--seed" in p.stderr + p.stdout
