@@ -46,6 +46,8 @@ int calibrate(const CalibrateArgs& args) {
   const HwConfig hw = load_hw_config(args.hw, overrides);
   const ModelBundle bundle = load_model_bundle(args.model);
   check_bundle_fits(hw, bundle);
+  if (std::none_of(bundle.layers.begin(), bundle.layers.end(), [](const BundleLayer& l) { return l.is_cim(); }))
+    throw InputError(bundle.manifest + ": the model has no conv2d or linear layer, so no ADC to calibrate");
   const data::Dataset data = load_data(args.data, args.split, args.limit);
   OutputFiles outputs;
   const std::string out_temp = outputs.stage(args.out);

@@ -12,6 +12,8 @@
 namespace cimsim::bundle_detail {
 namespace {
 
+constexpr int64_t kMaxActivation = int64_t{1} << 26;  // values per image of one layer's output or im2col
+
 template <typename T>
 std::string join(const std::vector<T>& shape) {
   std::string s = "[";
@@ -47,7 +49,18 @@ std::vector<int> window(const BundleLayer& l, const Source& in, const YamlSectio
                std::to_string(padded_h) + "x" + std::to_string(padded_w) + " (" + in.text() + ")",
            "use a smaller kernel, more padding, or fewer downsampling layers before this one");
   }
-  return {(padded_h - l.kernel[0]) / l.stride[0] + 1, (padded_w - l.kernel[1]) / l.stride[1] + 1};
+  const int oh = (padded_h - l.kernel[0]) / l.stride[0] + 1, ow = (padded_w - l.kernel[1]) / l.stride[1] + 1;
+  // The simulator holds a layer's activations (and a conv's im2col rows) per batch of images in
+  // memory: bound them per image at load time rather than fail with bad_alloc mid-run.
+  const int channels = l.type == LayerType::kConv2d ? std::max(l.out_channels, l.in_channels) : shape[0];
+  const int64_t rows = l.type == LayerType::kConv2d ? int64_t(l.in_channels) * l.kernel[0] * l.kernel[1] : 1;
+  if (int64_t(oh) * ow * std::max<int64_t>(channels, rows) > kMaxActivation) {
+    s.fail(l.padding[0] + l.padding[1] > 0 ? "padding" : "kernel",
+           "the output of " + std::to_string(oh) + "x" + std::to_string(ow) + " pixels times " +
+               std::to_string(std::max<int64_t>(channels, rows)) + " values exceeds 2^26 per image",
+           "use less padding, a larger stride, or fewer channels");
+  }
+  return {oh, ow};
 }
 
 void need_image(const BundleLayer& l, const Source& in, const YamlSection& s) {

@@ -80,6 +80,10 @@ std::string tensor_file(YamlSection& s, const std::string& key) {
   const std::string file = s.text(key);
   if (fs::path(file).is_absolute())
     s.fail(key, "'" + file + "' is an absolute path", "give the file name relative to the bundle directory");
+  // Tensors live inside the bundle directory: a path that leaves it ('../x.npy') is refused.
+  const fs::path normal = fs::path(file).lexically_normal();
+  if (normal.empty() || *normal.begin() == "..")
+    s.fail(key, "'" + file + "' leaves the bundle directory", "keep the tensors inside the bundle directory");
   return file;
 }
 

@@ -154,3 +154,42 @@ def test_negative_seed_is_refused():
     """--seed -1 became 18446744073709551615."""
     p = cimsim("run", "--hw", HW4, "--model", LENET, "--seed", "-1", expect=2)
     assert "--seed" in p.stderr + p.stdout
+
+
+def copy_lenet(tmp_path):
+    model = tmp_path / "m"
+    subprocess.run(["cp", "-r", LENET, str(model)], check=True)
+    return model
+
+
+def test_tensor_paths_stay_in_the_bundle(tmp_path):
+    """A tensor path like ../../../../etc/passwd was read."""
+    model = copy_lenet(tmp_path)
+    (tmp_path / "outside.npy").write_bytes((model / "fc3.bias.npy").read_bytes())
+    man = (model / "model.yaml").read_text().replace("bias: fc3.bias.npy", "bias: ../outside.npy")
+    (model / "model.yaml").write_text(man)
+    p = cimsim("run", "--hw", HW4, "--model", str(model), "--limit", "1", expect=2)
+    assert "'../outside.npy' leaves the bundle directory" in p.stderr
+
+
+def test_huge_activations_are_refused_at_load(tmp_path):
+    """padding [65536, 65536] on a 1x1 conv needed a 640 GiB im2col: bad_alloc inside a SystemC thread."""
+    model = copy_lenet(tmp_path)
+    man = (model / "model.yaml").read_text().replace("padding: [2, 2]", "padding: [65536, 65536]", 1)
+    (model / "model.yaml").write_text(man)
+    p = cimsim("run", "--hw", HW4, "--model", str(model), "--limit", "1", expect=2, timeout=30)
+    assert "layers[0].padding" in p.stderr and "exceeds 2^26 per image" in p.stderr
+
+
+def test_calibrating_a_model_without_cim_layers(tmp_path):
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "model.yaml").write_text(
+        "format: cimsim-model-bundle\nversion: 1\nname: pool\ninput: {shape: [10, 2, 2], mean: [0, 0, 0, 0, 0, 0, 0, 0, 0, 0],"
+        " std: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]}\nclasses: 10\nbits: {weight: 4, input: 4}\n"
+        "layers:\n  - {name: gap, type: global_avgpool}\n")
+    np.save(tmp_path / "x.npy", np.zeros((3, 10, 2, 2), np.float32))
+    np.save(tmp_path / "y.npy", np.zeros(3, np.int64))
+    p = cimsim("calibrate", "--hw", HW4, "--model", str(model), "--data", f"npy:{tmp_path}/x.npy,{tmp_path}/y.npy",
+               "--out", str(tmp_path / "c.yaml"), expect=2)
+    assert "no conv2d or linear layer" in p.stderr and not (tmp_path / "c.yaml").exists()
