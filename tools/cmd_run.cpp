@@ -230,6 +230,17 @@ int run(const RunArgs& args) {
   std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
   std::tie(options.trace_adcs, options.trace_all_adcs) = parse_trace_adcs(args.trace, args.trace_adcs, hw);
   const NetworkReport report = run_network(hw, bundle, data, options);
+  // A layer whose conversions mostly clip is almost surely misconfigured: say so.
+  for (const auto& l : report.layers) {
+    if (!l.cim || l.mvm.stats.adc.conversions == 0) continue;
+    const auto& adc = l.mvm.stats.adc;
+    const double share = double(adc.clipped_low + adc.clipped_high) / double(adc.conversions);
+    if (share > 0.05)
+      spdlog::warn("layer {}: {:.1f}% of its ADC conversions clip (interval [{}, {}]): the interval does not fit "
+                   "this model on this hardware (a bundle's learned intervals on other hardware?); run cimsim "
+                   "calibrate and pass --calib",
+                   l.name, 100.0 * share, l.mvm.interval.lo, l.mvm.interval.hi);
+  }
   if (!report.logits.allFinite())
     throw InputError(args.model + ": the logits are not finite (a weight_scale, input_scale, bias or batchnorm "
                                   "value overflows double); check the bundle's scales");

@@ -20,7 +20,13 @@ OutputFiles::~OutputFiles() {
 
 std::string OutputFiles::stage(const std::string& final_path) {
   const fs::path p(final_path);
+  if (final_path.empty()) throw InputError("an output path is empty; give a file name");
   if (p.filename().empty()) throw InputError(final_path + ": is a directory name; give a file name");
+  // Two outputs of one run may not be the same file (the second would silently replace the first).
+  for (const auto& e : entries_)
+    if (fs::weakly_canonical(e.final_path) == fs::weakly_canonical(p))
+      throw InputError(final_path + ": given for two outputs of this run (e.g. --stats inside --out); give "
+                                    "each its own file");
   std::error_code ec;
   if (p.has_parent_path()) {
     // Remember each directory this creates (outermost first) so a failed run can remove them.

@@ -193,3 +193,24 @@ def test_calibrating_a_model_without_cim_layers(tmp_path):
     p = cimsim("calibrate", "--hw", HW4, "--model", str(model), "--data", f"npy:{tmp_path}/x.npy,{tmp_path}/y.npy",
                "--out", str(tmp_path / "c.yaml"), expect=2)
     assert "no conv2d or linear layer" in p.stderr and not (tmp_path / "c.yaml").exists()
+
+
+def test_colliding_output_paths_are_refused(tmp_path):
+    """run --stats D/stats.json --out D and mvm --out F --stats F left files after exit 2."""
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--limit", "1", "--out", str(tmp_path / "d"),
+               "--stats", str(tmp_path / "d" / "stats.json"), expect=2)
+    assert "given for two outputs" in p.stderr and not (tmp_path / "d").exists()
+    np.save(tmp_path / "w.npy", np.ones((4, 3), np.int32))
+    np.save(tmp_path / "x.npy", np.ones((2, 4), np.int32))
+    p = cimsim("mvm", "--hw", HW4, "--weights", str(tmp_path / "w.npy"), "--inputs", str(tmp_path / "x.npy"),
+               "--out", str(tmp_path / "f"), "--stats", str(tmp_path / "f"), expect=2)
+    assert "given for two outputs" in p.stderr and not (tmp_path / "f").exists()
+
+
+def test_clipping_intervals_are_flagged():
+    """A bundle's intervals on other hardware clipped most conversions without a word (12.5% accuracy)."""
+    p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "5", "--set", "adc.layers.conv1={lo: -0.5, hi: 0.5}")
+    out = p.stdout + p.stderr
+    assert "warning: layer conv1:" in out and "of its ADC conversions clip" in out and "--calib" in out
+    p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "5")
+    assert "conversions clip" not in p.stdout + p.stderr
