@@ -22,13 +22,9 @@ void check_bundle_fits(const HwConfig& configured, const ModelBundle& bundle) {
   // An adc.layers entry that names no CIM layer would be ignored: a misspelling or another model's
   // layer. (cimsim mvm, with one layer, does not come here.)
   for (const auto& [name, interval] : hw.adc.layers) {
-    const int found = bundle.find(name);
-    if (found >= 0 && bundle.layers[std::size_t(found)].is_cim()) continue;
-    std::string names;
-    for (const BundleLayer& l : bundle.layers)
-      if (l.is_cim()) names += (names.empty() ? "" : ", ") + l.name;
+    if (bundle.is_cim_layer(name)) continue;
     throw InputError(hw.source + ": adc.layers." + name + ": '" + name + "' is not a CIM layer of model '" +
-                     bundle.name + "' (" + bundle.manifest + "); its CIM layers are " + names +
+                     bundle.name + "' (" + bundle.manifest + "); its CIM layers are " + bundle.cim_layer_names() +
                      ": fix the name or remove the entry");
   }
   for (const auto& [name, copies] : hw.chip.duplicate) {

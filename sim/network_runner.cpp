@@ -22,21 +22,6 @@ ConvGeometry geometry_of(const BundleLayer& l) {
   return ConvGeometry{l.kernel[0], l.kernel[1], l.stride[0], l.stride[1], l.padding[0], l.padding[1]};
 }
 
-Tensor input_tensor(const ModelBundle& bundle, const data::Dataset& data, int64_t first, int count) {
-  const int c = bundle.input.shape[0], h = bundle.input.shape[1], w = bundle.input.shape[2];
-  Tensor t(count, c, h, w);
-  for (int b = 0; b < count; ++b) {
-    for (int ch = 0; ch < c; ++ch) {
-      for (int i = 0; i < h * w; ++i) {
-        const double v = data.input(first + b, ch * h * w + i);
-        t.data[(std::size_t(b) * c + ch) * std::size_t(h * w) + std::size_t(i)] =
-            (v - bundle.input.mean[std::size_t(ch)]) / bundle.input.std[std::size_t(ch)];
-      }
-    }
-  }
-  return t;
-}
-
 class NetworkController : public sc_core::sc_module {
  public:
   // With `choose`, the layer-by-layer order of calibrate_network; else images in batches through
@@ -179,7 +164,7 @@ class NetworkController : public sc_core::sc_module {
     for (std::size_t i = 0; i < layers; ++i)
       for (int src : bundle_.layers[i].inputs)
         if (src >= 0) last_use[std::size_t(src)] = i;
-    const Tensor input = input_tensor(bundle_, data_, 0, int(data_.count));
+    const Tensor input = normalised_images(data_, 0, int(data_.count), bundle_.input.mean, bundle_.input.std);
     std::vector<Tensor> outputs(layers);
     try {
       for (std::size_t i = 0; i < layers; ++i) {
@@ -216,7 +201,7 @@ class NetworkController : public sc_core::sc_module {
     std::vector<Tensor> outputs(bundle_.layers.size());
     for (int64_t first = 0; first < count; first += options_.batch) {
       const int images = int(std::min<int64_t>(options_.batch, count - first));
-      const Tensor input = input_tensor(bundle_, data_, first, images);
+      const Tensor input = normalised_images(data_, first, images, bundle_.input.mean, bundle_.input.std);
       for (std::size_t i = 0; i < bundle_.layers.size(); ++i)
         outputs[i] = run_stage(i, inputs_of(bundle_.layers[i], input, outputs), first);
       report_progress(first + images, count);
@@ -282,7 +267,8 @@ class NetworkController : public sc_core::sc_module {
       std::vector<const Tensor*> in;
       for (int src : l.inputs) {
         if (src < 0 && input.data.empty())
-          input = input_tensor(bundle_, data_, first, int(std::min<int64_t>(options_.batch, count - first)));
+          input = normalised_images(data_, first, int(std::min<int64_t>(options_.batch, count - first)), bundle_.input.mean,
+                                    bundle_.input.std);
         in.push_back(src < 0 ? &input : &buffers_[std::size_t(src)].at(k).tensor);
       }
       Tensor out = run_stage(i, in, first);

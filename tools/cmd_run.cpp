@@ -252,9 +252,7 @@ int run(const RunArgs& args) {
     if (!l.is_cim()) continue;
     // A grouped conv's MACs are its real ones: K / groups rows per output (the block diagonal's zeros
     // occupy cells but are not work).
-    const int64_t pixels = l.output_pixels();
-    const int64_t groups = l.type == LayerType::kConv2d ? l.groups : 1;
-    macs += int64_t(l.weight.rows()) / groups * l.weight.cols() * pixels;
+    macs += l.rows_per_output() * l.weight.cols() * l.output_pixels();
   }
   RunStats stats = run_stats(report, args, hw, macs);
   stats.shape_only = shape_only;

@@ -223,13 +223,9 @@ void check_layer_params(const SweepSpec& s, const ModelBundle& bundle, const std
   for (const SweepParam& param : s.params) {
     if (param.path.rfind("adc.layers.", 0) != 0) continue;
     const std::string layer = param.path.substr(11);
-    const int found = bundle.find(layer);
-    if (found >= 0 && bundle.layers[std::size_t(found)].is_cim()) continue;
-    std::string names;
-    for (const BundleLayer& l : bundle.layers)
-      if (l.is_cim()) names += (names.empty() ? "" : ", ") + l.name;
+    if (bundle.is_cim_layer(layer)) continue;
     throw InputError(param.where + ": vary." + param.path + ": '" + layer + "' is not a CIM layer of " +
-                     model + "; its CIM layers are " + names);
+                     model + "; its CIM layers are " + bundle.cim_layer_names());
   }
 }
 

@@ -126,7 +126,8 @@ Network build_network(const ExperimentConfig& config, uint64_t seed, const std::
   if (!from.empty()) {
     if (!fs::is_directory(from)) throw InputError("--from " + from + ": not a directory");
     if (fs::exists(fs::path(from) / kBundleManifest)) {
-      load_bundle_into(*net, load_model_bundle(from));
+      // The graph's bundle when it is this one (read once), else the bundle of --from.
+      load_bundle_into(*net, graph && graph->dir == from ? *graph : load_model_bundle(from));
       spdlog::info("started from the bundle {}", from);
     } else {
       const std::string path = from_checkpoint(from, stage);

@@ -97,9 +97,7 @@ void check_calibration_applies(const CalibrationFile& calib, const std::string& 
                      "; recalibrate with cimsim calibrate on this hardware");
   }
   for (const LayerCalibration& l : calib.layers) {
-    bool found = false;
-    for (const BundleLayer& b : bundle.layers) found = found || (b.name == l.name && b.is_cim());
-    if (!found) {
+    if (!bundle.is_cim_layer(l.name)) {
       throw InputError(path + ": layer '" + l.name + "' is not a CIM layer of model '" + bundle.name +
                        "'; calibrate this model, or remove the layer from the file");
     }

@@ -124,12 +124,9 @@ std::vector<double> per_output(TensorReader& r, const std::string& key, const st
 
 void load_cim(BundleLayer& l, const LayerFiles& f, const ModelBundle& b, TensorReader& r) {
   const bool conv = l.type == LayerType::kConv2d;
-  const int n = conv ? l.out_channels : l.out_features;
-  const int group_in = conv ? l.in_channels / l.groups : 0;  // input channels per group
-  const int64_t taps = conv ? int64_t{l.kernel[0]} * l.kernel[1] : 1;
-  const int64_t k = conv ? int64_t{l.in_channels} * taps : l.in_features;
-  const int64_t file_k = conv ? group_in * taps : k;  // rows of output o in the file
-  const std::vector<int64_t> shape = conv ? std::vector<int64_t>{n, group_in, l.kernel[0], l.kernel[1]}
+  const int n = l.outputs();
+  const int64_t file_k = l.rows_per_output();  // rows of output o in the file
+  const std::vector<int64_t> shape = conv ? std::vector<int64_t>{n, l.in_channels / l.groups, l.kernel[0], l.kernel[1]}
                                           : std::vector<int64_t>{n, l.in_features};
   const std::vector<double> w =
       r.read("weight", f.weight, Kind::kInteger, shape,
@@ -138,14 +135,11 @@ void load_cim(BundleLayer& l, const LayerFiles& f, const ModelBundle& b, TensorR
                   : "[out_features, in_features]");
   r.weight_range(w, b.bits.weight);
   // File element [o, c, i, j] sits at o * file_k + (c * k_h + i) * k_w + j: row (c, i, j) of column o,
-  // c counted from the first input channel of o's group (group o / (out_channels / groups)); the
-  // other rows of the column are 0.
-  l.weight.setZero(static_cast<Eigen::Index>(k), n);
-  for (int o = 0; o < n; ++o) {
-    const int64_t first_row = conv ? int64_t(o / (l.out_channels / l.groups)) * group_in * taps : 0;
+  // c counted from the first input channel of o's group; the other rows of the column are 0.
+  l.weight.setZero(static_cast<Eigen::Index>(l.weight_rows()), n);
+  for (int o = 0; o < n; ++o)
     for (int64_t row = 0; row < file_k; ++row)
-      l.weight(static_cast<Eigen::Index>(first_row + row), o) = static_cast<int>(w[std::size_t(o * file_k + row)]);
-  }
+      l.weight(static_cast<Eigen::Index>(l.first_row(o) + row), o) = static_cast<int>(w[std::size_t(o * file_k + row)]);
 
   const std::string out_axis = conv ? "[out_channels]" : "[out_features]";
   l.weight_scale = per_output(r, "weight_scale", f.weight_scale, f.weight_scale_value, n, out_axis);

@@ -99,12 +99,10 @@ class Writer {
   std::string cim(const BundleLayer& l, const std::vector<int64_t>& file_shape) {
     // Column o of the K x N matrix is the C-order block [o, ...] of the file; with groups only the
     // rows of o's group (docs/model-bundle.md).
-    const Eigen::Index n = l.weight.cols();
-    const Eigen::Index rows = l.type == LayerType::kConv2d ? l.weight.rows() / l.groups : l.weight.rows();
-    const Eigen::Index per_group = l.type == LayerType::kConv2d ? n / l.groups : n;
+    const Eigen::Index n = l.weight.cols(), rows = l.rows_per_output();
     std::vector<double> w(std::size_t(rows * n));
     for (Eigen::Index o = 0; o < n; ++o)
-      for (Eigen::Index k = 0; k < rows; ++k) w[std::size_t(o * rows + k)] = l.weight(o / per_group * rows + k, o);
+      for (Eigen::Index k = 0; k < rows; ++k) w[std::size_t(o * rows + k)] = l.weight(l.first_row(int(o)) + k, o);
     // The narrowest integer type of the bits: int8 up to 8-bit weights, else int16.
     std::string y = key("weight", tensor(l.name + ".weight", w, b_.bits.weight <= 8 ? "|i1" : "<i2", file_shape));
     const auto& ws = l.weight_scale;

@@ -297,6 +297,18 @@ int ModelBundle::find(const std::string& layer_name) const {
   return -1;
 }
 
+bool ModelBundle::is_cim_layer(const std::string& layer_name) const {
+  const int i = find(layer_name);
+  return i >= 0 && layers[std::size_t(i)].is_cim();
+}
+
+std::string ModelBundle::cim_layer_names() const {
+  std::string names;
+  for (const BundleLayer& l : layers)
+    if (l.is_cim()) names += (names.empty() ? "" : ", ") + l.name;
+  return names;
+}
+
 ModelBundle load_model_bundle(const std::string& dir) {
   ModelBundle b;
   b.dir = dir;

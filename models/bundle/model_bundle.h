@@ -90,6 +90,16 @@ struct BundleLayer {
   bool is_cim() const { return type == LayerType::kConv2d || type == LayerType::kLinear; }
   // Input passes per MVM: 2 for signed inputs (x+ and x-), else 1.
   int input_passes() const { return input_signed ? 2 : 1; }
+  // The K x N matrix's geometry, from the layer's keys (also before `weight` is filled): N outputs,
+  // K rows; output o's weights fill rows [first_row(o), first_row(o) + rows_per_output()), the file's
+  // [o, ...] block, and a grouped conv's other rows are 0 (the block diagonal).
+  int outputs() const { return type == LayerType::kConv2d ? out_channels : out_features; }
+  int64_t weight_rows() const {
+    return type == LayerType::kConv2d ? int64_t(in_channels) * kernel[0] * kernel[1] : in_features;
+  }
+  int weight_groups() const { return type == LayerType::kConv2d ? groups : 1; }
+  int64_t rows_per_output() const { return weight_rows() / weight_groups(); }
+  int64_t first_row(int output) const { return int64_t(output / (outputs() / weight_groups())) * rows_per_output(); }
   // MVMs per image of a CIM layer: its output pixels (conv2d) or 1 (linear).
   int64_t output_pixels() const {
     return type == LayerType::kConv2d ? int64_t(output_shape[1]) * output_shape[2] : 1;
@@ -109,6 +119,10 @@ struct ModelBundle {
 
   // Index of the layer called `layer_name`, or -1.
   int find(const std::string& layer_name) const;
+  // Whether `layer_name` is a conv2d or linear layer of the bundle.
+  bool is_cim_layer(const std::string& layer_name) const;
+  // The CIM layers' names, comma-separated, for messages.
+  std::string cim_layer_names() const;
 };
 
 // The manifest's file name inside a bundle directory.

@@ -31,12 +31,10 @@ void randomize_weights(ModelBundle& b, BundleBits bits, uint64_t seed) {
     BundleLayer& l = b.layers[i];
     if (!l.is_cim()) continue;
     const CounterRng rng(seed, {kShapeOnlyStream, uint64_t(i)});
-    const Eigen::Index k = l.weight.rows(), n = l.weight.cols();
-    const int groups = l.type == LayerType::kConv2d ? l.groups : 1;
-    const Eigen::Index rows = k / groups, outs = n / groups;
+    const Eigen::Index n = l.weight.cols(), rows = l.rows_per_output();
     l.weight.setZero();
     for (Eigen::Index o = 0; o < n; ++o)
-      for (Eigen::Index r = o / outs * rows; r < (o / outs + 1) * rows; ++r)
+      for (Eigen::Index r = l.first_row(int(o)); r < l.first_row(int(o)) + rows; ++r)
         l.weight(r, o) = int(rng.bits(uint64_t(r * n + o)) % uint64_t(2 * top + 1)) - top;
     l.weight_scale.assign(std::size_t(n), 1.0 / (double(top) * std::sqrt(double(rows))));
     l.bias.assign(std::size_t(n), 0.0);

@@ -7,6 +7,18 @@
 
 namespace cimsim {
 
+Tensor normalised_images(const data::Dataset& data, int64_t first, int count, const std::vector<double>& mean,
+                         const std::vector<double>& std) {
+  const int c = int(data.channels), h = int(data.height), w = int(data.width);
+  Tensor t(count, c, h, w);
+  for (int b = 0; b < count; ++b)
+    for (int ch = 0; ch < c; ++ch)
+      for (int i = 0; i < h * w; ++i)
+        t.data[(std::size_t(b) * c + ch) * std::size_t(h * w) + std::size_t(i)] =
+            (data.input(first + b, ch * h * w + i) - mean[std::size_t(ch)]) / std[std::size_t(ch)];
+  return t;
+}
+
 int32_t quantize_input(double t, double scale, int bits) {
   const double top = double((1 << bits) - 1);
   return int32_t(std::min(std::max(std::nearbyint(t / scale), 0.0), top));

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/int_matrix.h"
+#include "data/dataset.h"
 
 namespace cimsim {
 
@@ -35,6 +36,11 @@ struct ConvGeometry {
   int out_h(int in_h) const { return (in_h + 2 * pad_h - kernel_h) / stride_h + 1; }
   int out_w(int in_w) const { return (in_w + 2 * pad_w - kernel_w) / stride_w + 1; }
 };
+
+// Images [first, first + count) of `data` as the network input: (v - mean[c]) / std[c] in double,
+// v = pixel / 255 or the float value (docs/model-bundle.md, "Images").
+Tensor normalised_images(const data::Dataset& data, int64_t first, int count, const std::vector<double>& mean,
+                         const std::vector<double>& std);
 
 // q(t, s) = min(max(round_half_even(t / s), 0), 2^bits - 1), element by element.
 int32_t quantize_input(double t, double scale, int bits);

@@ -18,13 +18,10 @@ Eigen::MatrixXd dense_weights(const FloatLayer& f) {
                f.weight.data(), l.out_features, l.in_features)
         .transpose();
   }
-  const int64_t taps = int64_t(l.kernel[0]) * l.kernel[1], group_in = l.in_channels / l.groups;
-  const int64_t file_k = group_in * taps;
-  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(Eigen::Index(l.in_channels * taps), l.out_channels);
-  for (int o = 0; o < l.out_channels; ++o) {
-    const int64_t first = int64_t(o / (l.out_channels / l.groups)) * file_k;
-    for (int64_t k = 0; k < file_k; ++k) w(Eigen::Index(first + k), o) = f.weight[std::size_t(o * file_k + k)];
-  }
+  const int64_t file_k = l.rows_per_output();
+  Eigen::MatrixXd w = Eigen::MatrixXd::Zero(Eigen::Index(l.weight_rows()), l.outputs());
+  for (int o = 0; o < l.outputs(); ++o)
+    for (int64_t k = 0; k < file_k; ++k) w(Eigen::Index(l.first_row(o) + k), o) = f.weight[std::size_t(o * file_k + k)];
   return w;
 }
 

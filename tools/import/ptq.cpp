@@ -107,7 +107,7 @@ PtqLayer quantize_layer(const FloatGraph& graph, std::size_t i, InputSampler& sa
   const int src = l.inputs[0];
   PtqLayer report;
   report.name = l.name;
-  const int n = l.type == LayerType::kConv2d ? l.out_channels : l.out_features;
+  const int n = l.outputs();
   std::vector<double> steps = f.weight_steps;
   if (steps.size() == 1) steps.assign(std::size_t(n), steps[0]);
   report.from_model = !steps.empty() || f.input_step > 0;
@@ -132,13 +132,10 @@ PtqLayer quantize_layer(const FloatGraph& graph, std::size_t i, InputSampler& sa
     norm += f.weight[k] * f.weight[k];
   }
   report.weight_error = norm > 0 ? std::sqrt(err / norm) : 0.0;
-  const bool conv = l.type == LayerType::kConv2d;
-  const int64_t k_rows = conv ? int64_t(l.in_channels) * l.kernel[0] * l.kernel[1] : l.in_features;
-  l.weight.setZero(Eigen::Index(k_rows), n);
-  for (int o_ch = 0; o_ch < n; ++o_ch) {
-    const int64_t first = conv ? int64_t(o_ch / (l.out_channels / l.groups)) * int64_t(per) : 0;
-    for (std::size_t k = 0; k < per; ++k) l.weight(Eigen::Index(first + int64_t(k)), o_ch) = q[std::size_t(o_ch) * per + k];
-  }
+  l.weight.setZero(Eigen::Index(l.weight_rows()), n);
+  for (int o_ch = 0; o_ch < n; ++o_ch)
+    for (std::size_t k = 0; k < per; ++k)
+      l.weight(Eigen::Index(l.first_row(o_ch) + int64_t(k)), o_ch) = q[std::size_t(o_ch) * per + k];
   l.weight_scale = steps;
   l.bias = f.bias;
   l.input_signed = src < 0 ? !graph.input_nonnegative : !graph.layers[std::size_t(src)].nonnegative;
@@ -155,18 +152,6 @@ PtqLayer quantize_layer(const FloatGraph& graph, std::size_t i, InputSampler& sa
 }
 
 }  // namespace
-
-Tensor normalised_images(const data::Dataset& data, int64_t first, int count, const std::vector<double>& mean,
-                         const std::vector<double>& std) {
-  const int c = int(data.channels), h = int(data.height), w = int(data.width);
-  Tensor t(count, c, h, w);
-  for (int b = 0; b < count; ++b)
-    for (int ch = 0; ch < c; ++ch)
-      for (int i = 0; i < h * w; ++i)
-        t.data[(std::size_t(b) * c + ch) * std::size_t(h * w) + std::size_t(i)] =
-            (data.input(first + b, ch * h * w + i) - mean[std::size_t(ch)]) / std[std::size_t(ch)];
-  return t;
-}
 
 PtqResult quantize_graph(const FloatGraph& graph, const data::Dataset& calibration, const PtqOptions& o) {
   PtqResult r;

@@ -40,11 +40,6 @@ struct PtqResult {
   int64_t float_correct = 0;  // float network's correct predictions on the calibration images
 };
 
-// The network input of images [first, first + count) of `data`: (v - mean[c]) / std[c], v = pixel / 255
-// or the float value (as the simulator computes it).
-Tensor normalised_images(const data::Dataset& data, int64_t first, int count, const std::vector<double>& mean,
-                         const std::vector<double>& std);
-
 // Quantizes `graph` with `calibration` (its labels, if any, score the float network).
 PtqResult quantize_graph(const FloatGraph& graph, const data::Dataset& calibration, const PtqOptions& options);
 
