@@ -7,10 +7,10 @@
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
+#include <CLI/CLI.hpp>
 #include <Eigen/Core>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <string>
 #include <vector>
 
@@ -33,13 +33,13 @@ int sc_main(int argc, char* argv[]) {
   int batch = 256;
   std::vector<std::string> extra;  // further --set overrides, e.g. device.program_sigma=0.05
   std::string hw_path = std::string(CIMSIM_SOURCE_DIR) + "/configs/hw/rram-neurosim-128.yaml";
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--vectors")) vectors = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--hw")) hw_path = argv[i + 1];
-    if (!std::strcmp(argv[i], "--gemm-reps")) gemm_reps = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--set")) extra.push_back(argv[i + 1]);
-  }
+  CLI::App app{"cimsim benchmark: one layer's MVMs through the SystemC macros against Eigen's GEMM"};
+  app.add_option("--vectors", vectors, "input vectors B (default 4096)")->check(CLI::Range(1, 1 << 24));
+  app.add_option("--hw", hw_path, "hardware preset (default configs/hw/rram-neurosim-128.yaml)");
+  app.add_option("--gemm-reps", gemm_reps, "repetitions of the Eigen GEMM (default 3)")->check(CLI::Range(1, 1000));
+  app.add_option("--batch", batch, "vectors per transaction (default 256)")->check(CLI::Range(1, 1 << 16));
+  app.add_option("--set", extra, "further config overrides, dotted.key=value (repeatable)");
+  CLI11_PARSE(app, argc, argv);
   cimsim::install_report_handler(false);
   spdlog::set_level(spdlog::level::debug);
   std::vector<std::string> overrides = {"macro.input_bits=4",      "macro.dac_bits=1",

@@ -14,10 +14,10 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <Eigen/Core>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -85,15 +85,17 @@ int sc_main(int argc, char* argv[]) {
   std::vector<std::string> overrides = {
       "macro.input_bits=4",      "macro.dac_bits=1", "macro.weight_bits=4",      "macro.cell_bits=1",
       "macro.rows_per_cycle=64", "macro.adc_bits=5", "device.program_sigma=0.05"};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--images")) images = std::atoll(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--set")) overrides.push_back(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--limit-reps")) limit_reps = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--histograms")) histograms = std::atoi(argv[i + 1]) != 0;
-    if (!std::strcmp(argv[i], "--macros-factor")) macros_factor = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--hw")) preset = argv[i + 1];
-  }
+  CLI::App app{"cimsim benchmark: a ResNet-20-shaped network over Fashion-MNIST against its GEMM work"};
+  app.add_option("--images", images, "test images to run (default 10000)")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
+  app.add_option("--batch", batch, "images per lock-step batch (default 64)")->check(CLI::Range(1, 1 << 16));
+  app.add_option("--set", overrides, "further config overrides, dotted.key=value (repeatable)");
+  app.add_option("--limit-reps", limit_reps, "repetitions of each GEMM of the limit; 0 skips it (default 3)")
+      ->check(CLI::Range(0, 1000));
+  app.add_option("--histograms", histograms, "1: count the partial-sum histograms as cimsim run --stats does");
+  app.add_option("--macros-factor", macros_factor, "> 0: that many times the minimum macros, chip.duplicate auto")
+      ->check(CLI::Range(0, 1024));
+  app.add_option("--hw", preset, "hardware preset (default configs/hw/rram-neurosim-128.yaml)");
+  CLI11_PARSE(app, argc, argv);
   cimsim::install_report_handler(false);
   cimsim::HwConfig hw = cimsim::load_hw_config(preset, overrides);
 

@@ -11,10 +11,11 @@
 #include <torch/csrc/autograd/profiler_legacy.h>
 #include <torch/torch.h>
 
+#include <CLI/CLI.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <memory>
 #include <string>
 #include <vector>
@@ -82,19 +83,15 @@ int main(int argc, char* argv[]) {
   int steps = 10, batch = 128, threads = 2, rounds = 5;
   std::string which = "all";
   std::vector<int> dac_list{4, 1};
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--steps")) steps = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--rounds")) rounds = std::max(1, std::atoi(argv[i + 1]));
-    if (!std::strcmp(argv[i], "--batch")) batch = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--arch")) which = argv[i + 1];
-    if (!std::strcmp(argv[i], "--threads")) threads = std::atoi(argv[i + 1]);
-    if (!std::strcmp(argv[i], "--profile")) profile_prefix = argv[i + 1];
-    if (!std::strcmp(argv[i], "--dac-bits")) {
-      dac_list.clear();
-      for (const char* p = argv[i + 1]; *p; ++p)
-        if (p == argv[i + 1] || p[-1] == ',') dac_list.push_back(std::atoi(p));
-    }
-  }
+  CLI::App app{"cimsim benchmark: the trainer's time per step in each stage"};
+  app.add_option("--steps", steps, "timed steps per round (default 10)")->check(CLI::Range(1, 100000));
+  app.add_option("--rounds", rounds, "rounds; the median is reported (default 5)")->check(CLI::Range(1, 1000));
+  app.add_option("--batch", batch, "images per step (default 128)")->check(CLI::Range(1, 1 << 16));
+  app.add_option("--arch", which, "lenet5, resnet20 or all (default)")->check(CLI::IsMember({"lenet5", "resnet20", "all"}));
+  app.add_option("--threads", threads, "LibTorch threads (default 2)")->check(CLI::Range(1, 256));
+  app.add_option("--profile", profile_prefix, "write each timed run's operator trace to PREFIX-ARCH-STAGE.json");
+  app.add_option("--dac-bits", dac_list, "DAC bits to time, e.g. 4,1 (default)")->delimiter(',')->check(CLI::Range(1, 16));
+  CLI11_PARSE(app, argc, argv);
   torch::set_num_threads(threads);
   for (const std::string arch : {"lenet5", "resnet20"}) {
     if (which != "all" && which != arch) continue;

@@ -89,7 +89,8 @@ int LayerEngine::adder_tree_cycles() const {
 }
 
 template <typename PartialOf>
-void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const {
+void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of,
+                          int64_t& saturations) const {
   const double saturation = accumulator_bound(hw_.macro);
   auto out = outputs.middleRows(first, batch);
   out.setZero();
@@ -97,7 +98,10 @@ void LayerEngine::combine(Eigen::MatrixXd& outputs, int64_t first, int batch, Pa
     const ColTile& ct = numerics_[m]->col_tile();
     auto block = out.middleCols(ct.col_begin, ct.col_count);
     block += partial_of(m);
-    if (saturation > 0) block = block.array().max(-saturation).min(saturation - 1.0).matrix();
+    if (saturation > 0) {
+      saturations += ((block.array() < -saturation) || (block.array() > saturation - 1.0)).count();
+      block = block.array().max(-saturation).min(saturation - 1.0).matrix();
+    }
   }
 }
 
@@ -185,7 +189,7 @@ void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vec
     for (int t = 0; t < jobs; ++t) {
       const MvmJob& job = pending_[std::size_t(t)];
       combine(outputs, job.first_vector, job.batch,
-              [&](std::size_t m) -> const Eigen::MatrixXd& { return partial(t, int(m)); });
+              [&](std::size_t m) -> const Eigen::MatrixXd& { return partial(t, int(m)); }, counts.saturations);
     }
   }
   // Error sums into each macro's in (transaction, slice) order, whatever the mode.
@@ -232,6 +236,7 @@ ConversionStats LayerEngine::merged_stats() const {
   for (const ErrorAccumulator& e : macro_errors_) total.error.merge(e);
   total.fold(*adc_);
   total.events.shift_add_ops += adder_ops_;
+  total.saturations += outer_saturations_;
   return total;
 }
 

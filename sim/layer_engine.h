@@ -61,13 +61,16 @@ class LayerEngine : public sc_core::sc_module {
   int copies() const { return copies_; }
   int macros() const { return int(macros_.size()); }  // every copy's
   ConversionStats merged_stats() const;
+  // Accumulator saturations outside the engine (the signed-input subtraction, section 11).
+  void count_saturations(int64_t n) { outer_saturations_ += n; }
   int adder_tree_cycles() const;
 
  private:
   // outputs rows [first, first + batch) = the sum of the macros' shift-add registers for that
   // transaction (partial_of(m)), saturating after each macro if configured.
   template <typename PartialOf>
-  void combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of) const;
+  void combine(Eigen::MatrixXd& outputs, int64_t first, int batch, PartialOf partial_of,
+               int64_t& saturations) const;
   // What the trace shows of a transaction: the first vector (cimsim mvm) or the output pixel
   // (networks), and the first image of the batch (networks; 0 for cimsim mvm).
   struct Position {
@@ -107,6 +110,7 @@ class LayerEngine : public sc_core::sc_module {
   int64_t cycles_per_mvm_ = -1;
   int64_t transactions_ = 0;
   int64_t adder_ops_ = 0;
+  int64_t outer_saturations_ = 0;
 };
 
 }  // namespace cimsim

@@ -103,6 +103,7 @@ CimLayerStats LayerReport::figures() const {
   f.energy_pj = energy_figures(energy);
   f.energy_per_mvm_pj = vectors ? energy.total_pj() / double(vectors) : 0.0;
   f.area_um2 = area;
+  if (saturating) f.accumulator_saturations = stats.saturations;
   return f;
 }
 
@@ -111,6 +112,7 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   const LayerMapping& mapping = engine.mapping();
   LayerReport r;
   r.name = name;
+  r.saturating = hw.macro.accumulator_bits > 0;
   r.inputs = mapping.inputs;
   r.outputs = mapping.outputs;
   r.macros = engine.macros();  // every copy's

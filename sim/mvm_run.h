@@ -45,6 +45,7 @@ struct LayerReport {
   ConversionStats stats;
   EnergyBreakdown energy;
   std::optional<AreaFigures> area;  // its macros, with an `area` section
+  bool saturating = false;           // macro.accumulator_bits is set (stats.saturations counts)
 
   double latency_per_mvm_s() const { return double(cycles_per_mvm) / (clock_mhz * 1e6); }
   double total_time_s() const { return double(total_cycles) / (clock_mhz * 1e6); }

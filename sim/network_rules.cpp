@@ -29,7 +29,7 @@ void check_bundle_fits(const HwConfig& configured, const ModelBundle& bundle) {
   }
   for (const auto& [name, copies] : hw.chip.duplicate) {
     const auto it = std::find_if(bundle.layers.begin(), bundle.layers.end(),
-                                 [&](const BundleLayer& l) { return l.name == name; });
+                                 [&layer = name](const BundleLayer& l) { return l.name == layer; });
     if (it == bundle.layers.end() || !it->is_cim())
       throw InputError(hw.source + ": chip.duplicate." + name + ": " + bundle.manifest +
                        (it == bundle.layers.end() ? " has no layer '" + name + "'"
@@ -58,6 +58,12 @@ void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
                      " images but " + data.name + " has " + std::to_string(data.channels) + "x" +
                      std::to_string(data.height) + "x" + std::to_string(data.width) +
                      "; choose the matching data set");
+  }
+  const auto top = std::max_element(data.labels.begin(), data.labels.end());
+  if (top != data.labels.end() && *top >= bundle.classes) {
+    throw InputError(bundle.manifest + ": the model has classes: " + std::to_string(bundle.classes) + " but " +
+                     data.name + " holds label " + std::to_string(*top) + " (image " +
+                     std::to_string(top - data.labels.begin()) + "); choose the model's data set");
   }
 }
 

@@ -88,7 +88,10 @@ class NetworkController : public sc_core::sc_module {
       pass(InputPart::kNegative, minus);
       out -= minus;
       const double bound = accumulator_bound(hw_.macro);
-      if (bound > 0) out = out.array().max(-bound).min(bound - 1.0).matrix();
+      if (bound > 0) {
+        engine.count_saturations(((out.array() < -bound) || (out.array() > bound - 1.0)).count());
+        out = out.array().max(-bound).min(bound - 1.0).matrix();
+      }
     } else {
       pass(InputPart::kUnsigned, out);
     }

@@ -7,12 +7,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <vector>
 
 #include "core/error.h"
 #include "io/process.h"
-#include "io/text_file.h"
 
 namespace cimsim::cli {
 
@@ -78,16 +78,16 @@ std::string hash_of(const std::string& text) {
   return out;
 }
 
-// The bytes of every file of a bundle directory, hashed in name order.
-std::string directory_hash(const std::string& dir) {
-  std::vector<fs::path> files;
-  for (const auto& entry : fs::directory_iterator(dir))
-    if (entry.is_regular_file()) files.push_back(entry.path());
-  std::sort(files.begin(), files.end());
+std::string bundle_hash(const ModelBundle& bundle) {
   std::string all;
-  for (const fs::path& f : files)
-    all += f.filename().string() + '\0' + hash_of(read_text_file(f.string(), "cannot read the bundle file")) +
-           '\0';
+  for (const std::string& name : bundle.files) {
+    const std::string path = (fs::path(bundle.dir) / name).string();
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    if (!in) throw InputError(path + ": cannot read the bundle file; check that it is readable");
+    all += name + '\0' + hash_of(bytes.str()) + '\0';
+  }
   return hash_of(all);
 }
 

@@ -9,6 +9,8 @@
 #include <utility>
 #include <vector>
 
+#include "bundle/model_bundle.h"
+
 namespace cimsim::cli {
 
 // Starts this program as `cimsim ARGS...` with stdout and stderr into `log`, `env` (NAME, VALUE)
@@ -35,7 +37,8 @@ void run_plot_script(const std::string& name, const std::vector<std::string>& ar
 
 // FNV-1a, 64 bits, as 16 hex digits: identifies the inputs of a step or point (not a security hash).
 std::string hash_of(const std::string& text);
-// The bytes of every regular file at the top of directory `dir` (a model bundle), hashed in name order.
-std::string directory_hash(const std::string& dir);
+// The names and bytes of every file of a loaded bundle (ModelBundle::files: the manifest and each
+// tensor it references, wherever in the bundle directory), hashed in that order.
+std::string bundle_hash(const ModelBundle& bundle);
 
 }  // namespace cimsim::cli

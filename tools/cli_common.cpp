@@ -1,6 +1,11 @@
 #include "cli_common.h"
 
+#include <spdlog/fmt/fmt.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
+#include <cmath>
+#include <stdexcept>
 #include <fstream>
 
 #include "core/error.h"
@@ -108,6 +113,51 @@ std::pair<int64_t, int64_t> parse_trace_window(const std::string& trace, const s
   }
 }
 
+void warn_if_misconfigured(const LayerReport& layer, const HwConfig& hw) {
+  const auto& adc = layer.stats.adc;
+  const double clipped = adc.conversions ? double(adc.clipped_low + adc.clipped_high) / double(adc.conversions) : 0;
+  if (clipped > 0.05)
+    spdlog::warn("layer {}: {:.1f}% of its ADC conversions clip (interval [{}, {}]): the interval does not fit "
+                 "this model on this hardware (a bundle's learned intervals on other hardware?); run cimsim "
+                 "calibrate and pass --calib",
+                 layer.name, 100.0 * clipped, layer.interval.lo, layer.interval.hi);
+  const int64_t updates = layer.stats.events.shift_add_ops;
+  const double saturated = updates ? double(layer.stats.saturations) / double(updates) : 0;
+  if (saturated > 0.001)
+    spdlog::warn("layer {}: {:.2f}% of its accumulator updates saturate ({} of {}) at macro.accumulator_bits {}: "
+                 "the accumulator is too narrow for this layer; raise macro.accumulator_bits (or set it to none)",
+                 layer.name, 100.0 * saturated, layer.stats.saturations, updates, hw.macro.accumulator_bits);
+}
+
+void warn_if_implausible_device(const HwConfig& hw) {
+  const DeviceConfig& d = hw.device;
+  const auto warn = [&](const char* key, double value, double limit, const char* typical) {
+    if (value > limit)
+      spdlog::warn("{}: device.{} {} is beyond measured devices ({}); check the unit and the value", hw.source, key,
+                   value, typical);
+  };
+  warn("program_sigma", d.program_sigma, 0.2, "a few percent of g_max: 0.05 is 5%");
+  warn("program_lognormal_sigma", d.program_lognormal_sigma, 0.5, "a std of ln G of about 0.05 to 0.2");
+  warn("drift_nu", d.drift_nu, 0.2, "phase-change memory drifts with nu of about 0.005 to 0.1");
+}
+
+CLI::Validator finite_range(double lo, double hi) {
+  return CLI::Validator(
+      [lo, hi](std::string& text) -> std::string {
+        double v = 0;
+        std::size_t used = 0;
+        try {
+          v = std::stod(text, &used);
+        } catch (const std::logic_error&) {
+          return "'" + text + "' is not a number";
+        }
+        if (used != text.size() || !std::isfinite(v) || v < lo || v > hi)
+          return "'" + text + "' is not a finite number in [" + fmt::format("{}, {}", lo, hi) + "]";
+        return "";
+      },
+      fmt::format("FLOAT in [{} - {}]", lo, hi));
+}
+
 void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
   std::vector<double> values(std::size_t(m.size()));
   for (Eigen::Index r = 0; r < m.rows(); ++r)
@@ -117,9 +167,11 @@ void write_matrix_npy(const std::string& path, const Eigen::MatrixXd& m) {
 
 void write_json(const std::string& path, const nlohmann::json& doc) {
   std::ofstream out(path);
-  out << doc.dump(2) << "\n";
+  // File names are bytes: one that is not UTF-8 is written with U+FFFD in its place.
+  out << doc.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
   out.close();  // the last flush can fail too (disk full)
-  if (out.fail()) throw InputError(path + ": cannot write (check the directory is writable and has space)");
+  if (out.fail())
+    throw InputError(output_name(path) + ": cannot write it (check the directory is writable and has space)");
 }
 
 void write_json_file(const std::string& path, const nlohmann::json& doc) {

@@ -12,6 +12,7 @@
 #include "bundle/model_bundle.h"
 #include "config/hw_config.h"
 #include "data/dataset.h"
+#include "mvm_run.h"
 
 namespace cimsim::cli {
 
@@ -24,6 +25,18 @@ struct GlobalOptions {
 };
 
 // Registers `mvm`; the returned function runs it if it was chosen (returns the exit code).
+// Warnings for a layer that is almost surely misconfigured: more than 5% of its conversions clip
+// (an interval that does not fit: calibrate), or more than 0.1% of its accumulator register updates
+// saturate (accumulator_bits too narrow).
+void warn_if_misconfigured(const LayerReport& layer, const HwConfig& hw);
+
+// Warnings for device values that are legal but beyond measured devices (program_sigma > 0.2 of
+// g_max, program_lognormal_sigma > 0.5, drift_nu > 0.2): almost surely a unit mistake.
+void warn_if_implausible_device(const HwConfig& hw);
+
+// CLI::Range for a real option that also refuses nan and infinities (which pass CLI::Range).
+CLI::Validator finite_range(double lo, double hi);
+
 std::function<int()> add_mvm_command(CLI::App& app);
 // Registers `run` (a model bundle over a data set).
 std::function<int()> add_run_command(CLI::App& app);

@@ -27,6 +27,16 @@ struct CalibrateArgs {
   uint64_t seed = 1;
 };
 
+// The chosen interval of each layer with its clipped shares and errors.
+void print_intervals(const CalibrationFile& file) {
+  fmt::print("{:<12} {:>14} {:>14} {:>8} {:>8} {:>14} {:>14}\n", "layer", "lo", "hi", "clip-%", "clip+%",
+             "mse", "full-range mse");
+  for (const LayerCalibration& l : file.layers) {
+    fmt::print("{:<12} {:>14.4f} {:>14.4f} {:>8.3f} {:>8.3f} {:>14.4g} {:>14.4g}\n", l.name, l.lo, l.hi,
+               100 * l.clip_low, 100 * l.clip_high, l.mse, l.full_range_mse);
+  }
+}
+
 PartialSumCounts counts_of(const PartialSumHistogram& h) {
   PartialSumCounts c;
   c.first_edge = h.first_edge();
@@ -46,6 +56,7 @@ int calibrate(const CalibrateArgs& args) {
   const HwConfig hw = load_hw_config(args.hw, overrides);
   const ModelBundle bundle = load_model_bundle(args.model);
   check_bundle_fits(hw, bundle);
+  warn_if_implausible_device(hw);
   if (std::none_of(bundle.layers.begin(), bundle.layers.end(), [](const BundleLayer& l) { return l.is_cim(); }))
     throw InputError(bundle.manifest + ": the model has no conv2d or linear layer, so no ADC to calibrate");
   const data::Dataset data = load_data(args.data, args.split, args.limit);
@@ -94,14 +105,8 @@ int calibrate(const CalibrateArgs& args) {
     if (!out.flush()) throw InputError(args.out + ": cannot write the calibration file; check the directory");
   }
   outputs.commit();
-  if (!spdlog::should_log(spdlog::level::info)) return 0;
-  fmt::print("{:<12} {:>14} {:>14} {:>8} {:>8} {:>14} {:>14}\n", "layer", "lo", "hi", "clip-%", "clip+%",
-             "mse", "full-range mse");
-  for (const LayerCalibration& l : file.layers) {
-    fmt::print("{:<12} {:>14.4f} {:>14.4f} {:>8.3f} {:>8.3f} {:>14.4g} {:>14.4g}\n", l.name, l.lo, l.hi,
-               100 * l.clip_low, 100 * l.clip_high, l.mse, l.full_range_mse);
-  }
-  fmt::print("wrote {} ({} layers, {} images)\n", args.out, file.layers.size(), file.images);
+  if (spdlog::should_log(spdlog::level::info)) print_intervals(file);
+  fmt::print("wrote {} ({} layers, {} images)\n", args.out, file.layers.size(), file.images);  // even with -q
   return 0;
 }
 
@@ -122,7 +127,7 @@ std::function<int()> add_calibrate_command(CLI::App& app) {
   cmd->add_option("--method", args->method, "minmax, percentile or mse (default)")
       ->check(CLI::IsMember({"minmax", "percentile", "mse"}));
   cmd->add_option("--percentile", args->percentile, "percent of the partial sums kept (method percentile)")
-      ->check(CLI::Range(50.0, 100.0));
+      ->check(finite_range(50.0, 100.0));
   cmd->add_option("--out", args->out, "calibration YAML to write")->required();
   cmd->add_option("--batch", args->batch, "images per lock-step batch")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");

@@ -181,7 +181,7 @@ int flow(const FlowArgs& args) {
   const std::string hw_hash = hash_of(hw_text);
   // With flow.model the network is that bundle (an import): no fp32 step, stage 1 starts from it.
   const std::string h_fp32 = f.model.empty() ? hash_of("fp32|" + common + canonical(root["fp32"]))
-                                             : hash_of("model|" + common + directory_hash(f.model));
+                                             : hash_of("model|" + common + bundle_hash(load_model_bundle(f.model)));
   const std::string h_qat = hash_of("qat|" + h_fp32 + canonical(root["qat"]));
   const std::string seed = std::to_string(f.seed);
   const std::string h_calib =

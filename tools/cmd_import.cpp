@@ -142,7 +142,7 @@ std::function<int()> add_import_command(CLI::App& app) {
   cmd->add_option("--input-method", a->input_method, "input steps: percentile (default) or mse")
       ->check(CLI::IsMember({"percentile", "mse"}));
   cmd->add_option("--percentile", a->percentile, "percentile of |input| for --input-method percentile (default 99.99)")
-      ->check(CLI::Range(50.0, 100.0));
+      ->check(finite_range(50.0, 100.0));
   return [cmd, a]() { return cmd->parsed() ? run(*a) : 0; };
 }
 

@@ -48,6 +48,7 @@ std::string percent(int64_t part, int64_t whole) {
 int run(const MvmArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
   const HwConfig hw = load_hw_config(args.hw, args.overrides);
+  warn_if_implausible_device(hw);
   if (!hw.chip.duplicate.empty() || hw.chip.duplicate_auto || hw.chip.dataflow == Dataflow::kPipelined)
     spdlog::warn(
         "{}: chip.duplicate and chip.dataflow apply to networks (cimsim run); cimsim mvm runs its one "
@@ -79,6 +80,7 @@ int run(const MvmArgs& args) {
 
   Eigen::MatrixXd result;
   const LayerReport report = run_mvm(hw, weights, inputs, result, options);
+  warn_if_misconfigured(report, hw);
   const double wall_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count();
 
   write_matrix_npy(out_temp, result);
@@ -95,7 +97,12 @@ int run(const MvmArgs& args) {
   }
   outputs.commit();
 
-  if (!spdlog::should_log(spdlog::level::info)) return 0;  // --quiet: no summary
+  const std::string wrote = fmt::format("wrote {}{}{}", args.out, args.stats.empty() ? "" : ", " + args.stats,
+                                        args.trace.empty() ? "" : ", " + resolve_trace_path(args.trace));
+  if (!spdlog::should_log(spdlog::level::info)) {  // --quiet: the result line only
+    fmt::print("{}\n", wrote);
+    return 0;
+  }
   const double sqnr = report.stats.error.sqnr_db();
   fmt::print("layer {}: K={} N={} on {} macro(s) ({} row tiles x {} col tiles, {} row groups)\n", report.name,
              report.inputs, report.outputs, report.macros, report.row_tiles, report.col_tiles,
@@ -112,8 +119,7 @@ int run(const MvmArgs& args) {
       report.energy.total_pj() / double(report.vectors), report.energy.dac_pj / double(report.vectors),
       report.energy.array_pj / double(report.vectors), report.energy.adc_pj / double(report.vectors),
       report.energy.shift_add_pj / double(report.vectors), report.energy.leakage_pj / double(report.vectors));
-  fmt::print("  wrote {}{}{}  ({:.2f} s wall)\n", args.out, args.stats.empty() ? "" : ", " + args.stats,
-             args.trace.empty() ? "" : ", " + resolve_trace_path(args.trace), wall_s);
+  fmt::print("  {}  ({:.2f} s wall)\n", wrote, wall_s);
   return 0;
 }
 

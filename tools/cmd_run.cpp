@@ -143,9 +143,8 @@ void print_energy_table(const NetworkReport& report, const RunStats& stats) {
   }
 }
 
-// The per-layer tables and the summary lines.
-void print_summary(const NetworkReport& report, const RunStats& stats, const HwConfig& hw, int64_t macs,
-                   double wall_s) {
+// The per-layer table of cycles, conversions, clipping and energy, then the energy table.
+void print_layer_tables(const NetworkReport& report, const RunStats& stats) {
   fmt::print("{:<12} {:<14} {:>6} {:>6} {:>12} {:>10} {:>12} {:>7} {:>7} {:>9} {:>12}\n", "layer", "type",
              "macros", "util%", "cycles/img", "MVMs/img", "conv/img", "clip-%", "clip+%", "SQNR dB",
              "energy/img pJ");
@@ -169,6 +168,12 @@ void print_summary(const NetworkReport& report, const RunStats& stats, const HwC
                m.energy.total_pj() / double(std::max<int64_t>(1, report.images)));
   }
   print_energy_table(report, stats);
+}
+
+// The per-layer tables (unless --quiet) and the result lines (always).
+void print_summary(const NetworkReport& report, const RunStats& stats, const HwConfig& hw, int64_t macs,
+                   double wall_s, bool tables) {
+  if (tables) print_layer_tables(report, stats);
   const double epi = report.energy_per_image_pj();
   const std::string accuracy =
       stats.shape_only ? std::string("top-1 accuracy not meaningful (shape-only: random weights)")
@@ -210,13 +215,16 @@ int run(const RunArgs& args) {
   const ModelBundle bundle = loaded ? std::move(*loaded) : model_of(args, hw, data);
   if (calib) check_calibration_applies(*calib, args.calib, hw, bundle);
   check_bundle_fits(hw, bundle);
+  warn_if_implausible_device(hw);
   OutputFiles outputs;
   const std::string stats_temp = args.stats.empty() ? std::string() : outputs.stage(args.stats);
   std::string out_stats, out_config, out_logits;
   if (!args.out.empty()) {
-    out_stats = outputs.stage(args.out + "/stats.json");
-    out_config = outputs.stage(args.out + "/hw.json");
-    out_logits = outputs.stage(args.out + "/logits.npy");
+    // One commit for the three: never a new stats.json beside the previous run's logits.npy.
+    const std::string dir = outputs.stage_directory(args.out, {"stats.json", "hw.json", "logits.npy"});
+    out_stats = dir + "/stats.json";
+    out_config = dir + "/hw.json";
+    out_logits = dir + "/logits.npy";
   }
   spdlog::info("run: model '{}' ({} layers) on '{}', {} images of {}", bundle.name, bundle.layers.size(),
                hw.name, data.count, data.name);
@@ -230,17 +238,8 @@ int run(const RunArgs& args) {
   std::tie(options.trace_from, options.trace_to) = parse_trace_window(args.trace, args.trace_window);
   std::tie(options.trace_adcs, options.trace_all_adcs) = parse_trace_adcs(args.trace, args.trace_adcs, hw);
   const NetworkReport report = run_network(hw, bundle, data, options);
-  // A layer whose conversions mostly clip is almost surely misconfigured: say so.
-  for (const auto& l : report.layers) {
-    if (!l.cim || l.mvm.stats.adc.conversions == 0) continue;
-    const auto& adc = l.mvm.stats.adc;
-    const double share = double(adc.clipped_low + adc.clipped_high) / double(adc.conversions);
-    if (share > 0.05)
-      spdlog::warn("layer {}: {:.1f}% of its ADC conversions clip (interval [{}, {}]): the interval does not fit "
-                   "this model on this hardware (a bundle's learned intervals on other hardware?); run cimsim "
-                   "calibrate and pass --calib",
-                   l.name, 100.0 * share, l.mvm.interval.lo, l.mvm.interval.hi);
-  }
+  for (const auto& l : report.layers)
+    if (l.cim) warn_if_misconfigured(l.mvm, hw);
   if (!report.logits.allFinite())
     throw InputError(args.model + ": the logits are not finite (a weight_scale, input_scale, bias or batchnorm "
                                   "value overflows double); check the bundle's scales");
@@ -266,7 +265,8 @@ int run(const RunArgs& args) {
   }
   outputs.commit();
 
-  if (spdlog::should_log(spdlog::level::info)) print_summary(report, stats, hw, macs, wall_s);
+  // --quiet hides the progress and the tables, never the result.
+  print_summary(report, stats, hw, macs, wall_s, spdlog::should_log(spdlog::level::info));
   return 0;
 }
 

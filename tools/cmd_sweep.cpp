@@ -2,6 +2,7 @@
 // child processes (`cimsim calibrate` when the sweep calibrates, then `cimsim run`), N at a time;
 // each point's record DIR/points/NNNNNN/point.json is written after its outputs, so a rerun runs only
 // the points that are missing, failed or changed. `cimsim sweep-merge` joins shard directories.
+#include <sched.h>
 #include <spdlog/fmt/fmt.h>
 #include <spdlog/spdlog.h>
 #include <sys/wait.h>
@@ -97,7 +98,11 @@ class PointPool {
       : spec_(spec), out_(std::move(out)), jobs_(jobs) {
     // Each child gets its share of the cores unless the user chose the thread count.
     if (!std::getenv("OMP_NUM_THREADS")) {
-      const int cores = int(std::max(1u, std::thread::hardware_concurrency()));
+      // The CPUs this process may run on (a Slurm or cgroup allocation), not the machine's.
+      cpu_set_t allowed;
+      const int cores = ::sched_getaffinity(0, sizeof allowed, &allowed) == 0
+                            ? std::max(1, CPU_COUNT(&allowed))
+                            : int(std::max(1u, std::thread::hardware_concurrency()));
       env_.emplace_back("OMP_NUM_THREADS", std::to_string(std::max(1, cores / jobs)));
     }
   }

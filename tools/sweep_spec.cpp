@@ -264,8 +264,9 @@ void add_points(SweepSpec& s, const std::vector<std::string>& row, const std::st
     hw = load_hw_config(s.hw, p.overrides);
     auto it = bundles.find(p.model);
     if (it == bundles.end()) {
-      ModelBundle bundle = load_model_bundle(p.model);  // checks the directory before it is hashed
-      it = bundles.emplace(p.model, std::make_pair(std::move(bundle), directory_hash(p.model))).first;
+      ModelBundle bundle = load_model_bundle(p.model);  // checks every file before it is hashed
+      const std::string hash = bundle_hash(bundle);
+      it = bundles.emplace(p.model, std::make_pair(std::move(bundle), hash)).first;
     }
     check_layer_params(s, it->second.first, p.model);  // at the vary line, before the hardware's own check
     check_bundle_fits(hw, it->second.first);

@@ -1,6 +1,8 @@
 #include "checkpoint.h"
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -20,11 +22,29 @@ void save_checkpoint(const std::string& path, NetworkImpl& net, torch::optim::Op
   archive.write("stage", torch::tensor({int64_t(info.stage)}));
   archive.write("epochs_done", torch::tensor({int64_t(info.epochs_done)}));
   archive.write("seed", torch::tensor({int64_t(info.seed)}));
+  // Serialised in memory first: LibTorch's file writer throws from its destructor when a write
+  // fails (disk full), which terminates the process. Then written and renamed over the previous
+  // checkpoint, which stays intact until the new one is complete.
+  std::ostringstream bytes;
+  archive.save_to(bytes);
+  const std::string data = bytes.str();
   const std::string temporary = path + ".tmp";
-  archive.save_to(temporary);
+  std::ofstream out(temporary, std::ios::binary | std::ios::trunc);
+  out.write(data.data(), std::streamsize(data.size()));
+  out.close();
   std::error_code ec;
+  if (!out) {
+    std::filesystem::remove(temporary, ec);
+    throw InputError(path + ": cannot write the checkpoint (" + std::to_string(data.size()) +
+                     " bytes; is the disk full or the directory read-only?); the previous checkpoint, if any, is "
+                     "kept: free space and rerun with --resume");
+  }
   std::filesystem::rename(temporary, path, ec);
-  if (ec) throw InputError(path + ": cannot move the checkpoint into place: " + ec.message());
+  if (ec) {
+    std::error_code ignored;
+    std::filesystem::remove(temporary, ignored);
+    throw InputError(path + ": cannot move the checkpoint into place: " + ec.message());
+  }
 }
 
 CheckpointInfo load_checkpoint(const std::string& path, NetworkImpl& net,

@@ -31,6 +31,7 @@ MetricsCsv::MetricsCsv(const std::string& dir, Stage stage, int keep_epochs)
   std::ofstream out(path_, std::ios::trunc);
   out << kHeader << "\n";
   for (const auto& line : kept) out << line << "\n";
+  out.close();
   if (!out) throw InputError(path_ + ": cannot write the metrics file; check that the directory is writable");
 }
 
@@ -40,7 +41,8 @@ void MetricsCsv::append(const EpochMetrics& m) {
   std::snprintf(line, sizeof line, "%d,%s,%.6f,%.6f,%.6f,%.6g,%.3f\n", m.epoch, stage_name(m.stage), m.loss,
                 m.train_acc, m.test_acc, m.lr, m.seconds);
   out << line;
-  if (!out) throw InputError(path_ + ": cannot append to the metrics file");
+  out.close();  // the write reaches the disk (or fails: disk full) here
+  if (!out) throw InputError(path_ + ": cannot append to the metrics file; is the disk full?");
 }
 
 ProgressBar::ProgressBar(bool enabled) : enabled_(enabled && ::isatty(STDERR_FILENO)) {}

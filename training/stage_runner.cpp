@@ -2,6 +2,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <filesystem>
@@ -70,6 +71,19 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
   net.set_hardware(hw, noise, start, measured);
   for (const auto& [layer, sigma] : measured)
     spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
+}
+
+// Stage cim from full-range intervals learns them from a poor start (13% on the tiny experiment
+// where a calibrated start gives 69%): say so, and how to start from calibrated ones.
+void warn_if_full_range(const ModelBundle& graph, const HwConfig& hw, const std::string& calib_path) {
+  if (!calib_path.empty() || hw.adc.ideal) return;
+  std::string full;
+  for (const BundleLayer& l : graph.layers)
+    if (l.is_cim() && hw.interval_for(l.name).full) full += (full.empty() ? "" : ", ") + l.name;
+  if (full.empty()) return;
+  spdlog::warn("--stage cim: the ADC intervals of {} start at the full range, where few of the {}-bit ADC's "
+               "levels are used; run cimsim calibrate on the --from bundle and pass --calib (docs/training.md)",
+               full, hw.macro.adc_bits);
 }
 
 // The checkpoint --from DIR starts from: the previous stage's, else this stage's.
@@ -197,17 +211,15 @@ void export_stage_bundle(const ExperimentConfig& config, const RunOptions& optio
       cim ? "the hardware's ADCs and the learned intervals" : "an ideal ADC");
 }
 
-// A network from a bundle (cimsim import, or any bundle): its graph is kept in OUT/graph for --resume
-// and for the next stage's --from OUT, and its input normalisation replaces the experiment's.
-ExperimentConfig config_for_graph(const ExperimentConfig& experiment, const std::optional<ModelBundle>& graph,
-                                  const RunOptions& options) {
+// A network from a bundle (cimsim import, or any bundle): its input normalisation replaces the
+// experiment's (run_stage keeps its graph in OUT/graph for --resume and the next stage's --from OUT).
+ExperimentConfig config_for_graph(const ExperimentConfig& experiment, const std::optional<ModelBundle>& graph) {
   ExperimentConfig config = experiment;
   if (!graph) return config;
   if (graph->input.mean != config.data.mean || graph->input.std != config.data.std)
     spdlog::info("normalising the images as the bundle {} does (its input mean and std)", graph->dir);
   config.data.mean = graph->input.mean;
   config.data.std = graph->input.std;
-  if (!options.resume) write_model_bundle_atomically(*graph, (fs::path(options.out_dir) / kGraphDir).string());
   return config;
 }
 
@@ -219,6 +231,11 @@ void check_images_fit(const ModelBundle& graph, const data::Dataset& images, con
                      " has " + std::to_string(images.channels) + "x" + std::to_string(images.height) + "x" +
                      std::to_string(images.width) + "; set data: to the model's data set");
   }
+  const auto top = std::max_element(images.labels.begin(), images.labels.end());
+  if (top != images.labels.end() && *top >= graph.classes) {
+    throw InputError(config.source + ": the network has " + std::to_string(graph.classes) + " classes but " +
+                     images.name + " holds label " + std::to_string(*top) + "; set data: to the model's data set");
+  }
 }
 
 }  // namespace
@@ -227,10 +244,6 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
   const std::optional<HwConfig> hw = load_hardware(experiment, options);
   const uint64_t seed = options.seed.value_or(experiment.seed);
   torch::set_num_threads(options.threads.value_or(experiment.threads));
-  std::error_code ec;
-  fs::create_directories(options.out_dir, ec);
-  if (ec) throw InputError(options.out_dir + ": cannot create the output directory: " + ec.message());
-
   StageResult result;
   result.checkpoint = checkpoint_path(options.out_dir, options.stage);
   if (!options.resume && fs::exists(result.checkpoint)) {
@@ -241,11 +254,12 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
                      " does not exist; run without --resume to start the stage");
   }
   const std::optional<ModelBundle> graph = bundle_graph(options.from, options.out_dir, options.resume);
-  const ExperimentConfig config = config_for_graph(experiment, graph, options);
+  const ExperimentConfig config = config_for_graph(experiment, graph);
   result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage, graph);
   NetworkImpl& net = *result.net;
   if (options.stage == Stage::kCim) {
     put_on_hardware(net, *hw, options.hw_stats_path, options.calib_path);
+    if (!options.resume) warn_if_full_range(net.graph(), *hw, options.calib_path);
     if (!config.cim.learn_intervals) {
       net.freeze_adc_intervals();
       spdlog::info("ADC intervals fixed at their start values (cim.learn_intervals: false)");
@@ -263,16 +277,26 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
     first_epoch = info.epochs_done;
     spdlog::info("resuming {} after epoch {}", result.checkpoint, first_epoch);
   }
+  const data::Dataset test_images = load_split(config.data, data::Split::kTest);
+  check_images_fit(net.graph(), test_images, config);
+  const ImageTensors train = [&] {  // the raw images freed once converted
+    const data::Dataset images = load_split(config.data, data::Split::kTrain);
+    check_images_fit(net.graph(), images, config);
+    return to_tensors(images, config.data.mean, config.data.std);
+  }();
+  const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
+
+  // Only now, with every input checked and read, is the output directory created: a bad input
+  // leaves nothing behind.
+  std::error_code ec;
+  fs::create_directories(options.out_dir, ec);
+  if (ec) throw InputError(options.out_dir + ": cannot create the output directory: " + ec.message());
   if (!config.source.empty() && fs::exists(config.source)) {
     fs::copy_file(config.source, fs::path(options.out_dir) / "experiment.yaml",
                   fs::copy_options::overwrite_existing, ec);
+    if (ec) throw InputError(options.out_dir + "/experiment.yaml: cannot write it: " + ec.message());
   }
-
-  const data::Dataset test_images = load_split(config.data, data::Split::kTest);
-  check_images_fit(net.graph(), test_images, config);
-  const ImageTensors train =
-      to_tensors(load_split(config.data, data::Split::kTrain), config.data.mean, config.data.std);
-  const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
+  if (graph && !options.resume) write_model_bundle_atomically(*graph, (fs::path(options.out_dir) / kGraphDir).string());
   const int64_t per_epoch = config.stage(options.stage).train_images;
   spdlog::info("{} {} on {}: {} training{} and {} test images, {} epochs from epoch {}",
                stage_name(options.stage), graph ? graph->name : config.network.arch, config.data.set, train.count(),

@@ -265,13 +265,7 @@ YAML::Node parse_manifest(const std::string& dir, const std::string& manifest) {
                      ": not a directory; a model bundle is a directory with model.yaml and its .npy tensors");
   const std::string text =
       read_text_file(manifest, "cannot open the manifest; a model bundle directory must hold model.yaml");
-  try {
-    return YAML::Load(text);
-  } catch (const YAML::Exception& e) {
-    throw InputError(manifest + ":" + std::to_string(e.mark.line + 1) + ":" +
-                     std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +
-                     "; fix the syntax at that position");
-  }
+  return load_yaml_text(text, manifest);
 }
 
 }  // namespace
@@ -313,6 +307,7 @@ ModelBundle load_model_bundle(const std::string& dir) {
   ModelBundle b;
   b.dir = dir;
   b.manifest = (fs::path(dir) / kBundleManifest).string();
+  b.files.push_back(kBundleManifest);
   YAML::Node root = parse_manifest(dir, b.manifest);
   if (!root.IsMap())
     throw InputError(b.manifest + ": the manifest must be a YAML mapping (format: ..., layers: ...)");
@@ -352,6 +347,8 @@ ModelBundle load_model_bundle(const std::string& dir) {
     BundleLayer layer = read_layer(s, static_cast<int>(i), b, files);
     bundle_detail::infer_output_shape(layer, b, s);
     bundle_detail::load_layer_tensors(layer, files, b, s);
+    for (const std::string* f : {&files.weight, &files.weight_scale, &files.bias, &files.bn_scale, &files.bn_shift})
+      if (!f->empty()) b.files.push_back(*f);
     b.layers.push_back(std::move(layer));
   }
   const BundleLayer& last = b.layers.back();

@@ -109,6 +109,9 @@ struct BundleLayer {
 struct ModelBundle {
   std::string dir;       // as given to load_model_bundle
   std::string manifest;  // <dir>/model.yaml
+  // Every file the bundle consists of, relative to dir: model.yaml, then each tensor file the
+  // manifest names, in the order read (what a change of the bundle is detected by).
+  std::vector<std::string> files;
   std::string format;    // "cimsim-model-bundle"
   int version = 0;       // 1
   std::string name;

@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <memory>
+#include <vector>
 
 #include "config/hw_config_fields.h"
 #include "config/yaml_section.h"
@@ -11,6 +12,36 @@
 
 namespace cimsim {
 namespace {
+
+// Points map[key] at `value` without writing through the node it held (which an alias may share).
+void rebind(YAML::Node& map, const std::string& key, const YAML::Node& value) {
+  map.remove(key);
+  map[key] = value;
+}
+
+// How often `node` occurs in the tree: more than once when YAML aliases (*name) share it. Each
+// shared node is descended once, so a recursive alias terminates.
+int occurrences(const YAML::Node& root, const YAML::Node& node) {
+  int count = 0;
+  std::vector<YAML::Node> seen;
+  std::vector<YAML::Node> todo{root};
+  while (!todo.empty()) {
+    const YAML::Node n = todo.back();
+    todo.pop_back();
+    if (n.is(node)) ++count;
+    if (!n.IsMap() && !n.IsSequence()) continue;
+    bool visited = false;
+    for (const YAML::Node& s : seen) visited = visited || s.is(n);
+    if (visited) continue;
+    seen.push_back(n);
+    if (n.IsMap()) {
+      for (const auto& kv : n) todo.push_back(kv.second);
+    } else {
+      for (const auto& item : n) todo.push_back(item);
+    }
+  }
+  return count;
+}
 
 // Applies "a.b.c=value" to the tree, creating mappings on the way; records the origin.
 void apply_override(YAML::Node& root, const std::string& text, ConfigSource& source) {
@@ -46,9 +77,14 @@ void apply_override(YAML::Node& root, const std::string& text, ConfigSource& sou
       throw InputError("--set " + text + ": '" + walked + "' holds a value, not a mapping; set '" + walked +
                        "' itself");
     }
+    if (occurrences(root, next) > 1) {
+      throw InputError("--set " + text + ": '" + walked + "' is a YAML alias (*name) shared with another key" +
+                       " of " + source.file + ", and changing it would change both; override '" + walked +
+                       "' as a whole mapping (--set " + walked + "={...}), or write it out in the file");
+    }
     cur.reset(next);
   }
-  cur[keys.back()] = value;
+  rebind(cur, keys.back(), value);
   source.overrides[path] = "--set " + text;
 }
 

@@ -66,11 +66,13 @@ void visit_adc(V& v, AdcConfig& a) {
 
 template <class V>
 void visit_device(V& v, DeviceConfig& d) {
-  v("program_sigma", d.program_sigma, Real{0.0, 10.0, 0.0});
-  v("program_lognormal_sigma", d.program_lognormal_sigma, Real{0.0, 10.0, 0.0});
+  // Upper bounds beyond any physical device (100% of g_max; a factor e^2 in G; t^-1), so that a
+  // value written in percent is refused rather than simulated.
+  v("program_sigma", d.program_sigma, Real{0.0, 1.0, 0.0});
+  v("program_lognormal_sigma", d.program_lognormal_sigma, Real{0.0, 2.0, 0.0});
   v("stuck_at_0", d.stuck_at_0, Real{0.0, 1.0, 0.0});
   v("stuck_at_1", d.stuck_at_1, Real{0.0, 1.0, 0.0});
-  v("drift_nu", d.drift_nu, Real{0.0, 10.0, 0.0});
+  v("drift_nu", d.drift_nu, Real{0.0, 1.0, 0.0});
   v("drift_t0", d.drift_t0, Real{1e-12, 1e12, 1.0});
   v("drift_t", d.drift_t, Real{1e-12, 1e12, d.drift_t0});  // defaults to drift_t0, read just above
   v("read_noise_sigma", d.read_noise_sigma, Real{0.0, 1e6, 0.0});

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <sstream>
+#include <vector>
+#include <yaml-cpp/eventhandler.h>
 
 #include "core/error.h"
 
@@ -38,6 +40,10 @@ std::string ConfigSource::locate(const std::string& path, const YAML::Node& node
     if (p.find('.') == std::string::npos) break;
   }
   if (node && node.Mark().line >= 0) return file + ":" + std::to_string(node.Mark().line + 1);
+  // A key that is not in the file but an override created (`--set foo.bar=1` makes `foo`).
+  const std::string below = path + ".";
+  auto created = overrides.lower_bound(below);
+  if (created != overrides.end() && created->first.compare(0, below.size(), below) == 0) return created->second;
   return file;
 }
 
@@ -269,9 +275,60 @@ void YamlSection::finish() const {
   }
 }
 
+namespace {
+
+// Where each of the first two documents of a YAML text starts (its first node), by parsing events.
+// YAML::LoadAll is not used: yaml-cpp 0.7 loops forever on a text starting with a stray ',' (each
+// document it reads is an empty one at the same place; found by tests/fuzz).
+struct DocumentStarts : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;
+  bool in_document = false;
+  void node(const YAML::Mark& mark) {
+    if (in_document) starts.push_back(mark);
+    in_document = false;
+  }
+  void OnDocumentStart(const YAML::Mark&) override { in_document = true; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override { node(mark); }
+  void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t, const std::string&) override {
+    node(mark);
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    node(mark);
+  }
+  void OnMapEnd() override {}
+};
+
+}  // namespace
+
 YAML::Node load_yaml_text(const std::string& yaml_text, const std::string& source_name) {
   try {
-    return YAML::Load(yaml_text);
+    std::istringstream in(yaml_text);
+    YAML::Parser parser(in);
+    DocumentStarts docs;
+    for (int i = 0; i < 2 && parser.HandleNextDocument(docs); ++i) {
+    }
+    if (docs.starts.size() > 1 && docs.starts[1].pos == docs.starts[0].pos) {
+      const YAML::Mark& m = docs.starts[0];
+      const std::string what = m.pos >= 0 && static_cast<size_t>(m.pos) < yaml_text.size()
+                                   ? std::string("'") + yaml_text[static_cast<size_t>(m.pos)] + "'"
+                                   : std::string("text");
+      throw InputError(source_name + ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1) +
+                       ": YAML syntax error: unexpected " + what + " where a value was expected" +
+                       "; fix the syntax at that position");
+    }
+    if (docs.starts.size() > 1) {
+      throw InputError(source_name + ":" + std::to_string(docs.starts[1].line + 1) +
+                       ": a second YAML document (after '---'); cimsim reads one document per file: " +
+                       "remove the '---' and what follows, or merge it into the first");
+    }
+    return docs.starts.empty() ? YAML::Node() : YAML::Load(yaml_text);
   } catch (const YAML::Exception& e) {
     throw InputError(source_name + ":" + std::to_string(e.mark.line + 1) + ":" +
                      std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg +

@@ -2,6 +2,7 @@
 // the line where known, and what to change. Callers print it once and exit non-zero.
 #pragma once
 
+#include <filesystem>
 #include <iostream>
 #include <stdexcept>
 #include <string>
@@ -14,13 +15,18 @@ class InputError : public std::runtime_error {
 };
 
 // The programs' one error exit: returns body()'s exit code; an InputError prints "error: <what>"
-// and gives 2, any other exception prints the same and gives 1.
+// and gives 2; a file system error (an output directory that cannot be created, a read-only file
+// system) names its path and gives 2 too; any other exception prints "error: <what>" and gives 1.
 template <typename Body>
 int exit_code_of(Body&& body) {
   try {
     return body();
   } catch (const InputError& e) {
     std::cerr << "error: " << e.what() << "\n";
+    return 2;
+  } catch (const std::filesystem::filesystem_error& e) {
+    std::cerr << "error: " << e.path1().string() << ": " << e.code().message()
+              << "; check the path, and that its file system is writable and has space (" << e.what() << ")\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

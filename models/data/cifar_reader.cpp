@@ -67,7 +67,11 @@ Dataset load_cifar(const std::string& dir, const Layout& layout, int32_t num_cla
   const int64_t want = limit < 0 ? std::numeric_limits<int64_t>::max() : limit;
   for (size_t f = 0; f < paths.size() && d.count < want; ++f) {
     DataFile file(paths[f]);
-    const auto bytes = static_cast<int64_t>(file.size());
+    // Only the records that will be read are kept in memory; the rest of a gzip file is counted.
+    const uint64_t wanted = static_cast<uint64_t>(want - d.count);
+    const uint64_t keep = wanted > UINT64_MAX / static_cast<uint64_t>(record) ? UINT64_MAX
+                                                                            : wanted * static_cast<uint64_t>(record);
+    const auto bytes = static_cast<int64_t>(file.size(keep));
     if (bytes == 0 || bytes % record != 0)
       throw InputError(paths[f] + ": " + file.size_phrase() + ", not a positive multiple of the " +
                        std::to_string(record) + "-byte " + layout.title + " record (" +

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -44,27 +45,42 @@ struct Dataset {
   }
 };
 
-// A data file read from its start. A gzip file (named *.gz, or starting with the magic bytes 1f 8b) is
-// decompressed whole when opened; a plain file is read only as far as prefix() is asked to, so a reader
-// with a limit reads only what it needs, yet size() is always the whole (decompressed) size for checking
-// against a header. All failures are InputErrors naming the path.
+// A data file read from its start, plain or gzip (named *.gz, or starting with the magic bytes
+// 1f 8b), only as far as the reader asks: a gzip file is decompressed incrementally, and only the
+// bytes a reader may use are kept in memory (a header's shape times the limit), so a small corrupt or
+// hostile .gz cannot make it allocate more. All failures are InputErrors naming the path.
+class GzipReader;
 class DataFile {
  public:
   explicit DataFile(const std::string& path);
+  ~DataFile();
+  DataFile(const DataFile&) = delete;
+  DataFile& operator=(const DataFile&) = delete;
   const std::string& path() const { return path_; }
-  uint64_t size() const { return size_; }
   bool gzip() const { return gzip_; }
-  // The first n bytes of the (decompressed) content; n <= size().
+  // min(n, the (decompressed) size): a gzip file is inflated no further than its first n bytes.
+  uint64_t available(uint64_t n);
+  // The first n bytes of the (decompressed) content; n <= available(n).
   const uint8_t* prefix(uint64_t n);
+  // The whole (decompressed) size, to check against a header. A gzip file is inflated to its end to
+  // count it (a corrupt or truncated stream throws), keeping only its first `keep` bytes for later
+  // prefix() calls; once more than `stop_after` bytes are counted it stops there and returns that
+  // count (size_phrase() then says "more than").
+  uint64_t size(uint64_t keep, uint64_t stop_after = UINT64_MAX);
   // "the file has 1234 bytes" or, for gzip, "the file has 1234 bytes after decompression".
   std::string size_phrase() const;
 
  private:
+  void inflate_to(uint64_t n);  // gzip: keep decompressing into data_ until it holds n bytes or the end
+
   std::string path_;
   std::ifstream in_;
   std::string data_;
-  uint64_t size_ = 0;
+  uint64_t size_ = 0;  // plain: the file's size; gzip: the decompressed bytes seen so far
   bool gzip_ = false;
+  bool complete_ = true;    // gzip: the end of the stream was reached, size_ is the whole size
+  uint64_t dropped_ = 0;    // gzip: bytes counted past data_ and not kept
+  std::unique_ptr<GzipReader> gz_;
 };
 
 // dir/name if it is a file, else dir/name.gz if that is, else "".

@@ -1,10 +1,9 @@
-// gzip decompression into memory: the compressed file is read whole, then inflated through a
-// filtering_istreambuf in 64 KiB chunks (zlib does the work; no per-byte stream calls).
+// gzip decompression: a filtering_istreambuf inflates the compressed stream in 64 KiB chunks (zlib
+// does the work; no per-byte stream calls), as far as the reader asks.
 
 #include "data/gzip.h"
 
 #include <algorithm>
-#include <boost/iostreams/device/array.hpp>
 #include <boost/iostreams/filter/gzip.hpp>
 #include <boost/iostreams/filtering_streambuf.hpp>
 #include <cerrno>
@@ -13,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <ios>
+#include <sstream>
 
 #include "core/error.h"
 
@@ -56,56 +56,74 @@ bool is_gzip(const std::string& bytes) {
          static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
-std::string gunzip(const std::string& compressed, const std::string& path) {
-  if (compressed.empty()) corrupt(path, "the file is empty");
-  // Start at the size the last member's trailer records (mod 2^32), bounded by deflate's ratio limit
-  // of about 1032:1; exact for the usual one-member file, so the output is usually allocated once.
-  std::string out;
-  if (compressed.size() >= 18) {
-    uint64_t isize = 0;
-    for (size_t i = 0; i < 4; ++i)
-      isize |= uint64_t{static_cast<unsigned char>(compressed[compressed.size() - 4 + i])} << (8 * i);
-    out.resize(static_cast<size_t>(std::min<uint64_t>(isize, 1032 * uint64_t{compressed.size()})));
-  }
+struct GzipReader::Impl {
+  std::string path;
+  bio::filtering_istreambuf in;
+  bool done = false;
+};
+
+GzipReader::GzipReader(std::istream& compressed, const std::string& path) : impl_(std::make_unique<Impl>()) {
+  impl_->path = path;
+  if (std::char_traits<char>::eq_int_type(compressed.peek(), std::char_traits<char>::eof()))
+    corrupt(path, "the file is empty");
+  impl_->in.push(bio::gzip_decompressor(bio::zlib::default_window_bits, kChunk), kChunk);
+  impl_->in.push(compressed, kChunk);
+}
+
+GzipReader::~GzipReader() = default;
+
+size_t GzipReader::read(char* out, size_t n) {
+  size_t used = 0;
   try {
-    bio::filtering_istreambuf in;
-    in.push(bio::gzip_decompressor(bio::zlib::default_window_bits, kChunk), kChunk);
-    in.push(bio::array_source(compressed.data(), compressed.size()), kChunk);
-    size_t used = 0;
-    for (;;) {
-      // Read straight into the string (one copy out of zlib's buffer); when it is full and more data
-      // follows, double it.
-      if (used == out.size()) {
-        if (std::char_traits<char>::eq_int_type(in.sgetc(), std::char_traits<char>::eof())) break;
-        out.resize(std::max(2 * out.size(), used + kChunkBytes));
+    while (used < n && !impl_->done) {
+      const std::streamsize got = impl_->in.sgetn(out + used, static_cast<std::streamsize>(n - used));
+      if (got <= 0) {
+        impl_->done = true;
+        break;
       }
-      const std::streamsize got =
-          in.sgetn(out.data() + used, static_cast<std::streamsize>(out.size() - used));
-      if (got <= 0) break;
       used += static_cast<size_t>(got);
     }
-    out.resize(used);
   } catch (const bio::gzip_error& e) {
-    corrupt(path, describe(e));
+    corrupt(impl_->path, describe(e));
   } catch (const std::ios_base::failure& e) {
-    corrupt(path, e.what());
+    corrupt(impl_->path, e.what());
   }
+  return used;
+}
+
+namespace {
+
+// All of the reader's data, the string grown by doubling as it arrives: no allocation is sized
+// from the (untrusted) trailer.
+std::string read_all(GzipReader& reader) {
+  std::string out(kChunkBytes, '\0');
+  size_t used = 0;
+  for (;;) {
+    used += reader.read(out.data() + used, out.size() - used);
+    if (used < out.size()) break;
+    out.resize(2 * out.size());
+  }
+  out.resize(used);
   return out;
+}
+
+}  // namespace
+
+std::string gunzip(const std::string& compressed, const std::string& path) {
+  std::istringstream source(compressed);
+  GzipReader reader(source, path);
+  return read_all(reader);
 }
 
 std::string gunzip_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw InputError(path + ": is a directory; give the path of a .gz file");
-  std::ifstream in(path, std::ios::binary | std::ios::ate);
+  std::ifstream in(path, std::ios::binary);
   if (!in)
     throw InputError(path + ": cannot open: " + std::strerror(errno) + "; check the path and permissions");
-  const std::streamoff size = in.tellg();
-  std::string compressed(size > 0 ? static_cast<size_t>(size) : 0, '\0');
-  in.seekg(0);
-  if (size < 0 || !in.read(compressed.data(), static_cast<std::streamsize>(compressed.size())))
-    throw InputError(path + ": cannot read: " + std::strerror(errno) + "; check that it is a regular file");
-  return gunzip(compressed, path);
+  GzipReader reader(in, path);
+  return read_all(reader);
 }
 
 }  // namespace cimsim::data

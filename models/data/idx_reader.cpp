@@ -34,7 +34,9 @@ struct IdxHeader {
   uint32_t count = 0, rows = 1, cols = 1;
 };
 
-IdxHeader read_header(DataFile& file, bool images) {
+// Reads and checks the header; `limit` (samples_to_read) bounds what is kept of a gzip file while
+// its whole size is checked.
+IdxHeader read_header(DataFile& file, bool images, int64_t limit) {
   const uint32_t want = images ? kImagesMagic : kLabelsMagic, other = images ? kLabelsMagic : kImagesMagic;
   const char* what = images ? "images" : "labels";
   const uint64_t header_size = images ? 16 : 8;
@@ -43,7 +45,7 @@ IdxHeader read_header(DataFile& file, bool images) {
                           std::to_string(header_size) + " bytes): " + file.size_phrase() +
                           "; it is truncated or not an IDX file" + kRefetch);
   };
-  if (file.size() < 4) too_short();
+  if (file.available(4) < 4) too_short();
   const uint32_t magic = big_endian32(file.prefix(4));
   if (magic == other)
     fail(file.path(), "is an IDX " + std::string(images ? "labels" : "images") + " file (magic " +
@@ -53,7 +55,7 @@ IdxHeader read_header(DataFile& file, bool images) {
     fail(file.path(), "not an IDX " + std::string(what) + " file: its magic number is " + hex(magic) +
                           ", not " + hex(want) + "; give an MNIST-format *-" + what +
                           (images ? "-idx3" : "-idx1") + "-ubyte file, plain or .gz");
-  if (file.size() < header_size) too_short();
+  if (file.available(header_size) < header_size) too_short();
   const uint8_t* p = file.prefix(header_size);
   IdxHeader h;
   h.count = big_endian32(p + 4);
@@ -66,7 +68,10 @@ IdxHeader read_header(DataFile& file, bool images) {
                             std::to_string(kMaxSide) + ": the header is corrupt" + kRefetch);
   }
   const uint64_t item = uint64_t{h.rows} * h.cols;  // < 2^32, so count * item < 2^64
-  const uint64_t body = file.size() - header_size, need = h.count * item;
+  const uint64_t need = h.count * item;
+  const uint64_t keep = header_size + static_cast<uint64_t>(samples_to_read(h.count, limit)) * item;
+  // Counting stops just past the size the header gives: anything longer is wrong however long.
+  const uint64_t body = file.size(keep, header_size + need) - header_size;
   if (body != need)
     fail(file.path(),
          "the header says " + std::to_string(h.count) + " " + what +
@@ -111,7 +116,7 @@ Dataset load_idx_dir(const std::string& dir, Split split, int64_t limit, const s
 Dataset load_idx(const std::string& images_path, const std::string& labels_path, int64_t limit,
                  const std::string& name, int32_t num_classes) {
   DataFile images(images_path), labels(labels_path);
-  const IdxHeader ih = read_header(images, true), lh = read_header(labels, false);
+  const IdxHeader ih = read_header(images, true, limit), lh = read_header(labels, false, limit);
   if (ih.count != lh.count)
     throw InputError(images_path + " holds " + std::to_string(ih.count) + " images but " + labels_path +
                      " holds " + std::to_string(lh.count) +

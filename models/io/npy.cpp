@@ -16,6 +16,7 @@
 #include <utility>
 
 #include "core/error.h"
+#include "io/output_files.h"
 
 namespace cimsim::npy {
 namespace {
@@ -280,7 +281,8 @@ Array read(const std::string& path) {
       item > 1 && (a.descr[0] == '<' || a.descr[0] == '>') && (a.descr[0] == '<') != host_is_little_endian();
   const size_t ndim = a.shape.size();
   std::vector<int64_t> stride(ndim, 1), index(ndim, 0);  // C-order strides; Fortran-order counter
-  for (size_t k = ndim; k-- > 1;) stride[k - 1] = stride[k] * a.shape[k];
+  // With no elements (a 0 in the shape) the other dimensions are unbounded: no strides (tests/fuzz).
+  for (size_t k = ndim; count > 0 && k-- > 1;) stride[k - 1] = stride[k] * a.shape[k];
   a.values.resize(static_cast<size_t>(count));
   int64_t c = 0;  // C-order position of file element f
   for (int64_t f = 0; f < count; ++f) {
@@ -377,14 +379,15 @@ void write(const std::string& path, const std::vector<int64_t>& shape, const std
     if (!os) {
       const int err = errno;
       std::remove(tmp.c_str());
-      fail(path, std::string("cannot write ") + tmp + ": " + std::strerror(err) +
-                     "; check that the directory exists, is writable and has free space");
+      fail(output_name(path), std::string("cannot write it: ") + std::strerror(err) +
+                                  "; check that the directory exists, is writable and has free space");
     }
   }
   if (std::rename(tmp.c_str(), path.c_str()) != 0) {
     const int err = errno;
     std::remove(tmp.c_str());
-    fail(path, "cannot rename " + tmp + " to it: " + std::strerror(err) + "; check the path and permissions");
+    fail(output_name(path), std::string("cannot move it into place: ") + std::strerror(err) +
+                                "; check the path and permissions");
   }
 }
 

@@ -141,7 +141,7 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
 }
 
 void MacroNumerics::accumulate(double* registers, int count, double scale, const double* value,
-                               const double* minus) const {
+                               const double* minus, int64_t& saturations) const {
   // Plain loops (vectorised): the same operations in the same order as the formula.
   if (minus) {
     for (int i = 0; i < count; ++i) registers[i] += (value[i] - minus[i]) * scale;
@@ -150,7 +150,13 @@ void MacroNumerics::accumulate(double* registers, int count, double scale, const
   }
   if (saturation_ > 0) {
     const double lo = -saturation_, hi = saturation_ - 1.0;
-    for (int i = 0; i < count; ++i) registers[i] = std::min(std::max(registers[i], lo), hi);
+    int64_t clamped = 0;
+    for (int i = 0; i < count; ++i) {
+      const double r = registers[i];
+      clamped += (r < lo) | (r > hi);
+      registers[i] = std::min(std::max(r, lo), hi);
+    }
+    saturations += clamped;
   }
 }
 
@@ -209,10 +215,10 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
         // Table lookup, tally and shift-add in one pass (same arithmetic, same order).
         counts.tally.add_accumulate(y.data() + int64_t(pair) * count, adc_.table_value(), reg, scale, count);
       } else if (pair_signals == 1) {
-        accumulate(reg, count, scale, value + int64_t(pair) * count, nullptr);
+        accumulate(reg, count, scale, value + int64_t(pair) * count, nullptr, counts.saturations);
       } else {
         accumulate(reg, count, scale, value + int64_t(2 * pair) * count,
-                   value + int64_t(2 * pair + 1) * count);
+                   value + int64_t(2 * pair + 1) * count, counts.saturations);
       }
     }
   }

@@ -86,8 +86,10 @@ class MacroNumerics {
                             EnergyEvents& events) const;
   void record_probe(const MvmJob& job, const CounterRng& thermal, const Eigen::MatrixXf& y,
                     const double* values, const Eigen::MatrixXd& registers, StepProbe& probe) const;
-  // registers[i] += scale * (value[i] - minus[i]) (minus may be null), saturating if configured.
-  void accumulate(double* registers, int count, double scale, const double* value, const double* minus) const;
+  // registers[i] += scale * (value[i] - minus[i]) (minus may be null), saturating if configured
+  // (each clamped register counted in `saturations`).
+  void accumulate(double* registers, int count, double scale, const double* value, const double* minus,
+                  int64_t& saturations) const;
   // Noise-draw index of vector i of `job` at this macro's signal 0 (docs/numerics.md, read noise);
   // vector i + 1 is noise_stride() further on.
   uint64_t noise_base(const MvmJob& job, int64_t i) const;

@@ -187,6 +187,7 @@ void ConversionStats::merge(const ConversionStats& o) {
   error.merge(o.error);
   events.merge(o.events);
   tally.merge(o.tally);
+  saturations += o.saturations;
 }
 
 }  // namespace cimsim

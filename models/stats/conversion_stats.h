@@ -87,6 +87,8 @@ struct ConversionStats {
   ErrorAccumulator error;
   EnergyEvents events;
   IntegerTally tally;  // folded into the above by fold()
+  // Accumulator register updates (shift-add and adder tree) that the accumulator_bits bound clamped.
+  int64_t saturations = 0;
 
   // Moves the tally's counts into adc, histogram and error using the converter's table.
   void fold(const AdcTransfer& adc_transfer);

@@ -101,6 +101,8 @@ struct CimLayerStats {
   EnergyFigures energy_pj;
   double energy_per_mvm_pj = 0;
   std::optional<AreaFigures> area_um2;  // the layer's macros, with an `area` section
+  // With macro.accumulator_bits: register updates the bound clamped (shift-add and adder tree).
+  std::optional<int64_t> accumulator_saturations;
   template <class V>
   void fields(V& v) {
     v("name", name);
@@ -124,6 +126,7 @@ struct CimLayerStats {
     v("energy_pj", energy_pj);
     v("energy_per_mvm_pj", energy_per_mvm_pj);
     v("area_um2", area_um2);
+    v("accumulator_saturations", accumulator_saturations);
   }
 };
 

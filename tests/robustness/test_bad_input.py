@@ -1,5 +1,7 @@
 """Regression tests of issue 17's defects (docs: README "Bad input"): each failed on the code before
 its fix. Every case is one error naming what to change, exit 2, and nothing written or replaced."""
+import contextlib
+import json
 import os
 import stat
 import struct
@@ -214,3 +216,224 @@ def test_clipping_intervals_are_flagged():
     assert "warning: layer conv1:" in out and "of its ADC conversions clip" in out and "--calib" in out
     p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "5")
     assert "conversions clip" not in p.stdout + p.stderr
+
+
+def aliased_hw(tmp_path, layers):
+    text = open(HW4).read().replace("  layers: {}\n", "  layers:\n" + layers)
+    (tmp_path / "hw.yaml").write_text(text)
+    return str(tmp_path / "hw.yaml")
+
+
+def resolved_layers(out_dir):
+    return json.load(open(out_dir / "hw.json"))["adc"]["layers"]
+
+
+def test_overrides_never_write_through_a_yaml_alias(tmp_path):
+    """conv2: *iv plus --set adc.layers.conv1.hi=3 or --calib silently changed conv2 too."""
+    hw = aliased_hw(tmp_path, "    conv1: &iv {lo: -8, hi: 8}\n    conv2: *iv\n")
+    p = cimsim("run", "--hw", hw, "--model", LENET, "--limit", "1", "--set", "adc.layers.conv1.hi=3", expect=2)
+    assert "'adc.layers.conv1' is a YAML alias" in p.stderr and "--set adc.layers.conv1={...}" in p.stderr
+    cimsim("-q", "run", "--hw", hw, "--model", LENET, "--limit", "1", "--set", "adc.layers.conv1={lo: -8, hi: 3}",
+           "--out", str(tmp_path / "a"))
+    assert resolved_layers(tmp_path / "a") == {"conv1": {"lo": -8, "hi": 3}, "conv2": {"lo": -8, "hi": 8}}
+    calib = tmp_path / "c.yaml"
+    calib.write_text("method: minmax\nadc_bits: 5\nimages: 1\nhw: h\nmodel: m\ndata: d\nlayers:\n"
+                     "  conv1: {lo: -4, hi: 4, clip_low: 0, clip_high: 0, mse: 0, full_range_mse: 0}\n")
+    cimsim("-q", "run", "--hw", hw, "--model", LENET, "--limit", "1", "--calib", str(calib), "--out",
+           str(tmp_path / "b"))
+    assert resolved_layers(tmp_path / "b") == {"conv1": {"lo": -4, "hi": 4}, "conv2": {"lo": -8, "hi": 8}}
+    hw = aliased_hw(tmp_path, "    conv1: {lo: -8, hi: &h 8}\n    conv2: {lo: -8, hi: *h}\n")
+    cimsim("-q", "run", "--hw", hw, "--model", LENET, "--limit", "1", "--set", "adc.layers.conv1.hi=3", "--out",
+           str(tmp_path / "c"))
+    assert resolved_layers(tmp_path / "c") == {"conv1": {"lo": -8, "hi": 3}, "conv2": {"lo": -8, "hi": 8}}
+
+
+def test_sweep_resume_sees_a_changed_tensor_in_a_subdirectory(tmp_path):
+    """The bundle hash covered only the top-level files: a changed tensor in a subdirectory kept the
+    stale point on resume."""
+    model = copy_lenet(tmp_path)
+    (model / "t").mkdir()
+    (model / "fc3.bias.npy").rename(model / "t" / "fc3.bias.npy")
+    (model / "model.yaml").write_text((model / "model.yaml").read_text().replace("bias: fc3.bias.npy",
+                                                                                  "bias: t/fc3.bias.npy"))
+    (tmp_path / "s.yaml").write_text(f"name: s\nhw: {HW4}\nmodel: {model}\nlimit: 4\n"
+                                     "vary:\n  macro.adc_bits: [5]\nseeds: [1]\n")
+    cimsim("-q", "sweep", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"))
+    record = next((tmp_path / "o").rglob("point.json"))
+    before = json.load(open(record))["hash"]
+    (model / "unrelated.npy").write_bytes(b"not part of the bundle")  # named by no layer: no change
+    cimsim("-q", "sweep", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"), "--resume")
+    assert json.load(open(record))["hash"] == before
+    bias = np.load(model / "t" / "fc3.bias.npy")
+    np.save(model / "t" / "fc3.bias.npy", bias + 1)
+    cimsim("-q", "sweep", str(tmp_path / "s.yaml"), "--out", str(tmp_path / "o"), "--resume")
+    assert json.load(open(record))["hash"] != before
+
+
+def consistent_run_dir(d):
+    """stats.json, hw.json and logits.npy of one and the same run."""
+    stats = json.load(open(d / "stats.json"))
+    return np.load(d / "logits.npy").shape[0] == stats["images"] and json.load(open(d / "hw.json")) == stats["config"]
+
+
+def test_run_outputs_are_one_commit(tmp_path):
+    """--out's three files were renamed one by one: a failure (or kill) between the renames left a new
+    stats.json beside the previous run's logits.npy. The directory is now swapped in one step."""
+    d = tmp_path / "d"
+    cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "3", "--out", str(d))
+    # The third rename of the commit fails (strace's fault injection); so does the directory swap.
+    p = subprocess.run(["strace", "-f", "-o", "/dev/null", "-e", "trace=rename,renameat2",
+                        "-e", "inject=rename:error=EIO:when=3", "-e", "inject=renameat2:error=EIO",
+                        CIMSIM, "-q", "run", "--hw", HW4, "--model", LENET, "--limit", "2", "--out", str(d),
+                        "--set", "digital.ops_per_cycle=32"], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 2, p.stderr
+    assert consistent_run_dir(d) and json.load(open(d / "stats.json"))["images"] == 3
+    assert sorted(os.listdir(tmp_path)) == ["d"]  # no staging directory left behind
+    cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "2", "--out", str(d))
+    assert consistent_run_dir(d) and json.load(open(d / "stats.json"))["images"] == 2
+    assert sorted(os.listdir(d)) == ["hw.json", "logits.npy", "stats.json"]
+    (d / "notes.txt").write_text("mine")
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--limit", "1", "--out", str(d), expect=2)
+    assert "holds 'notes.txt', which this command does not write" in p.stderr and (d / "notes.txt").exists()
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--limit", "1", "--out", str(tmp_path / "e"), "--trace",
+               str(tmp_path / "e" / "t.vcd"), expect=2)
+    assert "given for two outputs" in p.stderr and not (tmp_path / "e").exists()
+
+
+def test_unwritable_flow_directory(tmp_path):
+    """flow --out on a read-only file system exited 1 with a raw filesystem_error."""
+    p = cimsim("flow", f"{SOURCE}/configs/experiments/lenet5-fmnist.yaml", "--out", "/proc/cimsim-flow", expect=2)
+    assert "/proc/cimsim-flow" in p.stderr and "writable" in p.stderr
+
+
+def test_yaml_files_are_one_utf8_document(tmp_path):
+    """A second YAML document was ignored; a NUL byte or non-UTF-8 text gave a raw exception (exit 1)."""
+    text = open(HW4).read()
+    cases = {"two.yaml": (text + "---\nname: other\n").encode(), "nul.yaml": text.encode() + b"x\0",
+             "latin1.yaml": text.replace("name: rram-neurosim-128-4b", "name: r\xe9ram").encode("latin-1")}
+    expected = {"two.yaml": "a second YAML document", "nul.yaml": "holds a NUL byte",
+                "latin1.yaml": "not UTF-8"}
+    for name, data in cases.items():
+        (tmp_path / name).write_bytes(data)
+        p = cimsim("run", "--hw", str(tmp_path / name), "--model", LENET, "--limit", "1", expect=2)
+        assert expected[name] in p.stderr and str(tmp_path / name) + ":" in p.stderr
+    (tmp_path / "bom.yaml").write_bytes(b"\xef\xbb\xbf" + text.encode())  # allowed by YAML: documented
+    cimsim("-q", "run", "--hw", str(tmp_path / "bom.yaml"), "--model", LENET, "--limit", "1")
+    # A file name that is not UTF-8 is written into the JSON outputs with U+FFFD.
+    odd = tmp_path / b"hw-\xff.yaml".decode("utf-8", "surrogateescape")
+    odd.write_text(text)
+    cimsim("-q", "run", "--hw", str(odd), "--model", LENET, "--limit", "1", "--stats", str(tmp_path / "s.json"))
+    assert "hw-\ufffd.yaml" in json.load(open(tmp_path / "s.json"))["inputs"]["hw"]
+
+
+def test_override_of_a_missing_section_is_blamed_on_it():
+    """--set foo.bar=1 was blamed on the hardware file, without a line."""
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--set", "foo.bar=1", expect=2)
+    assert p.stderr.startswith("error: --set foo.bar=1: foo: unknown key")
+
+
+TINY = f"{SOURCE}/configs/experiments/tiny-test.yaml"
+
+
+@contextlib.contextmanager
+def small_disk(path, size):
+    """A tmpfs of `size` at `path` (a full disk on demand); skips the test where mounting is not allowed."""
+    path.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(path)]).returncode != 0:
+        pytest.skip("cannot mount a small tmpfs (needs root)")
+    try:
+        yield path
+    finally:
+        subprocess.run(["umount", str(path)], check=True)
+
+
+def test_training_on_a_full_disk_keeps_the_last_checkpoint(tmp_path):
+    """A full disk made LibTorch's checkpoint writer abort (SIGABRT) and left fp32.ckpt.tmp."""
+    # 400 KiB: the first checkpoint (about 230 KB) fits, the next one's temporary does not.
+    with small_disk(tmp_path / "small", "400k") as mnt:
+        p = cimsim("train", "--config", TINY, "--out", str(mnt / "t"), expect=2, timeout=300)
+        assert "cannot write the checkpoint" in p.stderr and "--resume" in p.stderr
+        assert sorted(os.listdir(mnt / "t")) == ["experiment.yaml", "fp32.ckpt", "metrics.csv"]
+        subprocess.run(["cp", "-r", str(mnt / "t"), str(tmp_path / "t")], check=True)
+    cimsim("-q", "train", "--config", TINY, "--out", str(tmp_path / "t"), "--resume", timeout=300)
+    assert (tmp_path / "t" / "fp32.ckpt").exists()
+
+
+def test_write_errors_name_the_output_not_its_temporary(tmp_path):
+    """A full disk's message named the hidden temporary (.stats.partial.123.json)."""
+    with small_disk(tmp_path / "small", "16k") as mnt:
+        p = cimsim("run", "--hw", HW4, "--model", LENET, "--limit", "2", "--out", str(mnt / "d"), expect=2)
+        assert f"{mnt}/d/stats.json: cannot write it" in p.stderr and ".partial" not in p.stderr
+        assert os.listdir(mnt) == []
+
+
+def test_training_with_bad_data_writes_nothing(tmp_path):
+    """A data error left experiment.yaml (and an empty output directory) behind."""
+    np.save(tmp_path / "x.npy", np.zeros((4,), np.uint8))  # not N x C x H x W
+    np.save(tmp_path / "y.npy", np.zeros((4,), np.int64))
+    pair = f"{tmp_path}/x.npy,{tmp_path}/y.npy"
+    exp = tmp_path / "e.yaml"
+    exp.write_text(open(TINY).read().replace("set: fashion-mnist", f"set: npy\n  train: {pair}\n  test: {pair}"))
+    p = cimsim("train", "--config", str(exp), "--out", str(tmp_path / "t"), expect=2, timeout=300)
+    assert "x.npy" in p.stderr and not (tmp_path / "t").exists()
+
+
+def test_labels_beyond_the_models_classes(tmp_path):
+    """A data set whose labels exceed the bundle's classes ran, scoring those images as wrong."""
+    np.save(tmp_path / "x.npy", np.zeros((3, 1, 28, 28), np.uint8))
+    np.save(tmp_path / "y.npy", np.array([1, 12, 3], np.int64))
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--data", f"npy:{tmp_path}/x.npy,{tmp_path}/y.npy", expect=2)
+    assert "holds label 12 (image 1)" in p.stderr and "classes: 10" in p.stderr
+
+
+def test_quiet_keeps_the_result_line(tmp_path):
+    """-q hid the results themselves; it now hides only progress and tables."""
+    p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "3")
+    lines = p.stdout.strip().splitlines()
+    assert lines[0].startswith("top-1 accuracy") and lines[1].startswith("energy") and len(lines) == 2
+    p = cimsim("-q", "calibrate", "--hw", HW4, "--model", LENET, "--limit", "3", "--out", str(tmp_path / "c.yaml"))
+    assert p.stdout.startswith("wrote ")
+
+
+def test_bench_help_does_not_run():
+    """bench_network --help started a 10,000-image run."""
+    bench = os.path.join(os.path.dirname(CIMSIM), "bench", "bench_network")
+    if not os.path.exists(bench):
+        pytest.skip("benchmarks not built")
+    p = subprocess.run([bench, "--help"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0 and "--images" in p.stdout
+    p = subprocess.run([bench, "--imagez", "5"], capture_output=True, text=True, timeout=30)
+    assert p.returncode != 0
+
+
+def test_saturating_accumulator_is_counted_and_flagged(tmp_path):
+    """accumulator_bits 4 cost 14 points of accuracy without a word."""
+    p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "3", "--set", "macro.accumulator_bits=4",
+               "--stats", str(tmp_path / "s.json"))
+    assert "accumulator updates saturate" in p.stdout + p.stderr and "raise macro.accumulator_bits" in p.stdout + p.stderr
+    layers = json.load(open(tmp_path / "s.json"))["layers"]
+    assert all(l["cim"]["accumulator_saturations"] > 0 for l in layers if l.get("cim"))
+    p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "3", "--set", "macro.accumulator_bits=24",
+               "--stats", str(tmp_path / "s.json"))
+    assert "saturate" not in p.stdout + p.stderr
+    layers = json.load(open(tmp_path / "s.json"))["layers"]
+    assert all(l["cim"]["accumulator_saturations"] == 0 for l in layers if l.get("cim"))
+
+
+def test_implausible_device_values(tmp_path):
+    """program_sigma 5 (500% of g_max) was simulated; above physical sense it is now refused, and
+    beyond measured devices it is flagged."""
+    p = cimsim("run", "--hw", HW4, "--model", LENET, "--limit", "1", "--set", "device.program_sigma=5", expect=2)
+    assert "device.program_sigma" in p.stderr and "0..1" in p.stderr
+    p = cimsim("-q", "run", "--hw", HW4, "--model", LENET, "--limit", "1", "--set", "device.program_sigma=0.5")
+    assert "device.program_sigma 0.5 is beyond measured devices" in p.stdout + p.stderr
+
+
+def test_percentile_nan_is_refused_before_simulating(tmp_path):
+    """--percentile nan passed the range check and failed only after the partial sums were simulated."""
+    (tmp_path / "m.onnx").write_bytes(b"")
+    for command in (["calibrate", "--hw", HW4, "--model", LENET, "--method", "percentile"],
+                    ["import", str(tmp_path / "m.onnx")]):
+        p = cimsim(*command, "--percentile", "nan", "--out", str(tmp_path / "o"), expect=2)
+        assert "--percentile" in p.stderr + p.stdout and "finite" in p.stderr + p.stdout
+        assert "info:" not in p.stdout + p.stderr and not (tmp_path / "o").exists()

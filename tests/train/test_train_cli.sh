@@ -36,6 +36,9 @@ check "cimsim links no LibTorch" test "$(ldd "$cimsim" | grep -c torch)" -eq 0
 # ADCs agrees with the accuracy the trainer reports (exact order, ideal devices).
 "$cimsim" train --config "$tiny" --out "$work/cim" --stage cim --from "$work/run" --hw "$hw" >"$work/cim.log" 2>&1
 check "cim bundle written" test -f "$work/cim/cim-bundle/model.yaml"
+check "stage cim from full-range intervals warns and points to --calib" \
+  grep -q "warning: --stage cim: the ADC intervals of conv1, conv2, fc1, fc2, fc3 start at the full range.*pass --calib" \
+  "$work/cim.log"
 check "cim bundle has learned intervals" grep -q "adc: {lo: " "$work/cim/cim-bundle/model.yaml"
 trained=$(grep -o 'test accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/cim.log" | grep -o '([0-9]*/[0-9]*)')
 "$cimsim" run --hw "$hw" --model "$work/cim/cim-bundle" --data fashion-mnist --limit 256 --stats "$work/cim-stats.json" \
@@ -55,6 +58,7 @@ sed 's/^  lr: 0.003$/  lr: 1e-8/' "$tiny" >"$work/still.yaml"
 "$cimsim" train --config "$work/still.yaml" --out "$work/calibrated" --stage cim --from "$work/run" --hw "$hw" \
   --calib "$work/calib.yaml" >"$work/calibrated.log" 2>&1
 check "stage cim logs the calibrated start" grep -q "layer conv1: ADC interval starts at" "$work/calibrated.log"
+check "stage cim with --calib does not warn" bash -c "! grep -q 'start at the full range' '$work/calibrated.log'"
 intervals_equal_calib() {  # intervals_equal_calib RUN_DIR: its cim-bundle's intervals are calib.yaml's (float32)
   /usr/bin/python3 -c "
 import re, sys

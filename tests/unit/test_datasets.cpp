@@ -154,6 +154,34 @@ TEST_F(GzipDatasetTest, RoundTripsAndDetectsCorruption) {
   EXPECT_ERROR(data::gunzip_file(path("none.gz")), path("none.gz"), "cannot open");
 }
 
+// Issue 17 defect 5: a .gz data file is inflated only as far as asked, and its size is counted
+// without keeping more than the caller needs; counting stops past a given size.
+TEST_F(GzipDatasetTest, DataFileKeepsOnlyWhatIsAskedFor) {
+  std::string big(3000000, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>(i * 13 % 241);
+  const std::string p = put("big", big, true);
+  {
+    data::DataFile f(p);
+    EXPECT_TRUE(f.gzip());
+    EXPECT_EQ(f.available(100), 100u);
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(f.prefix(100)), 100), big.substr(0, 100));
+    EXPECT_EQ(f.size(1000), big.size());
+    EXPECT_EQ(std::string(reinterpret_cast<const char*>(f.prefix(1000)), 1000), big.substr(0, 1000));
+    EXPECT_EQ(f.size_phrase(), "the file has 3000000 bytes after decompression");
+  }
+  {
+    data::DataFile f(p);
+    const uint64_t n = f.size(16, 5000);
+    EXPECT_GT(n, 5000u);
+    EXPECT_LT(n, big.size());
+    EXPECT_NE(f.size_phrase().find("more than"), std::string::npos) << f.size_phrase();
+  }
+  // A trailer claiming ~4 GB (ISIZE) is not what the output is sized by.
+  std::string lying = gzip("small");
+  lying.replace(lying.size() - 4, 4, std::string("\xfe\xff\xff\xff", 4));
+  EXPECT_EQ(data::gunzip(lying, "l.gz"), "small");
+}
+
 using IdxReaderTest = DatasetTest;
 
 TEST_F(IdxReaderTest, ReadsPlainAndGzipFiles) {

@@ -14,7 +14,7 @@ namespace {
 template <typename T>
 void from_raw(const std::string& raw, std::vector<double>& out, std::size_t count) {
   std::vector<T> tmp(count);
-  std::memcpy(tmp.data(), raw.data(), count * sizeof(T));
+  if (count > 0) std::memcpy(tmp.data(), raw.data(), count * sizeof(T));  // memcpy from null is UB (tests/fuzz)
   out.assign(tmp.begin(), tmp.end());
 }
 
