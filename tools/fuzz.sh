@@ -2,9 +2,12 @@
 # Builds the libFuzzer harnesses (tests/fuzz, clang 14, address + undefined sanitizers) into
 # build-fuzz/ and runs each for a bounded time (docs/testing.md):
 #   tools/fuzz.sh [--ci] [-j N] [SECONDS] [HARNESS...]
-# SECONDS per harness (default 60; --ci: 15), every harness unless some are named, N at a time
-# (default 1). Fails (exit 1) on any crash, sanitizer report, leak, timeout (-timeout) or allocation
-# over the limits (-rss_limit_mb, -malloc_limit_mb); the inputs that did are kept as
+# SECONDS per harness (default 60), every harness unless some are named, N at a time (default 1).
+# --ci is the reproducible run of CI: no time limit but a fixed number of executions (4,000 per
+# harness, random seed 1, from the seeds alone, not build-fuzz/corpus/), so one commit always gets the
+# same verdict; exploring (the timed runs) finds new inputs, which are kept in tests/fuzz/regressions/.
+# Fails (exit 1) on any crash, sanitizer report, leak, timeout (-timeout) or allocation over the
+# limits (-rss_limit_mb, -malloc_limit_mb); the inputs that did are kept as
 # build-fuzz/artifacts/<harness>-crash-* (and leak-, timeout-, oom-) and their names printed.
 # Prints the executions of each harness at the end. The seeds are assembled by tools/fuzz_corpus.py;
 # what the fuzzer finds accumulates in build-fuzz/corpus/<harness>/ across runs.
@@ -13,13 +16,14 @@ cd "$(dirname "$0")/.."
 root=$PWD
 
 seconds=60
+ci=0
 jobs=1
 harnesses=()
 while (($#)); do
   case "$1" in
-    --ci) seconds=15 ;;
+    --ci) ci=1 ;;
     -j) jobs=$2; shift ;;
-    -h|--help) sed -n 2,11p "$0"; exit 0 ;;
+    -h|--help) sed -n 2,14p "$0"; exit 0 ;;
     [0-9]*) seconds=$1 ;;
     *) harnesses+=("$1") ;;
   esac
@@ -50,15 +54,18 @@ export SYSTEMC_DISABLE_COPYRIGHT_MESSAGE=1 OMP_NUM_THREADS=1
 
 run_one() {
   local h=$1
-  mkdir -p "$build/corpus/$h"
-  local status=0
-  "$build/fuzz/$h" "$build/corpus/$h" "$build/seeds/$h" -max_total_time="$seconds" -timeout=20 \
+  local status=0 dirs=("$build/corpus/$h" "$build/seeds/$h") budget=(-max_total_time="$seconds")
+  # CI: a fixed budget from the seeds alone, into a scratch corpus (600 s is a guard, not the budget).
+  ((ci)) && { rm -rf "$build/ci-corpus/$h"; dirs=("$build/ci-corpus/$h" "$build/seeds/$h"); budget=(-seed=1 -runs=4000 -max_total_time=600); }
+  mkdir -p "${dirs[0]}"
+  "$build/fuzz/$h" "${dirs[@]}" "${budget[@]}" -timeout=20 \
     -rss_limit_mb=2048 -malloc_limit_mb=1024 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$build/artifacts/$h-" >"$build/logs/$h.log" 2>&1 || status=$?
   echo "$status" >"$build/logs/$h.status"
 }
 
-echo "fuzz: ${#harnesses[@]} harnesses, ${seconds}s each, $jobs at a time; logs in $build/logs"
+if ((ci)); then each="4000 executions (seed 1)"; else each="${seconds}s"; fi
+echo "fuzz: ${#harnesses[@]} harnesses, $each each, $jobs at a time; logs in $build/logs"
 running=0
 for h in "${harnesses[@]}"; do
   [ -x "$build/fuzz/$h" ] || { echo "fuzz: no harness $h (have: $(echo $all))" >&2; exit 2; }

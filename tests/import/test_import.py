@@ -172,6 +172,48 @@ def test_bad_models_give_one_error_and_no_output(data, case, expected):
     assert not out.exists() and not (data / "never.partial").exists()
 
 
+def out_of_range_graph(path, case):
+    """A graph whose shape, index or window numbers are out of range (found by fuzz_onnx: a reshape target
+    of 2^63 converted to int64 was undefined behaviour)."""
+    b = om.Builder()
+    x = "input"
+    if case == "reshape_activation":
+        x = b.node("Reshape", [x, b.const("shape", np.array([1, 2**63 - 1], np.int64))])
+    elif case in ("reshape_constant", "reshape_constant_size"):
+        target = [-5, 2] if case == "reshape_constant" else [2**39, 2**39]
+        w = b.node("Reshape", [b.weight("w", (640,)), b.const("shape", np.array(target, np.int64))])
+        x = b.node("Flatten", [x], axis=1)
+        x = b.node("Gemm", [x, w], transB=1)
+    elif case == "gather_index":
+        shp = b.node("Shape", [x])
+        b.node("Gather", [shp, b.const("idx", np.array(1e20))])
+    elif case == "conv_pads":
+        x = b.conv(x, 1, 2, 3, "c", pad=70000)
+    x = b.node("Flatten", [x], axis=1)
+    w = b.weight("fc.weight", (10, 64))
+    b.node("Gemm", [x, w], name="/fc/Gemm", transB=1)
+    b.nodes[-1].output[0] = "out"
+    g = helper.make_graph(b.nodes, "range", [helper.make_tensor_value_info("input", TensorProto.FLOAT, [1, 1, 8, 8])],
+                          [helper.make_tensor_value_info("out", TensorProto.FLOAT, [1, 10])], b.inits)
+    onnx.save(helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)]), path)
+
+
+@pytest.mark.parametrize("case,expected", [
+    ("reshape_activation", "reshape target 9223372036854775808.000000; give whole numbers within +-2^40"),
+    ("reshape_constant", "reshape target -5; give sizes >= 0 or one -1"),
+    ("reshape_constant_size", "reshapes a constant of 640 elements to more"),
+    ("gather_index", "index 100000000000000000000.000000; give whole numbers within +-2^40"),
+    ("conv_pads", "window size, stride or pad 70000; give values from 0 to 65536"),
+])
+def test_out_of_range_numbers_in_a_graph(data, case, expected):
+    path = data / "m.onnx"
+    out_of_range_graph(str(path), case)
+    out = data / "never"
+    p = cimsim("import", str(path), "--out", str(out), "--data", f"npy:{data / 'x1.npy'},{data / 'y.npy'}", expect=2)
+    assert p.stderr.count("error:") == 1 and expected in p.stderr, p.stderr
+    assert not out.exists()
+
+
 def test_final_softmax_is_dropped_with_a_warning(data):
     w = numpy_helper.from_array(np.ones((10, 64), np.float32) * 0.01, "fc.weight")
     nodes = [helper.make_node("Flatten", ["input"], ["f"], axis=1, name="/flatten/Flatten"),

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cmath>
 #include <map>
 #include <set>
 #include <string>
@@ -116,6 +117,17 @@ class Lowering {
     if (c.values.size() != 1) fail(n, what + " holds " + std::to_string(c.values.size()) + " values", "give one value");
     return c.values[0];
   }
+  // A constant's value used as a shape, index, axis or pad: a whole number within +-2^40, else the node fails.
+  int64_t whole(const Node& n, double v, const std::string& what) {
+    if (!(std::fabs(v) <= double(int64_t(1) << 40)) || v != std::trunc(v))
+      fail(n, what + " " + std::to_string(v), "give whole numbers within +-2^40 (export it again)");
+    return int64_t(v);
+  }
+  std::vector<int64_t> wholes(const Node& n, const ConstTensor& c, const std::string& what) {
+    std::vector<int64_t> r;
+    for (double v : c.values) r.push_back(whole(n, v, what));
+    return r;
+  }
   std::vector<int64_t> ints(const Node& n, const std::string& a, std::vector<int64_t> fallback) const {
     auto it = n.attributes.find(a);
     return it == n.attributes.end() ? fallback : it->second.ints;
@@ -203,6 +215,9 @@ class Lowering {
       fail(n, "asymmetric padding [" + std::to_string(pads[0]) + ", " + std::to_string(pads[1]) + ", " +
                   std::to_string(pads[2]) + ", " + std::to_string(pads[3]) + "]",
            "use the same padding on both sides");
+    for (const std::vector<int64_t>* v : {&kernel, &strides, &pads})
+      for (int64_t d : *v)
+        if (d < 0 || d > (int64_t{1} << 16)) fail(n, "window size, stride or pad " + std::to_string(d), "give values from 0 to 65536");
     l.kernel = {{int(kernel[0]), int(kernel[1])}};
     l.stride = {{int(strides[0]), int(strides[1])}};
     l.padding = {{int(pads[0]), int(pads[1])}};

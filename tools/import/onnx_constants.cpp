@@ -30,15 +30,17 @@ void Lowering::lower_elementwise_const(const Node& n) {
 }
 void Lowering::lower_reshape(const Node& n) {
   const Value& x = input(n, 0);
-  const ConstTensor& target = constant(n, 1, "shape");
+  const std::vector<int64_t> t = wholes(n, constant(n, 1, "shape"), "reshape target");
   if (x.is_const) {
     ConstTensor r = x.c;
     r.shape.clear();
     int64_t known = 1, infer = -1;
-    for (std::size_t i = 0; i < target.values.size(); ++i) {
-      int64_t d = int64_t(target.values[i]);
+    for (std::size_t i = 0; i < t.size(); ++i) {
+      int64_t d = t[i];
       if (d == 0 && i < x.c.shape.size()) d = x.c.shape[i];
+      if (d < -1) fail(n, "reshape target " + std::to_string(d), "give sizes >= 0 or one -1");
       if (d == -1) infer = int64_t(i);
+      else if (d > 0 && known > std::max<int64_t>(x.c.size(), 1) / d) fail(n, "reshapes a constant of " + std::to_string(x.c.size()) + " elements to more", "export it again");
       else known *= d;
       r.shape.push_back(d);
     }
@@ -47,16 +49,15 @@ void Lowering::lower_reshape(const Node& n) {
   }
   const Value xv = activation(n, 0);
   const int64_t features = shape_elements(xv.shape);
-  const auto& t = target.values;
   // [batch, F] with batch 0 (copy), -1, or 1 (the importer's batch placeholder of Shape), F = -1 or all.
   const bool batch_ok = !t.empty() && (t[0] == 0 || t[0] == -1 || t[0] == 1);
-  if (t.size() == 2 && batch_ok && (t[1] == -1 || int64_t(t[1]) == features)) {
+  if (t.size() == 2 && batch_ok && (t[1] == -1 || t[1] == features)) {
     if (xv.shape.size() == 1) return set_output(n, xv);
     add_layer(n, LayerType::kFlatten, {&xv}, {int(features)});
     return;
   }
   std::string text;
-  for (double d : t) text += (text.empty() ? "" : ", ") + std::to_string(int64_t(d));
+  for (int64_t d : t) text += (text.empty() ? "" : ", ") + std::to_string(d);
   fail(n, "reshapes " + shape_text(xv.shape) + " to [" + text + "]",
        "the importer supports Reshape to 2-D [batch, features] only (x.view(x.size(0), -1))");
 }
@@ -137,15 +138,15 @@ void Lowering::lower_shape_ops(const Node& n) {
     const ConstTensor& idx = constant(n, 1, "indices");
     if (x.shape.size() > 1 || integer(n, "axis", 0) != 0) fail(n, "gathers from a tensor of rank " + std::to_string(x.shape.size()), "the importer folds Gather on 1-D constants");
     r.values.clear();
-    for (double i : idx.values) {
-      int64_t k = int64_t(i) < 0 ? int64_t(i) + x.size() : int64_t(i);
+    for (int64_t i : wholes(n, idx, "index")) {
+      const int64_t k = i < 0 ? i + x.size() : i;
       if (k < 0 || k >= x.size()) fail(n, "index out of range", "export it again");
       r.values.push_back(x.values[std::size_t(k)]);
     }
     r.shape = idx.shape;
   } else if (op == "Unsqueeze" || op == "Squeeze") {
     std::vector<int64_t> axes = ints(n, "axes", {});
-    if (has_input(n, 1)) for (double a : constant(n, 1, "axes").values) axes.push_back(int64_t(a));
+    if (has_input(n, 1)) for (int64_t a : wholes(n, constant(n, 1, "axes"), "axis")) axes.push_back(a);
     if (op == "Unsqueeze") {
       for (int64_t a : axes) {
         const int64_t rank = int64_t(r.shape.size()) + 1;

@@ -262,11 +262,12 @@ void Lowering::lower_pad(const Node& n) {
   const std::string mode = n.has("mode") ? n.attributes.at("mode").s : "constant";
   std::vector<int64_t> pads = ints(n, "pads", {});
   if (has_input(n, 1))
-    for (double p : constant(n, 1, "pads").values) pads.push_back(int64_t(p));
+    for (int64_t p : wholes(n, constant(n, 1, "pads"), "pad")) pads.push_back(p);
   double fill = real(n, "value", 0.0);
   if (has_input(n, 2)) fill = scalar(n, 2, "constant value");
   if (mode != "constant" || fill != 0) fail(n, "mode " + mode + " with value " + std::to_string(fill), "the importer folds zero padding only");
-  if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] || pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0 || pads[3] < 0)
+  if (pads.size() != 8 || pads[0] || pads[1] || pads[4] || pads[5] || pads[2] != pads[6] || pads[3] != pads[7] || pads[2] < 0 || pads[3] < 0 ||
+      pads[2] > (int64_t{1} << 16) || pads[3] > (int64_t{1} << 16))
     fail(n, "padding other than equal zero rows and columns on both sides", "pad H and W symmetrically");
   xv.pad[0] += int(pads[2]);
   xv.pad[1] += int(pads[3]);

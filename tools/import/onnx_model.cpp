@@ -121,8 +121,12 @@ Attribute to_attribute(const onnx::AttributeProto& a, const std::string& file, c
 }  // namespace
 
 int64_t ConstTensor::size() const {
+  constexpr int64_t kLimit = int64_t{1} << 40;
   int64_t n = 1;
-  for (int64_t d : shape) n *= d;
+  for (int64_t d : shape) {
+    if (d < 0 || (d > 0 && n > kLimit / d)) return -1;  // no valid constant (Lowering::set_const refuses it)
+    n *= d;
+  }
   return n;
 }
 
