@@ -120,7 +120,9 @@ int main(int argc, char* argv[]) {
       const HwConfig hw = hw_with_dac(dac_bits);
       Network cim = fresh();
       cim->set_quantized(true);
-      cim->set_hardware(hw, CimNoise{hw.device.program_sigma, 0, 0});
+      CimNoise noise;
+      noise.program_sigma = hw.device.program_sigma;
+      cim->set_hardware(hw, noise);
       add("cim, dac_bits " + std::to_string(dac_bits) + " (" + std::to_string(hw.macro.phases()) + " phase" +
               (hw.macro.phases() > 1 ? "s)" : ")"),
           "cim-dac" + std::to_string(dac_bits), cim);

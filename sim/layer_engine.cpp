@@ -53,7 +53,7 @@ LayerEngine::LayerEngine(sc_core::sc_module_name name, const HwConfig& hw, const
                                                 modules_of(hw_, *numerics_.back(), window.period), window));
     }
   }
-  macro_errors_.assign(macros_.size(), ErrorAccumulator{});
+  macro_errors_.assign(macros_.size(), ErrorSums{});
   probes_.resize(macros_.size());
   // Counters of the conversions, one set per OpenMP thread (bins and tally ranges set, counts 0).
   empty_stats_ = numerics_.front()->empty_stats();
@@ -158,9 +158,9 @@ void LayerEngine::convert_pending(Eigen::MatrixXd& outputs, std::vector<std::vec
       partials_[std::size_t(t * macros + m)].resize(pending_[std::size_t(t)].batch,
                                                     numerics_[std::size_t(m)]->col_tile().col_count);
   }
-  errors_.assign(std::size_t(jobs) * std::size_t(macros) * std::size_t(slices), ErrorAccumulator{});
+  errors_.assign(std::size_t(jobs) * std::size_t(macros) * std::size_t(slices), ErrorSums{});
   auto partial = [&](int t, int m) -> Eigen::MatrixXd& { return partials_[std::size_t(t * macros + m)]; };
-  auto error = [&](int t, int m, int s) -> ErrorAccumulator& {
+  auto error = [&](int t, int m, int s) -> ErrorSums& {
     return errors_[(std::size_t(t * macros + m)) * std::size_t(slices) + std::size_t(s)];
   };
   // Work items (transaction, row tile, slice): the macros of a row tile share the slice's digits.
@@ -233,10 +233,19 @@ ConversionStats LayerEngine::merged_stats() const {
   // macro by macro, then the tally's share by fold().
   ConversionStats total = empty_stats_;
   for (const ConversionStats& w : worker_stats_) total.merge(w);
-  for (const ErrorAccumulator& e : macro_errors_) total.error.merge(e);
+  for (const ErrorSums& e : macro_errors_) {
+    total.error.merge(e.ideal);
+    total.residual.merge(e.programmed);
+  }
   total.fold(*adc_);
   total.events.shift_add_ops += adder_ops_;
   total.saturations += outer_saturations_;
+  return total;
+}
+
+DeviceLevelErrors LayerEngine::level_errors() const {
+  DeviceLevelErrors total;
+  for (const auto& n : numerics_) total.merge(n->level_errors());
   return total;
 }
 

@@ -61,6 +61,8 @@ class LayerEngine : public sc_core::sc_module {
   int copies() const { return copies_; }
   int macros() const { return int(macros_.size()); }  // every copy's
   ConversionStats merged_stats() const;
+  // Every macro's (every copy's) cells' errors per target level; empty with ideal devices.
+  DeviceLevelErrors level_errors() const;
   // Accumulator saturations outside the engine (the signed-input subtraction, section 11).
   void count_saturations(int64_t n) { outer_saturations_ += n; }
   int adder_tree_cycles() const;
@@ -98,8 +100,8 @@ class LayerEngine : public sc_core::sc_module {
   std::vector<MvmJob> pending_;                 // transactions simulated but not yet converted (fast mode)
   std::vector<int> pending_copy_;               // the copy each ran on
   std::vector<Eigen::MatrixXd> partials_;       // per (transaction, macro of its copy): shift-add registers
-  std::vector<ErrorAccumulator> errors_;        // per (transaction, macro, slice)
-  std::vector<ErrorAccumulator> macro_errors_;  // per macro: every conversion so far
+  std::vector<ErrorSums> errors_;               // per (transaction, macro, slice)
+  std::vector<ErrorSums> macro_errors_;         // per macro: every conversion so far
   std::vector<std::vector<StepProbe>> probes_;  // per macro: the transaction in flight (accurate mode)
   ConversionStats empty_stats_;                 // every counter zero, sized for the layer
   std::vector<ConversionStats> worker_stats_;   // per OpenMP thread (see convert_pending())

@@ -35,6 +35,15 @@ class MvmDriver : public sc_core::sc_module {
   int batch_;
 };
 
+ErrorFigures error_figures(const ErrorAccumulator& e) {
+  ErrorFigures f;
+  f.mean = e.mean();
+  f.std = e.stddev();
+  if (const double sqnr = e.sqnr_db(); std::isfinite(sqnr)) f.sqnr_db.value = sqnr;
+  f.exact = e.sum_sq == 0;
+  return f;
+}
+
 }  // namespace
 
 void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
@@ -75,7 +84,6 @@ void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, c
 }
 
 CimLayerStats LayerReport::figures() const {
-  const double sqnr = stats.error.sqnr_db();
   const int64_t conversions = stats.adc.conversions;
   auto rate = [conversions](int64_t n) { return conversions ? double(n) / double(conversions) : 0.0; };
   CimLayerStats f;
@@ -94,16 +102,17 @@ CimLayerStats LayerReport::figures() const {
   f.clipped_high = stats.adc.clipped_high;
   f.clip_rate_low = rate(stats.adc.clipped_low);
   f.clip_rate_high = rate(stats.adc.clipped_high);
-  f.error.mean = stats.error.mean();
-  f.error.std = stats.error.stddev();
-  if (std::isfinite(sqnr)) f.error.sqnr_db.value = sqnr;
-  f.error.exact = stats.error.sum_sq == 0;
+  f.error = error_figures(stats.error);
   f.partial_sum_histogram = stats.histogram.figures();
   f.energy_events = stats.events;
   f.energy_pj = energy_figures(energy);
   f.energy_per_mvm_pj = vectors ? energy.total_pj() / double(vectors) : 0.0;
   f.area_um2 = area;
   if (saturating) f.accumulator_saturations = stats.saturations;
+  if (!level_errors.empty()) {
+    f.device_levels = level_errors.figures();
+    if (stats.residual.count > 0) f.residual_error = error_figures(stats.residual);
+  }
   return f;
 }
 
@@ -128,6 +137,7 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   r.clock_mhz = hw.timing.clock_mhz;
   r.interval = engine.interval();
   r.stats = engine.merged_stats();
+  r.level_errors = engine.level_errors();
   r.energy = energy_of(r.stats.events, hw, r.macros, leakage_seconds.value_or(r.total_time_s()));
   if (hw.area.given) r.area = times(macro_area(hw), r.macros);
   return r;

@@ -235,6 +235,8 @@ torch::Tensor CimMvm::columns(const torch::Tensor& w, const CimNoise& noise) con
   WeightSlicing slicing = slicing_;
   slicing.program_sigma = noise.program_sigma;
   slicing.program_lognormal_sigma = noise.program_lognormal_sigma;
+  slicing.level_mean = noise.level_mean;
+  slicing.level_std = noise.level_std;
   return weight_columns(w, slicing);
 }
 

@@ -46,8 +46,11 @@ struct CimNoise {
   double program_sigma = 0;
   double program_lognormal_sigma = 0;
   // Gaussian noise on every partial sum before its ADC, in MAC units (from the simulator's
-  // measured error for the layer, issue 5).
+  // measured error for the layer, hw_stats.h).
   double partial_sum_sigma = 0;
+  // When not empty, instead of the programming variation above, the measured per-level device
+  // error (hw_stats.h, feedback "cells"): g = L + level_mean[L] + level_std[L] z, per cell, no clamp.
+  std::vector<double> level_mean, level_std;
 };
 
 class CimMvm {

@@ -94,7 +94,10 @@ void read_stage(YamlSection s, StageSpec& st, bool cim) {
   st.epochs = s.integer_or("epochs", 1, 10000, 0);
   st.lr = s.real_or("lr", 1e-8, 10.0, 0.0);
   st.train_images = s.integer_or_word("train_images", "all", 1, 1 << 30);
-  if (cim) st.learn_intervals = s.boolean_or("learn_intervals", true);
+  if (cim) {
+    st.learn_intervals = s.boolean_or("learn_intervals", true);
+    st.feedback = s.choice_or("feedback", {"cells", "partial_sums"}, "cells");
+  }
   s.finish();
 }
 

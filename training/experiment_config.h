@@ -52,6 +52,9 @@ struct StageSpec {
   double lr = 0;
   int64_t train_images = 0;     // images trained on per epoch, the first of each epoch's order; 0: all
   bool learn_intervals = true;  // stage cim: the ADC intervals are trained (else they keep their start)
+  // Stage cim with --hw-stats: "cells" (per-cell perturbations from the measured per-level device
+  // errors plus the residual partial-sum noise) or "partial_sums" (one Gaussian per partial sum).
+  std::string feedback = "cells";
 };
 
 struct ExperimentConfig {

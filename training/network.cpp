@@ -134,7 +134,7 @@ void NetworkImpl::freeze_adc_intervals() {
 
 void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
                                const std::map<std::string, AdcInterval>& start,
-                               const std::map<std::string, double>& partial_sum_sigma) {
+                               const std::map<std::string, MeasuredNoise>& measured) {
   torch::NoGradGuard no_grad;
   for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
     const BundleLayer& l = graph_.layers[i];
@@ -146,8 +146,11 @@ void NetworkImpl::set_hardware(const HwConfig& hw, const CimNoise& noise,
     target.mvm = std::make_shared<const CimMvm>(hw, map_bundle_layer(l, hw.macro));
     target.noise = noise;
     target.unit = hw.macro.max_partial_sum();
-    if (auto it = partial_sum_sigma.find(l.name); it != partial_sum_sigma.end())
-      target.noise.partial_sum_sigma = it->second;
+    if (auto it = measured.find(l.name); it != measured.end()) {
+      target.noise.partial_sum_sigma = it->second.partial_sum_sigma;
+      target.noise.level_mean = it->second.level_mean;
+      target.noise.level_std = it->second.level_std;
+    }
     AdcInterval value;
     if (auto it = start.find(l.name); it != start.end()) {
       value = it->second;

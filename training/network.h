@@ -13,6 +13,7 @@
 #include "bundle/model_bundle.h"
 #include "cim_layers.h"
 #include "config/hw_config.h"
+#include "hw_stats.h"
 
 namespace cimsim::train {
 
@@ -44,11 +45,11 @@ class NetworkImpl : public torch::nn::Module {
   // Stage cim: every CIM layer computes on `hw`'s macros (cim_mvm.h) with its bundle mapping.
   // A layer's ADC interval starts from `start` (by layer name) when listed there, else keeps a
   // value it already has (from a bundle or checkpoint), else takes hw.interval_for(name).
-  // `noise` is injected in training mode; partial_sum_sigma (by layer name) overrides its
-  // partial-sum noise per layer.
+  // `noise` is injected in training mode; `measured` (by layer name, from --hw-stats) replaces it
+  // per layer: its partial-sum noise and, when given, per-level cell errors.
   void set_hardware(const HwConfig& hw, const CimNoise& noise,
                     const std::map<std::string, AdcInterval>& start = {},
-                    const std::map<std::string, double>& partial_sum_sigma = {});
+                    const std::map<std::string, MeasuredNoise>& measured = {});
   // Exact (double, the contract's order: the simulator's bits) or fast evaluation of stage cim.
   void set_exact(bool exact);
 

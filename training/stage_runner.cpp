@@ -47,9 +47,9 @@ std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunO
 }
 
 // Stage cim's noise (docs/training.md): the hardware's device model, redrawn every forward; with
-// --hw-stats, instead, each layer's partial-sum noise measured by the simulator.
+// --hw-stats, instead, what the simulator measured per layer, under cim.feedback (hw_stats.h).
 // With --calib, each layer's learned interval starts from the calibration (cimsim calibrate).
-void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path,
+void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path, const std::string& feedback,
                      const std::string& calib_path) {
   std::map<std::string, AdcInterval> start;
   if (!calib_path.empty()) {
@@ -61,16 +61,21 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
                    calib_path);
   }
   CimNoise noise;
-  std::map<std::string, double> measured;
+  std::map<std::string, MeasuredNoise> measured;
   if (hw_stats_path.empty()) {
     noise.program_sigma = hw.device.program_sigma;
     noise.program_lognormal_sigma = hw.device.program_lognormal_sigma;
   } else {
-    measured = partial_sum_noise_from_stats(hw_stats_path);
+    measured = measured_noise_from_stats(hw_stats_path, feedback, int(hw.macro.max_cell_level()));
   }
   net.set_hardware(hw, noise, start, measured);
-  for (const auto& [layer, sigma] : measured)
-    spdlog::info("layer {}: injected partial-sum noise {:.4g}", layer, sigma);
+  for (const auto& [layer, m] : measured) {
+    std::string levels;
+    for (std::size_t l = 0; l < m.level_mean.size(); ++l)
+      levels += fmt::format("{}{}: {:+.3f} +- {:.3f}", l ? ", " : "", l, m.level_mean[l], m.level_std[l]);
+    spdlog::info("layer {}: injected partial-sum noise {:.4g}{}", layer, m.partial_sum_sigma,
+                 levels.empty() ? std::string() : "; cell error per level " + levels);
+  }
 }
 
 // Stage cim from full-range intervals learns them from a poor start (13% on the tiny experiment
@@ -258,7 +263,7 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
   result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage, graph);
   NetworkImpl& net = *result.net;
   if (options.stage == Stage::kCim) {
-    put_on_hardware(net, *hw, options.hw_stats_path, options.calib_path);
+    put_on_hardware(net, *hw, options.hw_stats_path, config.cim.feedback, options.calib_path);
     if (!options.resume) warn_if_full_range(net.graph(), *hw, options.calib_path);
     if (!config.cim.learn_intervals) {
       net.freeze_adc_intervals();

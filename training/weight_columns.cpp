@@ -3,6 +3,7 @@
 #include <ATen/Parallel.h>
 
 #include <cmath>
+#include <stdexcept>
 #include <vector>
 
 #include "counter_normals.h"
@@ -16,7 +17,12 @@ class WeightColumns : public torch::autograd::Function<WeightColumns> {
                                const WeightSlicing& slicing) {
     const torch::Tensor w = w_in.contiguous();
     const int64_t K = w.size(0), N = w.size(1), S = slicing.slices, sides = slicing.sides();
-    const bool lognormal = slicing.program_lognormal_sigma > 0, additive = slicing.program_sigma > 0;
+    const bool measured = !slicing.level_mean.empty();
+    const bool lognormal = !measured && slicing.program_lognormal_sigma > 0;
+    const bool additive = measured || slicing.program_sigma > 0;
+    if (measured && (slicing.level_mean.size() != std::size_t(slicing.g_max) + 1 ||
+                     slicing.level_std.size() != slicing.level_mean.size()))
+      throw std::logic_error("weight_columns: per-level errors for another cell level count");
     // Draws for both sides' levels [2, S, K, N], whatever the subtraction (analog programs both too).
     torch::Tensor z_log, z_add;
     if (lognormal) z_log = counter_normals({2, S, K, N}, w.scalar_type(), RngTag::kProgramLognormal);
@@ -30,6 +36,11 @@ class WeightColumns : public torch::autograd::Function<WeightColumns> {
       const scalar_t g_max = scalar_t(slicing.g_max), modulus = scalar_t(slicing.g_max + 1.0);
       const scalar_t log_sigma = scalar_t(slicing.program_lognormal_sigma);
       const scalar_t add_sigma = scalar_t(slicing.program_sigma * slicing.g_max);
+      std::vector<scalar_t> mean_of, std_of;  // per level (measured)
+      for (std::size_t l = 0; measured && l < slicing.level_mean.size(); ++l) {
+        mean_of.push_back(scalar_t(slicing.level_mean[l]));
+        std_of.push_back(scalar_t(slicing.level_std[l]));
+      }
       at::parallel_for(0, K, 16, [&](int64_t k0, int64_t k1) {
         for (int64_t k = k0; k < k1; ++k) {
           for (int64_t s = 0; s < S; ++s) {
@@ -42,6 +53,11 @@ class WeightColumns : public torch::autograd::Function<WeightColumns> {
                 for (int64_t side = 0; side < 2; ++side) {
                   const int64_t z = ((side * S + s) * K + k) * N + n;
                   scalar_t g = level[side];
+                  if (measured) {
+                    const std::size_t l = std::size_t(g);
+                    level[side] = g + mean_of[l] + std_of[l] * za[z];
+                    continue;
+                  }
                   if (lognormal) g = g * std::exp(log_sigma * zl[z]);
                   if (additive) g = g + add_sigma * za[z];
                   level[side] = std::min(std::max(g, scalar_t(0)), g_max);

@@ -5,7 +5,8 @@
 //   the negative side where w < 0 (numerics.md section 5);
 //   each side's level programmed with the simulator's device model (numerics.md section 6, steps
 //   2-4): g = clamp(L exp(lognormal_sigma z1) + sigma g_max z2, 0, g_max), z fresh standard normals
-//   (counter_normals.h) every call;
+//   (counter_normals.h) every call; or, with measured per-level errors (level_mean, level_std not
+//   empty), g = L + level_mean[L] + level_std[L] z2, no clamp (z2 the additive term's draw);
 //   analog subtraction: one side, the column is L+ - L-; digital: two sides, L+ then L-.
 // Straight-through gradient: slice s of w passes 2^(-s cell_bits) / slices of its column's gradient
 // to w (analog), or, with digital subtraction, +that from the positive side where w > 0 and -that
@@ -13,6 +14,8 @@
 #pragma once
 
 #include <torch/torch.h>
+
+#include <vector>
 
 namespace cimsim::train {
 
@@ -23,6 +26,7 @@ struct WeightSlicing {
   bool analog = true;  // analog subtraction: one side L+ - L-; digital: L+ and L-
   double program_sigma = 0;
   double program_lognormal_sigma = 0;
+  std::vector<double> level_mean, level_std;  // per level 0 .. g_max, or empty
   int sides() const { return analog ? 1 : 2; }
 };
 

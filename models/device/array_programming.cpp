@@ -33,6 +33,7 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
   if (!ideal_devices) {
     tile.ideal.setZero(rt.row_count, signals);
     tile.programmed.setZero(rt.row_count, signals);
+    tile.level_errors.init(int(g_max));
   }
 
   const ProgrammingVariation variation{d.program_sigma, d.program_lognormal_sigma};
@@ -61,6 +62,7 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
             g = variation.program(g, g_max, additive, lognormal, index);
             g = faults.apply(g, g_max, stuck, index);
             g = to_fixed_point_conductance(drift.apply(g));
+            tile.level_errors.add(level, g);
           }
           if (g > 0) ++tile.conducting[std::size_t(r)];
           const int column = pair_signals == 1 ? pair : 2 * pair + side;

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "config/hw_config.h"
+#include "device/level_errors.h"
 #include "mapping/layer_mapping.h"
 
 namespace cimsim {
@@ -30,6 +31,8 @@ struct TileConductances {
   // Per row of the tile: its cells on the tile's bit lines that conduct (programmed G > 0; with
   // ideal devices, level > 0), for the data-dependent array energy.
   std::vector<int32_t> conducting;
+  // Every programmed cell's error against its target level; empty when the devices are ideal.
+  DeviceLevelErrors level_errors;
 };
 
 // Rounds a conductance (in levels) to the fixed-point grid, half to even.

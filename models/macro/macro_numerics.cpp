@@ -13,6 +13,7 @@ namespace {
 // Working memory of the thread converting a slice.
 struct SliceScratch {
   Eigen::MatrixXf y, y_ideal;              // vectors x ADC inputs
+  Eigen::MatrixXf y_programmed;            // y before read noise (the residual error's reference)
   Eigen::MatrixXd digits_double, y_exact;  // the double path of programmed conductances
   std::vector<double> values;              // vectors x ADC inputs, column-major
 };
@@ -125,6 +126,7 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
   } else {
     integer_gemm(digits, tile_.actual.middleRows(local_row, group.size), y);
   }
+  if (separate_ideal && histograms_ && read_noise_.sigma > 0) scratch.y_programmed = y;
   if (!separate_ideal && read_noise_.sigma > 0) {
     y_ideal = y;
     separate_ideal = true;
@@ -193,7 +195,10 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
     } else {
       adc_.convert(y.data(), values.data(), n, counts.adc, thermal, 0, 0);
     }
-    out.error->add(values.data(), ideal.data(), n);
+    out.error->ideal.add(values.data(), ideal.data(), n);
+    // With programmed devices: the error that is not from programming (docs/stats.md residual_error).
+    if (histograms_ && tile_.ideal.size() > 0)
+      out.error->programmed.add(values.data(), (read_noise_.sigma > 0 ? scratch.y_programmed : y).data(), n);
   } else if (!fused) {
     values.resize(std::size_t(n));
     for (int c = 0; c < signals_; ++c)

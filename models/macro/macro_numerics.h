@@ -37,7 +37,7 @@ struct SliceOutput {
   Eigen::MatrixXd* registers = nullptr;  // the job's shift-add registers, batch x col_count; the
                                          // slice's rows must start at zero
   ConversionStats* counts = nullptr;     // integer counters (sums do not depend on order)
-  ErrorAccumulator* error = nullptr;     // the error sums of this (job, slice)
+  ErrorSums* error = nullptr;            // the error sums of this (job, slice)
 };
 
 // The bound 2^(accumulator_bits - 1) of the shift-add and adder-tree registers, which then hold
@@ -63,9 +63,12 @@ class MacroNumerics {
   const std::vector<Step>& steps() const { return steps_; }
   // ADC input signals of the tile: outputs x slices x signals per pair.
   int signals() const { return signals_; }
+  // The programmed cells' errors per target level (empty with ideal devices).
+  const DeviceLevelErrors& level_errors() const { return tile_.level_errors; }
   // Statistics with every counter zero, sized for this macro's conversions.
   ConversionStats empty_stats() const;
-  // Whether to count the histogram of non-integer partial sums (integer ones are always tallied).
+  // Whether to count the histogram of non-integer partial sums (integer ones are always tallied)
+  // and, with programmed devices, the error against the programmed partial sums (ErrorSums).
   void set_histograms(bool on) { histograms_ = on; }
 
   // Converts every step of slice `slice` of `job` in step order into `out`, using the thread's

@@ -185,6 +185,7 @@ void ConversionStats::merge(const ConversionStats& o) {
   adc.add(o.adc);
   histogram.merge(o.histogram);
   error.merge(o.error);
+  residual.merge(o.residual);
   events.merge(o.events);
   tally.merge(o.tally);
   saturations += o.saturations;

@@ -81,10 +81,21 @@ class IntegerTally {
   std::vector<int64_t> counts_;
 };
 
+// The error sums of one (transaction, macro, slice): against the ideal partial sum, and, with
+// programmed devices, against the partial sum over the programmed conductances before read noise.
+struct ErrorSums {
+  ErrorAccumulator ideal, programmed;
+  void merge(const ErrorSums& o) {
+    ideal.merge(o.ideal);
+    programmed.merge(o.programmed);
+  }
+};
+
 struct ConversionStats {
   AdcCounters adc;
   PartialSumHistogram histogram;
   ErrorAccumulator error;
+  ErrorAccumulator residual;  // v - the partial sum over the programmed conductances (ErrorSums::programmed)
   EnergyEvents events;
   IntegerTally tally;  // folded into the above by fold()
   // Accumulator register updates (shift-add and adder tree) that the accumulator_bits bound clamped.

@@ -84,6 +84,21 @@ struct HistogramFigures {
   }
 };
 
+// The programmed conductances of a layer's cells written to one target level (device/level_errors.h).
+struct DeviceLevelFigures {
+  static constexpr const char* kRecord = "DeviceLevelFigures";
+  int level = 0;
+  int64_t cells = 0;
+  double mean = 0, std = 0;  // of g - level, in levels
+  template <class V>
+  void fields(V& v) {
+    v("level", level);
+    v("cells", cells);
+    v("mean", mean);
+    v("std", std);
+  }
+};
+
 // One CIM layer: `cimsim mvm`'s layers[] and `cimsim run`'s layers[].cim.
 struct CimLayerStats {
   static constexpr const char* kRecord = "CimLayerStats";
@@ -103,6 +118,11 @@ struct CimLayerStats {
   std::optional<AreaFigures> area_um2;  // the layer's macros, with an `area` section
   // With macro.accumulator_bits: register updates the bound clamped (shift-add and adder tree).
   std::optional<int64_t> accumulator_saturations;
+  // With programming variation, stuck-at faults or drift: the cells' error per target level, and the
+  // ADC output against the partial sum over the programmed conductances (read and converter noise,
+  // quantization and clipping: the error that is not from programming).
+  std::optional<std::vector<DeviceLevelFigures>> device_levels;
+  std::optional<ErrorFigures> residual_error;
   template <class V>
   void fields(V& v) {
     v("name", name);
@@ -127,6 +147,8 @@ struct CimLayerStats {
     v("energy_per_mvm_pj", energy_per_mvm_pj);
     v("area_um2", area_um2);
     v("accumulator_saturations", accumulator_saturations);
+    v("device_levels", device_levels);
+    v("residual_error", residual_error);
   }
 };
 

@@ -14,7 +14,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   } catch (const cimsim::InputError&) {
   }
   try {
-    (void)cimsim::train::partial_sum_noise_from_stats(path);
+    (void)cimsim::train::measured_noise_from_stats(path, "partial_sums", 1);
+  } catch (const cimsim::InputError&) {
+  }
+  try {
+    (void)cimsim::train::measured_noise_from_stats(path, "cells", 7);
   } catch (const cimsim::InputError&) {
   }
   return 0;

@@ -115,6 +115,10 @@ TEST_P(LayerEngineModes, FastAndAccurateModesGiveIdenticalResults) {
   EXPECT_EQ(fast.error.sum_sq, accurate.error.sum_sq);
   EXPECT_EQ(fast.error.signal_sq, accurate.error.signal_sq);
   EXPECT_GT(fast.error.sum_sq, 0.0) << "quantization and noise should make errors";
+  EXPECT_EQ(fast.residual.count, mc.noisy ? fast.error.count : 0) << "against programmed cells only";
+  EXPECT_EQ(fast.residual.sum, accurate.residual.sum);
+  EXPECT_EQ(fast.residual.sum_sq, accurate.residual.sum_sq);
+  EXPECT_EQ(bench.engines[0]->level_errors().empty(), !mc.noisy);
   EXPECT_EQ(fast.events.dac_row_drives, accurate.events.dac_row_drives);
   EXPECT_EQ(fast.events.cell_reads, accurate.events.cell_reads);
   EXPECT_EQ(fast.events.adc_conversions, accurate.events.adc_conversions);

@@ -23,6 +23,46 @@ std::ostream& operator<<(std::ostream& os, const NumericsCase& c) { return os <<
 
 class MvmNumerics : public ::testing::TestWithParam<NumericsCase> {};
 
+// The residual error (docs/stats.md): the ADC output against the partial sums over the programmed
+// cells, so with an ideal converter it is the read noise alone, and the device error is not in it.
+// One simulation per process: the read noise's sigma is the parameter.
+class MvmStatistics : public ::testing::TestWithParam<double> {};
+
+TEST_P(MvmStatistics, ResidualErrorIsTheReadNoiseAndDeviceLevelsAreCounted) {
+  HwParams p;
+  p.adc_ideal = true;
+  const testing::Operands o = testing::random_operands(p, 40, 12, 300, 8);
+  const double read_sigma = GetParam();
+  p.device_extra = "  program_lognormal_sigma: 0.3\n  read_noise_sigma: " + std::to_string(read_sigma) + "\n";
+  const HwConfig hw = testing::make_hw(p);
+  Eigen::MatrixXd y;
+  const CimLayerStats f = run_mvm(hw, o.weights, o.x, y, MvmOptions{}).figures();
+  ASSERT_TRUE(f.residual_error && f.device_levels) << "programmed devices: both present";
+  // 300 vectors x 5 row groups x 4 phases x 12 outputs x 3 slices (4-bit weights on 1-bit cells)
+  const int64_t conversions = f.conversions;
+  ASSERT_EQ(conversions, 300 * 5 * 4 * 12 * 3);
+  if (read_sigma == 0) {
+    EXPECT_TRUE(f.residual_error->exact);  // an ideal converter of noise-free programmed sums
+    EXPECT_GT(f.error.std, 0.1);           // the device error, measured against the target levels
+  } else {
+    EXPECT_NEAR(f.residual_error->std, read_sigma, 4 * read_sigma / std::sqrt(2.0 * double(conversions)));
+    EXPECT_NEAR(f.residual_error->mean, 0.0, 4 * read_sigma / std::sqrt(double(conversions)));
+    EXPECT_GT(f.error.std, f.residual_error->std);
+  }
+  ASSERT_EQ(f.device_levels->size(), 2u);  // 1-bit cells: levels 0 and 1
+  int64_t cells = 0;
+  for (const DeviceLevelFigures& l : *f.device_levels) cells += l.cells;
+  EXPECT_EQ(cells, 40 * 12 * 3 * 2);  // K x N x slices x sides
+  EXPECT_EQ((*f.device_levels)[0].mean, 0.0);  // log-normal: level 0 stays 0
+  EXPECT_LT((*f.device_levels)[1].mean, -0.05);  // the clamp at g_max cuts the upper tail
+  EXPECT_GT((*f.device_levels)[1].std, 0.1);
+}
+
+INSTANTIATE_TEST_SUITE_P(ReadNoise, MvmStatistics, ::testing::Values(0.0, 0.5),
+                         [](const ::testing::TestParamInfo<double>& info) {
+                           return info.param == 0 ? std::string("none") : std::string("sigma_half");
+                         });
+
 TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
   const NumericsCase& c = GetParam();
   const HwConfig hw = testing::make_hw(c.hw);

@@ -208,7 +208,8 @@ TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
     const double full_hi = hw.full_interval().hi;
     const torch::Tensor lo = torch::tensor(-0.3 * full_hi, torch::kDouble),
                         hi = torch::tensor(0.3 * full_hi, torch::kDouble);
-    const CimNoise noise{0, 0, 0.7};
+    CimNoise noise;
+    noise.partial_sum_sigma = 0.7;
     torch::manual_seed(11);
     const torch::Tensor noisy_conv = mvm.forward_conv(x0, w0, geometry, lo, hi, false, noise);
     torch::manual_seed(11);

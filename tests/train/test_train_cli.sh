@@ -50,6 +50,19 @@ check "cim: simulator accuracy $simulated equals the trainer's $trained" test -n
   --hw-stats "$work/cim-stats.json" >"$work/fed.log" 2>&1
 check "stage cim with --hw-stats" test -f "$work/fed/cim-bundle/model.yaml"
 check "injected noise logged per layer" grep -q "layer conv1: injected partial-sum noise" "$work/fed.log"
+# Statistics of programmed devices (docs/stats.md device_levels): by default (cim.feedback: cells) each
+# layer's cells get its measured per-level error; with cim.feedback: partial_sums, only partial-sum noise.
+"$cimsim" run -q --hw "$hw" --model "$work/run/bundle" --data fashion-mnist --limit 64 --set device.program_sigma=0.05 \
+  --stats "$work/var-stats.json" >/dev/null 2>&1
+"$cimsim" train --config "$tiny" --out "$work/fed-cells" --stage cim --from "$work/run" --hw "$hw" \
+  --hw-stats "$work/var-stats.json" >"$work/fed-cells.log" 2>&1
+check "cells feedback: per-level cell errors logged" \
+  grep -qE "layer conv1: injected partial-sum noise [0-9.e-]+; cell error per level 0: \+0\.[0-9]+ \+- 0\.[0-9]+, 1: " "$work/fed-cells.log"
+check "cells feedback: bundle written" test -f "$work/fed-cells/cim-bundle/model.yaml"
+{ cat "$tiny"; echo "  feedback: partial_sums"; } >"$work/sums.yaml"  # cim: is the file's last section
+"$cimsim" train --config "$work/sums.yaml" --out "$work/fed-sums" --stage cim --from "$work/run" --hw "$hw" \
+  --hw-stats "$work/var-stats.json" >"$work/fed-sums.log" 2>&1
+check "partial_sums feedback: noise only" bash -c "grep -q 'layer conv1: injected partial-sum noise' '$work/fed-sums.log' && ! grep -q 'cell error per level' '$work/fed-sums.log'"
 # With --calib (cimsim calibrate), the learned intervals start from the calibration: at a learning rate
 # of 1e-8 the exported intervals are the calibrated ones (to float32 storage).
 check "calibrate the qat bundle" "$cimsim" calibrate --hw "$hw" --model "$work/run/bundle" --limit 40 --method mse \

@@ -67,6 +67,16 @@ torch::Tensor with_gradient_of(const torch::Tensor& value, const torch::Tensor& 
   return value.detach() + (surrogate - surrogate.detach());
 }
 
+// `slices` slices of `cell_bits`-bit cells, analog or digital subtraction, no noise.
+WeightSlicing slicing_of(int slices, int cell_bits, bool analog) {
+  WeightSlicing s;
+  s.slices = slices;
+  s.cell_bits = cell_bits;
+  s.g_max = std::ldexp(1.0, cell_bits) - 1;
+  s.analog = analog;
+  return s;
+}
+
 // weight_columns.h's definition in LibTorch operators (noise off): [K, (side, slice, output)].
 torch::Tensor reference_columns(const torch::Tensor& w, const WeightSlicing& slicing) {
   const torch::Tensor magnitude = w.detach().abs();
@@ -90,8 +100,8 @@ torch::Tensor reference_columns(const torch::Tensor& w, const WeightSlicing& sli
 
 TEST(WeightColumns, EqualTheSlicingDefinitionAndItsGradient) {
   // 4-bit weights on 1-bit cells (3 slices) and on 2-bit cells (2 slices), analog and digital.
-  for (const WeightSlicing slicing : {WeightSlicing{3, 1, 1.0, true}, WeightSlicing{3, 1, 1.0, false},
-                                      WeightSlicing{2, 2, 3.0, true}, WeightSlicing{2, 2, 3.0, false}}) {
+  for (const WeightSlicing& slicing : {slicing_of(3, 1, true), slicing_of(3, 1, false), slicing_of(2, 2, true),
+                                       slicing_of(2, 2, false)}) {
     torch::manual_seed(3);
     const torch::Tensor w = torch::randint(-7, 8, {37, 11}, torch::kDouble);
     const torch::Tensor wa = w.clone().requires_grad_(true), wb = w.clone().requires_grad_(true);
@@ -106,7 +116,8 @@ TEST(WeightColumns, EqualTheSlicingDefinitionAndItsGradient) {
 }
 
 TEST(WeightColumns, ProgrammingNoiseIsSeededClampedAndSized) {
-  WeightSlicing slicing{3, 1, 1.0, false, 0.1, 0.0};
+  WeightSlicing slicing = slicing_of(3, 1, false);
+  slicing.program_sigma = 0.1;
   const torch::Tensor w = torch::randint(-7, 8, {200, 100}, torch::kFloat);
   torch::manual_seed(5);
   const torch::Tensor a = weight_columns(w, slicing);
@@ -116,11 +127,42 @@ TEST(WeightColumns, ProgrammingNoiseIsSeededClampedAndSized) {
   EXPECT_GE(a.min().item<double>(), 0.0);
   EXPECT_LE(a.max().item<double>(), 1.0);
   // Levels at 1 lose what the clamp at g_max cuts off: mean 1 - sigma / sqrt(2 pi) = 0.9601.
-  const torch::Tensor clean = weight_columns(w, WeightSlicing{3, 1, 1.0, false});
+  const torch::Tensor clean = weight_columns(w, slicing_of(3, 1, false));
   const torch::Tensor ones = a.masked_select(clean == 1).to(torch::kDouble);
   EXPECT_NEAR(ones.mean().item<double>(), 1.0 - 0.1 / std::sqrt(2 * M_PI), 0.003);
   // The unclamped ones: a normal of sigma 0.1 below 1; P(1 - g > 0.1) = P(z > 1) / P(z > 0) = 0.3173.
   EXPECT_NEAR((ones < 0.9).to(torch::kDouble).mean().item<double>(), 0.3173 / 2, 0.01);
+}
+
+TEST(WeightColumns, MeasuredLevelErrorsPerturbEachCellByItsLevel) {
+  // 2-bit cells, digital subtraction: both sides' columns are levels 0..3 themselves.
+  const torch::Tensor w = torch::randint(-15, 16, {300, 200}, torch::kDouble);
+  const WeightSlicing clean_slicing = slicing_of(2, 2, false);
+  const torch::Tensor clean = weight_columns(w, clean_slicing);
+  WeightSlicing slicing = clean_slicing;
+  slicing.program_sigma = 0.5;  // ignored: the measured errors replace the preset's model
+  slicing.level_mean = {0.125, -0.25, 0.0, -0.5};
+  // No spread: every cell of level L is exactly L + mean_L (no clamp, whatever the side).
+  slicing.level_std = {0.0, 0.0, 0.0, 0.0};
+  const torch::Tensor shifted = weight_columns(w, slicing);
+  for (int l = 0; l <= 3; ++l) {
+    const torch::Tensor got = shifted.masked_select(clean == l);
+    EXPECT_TRUE(torch::all(got == l + slicing.level_mean[std::size_t(l)]).item<bool>()) << "level " << l;
+  }
+  // With a spread: each level's cells have its mean and std (120,000 cells, 4 sigma bounds).
+  slicing.level_std = {0.2, 0.0, 0.3, 0.1};
+  torch::manual_seed(9);
+  const torch::Tensor a = weight_columns(w, slicing);
+  torch::manual_seed(9);
+  EXPECT_TRUE(torch::equal(a, weight_columns(w, slicing)));  // seeded
+  for (int l = 0; l <= 3; ++l) {
+    const torch::Tensor d = a.masked_select(clean == l) - l;
+    const double n = double(d.numel()), sd = slicing.level_std[std::size_t(l)];
+    ASSERT_GT(n, 1000) << "level " << l;
+    EXPECT_NEAR(d.mean().item<double>(), slicing.level_mean[std::size_t(l)], 4 * sd / std::sqrt(n) + 1e-12);
+    EXPECT_NEAR(d.std(false).item<double>(), sd, 4 * sd / std::sqrt(2 * n) + 1e-12);
+  }
+  EXPECT_LT(a.min().item<double>(), 0.0);  // not clamped: level 0's cells spread both ways
 }
 
 TEST(DequantizeProduct, EqualsTheOperatorsAndTheirGradients) {

@@ -181,10 +181,15 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
   cim_layer("conv1", 2.5, -7, 7);
   cim_layer("fc3", 0.5, 0, 70);
   std::ofstream(path) << to_json_record(stats).dump();
-  const auto sigma = partial_sum_noise_from_stats(path);
-  ASSERT_EQ(sigma.size(), 2u);
-  EXPECT_DOUBLE_EQ(sigma.at("conv1"), std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // step 14 / 7 = 2
-  EXPECT_EQ(sigma.at("fc3"), 0.0);                                         // below the quantization error
+  // Ideal devices: both rules inject the error less the quantization error, and no cell error.
+  for (const std::string feedback : {"partial_sums", "cells"}) {
+    const auto m = measured_noise_from_stats(path, feedback, 1);
+    ASSERT_EQ(m.size(), 2u);
+    EXPECT_DOUBLE_EQ(m.at("conv1").partial_sum_sigma, std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // step 14 / 7 = 2
+    EXPECT_EQ(m.at("fc3").partial_sum_sigma, 0.0);  // below the quantization error
+    EXPECT_TRUE(m.at("conv1").level_mean.empty());
+  }
+  const auto sigma = measured_noise_from_stats(path, "partial_sums", 1);
 
   // Read back from the network: the layer's injected noise is the file's.
   Network net(architecture(tiny()));
@@ -195,7 +200,7 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
   for (std::size_t i = 0; i < net->graph().layers.size(); ++i) {
     const auto& l = net->graph().layers[i];
     if (l.name == "conv1") {
-      EXPECT_EQ(net->nodes()[i].conv->hardware.noise.partial_sum_sigma, sigma.at("conv1"));
+      EXPECT_EQ(net->nodes()[i].conv->hardware.noise.partial_sum_sigma, sigma.at("conv1").partial_sum_sigma);
     }
   }
 
@@ -204,14 +209,62 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
   doc["layers"][1]["cim"]["error"].erase("std");
   std::ofstream(path) << doc.dump();
   try {
-    partial_sum_noise_from_stats(path);
+    measured_noise_from_stats(path, "partial_sums", 1);
     FAIL() << "no error";
   } catch (const InputError& e) {
     EXPECT_NE(std::string(e.what()).find(path + ": layers[1].cim.error.std: missing"), std::string::npos)
         << e.what();
   }
   std::ofstream(path) << "{not json";
-  EXPECT_THROW(partial_sum_noise_from_stats(path), InputError);
+  EXPECT_THROW(measured_noise_from_stats(path, "cells", 1), InputError);
+}
+
+TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheResidualNoise) {
+  const std::string dir = temp_dir("stats-cells");
+  fs::create_directories(dir);
+  const std::string path = dir + "/stats.json";
+  RunStats stats;
+  cimsim::testing::HwParams hw;
+  hw.adc_bits = 3;
+  hw.cell_bits = 2;
+  hw.device_extra = "  stuck_at_0: 0.01\n";
+  stats.config = cimsim::testing::make_hw(hw);
+  NetworkLayerStats& l = stats.layers.emplace_back();
+  l.name = "conv1";
+  l.cim.emplace();
+  l.cim->error.std = 9.0;
+  l.cim->residual_error = ErrorFigures{};
+  l.cim->residual_error->std = 2.5;
+  l.cim->adc_interval = {-7, 7, false};
+  l.cim->device_levels = std::vector<DeviceLevelFigures>{{0, 100, 0.14, 0.2}, {1, 50, 0.0, 0.35},
+                                                          {2, 30, -0.01, 0.35}, {3, 20, -0.14, 0.2}};
+  std::ofstream(path) << to_json_record(stats).dump();
+  const MeasuredNoise cells = measured_noise_from_stats(path, "cells", 3).at("conv1");
+  EXPECT_EQ(cells.level_mean, (std::vector<double>{0.14, 0.0, -0.01, -0.14}));
+  EXPECT_EQ(cells.level_std, (std::vector<double>{0.2, 0.35, 0.35, 0.2}));
+  EXPECT_DOUBLE_EQ(cells.partial_sum_sigma, std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // the residual, step 2
+  const MeasuredNoise sums = measured_noise_from_stats(path, "partial_sums", 3).at("conv1");
+  EXPECT_DOUBLE_EQ(sums.partial_sum_sigma, std::sqrt(81.0 - 4.0 / 12.0));  // the whole error
+  EXPECT_TRUE(sums.level_mean.empty());
+
+  // Other cells on the training hardware: an error naming the level counts.
+  try {
+    measured_noise_from_stats(path, "cells", 1);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("levels 0..3 but the cells of --hw have levels 0..1"), std::string::npos)
+        << e.what();
+  }
+  // Programmed devices without per-level statistics (an older stats file): cells cannot be fed back.
+  l.cim->device_levels.reset();
+  std::ofstream(path) << to_json_record(stats).dump();
+  try {
+    measured_noise_from_stats(path, "cells", 3);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no device_levels"), std::string::npos) << e.what();
+  }
+  EXPECT_NO_THROW(measured_noise_from_stats(path, "partial_sums", 3));
 }
 
 }  // namespace

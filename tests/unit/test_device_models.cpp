@@ -494,4 +494,50 @@ TEST(ProgramTile, StuckAtRatesOverLargeTile) {
   EXPECT_NEAR(double(s1) / double(cells), p1, binomial_tol(p1, cells));
 }
 
+// ---- per-level device errors (docs/stats.md device_levels) ----
+
+TEST(DeviceLevelErrors, EqualARecountOfTheTileAndTheClampsMoments) {
+  // Digital subtraction: every column is one side's cells, so (programmed, ideal) pairs are cells.
+  HwParams p = three_slices("digital");
+  p.rows = 256;
+  p.cols = 240;
+  const HwConfig hw = make(p, {"device.program_sigma=0.1", "device.stuck_at_1=0.01"});
+  const int K = 256, N = 40;
+  const Eigen::MatrixXi w = random_weights(K, N, 31, 4);
+  const LayerMapping map = map_layer(K, N, plain_row_groups(K, 8), hw.macro);
+  ASSERT_EQ(map.macros(), 1);
+  const TileConductances t = program_tile(hw, w, map, 0, 3, 1);
+  const DeviceLevelErrors& e = t.level_errors;
+  ASSERT_EQ(e.max_level(), 3);
+  std::vector<Moments> recount(4);
+  for (int r = 0; r < t.programmed.rows(); ++r)
+    for (int c = 0; c < t.programmed.cols(); ++c)
+      recount[std::size_t(t.ideal(r, c))].add(t.programmed(r, c) - t.ideal(r, c));
+  int64_t cells = 0;
+  for (int l = 0; l <= 3; ++l) {
+    const Moments& m = recount[std::size_t(l)];
+    EXPECT_EQ(e.cells(l), m.n) << "level " << l;
+    EXPECT_NEAR(e.mean(l), m.mean(), 1e-12) << "level " << l;
+    EXPECT_NEAR(e.stddev(l), m.stddev(), 1e-9) << "level " << l;
+    cells += e.cells(l);
+  }
+  EXPECT_EQ(cells, int64_t(K) * N * 3 * 2);  // every cell of both sides and 3 slices
+  // Level 0 is clamped at 0: its error is max(0, 0.3 z) (sigma 0.1 of g_max 3) or a stuck-at-1
+  // cell's 3: mean 0.99 x 0.3 / sqrt(2 pi) + 0.01 x 3 = 0.1485.
+  EXPECT_NEAR(e.mean(0), 0.99 * 0.3 / std::sqrt(2 * M_PI) + 0.03, 0.01);
+  // A mid level is unclamped up to stuck cells: mean 0.01 x (3 - 1) = 0.02 at level 1.
+  EXPECT_NEAR(e.mean(1), 0.02, 0.02);
+
+  // Merging two tiles' counts gives the counts of both (integer sums: exact, order-free).
+  DeviceLevelErrors both;
+  both.merge(e);
+  both.merge(e);
+  EXPECT_EQ(both.cells(2), 2 * e.cells(2));
+  EXPECT_EQ(both.mean(2), e.mean(2));
+  EXPECT_EQ(both.stddev(2), e.stddev(2));
+  // Ideal devices: nothing programmed, nothing counted.
+  const HwConfig ideal = make(p);
+  EXPECT_TRUE(program_tile(ideal, w, map_layer(K, N, plain_row_groups(K, 8), ideal.macro), 0, 3, 1).level_errors.empty());
+}
+
 }  // namespace

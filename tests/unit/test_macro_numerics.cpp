@@ -42,7 +42,7 @@ struct OneMacro {
 struct Converted {
   Eigen::MatrixXd registers;
   ConversionStats stats;
-  ErrorAccumulator error;
+  ErrorSums error;
   std::vector<StepProbe> probe;
 };
 
@@ -53,7 +53,7 @@ Converted convert_all(const MacroNumerics& n, const MvmJob& job, bool probe) {
   c.stats = n.empty_stats();
   InputDigits digits;
   for (int s = 0; s < MacroNumerics::slices_of(job.batch); ++s) {
-    ErrorAccumulator e;
+    ErrorSums e;
     n.convert(job, s, {&c.registers, &c.stats, &e}, digits, probe ? &c.probe : nullptr);
     c.error.merge(e);
   }
@@ -167,8 +167,9 @@ TEST_P(MacroNumericsTest, ProbeRecordsVectorZeroAndChangesNothing) {
   EXPECT_EQ(plain.stats.adc.conversions, probed.stats.adc.conversions);
   EXPECT_EQ(plain.stats.adc.clipped_low, probed.stats.adc.clipped_low);
   EXPECT_EQ(plain.stats.adc.clipped_high, probed.stats.adc.clipped_high);
-  EXPECT_EQ(plain.error.sum, probed.error.sum);
-  EXPECT_EQ(plain.error.sum_sq, probed.error.sum_sq);
+  EXPECT_EQ(plain.error.ideal.sum, probed.error.ideal.sum);
+  EXPECT_EQ(plain.error.ideal.sum_sq, probed.error.ideal.sum_sq);
+  EXPECT_EQ(plain.error.programmed.sum_sq, probed.error.programmed.sum_sq);
 
   const auto& steps = m.numerics->steps();
   ASSERT_EQ(probed.probe.size(), steps.size());
