@@ -22,6 +22,7 @@ struct CalibrateArgs {
   std::string hw, model, data = "fashion-mnist", split = "train", method = "mse", out;
   std::vector<std::string> overrides;
   double percentile = 99.99;
+  bool zero_level = false;
   int64_t limit = 1000;
   int batch = 64;
   uint64_t seed = 1;
@@ -76,6 +77,7 @@ int calibrate(const CalibrateArgs& args) {
   CalibrationFile file;
   file.method = spec.method;
   file.percentile = args.percentile;
+  file.zero_level = args.zero_level;
   file.adc_bits = hw.macro.adc_bits;
   file.hw = args.hw;
   file.model = args.model;
@@ -92,6 +94,11 @@ int calibrate(const CalibrateArgs& args) {
         } catch (const InputError& e) {
           throw InputError("layer " + layer.name + ": " + e.what());
         }
+        if (args.zero_level &&
+            !move_zero_onto_level(chosen.lo, chosen.hi, spec.adc_bits, spec.full_lo, spec.full_hi))
+          spdlog::warn("layer {}: --zero-level: the interval [{:.4f}, {:.4f}] is left as chosen: 0 lies more "
+                       "than half a step outside it, or moving it would leave the converter's full range",
+                       layer.name, chosen.lo, chosen.hi);
         const ClipFractions clips = clip_fractions(sums, chosen.lo, chosen.hi);
         file.layers.push_back(LayerCalibration{layer.name, chosen.lo, chosen.hi, clips.low, clips.high,
                                                quantization_mse(sums, chosen.lo, chosen.hi, spec.adc_bits),
@@ -129,6 +136,8 @@ std::function<int()> add_calibrate_command(CLI::App& app) {
   cmd->add_option("--percentile", args->percentile, "percent of the partial sums kept (method percentile)")
       ->check(finite_range(50.0, 100.0));
   cmd->add_option("--out", args->out, "calibration YAML to write")->required();
+  cmd->add_flag("--zero-level", args->zero_level,
+                "move each interval by at most half a step so that 0 is one of its levels");
   cmd->add_option("--batch", args->batch, "images per lock-step batch")->check(CLI::Range(1, 1 << 16));
   cmd->add_option("--set", args->overrides, "override a config key: dotted.key=value (repeatable)");
   cmd->add_option("--seed", args->seed, "seed of every random draw (device and noise), 0..2^64-1")

@@ -39,6 +39,7 @@ struct FlowConfig {
   std::string model;  // resolved path of a bundle to start from (an import), or "" (train fp32 first)
   std::string method = "mse";
   double percentile = 99.99;
+  bool zero_level = false;  // calibration.zero_level: cimsim calibrate --zero-level
   int64_t calibration_images = 1000, stats_images = 1000, final_images = -1;
   uint64_t seed = 1;
 };
@@ -74,9 +75,10 @@ FlowConfig read_flow(const YAML::Node& root, const std::string& path) {
              "give the directory cimsim import wrote, or leave model out to train from fp32");
   }
   YamlSection c = s.child("calibration", true);
-  c.declare({"method", "percentile", "images"});
+  c.declare({"method", "percentile", "zero_level", "images"});
   f.method = c.choice_or("method", calibration_method_names(), "mse");
   f.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
+  f.zero_level = c.boolean_or("zero_level", false);
   f.calibration_images = c.integer_or("images", 1, 1 << 30, 1000);
   c.finish();
   f.stats_images = s.integer_or("stats_images", 1, 1 << 30, 1000);
@@ -186,7 +188,7 @@ int flow(const FlowArgs& args) {
   const std::string seed = std::to_string(f.seed);
   const std::string h_calib =
       hash_of("calibrate|" + h_qat + hw_hash + f.method + std::to_string(f.percentile) +
-              std::to_string(f.calibration_images) + seed);
+              std::to_string(f.calibration_images) + seed + (f.zero_level ? "|zero_level" : ""));
   const std::string h_stats = hash_of("stats|" + h_calib + hw_hash + std::to_string(f.stats_images) + seed);
   const std::string h_cim = hash_of("cim|" + h_qat + h_stats + h_calib + hw_hash + canonical(root["cim"]));
   const std::string h_final = hash_of("final|" + h_cim + hw_hash + std::to_string(f.final_images) + seed);
@@ -205,13 +207,12 @@ int flow(const FlowArgs& args) {
                  {flow.path("qat", "run/bundle/model.yaml")}))
     return 0;
   const std::string qat_bundle = flow.path("qat", "run/bundle");
-  if (!flow.step(
-          "calibrate", h_calib, {"qat"},
-          {"calibrate", "-q", "--hw", f.hw, "--model", qat_bundle, "--data", data_spec(root, "train"), "--limit",
-           std::to_string(f.calibration_images), "--method", f.method, "--percentile",
-           std::to_string(f.percentile), "--seed", seed, "--out", flow.path("calibrate", "calib.yaml")},
-          {flow.path("calibrate", "calib.yaml")}))
-    return 0;
+  std::vector<std::string> calibrate_args{
+      "calibrate", "-q", "--hw", f.hw, "--model", qat_bundle, "--data", data_spec(root, "train"), "--limit",
+      std::to_string(f.calibration_images), "--method", f.method, "--percentile", std::to_string(f.percentile),
+      "--seed", seed, "--out", flow.path("calibrate", "calib.yaml")};
+  if (f.zero_level) calibrate_args.push_back("--zero-level");
+  if (!flow.step("calibrate", h_calib, {"qat"}, calibrate_args, {flow.path("calibrate", "calib.yaml")})) return 0;
   if (!flow.step("stats", h_stats, {"qat", "calibrate"},
                  {"run", "-q", "--hw", f.hw, "--model", qat_bundle, "--data", data_spec(root, "train"), "--split",
                   "train", "--limit",
@@ -242,15 +243,24 @@ int flow(const FlowArgs& args) {
   return 0;
 }
 
-// The last test accuracy of `stage` in a trainer's metrics.csv (-1 if absent).
-double last_test_accuracy(const std::string& metrics, const std::string& stage) {
-  std::ifstream in(metrics);
-  double acc = -1;
+// The test accuracy of the epoch `stage` ended with, from a trainer's run directory (-1 if absent): its
+// last epoch's, or, when the stage chose by held-out accuracy (select: best left <stage>-last.ckpt),
+// the epoch of the highest holdout_acc, the first of equals (docs/training.md).
+double stage_test_accuracy(const std::string& run_dir, const std::string& stage) {
+  std::ifstream in(run_dir + "/metrics.csv");
+  const bool best = fs::exists(run_dir + "/" + stage + "-last.ckpt");
+  double acc = -1, best_holdout = -1;
   for (std::string line; std::getline(in, line);) {
     std::vector<std::string> cols;
     std::stringstream ss(line);
     for (std::string c; std::getline(ss, c, ',');) cols.push_back(c);
-    if (cols.size() >= 5 && cols[1] == stage) acc = std::stod(cols[4]);
+    if (cols.size() < 5 || cols[1] != stage) continue;
+    if (!best) {
+      acc = std::stod(cols[4]);
+    } else if (cols.size() >= 8 && !cols[7].empty() && std::stod(cols[7]) > best_holdout) {
+      best_holdout = std::stod(cols[7]);
+      acc = std::stod(cols[4]);
+    }
   }
   return acc;
 }
@@ -273,9 +283,9 @@ int flow_report(const std::string& dir) {
   r.energy_pj = final_stats.energy_pj;
   r.tops_per_watt = final_stats.tops_per_watt;
   TrainerAccuracy& t = report.trainer_test_accuracy;
-  t.fp32 = last_test_accuracy(flow.path("fp32", "run/metrics.csv"), "fp32");
-  t.qat = last_test_accuracy(flow.path("qat", "run/metrics.csv"), "qat");
-  t.cim = last_test_accuracy(flow.path("cim", "run/metrics.csv"), "cim");
+  t.fp32 = stage_test_accuracy(flow.path("fp32", "run"), "fp32");
+  t.qat = stage_test_accuracy(flow.path("qat", "run"), "qat");
+  t.cim = stage_test_accuracy(flow.path("cim", "run"), "cim");
   report.calibration.method = calibration_method_name(calib.method);
   for (const LayerCalibration& l : calib.layers) report.calibration.layers[l.name] = {l.lo, l.hi};
 

@@ -64,6 +64,7 @@ std::vector<std::string> calibrate_command(const SweepSpec& s, const SweepPoint&
                              "--batch",      std::to_string(s.batch),
                              "--seed",       std::to_string(p.seed),
                              "--out",        dir + "/calib.yaml"};
+  if (s.calibration.zero_level) a.push_back("--zero-level");
   for (const std::string& o : p.overrides) a.insert(a.end(), {"--set", o});
   return a;
 }

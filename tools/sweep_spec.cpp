@@ -209,10 +209,11 @@ std::vector<std::vector<std::string>> combinations(const SweepSpec& s, YamlSecti
 void read_calibration(YamlSection& top, SweepSpec& s) {
   if (!top.has("calibration")) return;
   YamlSection c = top.child("calibration");
-  c.declare({"method", "percentile", "split", "limit"});
+  c.declare({"method", "percentile", "zero_level", "split", "limit"});
   s.calibration.enabled = true;
   s.calibration.method = c.choice_or("method", calibration_method_names(), "mse");
   s.calibration.percentile = c.real_or("percentile", 50.0, 100.0, 99.99);
+  s.calibration.zero_level = c.boolean_or("zero_level", false);
   s.calibration.split = c.choice_or("split", {"test", "train"}, "train");
   s.calibration.limit = c.integer_or("limit", 1, 1 << 30, 1000);
   c.finish();
@@ -239,7 +240,8 @@ std::string point_key(const SweepSpec& s, const SweepPoint& p, const std::string
   if (p.calibrate)
     key += s.calibration.method + "\n" +
            (s.calibration.method == "percentile" ? fmt::format("{}", s.calibration.percentile) + "\n" : "") +
-           s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n";
+           s.calibration.split + "\n" + std::to_string(s.calibration.limit) + "\n" +
+           (s.calibration.zero_level ? "zero_level\n" : "");
   return key;
 }
 
@@ -373,6 +375,7 @@ nlohmann::json sweep_json(const SweepSpec& s) {
   if (s.calibration.enabled)
     calibration = {{"method", s.calibration.method},
                    {"percentile", s.calibration.percentile},
+                   {"zero_level", s.calibration.zero_level},
                    {"split", s.calibration.split},
                    {"limit", s.calibration.limit}};
   return {{"format", "cimsim-sweep"},

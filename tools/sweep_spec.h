@@ -24,6 +24,7 @@ struct SweepCalibration {
   bool enabled = false;
   std::string method = "mse";
   double percentile = 99.99;
+  bool zero_level = false;  // cimsim calibrate --zero-level
   std::string split = "train";
   int64_t limit = 1000;
 };

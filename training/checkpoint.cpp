@@ -12,6 +12,10 @@ std::string checkpoint_path(const std::string& dir, Stage stage) {
   return (std::filesystem::path(dir) / (std::string(stage_name(stage)) + ".ckpt")).string();
 }
 
+std::string checkpoint_path(const std::string& dir, Stage stage, const std::string& which) {
+  return (std::filesystem::path(dir) / (std::string(stage_name(stage)) + "-" + which + ".ckpt")).string();
+}
+
 void save_checkpoint(const std::string& path, NetworkImpl& net, torch::optim::Optimizer& optimizer,
                      const CheckpointInfo& info) {
   torch::serialize::OutputArchive archive, model, optim;

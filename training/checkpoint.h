@@ -15,6 +15,9 @@
 namespace cimsim::train {
 
 std::string checkpoint_path(const std::string& dir, Stage stage);
+// With select: best (docs/training.md): the best held-out epoch so far ("best") and, once the stage
+// ends with the best epoch's weights, its last epoch ("last"): DIR/<stage>-<which>.ckpt.
+std::string checkpoint_path(const std::string& dir, Stage stage, const std::string& which);
 
 struct CheckpointInfo {
   Stage stage = Stage::kFp32;

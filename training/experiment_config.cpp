@@ -38,6 +38,7 @@ void read_data(YamlSection s, DataSpec& d) {
   }
   d.train_limit = limit(s, "train_limit");
   d.test_limit = limit(s, "test_limit");
+  d.holdout = s.integer_or("holdout", 1, 1 << 30, 0);
   // npy: the channels are the file's (input_shape); one value stands for every channel.
   const std::size_t channels = d.set == "npy" ? 0 : d.set == "cifar10" ? 3 : 1;
   for (auto [key, values, fallback] :
@@ -90,13 +91,19 @@ void read_schedule(YamlSection s, ScheduleSpec& sc) {
   s.finish();
 }
 
-void read_stage(YamlSection s, StageSpec& st, bool cim) {
+void read_stage(YamlSection s, StageSpec& st, Stage stage, const DataSpec& data) {
+  const bool cim = stage == Stage::kCim;
   st.epochs = s.integer_or("epochs", 1, 10000, 0);
   st.lr = s.real_or("lr", 1e-8, 10.0, 0.0);
   st.train_images = s.integer_or_word("train_images", "all", 1, 1 << 30);
   if (cim) {
     st.learn_intervals = s.boolean_or("learn_intervals", true);
     st.feedback = s.choice_or("feedback", {"cells", "partial_sums"}, "cells");
+  }
+  if (stage != Stage::kFp32) {
+    st.select = s.choice_or("select", {"last", "best"}, "last");
+    if (st.select == "best" && data.holdout == 0)
+      s.fail("select", "best needs held-out images to choose by", "set data.holdout: N (e.g. 5000), or select: last");
   }
   s.finish();
 }
@@ -135,9 +142,9 @@ ExperimentConfig parse_experiment(const std::string& yaml_text, const std::strin
   read_bits(top.child("bits"), c);
   read_optimizer(top.child("optimizer"), c.optimizer);
   read_schedule(top.child("schedule"), c.schedule);
-  read_stage(top.child("fp32", true), c.fp32, false);
-  read_stage(top.child("qat", true), c.qat, false);
-  read_stage(top.child("cim", true), c.cim, true);
+  read_stage(top.child("fp32", true), c.fp32, Stage::kFp32, c.data);
+  read_stage(top.child("qat", true), c.qat, Stage::kQat, c.data);
+  read_stage(top.child("cim", true), c.cim, Stage::kCim, c.data);
   top.raw("flow");  // cimsim flow's section (docs/flow.md), read by cimsim itself
   top.finish();
   return c;

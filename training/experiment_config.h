@@ -24,6 +24,8 @@ struct DataSpec {
   std::string train_files, test_files;  // npy: "IMAGES.npy,LABELS.npy" of each split
   int64_t train_limit = -1;           // first N training images; -1: all
   int64_t test_limit = -1;            // first N test images; -1: all
+  int64_t holdout = 0;                // the last N training images (after train_limit): not trained on,
+                                      // evaluated every epoch (select: best)
   std::vector<double> mean;           // per channel; the network sees (pixel/255 - mean) / std
   std::vector<double> std;
 };
@@ -55,6 +57,9 @@ struct StageSpec {
   // Stage cim with --hw-stats: "cells" (per-cell perturbations from the measured per-level device
   // errors plus the residual partial-sum noise) or "partial_sums" (one Gaussian per partial sum).
   std::string feedback = "cells";
+  // Stages qat and cim: which epoch's weights the stage ends with and exports: "last", or "best" by
+  // the accuracy on the held-out training images (data.holdout).
+  std::string select = "last";
 };
 
 struct ExperimentConfig {

@@ -12,7 +12,20 @@
 
 namespace cimsim::train {
 namespace {
-constexpr const char* kHeader = "epoch,stage,loss,train_acc,test_acc,lr,seconds";
+constexpr const char* kHeader = "epoch,stage,loss,train_acc,test_acc,lr,seconds,holdout_acc";
+}
+
+double csv_rounded(double accuracy) {
+  char text[32];
+  std::snprintf(text, sizeof text, "%.6f", accuracy);
+  return std::atof(text);
+}
+
+bool BestEpoch::offer(const EpochMetrics& m) {
+  if (!m.holdout_acc || !(*m.holdout_acc > holdout_acc)) return false;
+  epoch = m.epoch;
+  holdout_acc = *m.holdout_acc;
+  return true;
 }
 
 MetricsCsv::MetricsCsv(const std::string& dir, Stage stage, int keep_epochs)
@@ -20,12 +33,21 @@ MetricsCsv::MetricsCsv(const std::string& dir, Stage stage, int keep_epochs)
   std::vector<std::string> kept;
   std::ifstream in(path_);
   for (std::string line; std::getline(in, line);) {
-    if (line.empty() || line == kHeader) continue;
+    if (line.empty() || line.rfind("epoch,", 0) == 0) continue;  // a header, this one or an older one
+    std::vector<std::string> field;
     std::istringstream fields(line);
-    std::string epoch, row_stage;
-    std::getline(fields, epoch, ',');
-    std::getline(fields, row_stage, ',');
-    if (row_stage != stage_name(stage) || std::atoi(epoch.c_str()) <= keep_epochs) kept.push_back(line);
+    for (std::string f; std::getline(fields, f, ',');) field.push_back(f);
+    if (field.size() < 2) continue;
+    const bool this_stage = field[1] == stage_name(stage);
+    const int epoch = std::atoi(field[0].c_str());
+    if (this_stage && epoch > keep_epochs) continue;
+    kept.push_back(line);
+    if (this_stage && field.size() >= 8 && !field[7].empty()) {
+      EpochMetrics m;
+      m.epoch = epoch;
+      m.holdout_acc = std::atof(field[7].c_str());
+      kept_best_.offer(m);
+    }
   }
   in.close();
   std::ofstream out(path_, std::ios::trunc);
@@ -38,8 +60,10 @@ MetricsCsv::MetricsCsv(const std::string& dir, Stage stage, int keep_epochs)
 void MetricsCsv::append(const EpochMetrics& m) {
   std::ofstream out(path_, std::ios::app);
   char line[256];
-  std::snprintf(line, sizeof line, "%d,%s,%.6f,%.6f,%.6f,%.6g,%.3f\n", m.epoch, stage_name(m.stage), m.loss,
-                m.train_acc, m.test_acc, m.lr, m.seconds);
+  char holdout[32] = "";
+  if (m.holdout_acc) std::snprintf(holdout, sizeof holdout, "%.6f", *m.holdout_acc);
+  std::snprintf(line, sizeof line, "%d,%s,%.6f,%.6f,%.6f,%.6g,%.3f,%s\n", m.epoch, stage_name(m.stage), m.loss,
+                m.train_acc, m.test_acc, m.lr, m.seconds, holdout);
   out << line;
   out.close();  // the write reaches the disk (or fails: disk full) here
   if (!out) throw InputError(path_ + ": cannot append to the metrics file; is the disk full?");

@@ -164,7 +164,8 @@ namespace {
 // images; the checkpoint after it.
 EpochMetrics run_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, const ExperimentConfig& config,
                        const RunOptions& options, const ImageTensors& train, const ImageTensors& test,
-                       uint64_t seed, int epoch, const std::string& checkpoint) {
+                       const std::optional<ImageTensors>& holdout, uint64_t seed, int epoch,
+                       const std::string& checkpoint) {
   const auto start = std::chrono::steady_clock::now();
   const int epochs = config.epochs(options.stage);
   // Stage cim's noise draws come from torch's generator: seeded per epoch, so a resumed run
@@ -188,10 +189,12 @@ EpochMetrics run_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, con
   m.train_acc = fit.accuracy;
   m.test_acc = eval.accuracy;
   m.lr = lr;
+  if (holdout) m.holdout_acc = csv_rounded(evaluate(net, *holdout, std::max(config.schedule.batch_size, 256)).accuracy);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   save_checkpoint(checkpoint, net, optimizer, CheckpointInfo{options.stage, epoch + 1, seed});
-  spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%, lr {:.3g}, {:.1f} s",
-               stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc, lr,
+  spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%{}, lr {:.3g}, {:.1f} s",
+               stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc,
+               m.holdout_acc ? fmt::format(", held-out {:.2f}%", 100 * *m.holdout_acc) : std::string(), lr,
                m.seconds);
   return m;
 }
@@ -243,6 +246,41 @@ void check_images_fit(const ModelBundle& graph, const data::Dataset& images, con
   }
 }
 
+// data.holdout: the last N of the training images, taken out of `train` (docs/training.md).
+std::optional<ImageTensors> hold_out(ImageTensors& train, const ExperimentConfig& config) {
+  const int64_t n = train.count(), h = config.data.holdout;
+  if (h == 0) return std::nullopt;
+  if (h >= n)
+    throw InputError(config.source + ": data.holdout " + std::to_string(h) + " leaves none of the " +
+                     std::to_string(n) + " training images to train on; hold out fewer");
+  ImageTensors held{train.images.narrow(0, n - h, h), train.labels.narrow(0, n - h, h)};
+  train = ImageTensors{train.images.narrow(0, 0, n - h), train.labels.narrow(0, 0, n - h)};
+  return held;
+}
+
+// select: best, once the stage's epochs are done: the stage's checkpoint takes the best held-out
+// epoch's weights (so the bundle and the next stage start from them), the last epoch's checkpoint is
+// kept as <stage>-last.ckpt. Each step can be redone: a rerun after a crash, or of a finished stage,
+// finds no <stage>-best.ckpt and changes nothing.
+void end_with_best_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, const RunOptions& options,
+                         const BestEpoch& best, int epochs, uint64_t seed, const std::string& checkpoint) {
+  const std::string best_path = checkpoint_path(options.out_dir, options.stage, "best");
+  const std::string last_path = checkpoint_path(options.out_dir, options.stage, "last");
+  if (!fs::exists(best_path)) return;
+  std::error_code ec;
+  if (!fs::exists(last_path)) {
+    fs::copy_file(checkpoint, last_path + ".tmp", fs::copy_options::overwrite_existing, ec);
+    if (!ec) fs::rename(last_path + ".tmp", last_path, ec);
+    if (ec) throw InputError(last_path + ": cannot write it (" + ec.message() + "); rerun with --resume");
+  }
+  const CheckpointInfo info = load_checkpoint(best_path, net, nullptr);
+  save_checkpoint(checkpoint, net, optimizer, CheckpointInfo{options.stage, epochs, seed});
+  fs::remove(best_path, ec);
+  spdlog::info("{} ends with epoch {} of {} (held-out accuracy {:.2f}%, the best; select: best); the last "
+               "epoch's weights are in {}",
+               stage_name(options.stage), info.epochs_done, epochs, 100 * best.holdout_acc, last_path);
+}
+
 }  // namespace
 
 StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& options) {
@@ -284,11 +322,12 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
   }
   const data::Dataset test_images = load_split(config.data, data::Split::kTest);
   check_images_fit(net.graph(), test_images, config);
-  const ImageTensors train = [&] {  // the raw images freed once converted
+  ImageTensors train = [&] {  // the raw images freed once converted
     const data::Dataset images = load_split(config.data, data::Split::kTrain);
     check_images_fit(net.graph(), images, config);
     return to_tensors(images, config.data.mean, config.data.std);
   }();
+  const std::optional<ImageTensors> holdout = hold_out(train, config);
   const ImageTensors test = to_tensors(test_images, config.data.mean, config.data.std);
 
   // Only now, with every input checked and read, is the output directory created: a bad input
@@ -303,23 +342,31 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
   }
   if (graph && !options.resume) write_model_bundle_atomically(*graph, (fs::path(options.out_dir) / kGraphDir).string());
   const int64_t per_epoch = config.stage(options.stage).train_images;
-  spdlog::info("{} {} on {}: {} training{} and {} test images, {} epochs from epoch {}",
+  spdlog::info("{} {} on {}: {} training{}{} and {} test images, {} epochs from epoch {}",
                stage_name(options.stage), graph ? graph->name : config.network.arch, config.data.set, train.count(),
                per_epoch > 0 && per_epoch < train.count() ? fmt::format(" ({} per epoch)", per_epoch) : "",
-               test.count(), epochs, first_epoch + 1);
+               holdout ? fmt::format(", {} held-out", holdout->count()) : "", test.count(), epochs, first_epoch + 1);
 
   MetricsCsv metrics(options.out_dir, options.stage, first_epoch);
+  const bool select_best = config.stage(options.stage).select == "best";
+  BestEpoch best = metrics.kept_best();  // a resumed run's best so far
   int run_now = 0;
   for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     if (options.stop_after_epochs > 0 && run_now == options.stop_after_epochs) break;
     const EpochMetrics m =
-        run_epoch(net, *optimizer, config, options, train, test, seed, epoch, result.checkpoint);
+        run_epoch(net, *optimizer, config, options, train, test, holdout, seed, epoch, result.checkpoint);
+    // The best epoch's weights are saved before metrics.csv names it.
+    if (select_best && best.offer(m))
+      save_checkpoint(checkpoint_path(options.out_dir, options.stage, "best"), net, *optimizer,
+                      CheckpointInfo{options.stage, m.epoch, seed});
     metrics.append(m);
     result.epochs.push_back(m);
     ++run_now;
   }
-  if (options.stage != Stage::kFp32 && first_epoch + run_now >= epochs)
+  if (options.stage != Stage::kFp32 && first_epoch + run_now >= epochs) {
+    if (select_best) end_with_best_epoch(net, *optimizer, options, best, epochs, seed, result.checkpoint);
     export_stage_bundle(config, options, hw, test_images, result);
+  }
   return result;
 }
 

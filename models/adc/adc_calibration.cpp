@@ -146,4 +146,16 @@ AdcInterval calibrate_interval(const PartialSumCounts& sums, const CalibrationSp
   return interval;
 }
 
+bool move_zero_onto_level(double& lo, double& hi, int adc_bits, double full_lo, double full_hi) {
+  const double n = std::ldexp(1.0, adc_bits) - 1;
+  const double step = (hi - lo) / n;
+  const double k = std::nearbyint(-lo / step);  // the level that becomes 0 (round half to even)
+  if (!(k >= 0 && k <= n)) return false;
+  const double new_lo = -k * step, new_hi = (n - k) * step;
+  if (new_lo < full_lo || new_hi > full_hi) return false;
+  lo = new_lo;
+  hi = new_hi;
+  return true;
+}
+
 }  // namespace cimsim

@@ -55,6 +55,12 @@ struct CalibrationSpec {
 
 // The chosen interval (full = false). Throws InputError for a distribution with no partial sums.
 AdcInterval calibrate_interval(const PartialSumCounts& sums, const CalibrationSpec& spec);
+// `cimsim calibrate --zero-level`, after the method: with n = 2^adc_bits - 1, step s = (hi - lo) / n
+// and k = round_half_even(-lo / s), when 0 <= k <= n the interval becomes [-k s, (n - k) s] (moved by
+// at most s / 2, width kept), so that the converter's level k, lo + k s, is 0 (to rounding). Returns
+// false and leaves the interval when 0 lies more than half a step outside it or the moved interval
+// would leave the full range [full_lo, full_hi].
+bool move_zero_onto_level(double& lo, double& hi, int adc_bits, double full_lo, double full_hi);
 
 // Mean of (Q(v) - v)^2 over the distribution for the ideal adc_bits quantizer on `interval`.
 double quantization_mse(const PartialSumCounts& sums, double lo, double hi, int adc_bits);

@@ -30,6 +30,7 @@ std::string calibration_yaml(const CalibrationFile& file) {
   out += fmt::format("method: {}\n", calibration_method_name(file.method));
   if (file.method == CalibrationMethod::kPercentile)
     out += fmt::format("percentile: {:.17g}\n", file.percentile);
+  if (file.zero_level) out += "zero_level: true\n";
   out += fmt::format("adc_bits: {}\nimages: {}\n", file.adc_bits, file.images);
   out += fmt::format("hw: {}\nmodel: {}\ndata: {}\nlayers:\n", yaml_scalar(file.hw, true),
                      yaml_scalar(file.model, true), yaml_scalar(file.data, true));
@@ -48,10 +49,11 @@ CalibrationFile load_calibration(const std::string& path) {
   auto source = std::make_shared<ConfigSource>();
   source->file = path;
   YamlSection root(load_yaml_text(text, path), "", source);
-  root.declare({"method", "percentile", "adc_bits", "images", "hw", "model", "data", "layers"});
+  root.declare({"method", "percentile", "zero_level", "adc_bits", "images", "hw", "model", "data", "layers"});
   CalibrationFile f;
   f.method = parse_calibration_method(root.choice("method", calibration_method_names()));
   f.percentile = f.method == CalibrationMethod::kPercentile ? root.real("percentile", 1e-9, 100.0) : 0.0;
+  f.zero_level = root.boolean_or("zero_level", false);
   f.adc_bits = root.integer("adc_bits", 1, 16);
   f.images = root.integer("images", 1, 1 << 30);
   f.hw = root.text("hw");

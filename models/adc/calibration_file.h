@@ -24,6 +24,7 @@ struct LayerCalibration {
 struct CalibrationFile {
   CalibrationMethod method = CalibrationMethod::kMse;
   double percentile = 0;  // percent kept (method percentile)
+  bool zero_level = false;  // intervals moved so that 0 is a level (cimsim calibrate --zero-level)
   int adc_bits = 0;       // the converters it was chosen for
   int64_t images = 0;     // calibration images
   std::string hw, model, data;

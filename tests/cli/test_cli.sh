@@ -326,6 +326,25 @@ sys.exit(0 if ok else 1)"
   fails() { ! "$@"; }
   clip_limit=0.001  # the check can fail: at 99% kept some layer clips more than 0.1% on a side
   check "(negative control) a tighter clip bound fails" fails calibrated_runs_check
+  # --zero-level: every interval moved so that 0 is one of the ADC's levels (docs/calibration.md).
+  check "calibrate --zero-level" "$cimsim" calibrate --hw "$hw4" --model "$lenet" --limit 40 --method mse --zero-level \
+    --out "$cal/zero.yaml" -q
+  zero_is_a_level() {
+    /usr/bin/python3 - "$cal/zero.yaml" "$cal/mse.yaml" <<'PY'
+import sys, yaml
+zero, plain = (yaml.safe_load(open(p)) for p in sys.argv[1:3])
+assert zero["zero_level"] is True and "zero_level" not in plain
+n = 2 ** zero["adc_bits"] - 1
+for name, iv in zero["layers"].items():
+    step = (iv["hi"] - iv["lo"]) / n
+    k = round(-iv["lo"] / step)
+    assert 0 <= k <= n and abs(iv["lo"] + k * step) < 1e-9 * step, (name, iv)
+# the first layer sees the same partial sums either way: moved by at most half a step
+a, b = zero["layers"]["conv1"], plain["layers"]["conv1"]
+assert abs(a["lo"] - b["lo"]) <= (b["hi"] - b["lo"]) / n / 2 + 1e-12
+PY
+  }
+  check "--zero-level: 0 is a level of every interval" zero_is_a_level
   check "same calibration twice" "$cimsim" calibrate --hw "$hw4" --model "$lenet" --limit 40 --method mse --out "$cal/mse2.yaml" -q
   check "calibration is deterministic" cmp -s "$cal/mse.yaml" "$cal/mse2.yaml"
   # With read noise the measured partial sums depend on --seed, and so may the intervals.
@@ -348,7 +367,7 @@ sys.exit(0 if ok else 1)"
   expect_error "missing calibration file" "nope.yaml" -- \
     "$cimsim" run --hw "$hw4" --model "$lenet" --limit 2 --calib "$work/nope.yaml" --out "$work/bad.npy"
 else
-  skip 18 "cimsim calibrate on Fashion-MNIST needs dataset-fashion-mnist"
+  skip 20 "cimsim calibrate on Fashion-MNIST needs dataset-fashion-mnist"
 fi
 
 cli_summary

@@ -110,7 +110,7 @@ vary:
   adc.ideal: [false, true]
   name: ["chip #1", "true"]
 combine: zip
-calibration: {method: minmax, limit: 16}
+calibration: {method: minmax, limit: 16, zero_level: true}
 YAML
 check "zipped sweep" "$cimsim" -q sweep "$work/zip.yaml" --out "$work/zip"
 check "zip pairs the values; only the non-ideal point is calibrated" $py - "$work/zip" <<'PY'
@@ -122,6 +122,8 @@ assert [p["config"]["name"] for p in r["points"]] == ["chip #1", "true"]
 assert [p["config"]["adc"]["ideal"] for p in r["points"]] == [False, True]
 assert os.path.exists(f"{d}/points/000000/calib.yaml") and not os.path.exists(f"{d}/points/000001/calib.yaml")
 assert all(l["hi"] < 128 for l in r["points"][0]["layers"]), "minmax intervals are inside the full range"
+calib = open(f"{d}/points/000000/calib.yaml").read()
+assert "zero_level: true" in calib, "calibration.zero_level reaches cimsim calibrate"
 PY
 
 # 2. Seeds, interruption, failure and shards on a sweep of 6 points without calibration.

@@ -22,7 +22,7 @@ check "fp32 stage" train --out "$work/run"
 check "qat stage from fp32" train --out "$work/run" --stage qat --from "$work/run" --hw "$hw"
 check "bundle written" test -f "$work/run/bundle/model.yaml"
 check "metrics has 5 epochs" test "$(wc -l <"$work/run/metrics.csv")" -eq 6
-check "metrics header" grep -q '^epoch,stage,loss,train_acc,test_acc,lr,seconds$' "$work/run/metrics.csv"
+check "metrics header" grep -q '^epoch,stage,loss,train_acc,test_acc,lr,seconds,holdout_acc$' "$work/run/metrics.csv"
 # The trainer reports the bundle's accuracy in double precision; the simulator with an ideal ADC agrees.
 "$cimsim" train --config "$tiny" --out "$work/run" --stage qat --resume >"$work/resumed.log" 2>&1
 trained=$(grep -o 'test accuracy [0-9.]*% ([0-9]*/[0-9]*)' "$work/resumed.log" | grep -o '([0-9]*/[0-9]*)')
@@ -156,6 +156,44 @@ sed 's/arch: lenet5/arch: lenet7/' "$tiny" >"$work/bad.yaml"
 line=$(grep -n "lenet7" "$work/bad.yaml" | cut -d: -f1)
 expect_error "unknown network" "bad.yaml:$line: network.arch: 'lenet7' is not a known value" -- \
   "$cimsim" train --config "$work/bad.yaml" --out "$work/bad"
+
+# select: best with data.holdout: stage qat ends with (and exports) the epoch of the best held-out accuracy.
+sed 's/^  test_limit: 256$/  test_limit: 256\n  holdout: 128/; /^qat:$/,$d' "$tiny" >"$work/best.yaml"
+# lr 0.1: high enough that the last epoch is not the best (here epochs 2 and 3 tie; the first counts)
+printf 'qat:\n  epochs: 3\n  lr: 0.1\n  select: best\n' >>"$work/best.yaml"  # the tiny file's qat and cim go
+"$cimsim" train --config "$work/best.yaml" --out "$work/best" --stage qat --from "$work/run" --hw "$hw" \
+  >"$work/best.log" 2>&1
+check "select best: training on 384 images, 128 held out" grep -q "384 training, 128 held-out and 256 test images" "$work/best.log"
+check "select best: bundle written" test -f "$work/best/bundle/model.yaml"
+best_epoch_check() {
+  /usr/bin/python3 - "$work/best" "$work/best.log" <<'PY'
+import csv, filecmp, os, re, sys
+d, log = sys.argv[1], open(sys.argv[2]).read()
+rows = [r for r in csv.DictReader(open(f"{d}/metrics.csv")) if r["stage"] == "qat"]
+acc = [float(r["holdout_acc"]) for r in rows]
+assert len(acc) == 3, rows
+best = acc.index(max(acc)) + 1  # the first of equals
+m = re.search(r"qat ends with epoch (\d) of 3 \(held-out accuracy ([0-9.]+)%", log)
+assert m and int(m[1]) == best and abs(float(m[2]) - 100 * max(acc)) < 0.006, (m and m.groups(), acc)
+assert os.path.exists(f"{d}/qat-last.ckpt") and not os.path.exists(f"{d}/qat-best.ckpt")
+# the stage's checkpoint holds the best epoch's weights: the last epoch's unless that was the best
+same = filecmp.cmp(f"{d}/qat.ckpt", f"{d}/qat-last.ckpt", shallow=False)
+assert same == (best == 3), (best, same)
+print("best epoch", best, "of held-out accuracies", acc)
+PY
+}
+check "select best: the best held-out epoch is the stage's and the last is kept" best_epoch_check
+cp "$work/best/qat.ckpt" "$work/best-before.ckpt"
+check "select best: a rerun of the finished stage changes nothing" bash -c "'$cimsim' train --config '$work/best.yaml' \
+  --out '$work/best' --stage qat --resume --hw '$hw' -q && cmp -s '$work/best/qat.ckpt' '$work/best-before.ckpt'"
+sed 's/^  holdout: 128$//' "$work/best.yaml" >"$work/nohold.yaml"
+line=$(grep -n "select: best" "$work/nohold.yaml" | cut -d: -f1)
+expect_error "select best without held-out images" "nohold.yaml:$line: qat.select: best needs held-out images" \
+  "set data.holdout" -- "$cimsim" train --config "$work/nohold.yaml" --out "$work/nohold"
+sed 's/^  holdout: 128$/  holdout: 512/' "$work/best.yaml" >"$work/allheld.yaml"
+expect_error "holdout of every training image" "data.holdout 512 leaves none of the 512 training images" -- \
+  "$cimsim" train --config "$work/allheld.yaml" --out "$work/allheld"
+check "nothing written for a bad holdout" test ! -e "$work/allheld"
 
 # 3. Without cimsim-train beside it, cimsim says what is missing.
 mkdir -p "$work/alone" && cp "$cimsim" "$work/alone/cimsim"

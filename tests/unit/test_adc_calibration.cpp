@@ -126,5 +126,33 @@ TEST(AdcCalibration, DegenerateAndEmptyDistributions) {
   EXPECT_EQ(parse_calibration_method("percentile"), CalibrationMethod::kPercentile);
 }
 
+TEST(AdcCalibration, ZeroLevelMovesByAtMostHalfAStepSoThatZeroIsALevel) {
+  // 3 bits (n = 7) on [-3.3, 4.2]: step 7.5 / 7, -lo / step = 3.08, so level 3 becomes 0.
+  double lo = -3.3, hi = 4.2;
+  const double step = (hi - lo) / 7;
+  ASSERT_TRUE(move_zero_onto_level(lo, hi, 3, -100, 100));
+  EXPECT_NEAR(hi - lo, 7.5, 1e-12);                 // the width is kept
+  EXPECT_LE(std::abs(lo - -3.3), step / 2);         // moved by at most half a step
+  EXPECT_NEAR(lo + 3 * ((hi - lo) / 7), 0.0, 1e-14);  // the converter's level 3 (numerics.md section 8)
+  EXPECT_EQ(lo, -3 * step);
+  // 0 a fraction of a step outside: the end level becomes 0.
+  lo = 0.4;
+  hi = 7.4;
+  ASSERT_TRUE(move_zero_onto_level(lo, hi, 3, -100, 100));
+  EXPECT_EQ(lo, 0.0);
+  EXPECT_EQ(hi, 7.0);
+  // More than half a step outside, or a move past the full range: unchanged.
+  lo = 2;
+  hi = 9;
+  EXPECT_FALSE(move_zero_onto_level(lo, hi, 3, -100, 100));
+  EXPECT_EQ(lo, 2.0);
+  EXPECT_EQ(hi, 9.0);
+  lo = -0.4;
+  hi = 6.6;
+  EXPECT_FALSE(move_zero_onto_level(lo, hi, 3, -0.45, 6.8));
+  EXPECT_EQ(lo, -0.4);
+  EXPECT_EQ(hi, 6.6);
+}
+
 }  // namespace
 }  // namespace cimsim
