@@ -139,6 +139,8 @@ void warn_if_implausible_device(const HwConfig& hw) {
   warn("program_sigma", d.program_sigma, 0.2, "a few percent of g_max: 0.05 is 5%");
   warn("program_lognormal_sigma", d.program_lognormal_sigma, 0.5, "a std of ln G of about 0.05 to 0.2");
   warn("drift_nu", d.drift_nu, 0.2, "phase-change memory drifts with nu of about 0.005 to 0.1");
+  warn("wire_resistance", d.wire_resistance, 0.01,
+       "a bit-line segment of a few ohms against a cell level of 10 kOhm to 1 MOhm: 1e-6 to 1e-3");
 }
 
 CLI::Validator finite_range(double lo, double hi) {

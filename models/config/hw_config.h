@@ -81,12 +81,18 @@ struct DeviceConfig {
   double drift_t = 1;
   double drift_t0 = 1;
   double read_noise_sigma = 0;  // std of additive Gaussian on each partial sum, in MAC units
+  // Row-count-dependent bit-line effects (docs/numerics.md section 7): the wire resistance of one
+  // row's bit-line segment in units of 1 / (one level's conductance), and read noise whose variance
+  // grows with the bit line's current: std read_noise_current_sigma x sqrt(|current| in MAC units).
+  double wire_resistance = 0;
+  double read_noise_current_sigma = 0;
 
+  bool bitline_effects() const { return wire_resistance > 0 || read_noise_current_sigma > 0; }
   bool programming_ideal() const {
     return program_sigma == 0 && program_lognormal_sigma == 0 && stuck_at_0 == 0 && stuck_at_1 == 0 &&
            drift_nu == 0;
   }
-  bool ideal() const { return programming_ideal() && read_noise_sigma == 0; }
+  bool ideal() const { return programming_ideal() && read_noise_sigma == 0 && !bitline_effects(); }
 };
 
 struct EnergyConfig {

@@ -76,6 +76,9 @@ void visit_device(V& v, DeviceConfig& d) {
   v("drift_t0", d.drift_t0, Real{1e-12, 1e12, 1.0});
   v("drift_t", d.drift_t, Real{1e-12, 1e12, d.drift_t0});  // defaults to drift_t0, read just above
   v("read_noise_sigma", d.read_noise_sigma, Real{0.0, 1e6, 0.0});
+  // 0.1: a tenth of a cell's resistance per row, far beyond any array (1e-6..1e-3 is typical).
+  v("wire_resistance", d.wire_resistance, Real{0.0, 0.1, 0.0});
+  v("read_noise_current_sigma", d.read_noise_current_sigma, Real{0.0, 1e3, 0.0});
 }
 
 template <class V>

@@ -30,6 +30,7 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
   TileConductances tile;
   tile.actual.setZero(rt.row_count, signals);
   tile.conducting.assign(std::size_t(rt.row_count), 0);
+  if (d.bitline_effects()) tile.sides.setZero(rt.row_count, 2 * ct.col_count * slices);
   if (!ideal_devices) {
     tile.ideal.setZero(rt.row_count, signals);
     tile.programmed.setZero(rt.row_count, signals);
@@ -65,6 +66,7 @@ TileConductances program_tile(const HwConfig& hw, const Eigen::MatrixXi& weights
             tile.level_errors.add(level, g);
           }
           if (g > 0) ++tile.conducting[std::size_t(r)];
+          if (tile.sides.size() > 0) tile.sides(r, 2 * pair + side) = g;
           const int column = pair_signals == 1 ? pair : 2 * pair + side;
           const double sign = pair_signals == 1 && side == 1 ? -1.0 : 1.0;
           if (!ideal_devices) {

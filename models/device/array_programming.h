@@ -33,6 +33,9 @@ struct TileConductances {
   std::vector<int32_t> conducting;
   // Every programmed cell's error against its target level; empty when the devices are ideal.
   DeviceLevelErrors level_errors;
+  // With bit-line effects (DeviceConfig::bitline_effects()): each physical bit line's conductances,
+  // column 2 q + side for pair q = o S + s (side 0: G+, 1: G-), programmed or target levels.
+  Eigen::MatrixXd sides;
 };
 
 // Rounds a conductance (in levels) to the fixed-point grid, half to even.

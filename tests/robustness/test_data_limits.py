@@ -27,6 +27,11 @@ sys.stderr.write("\\nPEAK %d %d\\n" % (p.returncode, resource.getrusage(resource
 """
 
 
+# Under the sanitizers (docs/testing.md) ASan's shadow memory and allocator add to every peak: the
+# bounds below are then 3 times as wide (still below what inflating the whole bomb would take).
+SLACK = 3 if "ASAN_OPTIONS" in os.environ else 1
+
+
 def run_measured(*args, timeout=300):
     env = dict(os.environ)
     if "ASAN_OPTIONS" in env:  # the sanitizer build (docs/testing.md): ASan's quarantine would count too
@@ -67,7 +72,7 @@ def test_gzip_bomb_with_limit_stays_small(tmp_path):
     code, peak, err = run_measured("run", "--hw", HW4, "--model", LENET, "--data", f"mnist:{tmp_path}",
                                    "--limit", "50", "--out", str(tmp_path / "o"))
     assert code == 0, err
-    assert peak < body / 4, f"peak RSS {peak >> 20} MiB for a {body >> 20} MiB bomb"
+    assert peak < SLACK * body / 4, f"peak RSS {peak >> 20} MiB for a {body >> 20} MiB bomb"
 
 
 def test_bomb_longer_than_its_header_is_refused_early(tmp_path):
@@ -79,7 +84,7 @@ def test_bomb_longer_than_its_header_is_refused_early(tmp_path):
                                    "--limit", "5")
     assert code == 2, err
     assert "t10k-images-idx3-ubyte.gz" in err and "data past the end" in err
-    assert peak < body / 2, f"peak RSS {peak >> 20} MiB"
+    assert peak < SLACK * body / 2, f"peak RSS {peak >> 20} MiB"
 
 
 def test_truncated_and_corrupt_gzip_are_clean_errors(tmp_path):
@@ -100,4 +105,4 @@ def test_truncated_and_corrupt_gzip_are_clean_errors(tmp_path):
                                        "--limit", "50")
         assert code == 2, f"{name}: {err}"
         assert str(target) in err and "corrupt gzip file" in err, f"{name}: {err}"
-        assert peak < 400 << 20, f"{name}: peak RSS {peak >> 20} MiB"
+        assert peak < SLACK * (400 << 20), f"{name}: peak RSS {peak >> 20} MiB"

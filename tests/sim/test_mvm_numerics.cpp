@@ -58,6 +58,28 @@ TEST_P(MvmStatistics, ResidualErrorIsTheReadNoiseAndDeviceLevelsAreCounted) {
   EXPECT_GT((*f.device_levels)[1].std, 0.1);
 }
 
+// Read noise that grows with the bit-line current (numerics.md section 7): weights 1 and inputs 15
+// make every slice-0 bit line carry 8 (8 rows of digit 1 and level 1) and the other slices' nothing,
+// so with an ideal converter E[e^2] = c^2 x 8 on a third of the conversions.
+TEST(MvmStatistics, CurrentDependentReadNoiseHasVarianceProportionalToTheCurrent) {
+  HwParams p;
+  p.adc_ideal = true;
+  p.device_extra = "  read_noise_current_sigma: 0.5\n";
+  const HwConfig hw = testing::make_hw(p);
+  const int K = 16, N = 4, B = 400;
+  const Eigen::MatrixXi weights = Eigen::MatrixXi::Ones(K, N);
+  const IntMatrix x = IntMatrix::Constant(B, K, 15);
+  Eigen::MatrixXd y;
+  const CimLayerStats f = run_mvm(hw, weights, x, y, MvmOptions{}).figures();
+  const double n = double(f.conversions);  // B x 2 groups x 4 phases x 4 outputs x 3 slices
+  ASSERT_EQ(f.conversions, int64_t(B) * 2 * 4 * N * 3);
+  const double mean_square = f.error.std * f.error.std + f.error.mean * f.error.mean;
+  const double expected = 0.25 * 8 / 3;
+  // The squares of the noisy third: variance 2 (c^2 8)^2 each; 5 standard errors.
+  EXPECT_NEAR(mean_square, expected, 5 * std::sqrt(2.0 * 4.0 / (n / 3)) / 3);
+  EXPECT_FALSE(f.residual_error.has_value());  // no programmed cells
+}
+
 INSTANTIATE_TEST_SUITE_P(ReadNoise, MvmStatistics, ::testing::Values(0.0, 0.5),
                          [](const ::testing::TestParamInfo<double>& info) {
                            return info.param == 0 ? std::string("none") : std::string("sigma_half");
@@ -83,6 +105,7 @@ TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
   r.lo = iv.lo;
   r.hi = iv.hi;
   r.accumulator_bits = c.hw.accumulator_bits == "none" ? 0 : std::stoi(c.hw.accumulator_bits);
+  r.wire_resistance = hw.device.wire_resistance;
   const auto expected = testing::reference_mvm(r, W, X);
 
   ASSERT_EQ(y.rows(), c.B);
@@ -92,7 +115,7 @@ TEST_P(MvmNumerics, MatchesReferenceBitForBit) {
       ASSERT_EQ(y(b, n), expected[std::size_t(b)][std::size_t(n)]) << "vector " << b << " output " << n;
     }
   }
-  if (c.hw.adc_ideal) {
+  if (c.hw.adc_ideal && hw.device.wire_resistance == 0) {
     // With ideal cells and converter the layer is the integer product X.W.
     for (int b = 0; b < c.B; ++b) {
       for (int n = 0; n < c.N; ++n) {
@@ -114,6 +137,12 @@ HwParams ideal(HwParams p) {
 
 HwParams with(HwParams p, const std::function<void(HwParams&)>& f) {
   f(p);
+  return p;
+}
+
+// The bit-line wire's IR drop (numerics.md section 7) at r = 1/512 of a level's resistance per row.
+HwParams ir_drop(HwParams p) {
+  p.device_extra += "  wire_resistance: 0.001953125\n";
   return p;
 }
 
@@ -151,7 +180,23 @@ INSTANTIATE_TEST_SUITE_P(
                                   p.rows = 64;
                                   p.rows_per_cycle = 32;
                                 })),
-                     150, 9, 4, 4}),
+                     150, 9, 4, 4},
+        // IR drop: several row groups per tile at different distances from the sense end, and
+        // row tiles of their own; analog and digital subtraction, wide digits.
+        NumericsCase{"ir_drop_analog", ideal(ir_drop(kBase)), 37, 11, 7},
+        NumericsCase{"ir_drop_digital", ideal(ir_drop(with(kBase, [](HwParams& p) { p.subtraction = "digital"; }))),
+                     29, 6, 5},
+        NumericsCase{"ir_drop_wide_digits",
+                     ideal(ir_drop(with(kBase,
+                                        [](HwParams& p) {
+                                          p.weight_bits = 6;
+                                          p.input_bits = 5;
+                                          p.dac_bits = 2;
+                                          p.cell_bits = 2;
+                                          p.cols = 32;
+                                          p.rows_per_cycle = 4;
+                                        }))),
+                     41, 13, 6}),
     [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
 
 INSTANTIATE_TEST_SUITE_P(
@@ -198,7 +243,23 @@ INSTANTIATE_TEST_SUITE_P(
                                           p.cols = 32;
                                           p.adc_bits = 5;
                                         }),
-                                   41, 13, 6}),
+                                   41, 13, 6},
+                      // IR drop ahead of a clipping 4-bit converter, both subtractions.
+                      NumericsCase{"ir_drop_clipping",
+                                   ir_drop(with(kBase,
+                                                [](HwParams& p) {
+                                                  p.adc_bits = 4;
+                                                  p.interval = "{lo: -3, hi: 5.5}";
+                                                })),
+                                   37, 11, 6},
+                      NumericsCase{"ir_drop_digital_interval",
+                                   ir_drop(with(kBase,
+                                                [](HwParams& p) {
+                                                  p.subtraction = "digital";
+                                                  p.adc_bits = 3;
+                                                  p.interval = "{lo: 0, hi: 6}";
+                                                })),
+                                   29, 6, 5}),
     [](const ::testing::TestParamInfo<NumericsCase>& info) { return info.param.name; });
 
 }  // namespace

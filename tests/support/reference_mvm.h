@@ -17,7 +17,35 @@ struct ReferenceSpec {
   bool adc_ideal = true;
   double lo = 0, hi = 0;     // ADC interval
   int accumulator_bits = 0;  // 0: none
+  double wire_resistance = 0;  // device.wire_resistance (numerics.md section 7, bit-line effects)
 };
+
+// One bit line's sum over the rows [begin, end) of a row group at tile positions begin - first ...,
+// with the first-order IR drop written as the physics reads: row k's current I_k = x_k g_k flows
+// through every wire segment from its row to the sense end (after tile position rows - 1); the
+// voltage its cell loses is r times the current of each such segment, so
+//   y = sum_k I_k (1 - r L_k),  L_k = sum over segments q from k's position to rows - 1 of J_q,
+// J_q the current in segment q (every row current at a position <= q). Integer sums, then in double.
+inline double reference_bitline(const std::vector<long>& current, int first_position, int rows, double r) {
+  if (r == 0) {
+    long sum = 0;
+    for (long i : current) sum += i;
+    return double(sum);
+  }
+  const int n = int(current.size());
+  std::vector<long> J(std::size_t(rows), 0);  // segment q's current
+  for (int q = 0; q < rows; ++q)
+    for (int i = 0; i < n; ++i)
+      if (first_position + i <= q) J[std::size_t(q)] += current[std::size_t(i)];
+  long total = 0, loss = 0;
+  for (int i = 0; i < n; ++i) {
+    long L = 0;
+    for (int q = first_position + i; q < rows; ++q) L += J[std::size_t(q)];
+    total += current[std::size_t(i)];
+    loss += current[std::size_t(i)] * L;
+  }
+  return double(total) - r * double(loss);
+}
 
 inline double reference_adc(const ReferenceSpec& r, double y) {
   if (r.adc_ideal) return y;
@@ -56,6 +84,7 @@ inline std::vector<std::vector<double>> reference_mvm(const ReferenceSpec& r,
     tile_rows += end - begin;
   }
   std::vector<std::vector<double>> Y(X.size(), std::vector<double>(std::size_t(N), 0.0));
+  const bool ir = r.wire_resistance > 0;
   for (std::size_t b = 0; b < X.size(); ++b) {
     for (int n = 0; n < N; ++n) {
       double out = 0;
@@ -64,16 +93,21 @@ inline std::vector<std::vector<double>> reference_mvm(const ReferenceSpec& r,
         for (const auto& [begin, end] : tile) {
           for (int p = 0; p < phases; ++p) {
             for (int s = 0; s < slices; ++s) {
-              long plus = 0, minus = 0;
+              std::vector<long> plus, minus;  // row currents of the two bit lines
               for (int k = begin; k < end; ++k) {
                 const int digit = (X[b][std::size_t(k)] >> (p * r.dac_bits)) & digit_mask;
                 const int w = W[std::size_t(k)][std::size_t(n)];
                 const int level = (std::abs(w) >> (s * r.cell_bits)) & cell_mask;
-                if (w > 0) plus += long(digit) * level;
-                if (w < 0) minus += long(digit) * level;
+                plus.push_back(w > 0 ? long(digit) * level : 0);
+                minus.push_back(w < 0 ? long(digit) * level : 0);
               }
-              const double v = r.digital ? reference_adc(r, double(plus)) - reference_adc(r, double(minus))
-                                         : reference_adc(r, double(plus - minus));
+              const int position = begin - tile.front().first;
+              const double yp = reference_bitline(plus, position, r.rows, r.wire_resistance);
+              const double ym = reference_bitline(minus, position, r.rows, r.wire_resistance);
+              // With IR drop the sums are not integers: the bit line's value is held as float.
+              auto held = [ir](double y) { return ir ? double(float(y)) : y; };
+              const double v = r.digital ? reference_adc(r, held(yp)) - reference_adc(r, held(ym))
+                                         : reference_adc(r, held(yp - ym));
               acc = saturate(r, acc + v * std::ldexp(1.0, p * r.dac_bits + s * r.cell_bits));
             }
           }

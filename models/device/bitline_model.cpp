@@ -1,0 +1,45 @@
+#include "device/bitline_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <vector>
+
+namespace cimsim {
+
+void bitline_sums(const Eigen::MatrixXf& digits, const Eigen::Ref<const Eigen::MatrixXd>& sides, bool analog,
+                  double wire_resistance, int segments_after, Eigen::MatrixXf& y, Eigen::MatrixXd* current) {
+  const Eigen::Index count = digits.rows(), rows = digits.cols(), bitlines = sides.cols();
+  const Eigen::Index signals = analog ? bitlines / 2 : bitlines;
+  y.resize(count, signals);
+  if (current) current->resize(count, signals);
+  const std::size_t n = std::size_t(count);
+  std::vector<double> J(n), C(n), plus(n), plus_current(n);
+  const double after = double(segments_after);
+  for (Eigen::Index b = 0; b < bitlines; ++b) {
+    std::fill(J.begin(), J.end(), 0.0);
+    std::fill(C.begin(), C.end(), 0.0);
+    for (Eigen::Index k = 0; k < rows; ++k) {
+      const double g = sides(k, b);
+      const float* x = digits.col(k).data();
+      for (Eigen::Index v = 0; v < count; ++v) {
+        J[std::size_t(v)] += double(x[v]) * g;
+        C[std::size_t(v)] += J[std::size_t(v)] * J[std::size_t(v)];
+      }
+    }
+    const bool second_side = analog && b % 2 == 1;
+    const Eigen::Index signal = analog ? b / 2 : b;
+    for (Eigen::Index v = 0; v < count; ++v) {
+      const double j = J[std::size_t(v)];
+      const double value = j - wire_resistance * (C[std::size_t(v)] + after * j * j);
+      if (analog && !second_side) {
+        plus[std::size_t(v)] = value;
+        plus_current[std::size_t(v)] = std::abs(j);
+        continue;
+      }
+      y(v, signal) = float(second_side ? plus[std::size_t(v)] - value : value);
+      if (current) (*current)(v, signal) = second_side ? plus_current[std::size_t(v)] + std::abs(j) : std::abs(j);
+    }
+  }
+}
+
+}  // namespace cimsim
