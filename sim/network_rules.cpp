@@ -50,23 +50,6 @@ void check_bundle_fits(const HwConfig& configured, const ModelBundle& bundle) {
   check_macros_fit(needed, hw.chip.macros, detail, hw.source);
 }
 
-void check_data_fits(const ModelBundle& bundle, const data::Dataset& data) {
-  if (data.channels != bundle.input.shape[0] || data.height != bundle.input.shape[1] ||
-      data.width != bundle.input.shape[2]) {
-    throw InputError(bundle.manifest + ": the model expects " + std::to_string(bundle.input.shape[0]) + "x" +
-                     std::to_string(bundle.input.shape[1]) + "x" + std::to_string(bundle.input.shape[2]) +
-                     " images but " + data.name + " has " + std::to_string(data.channels) + "x" +
-                     std::to_string(data.height) + "x" + std::to_string(data.width) +
-                     "; choose the matching data set");
-  }
-  const auto top = std::max_element(data.labels.begin(), data.labels.end());
-  if (top != data.labels.end() && *top >= bundle.classes) {
-    throw InputError(bundle.manifest + ": the model has classes: " + std::to_string(bundle.classes) + " but " +
-                     data.name + " holds label " + std::to_string(*top) + " (image " +
-                     std::to_string(top - data.labels.begin()) + "); choose the model's data set");
-  }
-}
-
 int64_t digital_ops(const ModelBundle& bundle, std::size_t layer) {
   const BundleLayer& l = bundle.layers[layer];
   const std::vector<int>& input_shape =

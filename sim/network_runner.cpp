@@ -10,6 +10,7 @@
 
 #include "adc/layer_interval.h"
 #include "bundle/bundle_mapping.h"
+#include "bundle/data_fit.h"
 #include "core/error.h"
 #include "layer_engine.h"
 #include "network/tensor_ops.h"
@@ -321,7 +322,7 @@ NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle,
                           const NetworkOptions& options) {
   const HwConfig hw = resolve_duplication(configured, bundle);
   check_bundle_fits(hw, bundle);
-  check_data_fits(bundle, data);
+  check_data_fits(bundle, data, bundle.manifest, "choose the model's data set (--data)");
   NetworkReport report;
   report.model = bundle.name;
   report.images = data.count;
@@ -401,7 +402,7 @@ void calibrate_network(const HwConfig& configured, const ModelBundle& bundle, co
                        const NetworkOptions& options, const IntervalChooser& choose) {
   const HwConfig hw = resolve_duplication(configured, bundle);
   check_bundle_fits(hw, bundle);
-  check_data_fits(bundle, data);
+  check_data_fits(bundle, data, bundle.manifest, "choose the model's data set (--data)");
   NetworkOptions own = options;
   own.trace_path.clear();
   own.histograms = true;  // what `choose` chooses from

@@ -116,8 +116,6 @@ struct NetworkReport {
 // Checks the bundle against the hardware: bit widths, and that its CIM layers' macros fit
 // chip.macros; InputError naming the files and the fix.
 void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle);
-// Checks the images' shape against the bundle's input; InputError naming both and the fix.
-void check_data_fits(const ModelBundle& bundle, const data::Dataset& data);
 
 // Elaborates and simulates (once per process) `count` images of `data` from the first.
 NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,

@@ -11,6 +11,7 @@
 
 #include "adc/calibration_file.h"
 #include "architectures.h"
+#include "bundle/data_fit.h"
 #include "bundle_io.h"
 #include "checkpoint.h"
 #include "config/hw_config.h"
@@ -235,21 +236,6 @@ ExperimentConfig config_for_graph(const ExperimentConfig& experiment, const std:
   return config;
 }
 
-void check_images_fit(const ModelBundle& graph, const data::Dataset& images, const ExperimentConfig& config) {
-  const std::vector<int>& shape = graph.input.shape;
-  if (images.channels != shape[0] || images.height != shape[1] || images.width != shape[2]) {
-    throw InputError(config.source + ": the network takes " + std::to_string(shape[0]) + "x" +
-                     std::to_string(shape[1]) + "x" + std::to_string(shape[2]) + " images but " + images.name +
-                     " has " + std::to_string(images.channels) + "x" + std::to_string(images.height) + "x" +
-                     std::to_string(images.width) + "; set data: to the model's data set");
-  }
-  const auto top = std::max_element(images.labels.begin(), images.labels.end());
-  if (top != images.labels.end() && *top >= graph.classes) {
-    throw InputError(config.source + ": the network has " + std::to_string(graph.classes) + " classes but " +
-                     images.name + " holds label " + std::to_string(*top) + "; set data: to the model's data set");
-  }
-}
-
 // data.holdout: the last N of the training images, taken out of `train` (docs/training.md).
 std::optional<ImageTensors> hold_out(ImageTensors& train, const ExperimentConfig& config) {
   const int64_t n = train.count(), h = config.data.holdout;
@@ -325,10 +311,10 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
     spdlog::info("resuming {} after epoch {}", result.checkpoint, first_epoch);
   }
   const data::Dataset test_images = load_split(config.data, data::Split::kTest);
-  check_images_fit(net.graph(), test_images, config);
+  check_data_fits(net.graph(), test_images, config.source, "set data: to the model's data set");
   ImageTensors train = [&] {  // the raw images freed once converted
     const data::Dataset images = load_split(config.data, data::Split::kTrain);
-    check_images_fit(net.graph(), images, config);
+    check_data_fits(net.graph(), images, config.source, "set data: to the model's data set");
     return to_tensors(images, config.data.mean, config.data.std);
   }();
   const std::optional<ImageTensors> holdout = hold_out(train, config);

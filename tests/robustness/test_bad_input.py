@@ -394,6 +394,16 @@ def test_labels_beyond_the_models_classes(tmp_path):
     np.save(tmp_path / "y.npy", np.array([1, 12, 3], np.int64))
     p = cimsim("run", "--hw", HW4, "--model", LENET, "--data", f"npy:{tmp_path}/x.npy,{tmp_path}/y.npy", expect=2)
     assert "holds label 12 (image 1)" in p.stderr and "classes: 10" in p.stderr
+    # The same rule (models/bundle/data_fit.h) for calibrate and the trainer, which blames the experiment.
+    p = cimsim("calibrate", "--hw", HW4, "--model", LENET, "--data", f"npy:{tmp_path}/x.npy,{tmp_path}/y.npy",
+               "--out", str(tmp_path / "c.yaml"), expect=2)
+    assert "holds label 12 (image 1)" in p.stderr and not (tmp_path / "c.yaml").exists()
+    pair = f"{tmp_path}/x.npy,{tmp_path}/y.npy"
+    exp = tmp_path / "e.yaml"
+    exp.write_text(open(TINY).read().replace("set: fashion-mnist", f"set: npy\n  train: {pair}\n  test: {pair}"))
+    p = cimsim("train", "--config", str(exp), "--out", str(tmp_path / "t"), expect=2, timeout=300)
+    assert f"{exp}: the model has classes: 10 but" in p.stderr and "set data: to the model's data set" in p.stderr
+    assert not (tmp_path / "t").exists()
 
 
 def test_quiet_keeps_the_result_line(tmp_path):
