@@ -19,6 +19,25 @@ torch::Tensor with_gradient_of(const torch::Tensor& value, const torch::Tensor& 
   return value.detach() + (surrogate - surrogate.detach());
 }
 
+// One side's bit-line sums with the wire's IR drop (docs/numerics.md section 7, bit-line effects;
+// models/device/bitline_model.h): x [M, G] digits of the group's rows, g [G, N] that side's
+// conductances, `after` the segments between the group's last row and the sense end. Row currents
+// I = x g, segment currents J = their running sum over the rows, value = J - r (sum J^2 + after J J);
+// in double with integer operands every sum is exact, as the simulator's. Autograd differentiates it
+// (the IR drop's own gradient). Rows of x in chunks, so that [chunk, G, N] stays small.
+torch::Tensor wire_sums(const torch::Tensor& x, const torch::Tensor& g, double r, double after) {
+  const int64_t M = x.size(0), G = x.size(1), N = g.size(1);
+  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, G * N));
+  std::vector<torch::Tensor> parts;
+  for (int64_t m0 = 0; m0 < M; m0 += chunk) {
+    const torch::Tensor xc = x.narrow(0, m0, std::min(chunk, M - m0));
+    const torch::Tensor J = (xc.unsqueeze(2) * g.unsqueeze(0)).cumsum(1);  // [m, G, N]
+    const torch::Tensor total = J.select(1, G - 1);
+    parts.push_back(total - r * (J.square().sum(1) + after * total * total));
+  }
+  return parts.size() == 1 ? parts[0] : torch::cat(parts);
+}
+
 }  // namespace
 
 CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping)
@@ -41,6 +60,9 @@ CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping)
   slicing_.cell_bits = m.cell_bits;
   slicing_.g_max = m.max_cell_level();
   slicing_.analog = sides == 1;
+  // The IR drop acts on each physical bit line: the columns then hold both sides (L+ and L-) even
+  // with analog subtraction, which forward_ordered subtracts after the bit lines' sums.
+  if (hw_.device.wire_resistance > 0) slicing_.analog = false;
 }
 
 torch::Tensor CimMvm::digits(const torch::Tensor& x) const {
@@ -170,6 +192,7 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const torch::Tens
   const double scale = lsq_scale(rows, samples);
   const torch::Tensor levels = columns.to(dtype);  // converted once, not per (group, phase)
   const int64_t slices = m.slices();
+  const double wire = hw_.device.wire_resistance;
   torch::Tensor out = torch::zeros({rows, outputs}, options);
   for (const RowTile& tile : mapping_.row_tiles) {
     torch::Tensor acc = torch::zeros({rows, outputs}, options);
@@ -179,6 +202,27 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const torch::Tens
         const torch::Tensor x = xp[p].narrow(1, group.begin, group.size).to(dtype);
         for (int s = 0; s < m.slices(); ++s) {
           const double shift = std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits);
+          if (wire > 0) {
+            // Each bit line with its IR drop; its value held as float, as the simulator holds it.
+            const double after = double(m.rows - (group.begin - tile.row_begin) - group.size);
+            auto bitline = [&](int64_t side) {
+              return wire_sums(
+                  x, levels.narrow(1, (side * slices + s) * outputs, outputs).narrow(0, group.begin, group.size),
+                  wire, after);
+            };
+            auto converted = [&](const torch::Tensor& sum) {
+              torch::Tensor y = sum.to(torch::kFloat).to(dtype);
+              if (partial_sum_sigma > 0)
+                y = y +
+                    partial_sum_sigma * counter_normals(y.sizes(), y.scalar_type(), RngTag::kTrainPartialSum);
+              return convert(y, lo, hi, scale);
+            };
+            const torch::Tensor v = m.subtraction == Subtraction::kAnalog
+                                        ? converted(bitline(0) - bitline(1))
+                                        : converted(bitline(0)) - converted(bitline(1));
+            acc = sat(acc + v * shift);
+            continue;
+          }
           // Integer operands: every product and sum is exact in double, whatever the order.
           auto converted = [&](int64_t side) {
             torch::Tensor y = torch::matmul(
@@ -225,8 +269,9 @@ torch::Tensor CimMvm::forward(const torch::Tensor& x, const torch::Tensor& w, co
   const torch::Tensor xp = digits(x);
   const torch::Tensor columns = this->columns(w, noise);
   if (exact) return forward_ordered(xp, columns, lo, hi, torch::kDouble, noise.partial_sum_sigma, samples);
-  // Saturation depends on the order of additions: then the ordered path in the tensors' dtype.
-  if (hw_.macro.accumulator_bits > 0)
+  // Saturation depends on the order of additions, and the IR drop on each bit line's rows: then the
+  // ordered path in the tensors' dtype.
+  if (hw_.macro.accumulator_bits > 0 || hw_.device.wire_resistance > 0)
     return forward_ordered(xp, columns, lo, hi, x.scalar_type(), noise.partial_sum_sigma, samples);
   return forward_fast(xp, columns, lo, hi, noise.partial_sum_sigma, samples);
 }
@@ -251,7 +296,8 @@ torch::Tensor CimMvm::forward_conv(const torch::Tensor& x, const torch::Tensor& 
                                 std::to_string(mapping_.inputs) + ", " + std::to_string(mapping_.outputs) +
                                 "]");
   }
-  if (!exact && hw_.macro.accumulator_bits == 0 && groups_hold_whole_channels(fast_spec_, geometry)) {
+  if (!exact && hw_.macro.accumulator_bits == 0 && hw_.device.wire_resistance == 0 &&
+      groups_hold_whole_channels(fast_spec_, geometry)) {
     const torch::Tensor xp = digits(x);
     const int64_t oh = geometry.output_h(x.size(2)), ow = geometry.output_w(x.size(3));
     const torch::Tensor cells = columns(w, noise).to(x.scalar_type());

@@ -44,10 +44,6 @@ std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunO
                      config.source + "'s bits (" + std::to_string(config.weight_bits) + ", " +
                      std::to_string(config.input_bits) + "); make them equal");
   }
-  if (options.stage == Stage::kCim && hw.device.bitline_effects())
-    throw InputError(options.hw_path + ": device.wire_resistance and device.read_noise_current_sigma are "
-                     "simulated by cimsim run but not yet modelled by stage cim; train with them at 0 (--hw a copy "
-                     "without them) and simulate with them on");
   return hw;
 }
 

@@ -18,6 +18,7 @@ struct Case {
   bool digital, adc_ideal;
   double lo_fraction, hi_fraction;  // of the full interval; 1, 1: full
   int accumulator_bits;
+  double wire_resistance;  // device.wire_resistance: the bit lines' IR drop
 };
 
 struct Operands {
@@ -54,6 +55,7 @@ HwConfig hw_for(const Case& c) {
   p.subtraction = c.digital ? "digital" : "analog";
   p.adc_ideal = c.adc_ideal;
   p.accumulator_bits = c.accumulator_bits ? std::to_string(c.accumulator_bits) : "none";
+  if (c.wire_resistance > 0) p.device_extra = "  wire_resistance: " + std::to_string(c.wire_resistance) + "\n";
   return testing::make_hw(p);
 }
 
@@ -73,6 +75,7 @@ TEST_P(CimMvmCases, ExactOrderEqualsTheReferenceBitForBit) {
   testing::ReferenceSpec r{c.rows,      c.rows_per_cycle,  c.weight_bits, c.input_bits, c.dac_bits,
                            c.cell_bits, c.adc_bits,        c.digital,     c.adc_ideal,  lo,
                            hi,          c.accumulator_bits};
+  r.wire_resistance = hw.device.wire_resistance;
   const auto expected = testing::reference_mvm(r, o.W, o.X);
   auto acc = y.accessor<double, 2>();
   for (int b = 0; b < B; ++b)
@@ -121,18 +124,21 @@ INSTANTIATE_TEST_SUITE_P(
     Configs, CimMvmCases,
     ::testing::Values(
         // rows, A, Wb, Ib, db, cb, Ab, digital, ideal ADC, lo, hi (of full), accumulator bits
-        Case{16, 8, 4, 4, 1, 1, 5, false, false, 1, 1, 0},       // bit-serial, binary cells, 3 row tiles
-        Case{16, 8, 4, 4, 4, 1, 3, false, false, 0.5, 0.25, 0},  // one phase, 3-bit ADC, clipping
-        Case{64, 16, 8, 8, 2, 3, 4, true, false, 0, 0.3, 0},     // digital subtraction, asymmetric interval
-        Case{40, 5, 4, 3, 1, 2, 2, false, false, 0.2, 0.9, 0},   // odd group size, 2-bit ADC
-        Case{64, 64, 4, 4, 1, 1, 8, false, true, 1, 1, 0},       // ideal ADC
-        Case{16, 8, 5, 4, 2, 2, 4, false, false, 0.4, 0.4, 6},   // saturating accumulator
+        Case{16, 8, 4, 4, 1, 1, 5, false, false, 1, 1, 0, 0},       // bit-serial, binary cells, 3 row tiles
+        Case{16, 8, 4, 4, 4, 1, 3, false, false, 0.5, 0.25, 0, 0},  // one phase, 3-bit ADC, clipping
+        Case{64, 16, 8, 8, 2, 3, 4, true, false, 0, 0.3, 0, 0},     // digital subtraction, asymmetric interval
+        Case{40, 5, 4, 3, 1, 2, 2, false, false, 0.2, 0.9, 0, 0},   // odd group size, 2-bit ADC
+        Case{64, 64, 4, 4, 1, 1, 8, false, true, 1, 1, 0, 0},       // ideal ADC
+        Case{16, 8, 5, 4, 2, 2, 4, false, false, 0.4, 0.4, 6, 0},   // saturating accumulator
         // A symmetric interval that is no round number, 31 steps: y = 0 sits exactly on a rounding
         // tie, which the fast order must round as the exact one does (ADC arithmetic in double).
-        Case{16, 8, 4, 4, 1, 1, 5, false, false, 1 - 0x1p-22, 1 - 0x1p-22, 0}));
+        Case{16, 8, 4, 4, 1, 1, 5, false, false, 1 - 0x1p-22, 1 - 0x1p-22, 0, 0},
+        // IR drop on the bit lines: analog with a clipping 4-bit ADC, digital with 2-bit cells.
+        Case{16, 8, 4, 4, 1, 1, 4, false, false, 0.5, 0.5, 0, 0.001953125},
+        Case{32, 8, 6, 4, 2, 2, 5, true, false, 0, 0.4, 0, 0.0009765625}));
 
 TEST(CimMvm, StraightThroughGradientsReachInputsWeightsAndInterval) {
-  const Case c{32, 8, 4, 4, 1, 1, 4, false, false, 0.3, 0.3, 0};
+  const Case c{32, 8, 4, 4, 1, 1, 4, false, false, 0.3, 0.3, 0, 0};
   const HwConfig hw = hw_for(c);
   const int K = 20, N = 5, B = 6;
   const Operands o = random_operands(K, N, B, c, 3);
@@ -151,7 +157,7 @@ TEST(CimMvm, StraightThroughGradientsReachInputsWeightsAndInterval) {
   }
   // With a wide interval (nothing clips) and an ideal-like fine ADC, the gradient wrt x is the
   // plain product's: d sum(y) / dx = row sums of w.
-  const Case fine{32, 8, 4, 4, 1, 1, 8, false, true, 1, 1, 0};
+  const Case fine{32, 8, 4, 4, 1, 1, 8, false, true, 1, 1, 0, 0};
   const HwConfig hw_fine = hw_for(fine);
   CimMvm ideal(hw_fine, map_layer(K, N, plain_row_groups(K, 8), hw_fine.macro));
   const torch::Tensor x = o.x.clone().requires_grad_(true);
@@ -168,11 +174,11 @@ TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
     int channels, kernel, stride, pad;
   };
   const std::vector<ConvCase> cases{
-      {Case{64, 32, 4, 4, 4, 1, 3, false, false, 0.5, 0.25, 0}, 4, 3, 1, 1},  // 3 channels a group, clipping
-      {Case{32, 16, 4, 4, 1, 1, 5, false, false, 0.3, 0.6, 0}, 3, 3, 2, 0},   // bit-serial, stride 2
-      {Case{64, 64, 5, 4, 2, 2, 4, true, false, 0.2, 0.3, 0}, 5, 5, 1, 2},    // digital, 5x5
-      {Case{32, 16, 4, 4, 4, 1, 8, false, true, 1, 1, 0}, 4, 3, 1, 1},        // ideal ADC
-      {Case{32, 8, 4, 4, 4, 1, 4, false, false, 0.4, 0.4, 0}, 2, 3, 1, 1}};   // groups split channels
+      {Case{64, 32, 4, 4, 4, 1, 3, false, false, 0.5, 0.25, 0, 0}, 4, 3, 1, 1},  // 3 channels a group, clipping
+      {Case{32, 16, 4, 4, 1, 1, 5, false, false, 0.3, 0.6, 0, 0}, 3, 3, 2, 0},   // bit-serial, stride 2
+      {Case{64, 64, 5, 4, 2, 2, 4, true, false, 0.2, 0.3, 0, 0}, 5, 5, 1, 2},    // digital, 5x5
+      {Case{32, 16, 4, 4, 4, 1, 8, false, true, 1, 1, 0, 0}, 4, 3, 1, 1},        // ideal ADC
+      {Case{32, 8, 4, 4, 4, 1, 4, false, false, 0.4, 0.4, 0, 0}, 2, 3, 1, 1}};   // groups split channels
   for (const ConvCase& cc : cases) {
     const HwConfig hw = hw_for(cc.c);
     // 10 images: two chunks of the backward's per-chunk sums.
@@ -234,7 +240,7 @@ TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
 // A toy problem: the ADC's interval is much wider than the partial sums; lowering the
 // quantization error of the output means narrowing it, and gradient descent on the interval does.
 TEST(CimMvm, LearnedIntervalMovesToLowerTheLoss) {
-  const Case c{64, 16, 4, 4, 4, 3, 4, false, false, 1, 1, 0};
+  const Case c{64, 16, 4, 4, 4, 3, 4, false, false, 1, 1, 0, 0};
   const HwConfig hw = hw_for(c);
   const int K = 16, N = 4, B = 64;
   torch::manual_seed(0);

@@ -146,6 +146,25 @@ TEST(SimulatorParity, CimResNet20FourBitAdcDigitalSubtraction) {
   expect_parity("resnet20", p, true);
 }
 
+// The bit-line wire's IR drop (numerics.md section 7): the trainer's contract order against the
+// simulator, analog subtraction with bit-serial inputs, and digital subtraction with 2-bit cells.
+TEST(SimulatorParity, CimLeNet5WireResistance) {
+  cimsim::testing::HwParams p = macros(32);
+  p.adc_bits = 5;
+  p.device_extra = "  wire_resistance: 0.0001\n";
+  expect_parity("lenet5", p, true);
+}
+
+TEST(SimulatorParity, CimLeNet5WireResistanceDigitalSubtraction) {
+  cimsim::testing::HwParams p = macros(16);
+  p.adc_bits = 4;
+  p.cell_bits = 2;
+  p.dac_bits = 2;
+  p.subtraction = "digital";
+  p.device_extra = "  wire_resistance: 0.0003\n";
+  expect_parity("lenet5", p, true);
+}
+
 TEST(SimulatorParity, CimVgg8OnePhaseSaturatingAccumulator) {
   cimsim::testing::HwParams p = macros(64);
   p.adc_bits = 5;
