@@ -109,10 +109,8 @@ CimLayerStats LayerReport::figures() const {
   f.energy_per_mvm_pj = vectors ? energy.total_pj() / double(vectors) : 0.0;
   f.area_um2 = area;
   if (saturating) f.accumulator_saturations = stats.saturations;
-  if (!level_errors.empty()) {
-    f.device_levels = level_errors.figures();
-    if (stats.residual.count > 0) f.residual_error = error_figures(stats.residual);
-  }
+  if (!level_errors.empty()) f.device_levels = level_errors.figures();
+  if (stats.residual.count > 0) f.residual_error = error_figures(stats.residual);
   return f;
 }
 

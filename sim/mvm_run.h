@@ -46,7 +46,7 @@ struct LayerReport {
   EnergyBreakdown energy;
   std::optional<AreaFigures> area;  // its macros, with an `area` section
   bool saturating = false;           // macro.accumulator_bits is set (stats.saturations counts)
-  DeviceLevelErrors level_errors;    // with programmed devices (then stats.residual counts too)
+  DeviceLevelErrors level_errors;    // with programmed devices
 
   double latency_per_mvm_s() const { return double(cycles_per_mvm) / (clock_mhz * 1e6); }
   double total_time_s() const { return double(total_cycles) / (clock_mhz * 1e6); }

@@ -61,8 +61,9 @@ CimMvm::CimMvm(const HwConfig& hw, LayerMapping mapping)
   slicing_.g_max = m.max_cell_level();
   slicing_.analog = sides == 1;
   // The IR drop acts on each physical bit line: the columns then hold both sides (L+ and L-) even
-  // with analog subtraction, which forward_ordered subtracts after the bit lines' sums.
-  if (hw_.device.wire_resistance > 0) slicing_.analog = false;
+  // with analog subtraction, which forward_ordered subtracts after the bit lines' sums (the gradient
+  // stays analog's).
+  slicing_.split_sides = slicing_.analog && hw_.device.wire_resistance > 0;
 }
 
 torch::Tensor CimMvm::digits(const torch::Tensor& x) const {

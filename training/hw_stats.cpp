@@ -1,5 +1,7 @@
 #include "hw_stats.h"
 
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -15,6 +17,10 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
   // The converter of the run that measured the error.
   const double levels = double((1 << stats.config.macro.adc_bits) - 1);
   const bool cells = feedback == "cells";
+  if (!cells && stats.config.device.wire_resistance > 0)
+    spdlog::warn("{}: the measured error includes the bit lines' IR drop (device.wire_resistance), which stage "
+                 "cim also models; cim.feedback: cells injects the residual error without it",
+                 what);
   std::map<std::string, MeasuredNoise> out;
   for (const NetworkLayerStats& layer : stats.layers) {
     if (!layer.cim) continue;
@@ -33,7 +39,7 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
                          " has no device_levels although its run programmed the cells with device variation "
                          "(a stats file of an older cimsim?); rerun cimsim run --stats, or set cim.feedback: "
                          "partial_sums in the experiment");
-      n.partial_sum_sigma = without_quantization(c.error.std);
+      n.partial_sum_sigma = without_quantization(c.residual_error ? c.residual_error->std : c.error.std);
       continue;
     }
     const std::vector<DeviceLevelFigures>& lv = *c.device_levels;

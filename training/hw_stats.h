@@ -5,7 +5,9 @@
 //     normal per cell and forward), mean_L and std_L the layer's measured `device_levels`; plus
 //     Gaussian noise on every partial sum of std sqrt(max(0, r^2 - step^2 / 12)), r the layer's
 //     `residual_error.std` (the error against the programmed partial sums: read and converter noise,
-//     quantization). Without programmed devices (no device_levels), r is `error.std`.
+//     quantization; with bit-line effects also without the IR drop, which stage cim models exactly).
+//     Without programmed devices (no device_levels), r is `residual_error.std` when the file has it
+//     (bit-line effects), else `error.std`.
 //   partial_sums: Gaussian noise on every partial sum of std sqrt(max(0, e^2 - step^2 / 12)), e the
 //     layer's `error.std` (device and converter error together), no per-cell perturbation.
 // step = (hi - lo) / (2^adc_bits - 1) of the interval and adc_bits the measuring run used (0 for an

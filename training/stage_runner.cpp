@@ -161,12 +161,11 @@ Network build_network(const ExperimentConfig& config, uint64_t seed, const std::
 
 namespace {
 
-// One epoch of the stage: training on the epoch's order of the training images, then the test
-// images; the checkpoint after it.
+// One epoch of the stage: training on the epoch's order of the training images, then the test (and
+// held-out) images. The caller saves the checkpoint.
 EpochMetrics run_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, const ExperimentConfig& config,
                        const RunOptions& options, const ImageTensors& train, const ImageTensors& test,
-                       const std::optional<ImageTensors>& holdout, uint64_t seed, int epoch,
-                       const std::string& checkpoint) {
+                       const std::optional<ImageTensors>& holdout, uint64_t seed, int epoch) {
   const auto start = std::chrono::steady_clock::now();
   const int epochs = config.epochs(options.stage);
   // Stage cim's noise draws come from torch's generator: seeded per epoch, so a resumed run
@@ -192,7 +191,6 @@ EpochMetrics run_epoch(NetworkImpl& net, torch::optim::Optimizer& optimizer, con
   m.lr = lr;
   if (holdout) m.holdout_acc = csv_rounded(evaluate(net, *holdout, std::max(config.schedule.batch_size, 256)).accuracy);
   m.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  save_checkpoint(checkpoint, net, optimizer, CheckpointInfo{options.stage, epoch + 1, seed});
   spdlog::info("{} epoch {}/{}: loss {:.4f}, train {:.2f}%, test {:.2f}%{}, lr {:.3g}, {:.1f} s",
                stage_name(options.stage), m.epoch, epochs, m.loss, 100 * m.train_acc, 100 * m.test_acc,
                m.holdout_acc ? fmt::format(", held-out {:.2f}%", 100 * *m.holdout_acc) : std::string(), lr,
@@ -339,13 +337,15 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
   int run_now = 0;
   for (int epoch = first_epoch; epoch < epochs; ++epoch) {
     if (options.stop_after_epochs > 0 && run_now == options.stop_after_epochs) break;
-    const EpochMetrics m =
-        run_epoch(net, *optimizer, config, options, train, test, holdout, seed, epoch, result.checkpoint);
-    // The best epoch's weights are saved before metrics.csv names it.
+    const EpochMetrics m = run_epoch(net, *optimizer, config, options, train, test, holdout, seed, epoch);
+    // In this order: the best epoch's weights, its metrics.csv row, then the stage's checkpoint. A
+    // crash before the checkpoint redoes the epoch on --resume (bit-identically, rows past the
+    // checkpoint dropped), so the best so far, rebuilt from the kept rows, and <stage>-best.ckpt agree.
     if (select_best && best.offer(m))
       save_checkpoint(checkpoint_path(options.out_dir, options.stage, "best"), net, *optimizer,
                       CheckpointInfo{options.stage, m.epoch, seed});
     metrics.append(m);
+    save_checkpoint(result.checkpoint, net, *optimizer, CheckpointInfo{options.stage, m.epoch, seed});
     result.epochs.push_back(m);
     ++run_now;
   }

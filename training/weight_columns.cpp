@@ -78,6 +78,7 @@ class WeightColumns : public torch::autograd::Function<WeightColumns> {
     ctx->saved_data["slices"] = S;
     ctx->saved_data["cell_bits"] = int64_t(slicing.cell_bits);
     ctx->saved_data["sides"] = sides;
+    ctx->saved_data["analog"] = slicing.analog;
     return columns;
   }
 
@@ -87,6 +88,7 @@ class WeightColumns : public torch::autograd::Function<WeightColumns> {
     const torch::Tensor grad = grads[0].contiguous();
     const int64_t K = w.size(0), N = w.size(1), S = ctx->saved_data["slices"].toInt();
     const int64_t sides = ctx->saved_data["sides"].toInt();
+    const bool analog = ctx->saved_data["analog"].toBool();
     const int cell_bits = int(ctx->saved_data["cell_bits"].toInt());
     torch::Tensor grad_w = torch::empty_like(w);
     AT_DISPATCH_FLOATING_TYPES(w.scalar_type(), "weight_columns_backward", [&] {
@@ -101,10 +103,18 @@ class WeightColumns : public torch::autograd::Function<WeightColumns> {
           const scalar_t* row = g + k * sides * S * N;
           for (int64_t n = 0; n < N; ++n) {
             const scalar_t v = wd[k * N + n];
+            scalar_t sum = 0;
+            if (analog && sides == 2) {
+              // Split sides: the pair's column is c = L+ - L-, so d/dc = (d/dL+ - d/dL-) / 2 when the
+              // loss sees c only; every w, zero included, gets analog's share of it.
+              for (int64_t s = 0; s < S; ++s)
+                sum += weight[std::size_t(s)] * scalar_t(0.5) * (row[s * N + n] - row[(S + s) * N + n]);
+              gw[k * N + n] = sum;
+              continue;
+            }
             // digital: the positive side where w > 0, minus the negative side where w < 0, none at 0
             const int64_t side = sides == 1 || v > 0 ? 0 : 1;
             const scalar_t sign = sides == 1 || v > 0 ? scalar_t(1) : v < 0 ? scalar_t(-1) : scalar_t(0);
-            scalar_t sum = 0;
             for (int64_t s = 0; s < S; ++s) sum += weight[std::size_t(s)] * row[(side * S + s) * N + n];
             gw[k * N + n] = sign * sum;
           }

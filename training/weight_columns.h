@@ -24,10 +24,14 @@ struct WeightSlicing {
   int cell_bits = 1;
   double g_max = 1;    // the largest cell level, 2^cell_bits - 1
   bool analog = true;  // analog subtraction: one side L+ - L-; digital: L+ and L-
+  // Analog subtraction with both sides' columns (the bit-line IR drop needs each side): columns as
+  // digital, gradient as analog (slice s of every w, zero included, gets (d/dL+ - d/dL-) / 2, the
+  // gradient of the pair's difference when the loss sees only that).
+  bool split_sides = false;
   double program_sigma = 0;
   double program_lognormal_sigma = 0;
   std::vector<double> level_mean, level_std;  // per level 0 .. g_max, or empty
-  int sides() const { return analog ? 1 : 2; }
+  int sides() const { return analog && !split_sides ? 1 : 2; }
 };
 
 torch::Tensor weight_columns(const torch::Tensor& w, const WeightSlicing& slicing);

@@ -225,8 +225,9 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
       adc_.convert(y.data(), values.data(), n, counts.adc, thermal, 0, 0);
     }
     out.error->ideal.add(values.data(), ideal.data(), n);
-    // With programmed devices: the error that is not from programming (docs/stats.md residual_error).
-    if (histograms_ && tile_.ideal.size() > 0)
+    // With programmed devices or bit-line effects: the error that is neither from programming nor
+    // from the IR drop (docs/stats.md residual_error).
+    if (histograms_ && (tile_.ideal.size() > 0 || hw_.device.bitline_effects()))
       out.error->programmed.add(values.data(), (noisy_read_ ? scratch.y_programmed : y).data(), n);
   } else if (!fused) {
     values.resize(std::size_t(n));

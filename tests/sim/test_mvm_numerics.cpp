@@ -77,7 +77,24 @@ TEST(MvmStatistics, CurrentDependentReadNoiseHasVarianceProportionalToTheCurrent
   const double expected = 0.25 * 8 / 3;
   // The squares of the noisy third: variance 2 (c^2 8)^2 each; 5 standard errors.
   EXPECT_NEAR(mean_square, expected, 5 * std::sqrt(2.0 * 4.0 / (n / 3)) / 3);
-  EXPECT_FALSE(f.residual_error.has_value());  // no programmed cells
+  // The residual (against the sums before read noise) is the read noise here: equal to the error.
+  ASSERT_TRUE(f.residual_error.has_value());
+  EXPECT_EQ(f.residual_error->std, f.error.std);
+  EXPECT_FALSE(f.device_levels.has_value());  // no programmed cells
+}
+
+// The IR drop is in `error` (against the target sums) but not in `residual_error` (against the bit
+// lines' values), which --hw-stats feeds back while stage cim models the drop itself.
+TEST(MvmStatistics, IrDropIsInTheErrorButNotInTheResidual) {
+  HwParams p;
+  p.adc_ideal = true;
+  p.device_extra = "  wire_resistance: 0.001\n";
+  const testing::Operands o = testing::random_operands(p, 40, 12, 100, 3);
+  Eigen::MatrixXd y;
+  const CimLayerStats f = run_mvm(testing::make_hw(p), o.weights, o.x, y, MvmOptions{}).figures();
+  ASSERT_TRUE(f.residual_error.has_value());
+  EXPECT_TRUE(f.residual_error->exact);
+  EXPECT_GT(f.error.std, 0.01);
 }
 
 INSTANTIATE_TEST_SUITE_P(ReadNoise, MvmStatistics, ::testing::Values(0.0, 0.5),

@@ -3,7 +3,9 @@
 // its straight-through gradients.
 #include <gtest/gtest.h>
 
+#include <iomanip>
 #include <random>
+#include <sstream>
 
 #include "../support/reference_mvm.h"
 #include "../support/test_configs.h"
@@ -55,7 +57,11 @@ HwConfig hw_for(const Case& c) {
   p.subtraction = c.digital ? "digital" : "analog";
   p.adc_ideal = c.adc_ideal;
   p.accumulator_bits = c.accumulator_bits ? std::to_string(c.accumulator_bits) : "none";
-  if (c.wire_resistance > 0) p.device_extra = "  wire_resistance: " + std::to_string(c.wire_resistance) + "\n";
+  if (c.wire_resistance > 0) {
+    std::ostringstream r;
+    r << std::setprecision(17) << c.wire_resistance;
+    p.device_extra = "  wire_resistance: " + r.str() + "\n";
+  }
   return testing::make_hw(p);
 }
 
@@ -235,6 +241,33 @@ TEST(CimMvm, ConvolutionOrderEqualsTheRowsOrder) {
       EXPECT_GT(scale, 1e-12) << names[i] << ": no gradient to compare";
     }
   }
+}
+
+// With IR drop the columns hold both sides even for analog subtraction; the straight-through
+// gradient stays analog's: zero weights get one, and as r -> 0 it tends to the gradient without.
+TEST(CimMvm, IrDropKeepsTheAnalogGradientOfZeroWeights) {
+  const int K = 45, N = 7, B = 9;
+  std::vector<torch::Tensor> grads, outs;
+  for (const double r : {0.0, 0x1p-24}) {
+    const Case c{16, 8, 4, 4, 1, 1, 8, false, true, 1, 1, 0, r};
+    const HwConfig hw = hw_for(c);
+    ASSERT_EQ(hw.device.wire_resistance, r);
+    const Operands o = random_operands(K, N, B, c, 11);
+    CimMvm mvm(hw, map_layer(K, N, plain_row_groups(K, 8), hw.macro));
+    const torch::Tensor x = o.x.clone(), w = o.w.clone().requires_grad_(true);
+    const torch::Tensor lo = torch::tensor(hw.full_interval().lo, torch::kDouble);
+    const torch::Tensor hi = torch::tensor(hw.full_interval().hi, torch::kDouble);
+    const torch::Tensor y = mvm.forward(x, w, lo, hi, false);
+    outs.push_back(y.detach());
+    y.pow(2).sum().backward();
+    grads.push_back(w.grad());
+    const torch::Tensor at_zero = w.grad().masked_select(o.w == 0);
+    ASSERT_GT(at_zero.numel(), 0);
+    EXPECT_GT(at_zero.abs().sum().item<double>(), 0) << "r " << r;
+  }
+  EXPECT_LT((outs[1] - outs[0]).abs().max().item<double>(), 1e-3 * outs[0].abs().max().item<double>());
+  const double scale = grads[0].abs().max().item<double>();
+  EXPECT_LT((grads[1] - grads[0]).abs().max().item<double>(), 1e-3 * scale);
 }
 
 // A toy problem: the ADC's interval is much wider than the partial sums; lowering the
