@@ -199,34 +199,43 @@ torch::Tensor CimMvm::forward_ordered(const torch::Tensor& xp, const torch::Tens
     torch::Tensor acc = torch::zeros({rows, outputs}, options);
     for (int g = tile.first_group; g < tile.first_group + tile.num_groups; ++g) {
       const RowGroup& group = mapping_.groups[std::size_t(g)];
-      const double after = double(m.rows - (group.begin - tile.row_begin) - group.size);  // IR drop's A
       for (int p = 0; p < m.phases(); ++p) {
         const torch::Tensor x = xp[p].narrow(1, group.begin, group.size).to(dtype);
         for (int s = 0; s < m.slices(); ++s) {
           const double shift = std::ldexp(1.0, p * m.dac_bits + s * m.cell_bits);
-          // A column's sum over the group: integer operands make every product and sum exact in double,
-          // whatever the order; with IR drop, each bit line's sum with its drop.
-          auto bitline = [&](int64_t side) {
-            const torch::Tensor cells =
-                levels.narrow(1, (side * slices + s) * outputs, outputs).narrow(0, group.begin, group.size);
-            return wire > 0 ? wire_sums(x, cells, wire, after) : torch::matmul(x, cells);
-          };
-          auto converted = [&](torch::Tensor y) {
-            if (wire > 0) y = y.to(torch::kFloat).to(dtype);  // held as float, as the simulator holds it
+          if (wire > 0) {
+            // Each bit line with its IR drop; its value held as float, as the simulator holds it.
+            const double after = double(m.rows - (group.begin - tile.row_begin) - group.size);
+            auto bitline = [&](int64_t side) {
+              return wire_sums(
+                  x, levels.narrow(1, (side * slices + s) * outputs, outputs).narrow(0, group.begin, group.size),
+                  wire, after);
+            };
+            auto converted = [&](const torch::Tensor& sum) {
+              torch::Tensor y = sum.to(torch::kFloat).to(dtype);
+              if (partial_sum_sigma > 0)
+                y = y +
+                    partial_sum_sigma * counter_normals(y.sizes(), y.scalar_type(), RngTag::kTrainPartialSum);
+              return convert(y, lo, hi, scale);
+            };
+            const torch::Tensor v = m.subtraction == Subtraction::kAnalog
+                                        ? converted(bitline(0) - bitline(1))
+                                        : converted(bitline(0)) - converted(bitline(1));
+            acc = sat(acc + v * shift);
+            continue;
+          }
+          // Integer operands: every product and sum is exact in double, whatever the order.
+          auto converted = [&](int64_t side) {
+            torch::Tensor y = torch::matmul(
+                x,
+                levels.narrow(1, (side * slices + s) * outputs, outputs).narrow(0, group.begin, group.size));
             if (partial_sum_sigma > 0)
               y = y +
                   partial_sum_sigma * counter_normals(y.sizes(), y.scalar_type(), RngTag::kTrainPartialSum);
             return convert(y, lo, hi, scale);
           };
-          // Split sides (analog subtraction under IR drop): the pair's bit lines subtracted before the
-          // ADC; otherwise the pair's column (analog), or each side converted (digital).
-          torch::Tensor v;
-          if (slicing_.split_sides) {
-            v = converted(bitline(0) - bitline(1));
-          } else {
-            v = converted(bitline(0));
-            if (slicing_.sides() > 1) v = v - converted(bitline(1));
-          }
+          torch::Tensor v = converted(0);
+          if (slicing_.sides() > 1) v = v - converted(1);
           acc = sat(acc + v * shift);
         }
       }

@@ -33,24 +33,26 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
       n.partial_sum_sigma = without_quantization(c.error.std);
       continue;
     }
-    if (c.device_levels) {
-      const std::vector<DeviceLevelFigures>& lv = *c.device_levels;
-      if (int(lv.size()) != max_level + 1)
-        throw InputError(what + ": layer " + layer.name + " has device_levels for levels 0.." +
-                         std::to_string(int(lv.size()) - 1) + " but the cells of --hw have levels 0.." +
-                         std::to_string(max_level) + "; measure on hardware with the same macro.cell_bits");
-      for (std::size_t l = 0; l < lv.size(); ++l) {
-        if (lv[l].level != int(l) || !std::isfinite(lv[l].mean) || !(lv[l].std >= 0) || !std::isfinite(lv[l].std))
-          throw InputError(what + ": layer " + layer.name + ": device_levels[" + std::to_string(l) +
-                           "] is not level " + std::to_string(l) + " with a finite mean and std >= 0; rerun cimsim run --stats");
-        n.level_mean.push_back(lv[l].mean);
-        n.level_std.push_back(lv[l].std);
-      }
-    } else if (!stats.config.device.programming_ideal()) {
-      throw InputError(what + ": layer " + layer.name +
-                       " has no device_levels although its run programmed the cells with device variation "
-                       "(a stats file of an older cimsim?); rerun cimsim run --stats, or set cim.feedback: "
-                       "partial_sums in the experiment");
+    if (!c.device_levels) {
+      if (!stats.config.device.programming_ideal())
+        throw InputError(what + ": layer " + layer.name +
+                         " has no device_levels although its run programmed the cells with device variation "
+                         "(a stats file of an older cimsim?); rerun cimsim run --stats, or set cim.feedback: "
+                         "partial_sums in the experiment");
+      n.partial_sum_sigma = without_quantization(c.residual_error ? c.residual_error->std : c.error.std);
+      continue;
+    }
+    const std::vector<DeviceLevelFigures>& lv = *c.device_levels;
+    if (int(lv.size()) != max_level + 1)
+      throw InputError(what + ": layer " + layer.name + " has device_levels for levels 0.." +
+                       std::to_string(int(lv.size()) - 1) + " but the cells of --hw have levels 0.." +
+                       std::to_string(max_level) + "; measure on hardware with the same macro.cell_bits");
+    for (std::size_t l = 0; l < lv.size(); ++l) {
+      if (lv[l].level != int(l) || !std::isfinite(lv[l].mean) || !(lv[l].std >= 0) || !std::isfinite(lv[l].std))
+        throw InputError(what + ": layer " + layer.name + ": device_levels[" + std::to_string(l) +
+                         "] is not level " + std::to_string(l) + " with a finite mean and std >= 0; rerun cimsim run --stats");
+      n.level_mean.push_back(lv[l].mean);
+      n.level_std.push_back(lv[l].std);
     }
     n.partial_sum_sigma = without_quantization(c.residual_error ? c.residual_error->std : c.error.std);
   }

@@ -12,15 +12,10 @@ namespace cimsim {
 
 struct ReadNoise {
   double sigma = 0;
-  // device.read_noise_current_sigma c: the std grows with the bit-line current |I| (MAC units) to
-  // sqrt(sigma^2 + c^2 |I|) (docs/numerics.md section 7).
-  double current_sigma = 0;
 
-  bool on() const { return sigma > 0 || current_sigma > 0; }
   // Adds noise to y[i] for i in [0, n); the draw for y[i] uses index index_base + i * index_stride.
-  // With current_sigma > 0, current[i] is y[i]'s bit-line current (bitline_model.h).
-  void apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base, uint64_t index_stride,
-             const double* current = nullptr) const;
+  void apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base,
+             uint64_t index_stride) const;
 };
 
 }  // namespace cimsim

@@ -38,7 +38,7 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
       seed_(seed),
       layer_id_(layer_id),
       tile_(program_tile(hw, weights, mapping, macro, seed, layer_id + (uint64_t(copy) << 32))),
-      read_noise_{hw.device.read_noise_sigma, hw.device.read_noise_current_sigma} {
+      read_noise_{hw.device.read_noise_sigma} {
   const MacroConfig& m = hw.macro;
   // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
   // digits and levels fit it.
@@ -59,7 +59,8 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
     }
   }
   signals_ = col_tile_->col_count * m.slices() * m.signals_per_pair();
-  integer_sums_ = tile_.ideal.size() == 0 && !read_noise_.on() && !hw.device.bitline_effects() && adc.has_table();
+  noisy_read_ = hw.device.read_noise_sigma > 0 || hw.device.read_noise_current_sigma > 0;
+  integer_sums_ = tile_.ideal.size() == 0 && !noisy_read_ && !hw.device.bitline_effects() && adc.has_table();
   saturation_ = accumulator_bound(m);
   for (int s = 0; s < m.slices(); ++s) slice_scales_.push_back(std::ldexp(1.0, s * m.cell_bits));
 }
@@ -109,22 +110,8 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
       integer_gemm(digits, tile_.ideal.middleRows(local_row, group.size), y_ideal);
     }
   };
-  const DeviceConfig& device = hw_.device;
   bool separate_ideal = false;
-  if (device.bitline_effects()) {
-    // Each physical bit line's sum with the wire's IR drop (docs/numerics.md section 7), and the
-    // ideal sums apart (with ideal devices, over the tile's target levels).
-    if (tile_.ideal.size() > 0) {
-      ideal_sums();
-    } else {
-      integer_gemm(digits, tile_.actual.middleRows(local_row, group.size), y_ideal);
-    }
-    const int segments_after = hw_.macro.rows - local_row - group.size;
-    bitline_sums(digits, tile_.sides.middleRows(local_row, group.size), hw_.macro.signals_per_pair() == 1,
-                 device.wire_resistance, segments_after, y,
-                 read_noise_.current_sigma > 0 ? &scratch.current : nullptr);
-    separate_ideal = true;
-  } else if (tile_.programmed_scaled.size() > 0) {
+  if (tile_.programmed_scaled.size() > 0) {
     // Fixed point scaled to integers: the float GEMM is exact (sums below 2^24), and so is the
     // power-of-two scaling back; identical to the double path below.
     integer_gemm(digits, tile_.programmed_scaled.middleRows(local_row, group.size), y);
@@ -142,19 +129,44 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
   } else {
     integer_gemm(digits, tile_.actual.middleRows(local_row, group.size), y);
   }
-  if (separate_ideal && histograms_ && read_noise_.on()) scratch.y_programmed = y;
-  if (!separate_ideal && read_noise_.on()) {
+  const DeviceConfig& device = hw_.device;
+  if (device.bitline_effects()) {
+    // The sums again, per physical bit line with the wire's IR drop (docs/numerics.md section 7).
+    if (!separate_ideal) {
+      y_ideal = y;  // ideal devices: the linear sum over the target levels
+      separate_ideal = true;
+    }
+    const int segments_after = hw_.macro.rows - local_row - group.size;
+    bitline_sums(digits, tile_.sides.middleRows(local_row, group.size), hw_.macro.signals_per_pair() == 1,
+                 device.wire_resistance, segments_after, y,
+                 device.read_noise_current_sigma > 0 ? &scratch.current : nullptr);
+  }
+  if (separate_ideal && histograms_ && noisy_read_) scratch.y_programmed = y;
+  if (!separate_ideal && noisy_read_) {
     y_ideal = y;
     separate_ideal = true;
   }
-  if (read_noise_.on()) {
+  if (noisy_read_) {
     const CounterRng rng(
         seed_, {uint64_t(RngTag::kReadNoise), layer_id_, uint64_t(step.group), uint64_t(step.phase + job.pass * hw_.macro.phases())});
     const uint64_t base = noise_base(job, first);
     const uint64_t stride = noise_stride(job);
-    for (int c = 0; c < y.cols(); ++c)
-      read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride,
-                        read_noise_.current_sigma > 0 ? scratch.current.col(c).data() : nullptr);
+    if (device.read_noise_current_sigma > 0) {
+      // std sqrt(sigma^2 + c^2 |I|), |I| the signal's bit-line current(s); the same draw z.
+      const double s2 = device.read_noise_sigma * device.read_noise_sigma;
+      const double c2 = device.read_noise_current_sigma * device.read_noise_current_sigma;
+      for (int c = 0; c < y.cols(); ++c) {
+        float* col = y.col(c).data();
+        const double* current = scratch.current.col(c).data();
+        for (int i = 0; i < count; ++i) {
+          const double sigma = std::sqrt(s2 + c2 * current[i]);
+          col[i] = float(double(col[i]) + sigma * rng.normal(base + uint64_t(c) + uint64_t(i) * stride));
+        }
+      }
+    } else {
+      for (int c = 0; c < y.cols(); ++c)
+        read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride);
+    }
   }
   return separate_ideal;
 }
@@ -216,7 +228,7 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
     // With programmed devices or bit-line effects: the error that is neither from programming nor
     // from the IR drop (docs/stats.md residual_error).
     if (histograms_ && (tile_.ideal.size() > 0 || hw_.device.bitline_effects()))
-      out.error->programmed.add(values.data(), (read_noise_.on() ? scratch.y_programmed : y).data(), n);
+      out.error->programmed.add(values.data(), (noisy_read_ ? scratch.y_programmed : y).data(), n);
   } else if (!fused) {
     values.resize(std::size_t(n));
     for (int c = 0; c < signals_; ++c)

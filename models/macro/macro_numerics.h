@@ -112,6 +112,7 @@ class MacroNumerics {
   std::vector<Step> steps_;
   int signals_ = 0;
   bool integer_sums_ = false;  // ideal cells and no read noise: every partial sum is an integer
+  bool noisy_read_ = false;    // read noise, constant or current-dependent
   bool histograms_ = true;
   double saturation_ = 0;             // shift-add register bound 2^(accumulator_bits - 1); 0: none
   std::vector<double> slice_scales_;  // 2^(s cell_bits) per slice s

@@ -187,7 +187,7 @@ TEST(ReadNoise, StdMatchesSigma) {
   constexpr int kN = 200000;
   const double sigma = 2.5;
   std::vector<float> y(kN, 100.f);
-  ReadNoise{sigma, 0}.apply(y.data(), kN, CounterRng(2, {uint64_t(RngTag::kReadNoise)}), 0, 1);
+  ReadNoise{sigma}.apply(y.data(), kN, CounterRng(2, {uint64_t(RngTag::kReadNoise)}), 0, 1);
   Moments m;
   for (float v : y) m.add(double(v) - 100.0);
   EXPECT_NEAR(m.mean(), 0.0, 5.0 * sigma / std::sqrt(double(kN)));
@@ -196,7 +196,7 @@ TEST(ReadNoise, StdMatchesSigma) {
 
 TEST(ReadNoise, IndexBaseAndStrideSelectDraws) {
   const CounterRng rng(3, {uint64_t(RngTag::kReadNoise)});
-  const ReadNoise noise{0.75, 0};
+  const ReadNoise noise{0.75};
   std::vector<float> a(50, 2.f), b(50, 2.f), c(50, 2.f);
   noise.apply(a.data(), 50, rng, 10, 3);
   noise.apply(b.data(), 50, rng, 10, 3);
