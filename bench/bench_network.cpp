@@ -18,6 +18,7 @@
 #include <Eigen/Core>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -75,7 +76,7 @@ Limit gemm_limit(const cimsim::HwConfig& hw, const cimsim::ModelBundle& bundle,
 
 }  // namespace
 
-int sc_main(int argc, char* argv[]) {
+int run(int argc, char* argv[]) {
   int64_t images = 10000;
   int batch = 64;
   int limit_reps = 3;
@@ -85,10 +86,11 @@ int sc_main(int argc, char* argv[]) {
   std::vector<std::string> overrides = {
       "macro.input_bits=4",      "macro.dac_bits=1", "macro.weight_bits=4",      "macro.cell_bits=1",
       "macro.rows_per_cycle=64", "macro.adc_bits=5", "device.program_sigma=0.05"};
+  std::vector<std::string> extra;  // --set: after the benchmark's own, so they can change them
   CLI::App app{"cimsim benchmark: a ResNet-20-shaped network over Fashion-MNIST against its GEMM work"};
   app.add_option("--images", images, "test images to run (default 10000)")->check(CLI::Range(int64_t(1), int64_t(1) << 30));
   app.add_option("--batch", batch, "images per lock-step batch (default 64)")->check(CLI::Range(1, 1 << 16));
-  app.add_option("--set", overrides, "further config overrides, dotted.key=value (repeatable)");
+  app.add_option("--set", extra, "further config overrides, dotted.key=value (repeatable)");
   app.add_option("--limit-reps", limit_reps, "repetitions of each GEMM of the limit; 0 skips it (default 3)")
       ->check(CLI::Range(0, 1000));
   app.add_option("--histograms", histograms, "1: count the partial-sum histograms as cimsim run --stats does");
@@ -96,6 +98,7 @@ int sc_main(int argc, char* argv[]) {
       ->check(CLI::Range(0, 1024));
   app.add_option("--hw", preset, "hardware preset (default configs/hw/rram-neurosim-128.yaml)");
   CLI11_PARSE(app, argc, argv);
+  overrides.insert(overrides.end(), extra.begin(), extra.end());
   cimsim::install_report_handler(false);
   cimsim::HwConfig hw = cimsim::load_hw_config(preset, overrides);
 
@@ -160,4 +163,13 @@ int sc_main(int argc, char* argv[]) {
   std::printf("  vs layer by layer, one copy per layer: %.0f images/s: %.1fx (%s)\n", plain_ips,
               report.images_per_second() / plain_ips, preset.c_str());
   return 0;
+}
+
+int sc_main(int argc, char* argv[]) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
 }

@@ -4,7 +4,7 @@
 // and each stage's ratio to fp32.
 //   OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1 build/bench/bench_train [--steps 10] [--rounds 5] [--batch
 //   128]
-//       [--arch lenet5|resnet20|all] [--threads 2] [--dac-bits 4,1] [--profile PREFIX]
+//       [--arch lenet5|resnet20|all] [--threads 2] [--dac-bits 4,1] [--profile PREFIX] [--set KEY=VALUE]
 // (the environment `cimsim train` sets for the trainer). Each stage's figure is the median over
 // rounds of its time per step. --profile writes each timed run's operator trace (LibTorch's
 // profiler, Chrome trace format) to PREFIX-ARCH-STAGE.json; the profiler slows the run.
@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
@@ -41,10 +42,10 @@ energy: {dac_pj_per_row: 0.01, array_pj_per_cell: 0.001, adc_pj_per_comparison: 
          leakage_mw_per_macro: 0.1}
 )";
 
-HwConfig hw_with_dac(int dac_bits) {
+HwConfig hw_with_dac(int dac_bits, const std::vector<std::string>& overrides) {
   std::string yaml = kHw;
   yaml.replace(yaml.find("DAC"), 3, std::to_string(dac_bits));
-  return parse_hw_config(yaml, "bench_train.yaml");
+  return parse_hw_config(yaml, "bench_train.yaml", overrides);
 }
 
 std::string profile_prefix;
@@ -83,6 +84,7 @@ int main(int argc, char* argv[]) {
   int steps = 10, batch = 128, threads = 2, rounds = 5;
   std::string which = "all";
   std::vector<int> dac_list{4, 1};
+  std::vector<std::string> overrides;
   CLI::App app{"cimsim benchmark: the trainer's time per step in each stage"};
   app.add_option("--steps", steps, "timed steps per round (default 10)")->check(CLI::Range(1, 100000));
   app.add_option("--rounds", rounds, "rounds; the median is reported (default 5)")->check(CLI::Range(1, 1000));
@@ -91,7 +93,15 @@ int main(int argc, char* argv[]) {
   app.add_option("--threads", threads, "LibTorch threads (default 2)")->check(CLI::Range(1, 256));
   app.add_option("--profile", profile_prefix, "write each timed run's operator trace to PREFIX-ARCH-STAGE.json");
   app.add_option("--dac-bits", dac_list, "DAC bits to time, e.g. 4,1 (default)")->delimiter(',')->check(CLI::Range(1, 16));
+  app.add_option("--set", overrides,
+                 "stage cim's hardware overrides, dotted.key=value (repeatable), e.g. device.wire_resistance=1e-4");
   CLI11_PARSE(app, argc, argv);
+  try {
+    for (int dac_bits : dac_list) hw_with_dac(dac_bits, overrides);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
   torch::set_num_threads(threads);
   for (const std::string arch : {"lenet5", "resnet20"}) {
     if (which != "all" && which != arch) continue;
@@ -117,7 +127,7 @@ int main(int argc, char* argv[]) {
     qat->set_quantized(true);
     add("qat", "qat", qat);
     for (int dac_bits : dac_list) {
-      const HwConfig hw = hw_with_dac(dac_bits);
+      const HwConfig hw = hw_with_dac(dac_bits, overrides);
       Network cim = fresh();
       cim->set_quantized(true);
       CimNoise noise;

@@ -15,7 +15,8 @@ ROWS = [
     ("qat-full", "QAT only, full-range ADC intervals"),
     ("qat-calibrated", "QAT, calibrated intervals (mse)"),
     ("noise", "two-stage: noise injection, full-range intervals"),
-    ("flow", "whole flow: fed-back noise, calibrated + learned intervals"),
+    ("flow", "whole flow: fed-back per-level cell errors (`cells`), calibrated + learned intervals"),
+    ("flow-sums", "whole flow: fed-back partial-sum noise (`partial_sums`), calibrated + learned intervals"),
 ]
 COLUMNS = ["3", "4", "5", "6", "8", "ideal"]
 

@@ -1,6 +1,7 @@
 #include "macro_numerics.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <stdexcept>
 
@@ -155,12 +156,17 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
       // std sqrt(sigma^2 + c^2 |I|), |I| the signal's bit-line current(s); the same draw z.
       const double s2 = device.read_noise_sigma * device.read_noise_sigma;
       const double c2 = device.read_noise_current_sigma * device.read_noise_current_sigma;
+      std::array<double, 512> z;  // the draws in blocks, through the vectorised generator
       for (int c = 0; c < y.cols(); ++c) {
         float* col = y.col(c).data();
         const double* current = scratch.current.col(c).data();
-        for (int i = 0; i < count; ++i) {
-          const double sigma = std::sqrt(s2 + c2 * current[i]);
-          col[i] = float(double(col[i]) + sigma * rng.normal(base + uint64_t(c) + uint64_t(i) * stride));
+        for (int i0 = 0; i0 < count; i0 += int(z.size())) {
+          const int n = std::min(int(z.size()), count - i0);
+          rng.normals(base + uint64_t(c) + uint64_t(i0) * stride, stride, n, z.data());
+          for (int i = i0; i < i0 + n; ++i) {
+            const double sigma = std::sqrt(s2 + c2 * current[i]);
+            col[i] = float(double(col[i]) + sigma * z[std::size_t(i - i0)]);
+          }
         }
       }
     } else {

@@ -1,6 +1,7 @@
 // The simulator's outputs against the plain-loop reference of docs/numerics.md, bit for bit.
 // Each parameter set is its own test and so (through ctest) its own process.
 #include <gtest/gtest.h>
+#include "../support/in_child.h"
 #include "../support/random_operands.h"
 #include "../support/reference_mvm.h"
 #include "../support/test_configs.h"
@@ -81,6 +82,32 @@ TEST(MvmStatistics, CurrentDependentReadNoiseHasVarianceProportionalToTheCurrent
   ASSERT_TRUE(f.residual_error.has_value());
   EXPECT_EQ(f.residual_error->std, f.error.std);
   EXPECT_FALSE(f.device_levels.has_value());  // no programmed cells
+}
+
+// Current-dependent read noise and the IR drop do not depend on how the vectors are cut into
+// transactions and slices (the draws are indexed by vector, taken in vectorised blocks):
+// transactions of 7 and of 700 vectors give the same outputs (the 7-vector run in a child process:
+// a process elaborates one simulation).
+TEST(MvmStatistics, BitLineEffectsDoNotDependOnTheBatch) {
+  HwParams p;
+  p.device_extra = "  read_noise_current_sigma: 0.5\n  wire_resistance: 0.001\n";
+  HwParams ideal = p;  // to see that the effects are there
+  ideal.device_extra.clear();
+  const testing::Operands o = testing::random_operands(p, 40, 12, 700, 5);
+  auto outputs = [&](const HwParams& params, int batch) {  // Y's bytes
+    Eigen::MatrixXd y;
+    MvmOptions options;
+    options.batch = batch;
+    run_mvm(testing::make_hw(params), o.weights, o.x, y, options);
+    return std::string(reinterpret_cast<const char*>(y.data()), std::size_t(y.size()) * sizeof(double));
+  };
+  const std::string small = testing::in_child([&] { return outputs(p, 7); });
+  const std::string plain = testing::in_child([&] { return outputs(ideal, 700); });
+  const std::string large = outputs(p, 700);
+  ASSERT_EQ(large.size(), std::size_t(700) * 12 * sizeof(double));
+  EXPECT_EQ(small, large);
+  EXPECT_EQ(plain.size(), large.size());
+  EXPECT_NE(plain, large);
 }
 
 // The IR drop is in `error` (against the target sums) but not in `residual_error` (against the bit
@@ -201,6 +228,8 @@ INSTANTIATE_TEST_SUITE_P(
         // IR drop: several row groups per tile at different distances from the sense end, and
         // row tiles of their own; analog and digital subtraction, wide digits.
         NumericsCase{"ir_drop_analog", ideal(ir_drop(kBase)), 37, 11, 7},
+        // 300 vectors in one transaction: the bit-line sums over slices of 32 vectors and a remainder.
+        NumericsCase{"ir_drop_large_batch", ideal(ir_drop(kBase)), 37, 11, 300, 300},
         NumericsCase{"ir_drop_digital", ideal(ir_drop(with(kBase, [](HwParams& p) { p.subtraction = "digital"; }))),
                      29, 6, 5},
         NumericsCase{"ir_drop_wide_digits",

@@ -1,8 +1,6 @@
 // A small network with every layer type on the simulated chip, against a plain reference written
 // here from docs/model-bundle.md (ideal cells and converter: every MVM is an exact integer product).
 #include <gtest/gtest.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
@@ -11,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <random>
 
+#include "../support/in_child.h"
 #include "../support/test_configs.h"
 #include "../support/tiny_network.h"
 #include "bundle/bundle_writer.h"
@@ -161,36 +160,7 @@ TEST(Network, FashionMnistSliceGivesTheExpectedPredictions) {
 namespace cimsim {
 namespace {
 
-// What `body` returns, computed in a forked child (a process elaborates one simulation).
-std::string in_child(const std::function<std::string()>& body) {
-  int fds[2];
-  if (::pipe(fds) != 0) return "error: pipe";
-  const pid_t pid = ::fork();
-  if (pid == 0) {
-    ::close(fds[0]);
-    std::string text;
-    try {
-      text = body();
-    } catch (const std::exception& e) {
-      text = std::string("error: ") + e.what();
-    }
-    for (std::size_t at = 0; at < text.size();) {
-      const ssize_t n = ::write(fds[1], text.data() + at, text.size() - at);
-      if (n <= 0) ::_exit(3);
-      at += std::size_t(n);
-    }
-    ::_exit(0);
-  }
-  ::close(fds[1]);
-  std::string text;
-  char buffer[4096];
-  for (ssize_t n; (n = ::read(fds[0], buffer, sizeof buffer)) > 0;) text.append(buffer, std::size_t(n));
-  ::close(fds[0]);
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? text
-                                                       : "error: child status " + std::to_string(status);
-}
+using testing::in_child;
 
 // Per CIM layer: its name, the interval chosen and the histogram it was chosen from.
 struct Chosen {

@@ -197,13 +197,15 @@ TEST(ReadNoise, StdMatchesSigma) {
 TEST(ReadNoise, IndexBaseAndStrideSelectDraws) {
   const CounterRng rng(3, {uint64_t(RngTag::kReadNoise)});
   const ReadNoise noise{0.75};
-  std::vector<float> a(50, 2.f), b(50, 2.f), c(50, 2.f);
-  noise.apply(a.data(), 50, rng, 10, 3);
-  noise.apply(b.data(), 50, rng, 10, 3);
-  noise.apply(c.data(), 50, rng, 11, 3);
+  // 1,300 values: the draws come in blocks of 512 (read_noise.cpp), so this crosses two block edges.
+  constexpr std::size_t n = 1300;
+  std::vector<float> a(n, 2.f), b(n, 2.f), c(n, 2.f);
+  noise.apply(a.data(), n, rng, 10, 3);
+  noise.apply(b.data(), n, rng, 10, 3);
+  noise.apply(c.data(), n, rng, 11, 3);
   EXPECT_EQ(a, b);
   int same = 0;
-  for (std::size_t i = 0; i < 50; ++i) {
+  for (std::size_t i = 0; i < n; ++i) {
     EXPECT_EQ(a[i], float(2.0 + 0.75 * rng.normal(10 + 3 * i))) << "i=" << i;
     same += a[i] == c[i];
   }
