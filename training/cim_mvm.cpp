@@ -10,6 +10,7 @@
 #include "counter_normals.h"
 #include "im2col_rows.h"
 #include "macro/macro_numerics.h"
+#include "wire_sums.h"
 
 namespace cimsim::train {
 namespace {
@@ -17,25 +18,6 @@ namespace {
 // value forward, gradient of `surrogate` backward: value + (surrogate - surrogate) adds an exact 0.
 torch::Tensor with_gradient_of(const torch::Tensor& value, const torch::Tensor& surrogate) {
   return value.detach() + (surrogate - surrogate.detach());
-}
-
-// One side's bit-line sums with the wire's IR drop (docs/numerics.md section 7, bit-line effects;
-// models/device/bitline_model.h): x [M, G] digits of the group's rows, g [G, N] that side's
-// conductances, `after` the segments between the group's last row and the sense end. Row currents
-// I = x g, segment currents J = their running sum over the rows, value = J - r (sum J^2 + after J J);
-// in double with integer operands every sum is exact, as the simulator's. Autograd differentiates it
-// (the IR drop's own gradient). Rows of x in chunks, so that [chunk, G, N] stays small.
-torch::Tensor wire_sums(const torch::Tensor& x, const torch::Tensor& g, double r, double after) {
-  const int64_t M = x.size(0), G = x.size(1), N = g.size(1);
-  const int64_t chunk = std::max<int64_t>(1, (int64_t(1) << 22) / std::max<int64_t>(1, G * N));
-  std::vector<torch::Tensor> parts;
-  for (int64_t m0 = 0; m0 < M; m0 += chunk) {
-    const torch::Tensor xc = x.narrow(0, m0, std::min(chunk, M - m0));
-    const torch::Tensor J = (xc.unsqueeze(2) * g.unsqueeze(0)).cumsum(1);  // [m, G, N]
-    const torch::Tensor total = J.select(1, G - 1);
-    parts.push_back(total - r * (J.square().sum(1) + after * total * total));
-  }
-  return parts.size() == 1 ? parts[0] : torch::cat(parts);
 }
 
 }  // namespace

@@ -2,7 +2,8 @@
 // (im2col_rows) against unfold, forward and gradient; the counter-based normal draws for
 // determinism under torch::manual_seed, independence of the thread count, and their moments; the
 // weight columns (weight_columns) and the dequantization (dequantize_product) against the same
-// arithmetic written with LibTorch operators, forward bit for bit and gradient.
+// arithmetic written with LibTorch operators, forward bit for bit and gradient; the bit-line IR-drop
+// sums (wire_sums) against the formula in LibTorch operators, forward and gradient.
 #include <gtest/gtest.h>
 #include <torch/torch.h>
 
@@ -13,6 +14,7 @@
 #include "counter_normals.h"
 #include "dequantize.h"
 #include "im2col_rows.h"
+#include "wire_sums.h"
 #include "weight_columns.h"
 
 namespace cimsim::train {
@@ -198,6 +200,59 @@ TEST(DequantizeProduct, EqualsTheOperatorsAndTheirGradients) {
       }
     }
   }
+}
+
+// The IR-drop sums written with LibTorch operators (running sums by cumsum, autograd for the
+// gradient): value = J - r (sum_q J_q^2 + after J^2).
+torch::Tensor wire_sums_by_operators(const torch::Tensor& x, const torch::Tensor& g, double r, double after) {
+  const torch::Tensor J = (x.unsqueeze(2) * g.unsqueeze(0)).cumsum(1);  // [M, G, N]
+  const torch::Tensor total = J.select(1, x.size(1) - 1);
+  return total - r * (J.square().sum(1) + after * total * total);
+}
+
+TEST(WireSums, EqualsTheFormulaAndItsGradient) {
+  for (const bool integer_levels : {true, false}) {
+    torch::manual_seed(3);
+    const int64_t M = 300, G = 37, N = 11;  // 300 rows: several of the gradient's row blocks
+    const torch::Tensor x = torch::randint(0, 16, {M, G}, torch::kDouble).requires_grad_();
+    // target levels 0..7, or fixed-point conductances (multiples of 2^-16) around them
+    torch::Tensor levels = torch::randint(0, 8, {G, N}, torch::kDouble);
+    if (!integer_levels) levels = (levels + 0.3 * torch::randn({G, N}, torch::kDouble)).mul(65536).round().div(65536);
+    const torch::Tensor g = levels.clone().requires_grad_();
+    const double r = 1e-3, after = 5;
+    const torch::Tensor w = torch::randn({M, N}, torch::kDouble);  // a loss sum(w * value)
+    const torch::Tensor fused = wire_sums(x, g, r, after);
+    const auto fused_grads = torch::autograd::grad({(fused * w).sum()}, {x, g});
+    const torch::Tensor reference = wire_sums_by_operators(x, g, r, after);
+    const auto reference_grads = torch::autograd::grad({(reference * w).sum()}, {x, g});
+    if (integer_levels) {
+      EXPECT_TRUE(torch::equal(fused, reference));  // every term an integer: exact in any order
+    } else {
+      EXPECT_TRUE(torch::allclose(fused, reference, 1e-12, 1e-9));
+    }
+    EXPECT_TRUE(torch::allclose(fused_grads[0], reference_grads[0], 1e-10, 1e-8)) << "x";
+    EXPECT_TRUE(torch::allclose(fused_grads[1], reference_grads[1], 1e-10, 1e-8)) << "g";
+    // the IR drop is in it: r = 0 would give plain sums
+    EXPECT_FALSE(torch::allclose(fused, torch::matmul(x, g)));
+  }
+}
+
+// Forward and gradient do not depend on the number of threads (the gradient of g is summed over fixed
+// row blocks); float32 as in training.
+TEST(WireSums, ThreadCountIndependent) {
+  torch::manual_seed(4);
+  const torch::Tensor x = torch::randint(0, 16, {1000, 64}, torch::kFloat).requires_grad_();
+  const torch::Tensor g = (torch::rand({64, 24}) * 7).requires_grad_();
+  const torch::Tensor w = torch::randn({1000, 24});
+  auto run = [&](int threads) {
+    torch::set_num_threads(threads);
+    const torch::Tensor y = wire_sums(x, g, 3e-4, 40);
+    const auto grads = torch::autograd::grad({(y * w).sum()}, {x, g});
+    return std::array<torch::Tensor, 3>{y, grads[0], grads[1]};
+  };
+  const auto one = run(1), two = run(2);
+  torch::set_num_threads(2);
+  for (std::size_t i = 0; i < one.size(); ++i) EXPECT_TRUE(torch::equal(one[i], two[i])) << i;
 }
 
 }  // namespace
