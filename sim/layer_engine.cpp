@@ -236,6 +236,7 @@ ConversionStats LayerEngine::merged_stats() const {
   for (const ErrorSums& e : macro_errors_) {
     total.error.merge(e.ideal);
     total.residual.merge(e.programmed);
+    total.read.merge(e.read);
   }
   total.fold(*adc_);
   total.events.shift_add_ops += adder_ops_;

@@ -111,6 +111,7 @@ CimLayerStats LayerReport::figures() const {
   if (saturating) f.accumulator_saturations = stats.saturations;
   if (!level_errors.empty()) f.device_levels = level_errors.figures();
   if (stats.residual.count > 0) f.residual_error = error_figures(stats.residual);
+  if (stats.read.count > 0) f.read_error = error_figures(stats.read);
   return f;
 }
 

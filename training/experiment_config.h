@@ -55,7 +55,7 @@ struct StageSpec {
   int64_t train_images = 0;     // images trained on per epoch, the first of each epoch's order; 0: all
   bool learn_intervals = true;  // stage cim: the ADC intervals are trained (else they keep their start)
   // Stage cim with --hw-stats: "cells" (per-cell perturbations from the measured per-level device
-  // errors plus the residual partial-sum noise) or "partial_sums" (one Gaussian per partial sum).
+  // errors plus the measured read and thermal noise) or "partial_sums" (one Gaussian per partial sum).
   std::string feedback = "cells";
   // Stages qat and cim: which epoch's weights the stage ends with and exports: "last", or "best" by
   // the accuracy on the held-out training images (data.holdout).

@@ -19,27 +19,37 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
   const bool cells = feedback == "cells";
   if (!cells && stats.config.device.wire_resistance > 0)
     spdlog::warn("{}: the measured error includes the bit lines' IR drop (device.wire_resistance), which stage "
-                 "cim also models; cim.feedback: cells injects the residual error without it",
+                 "cim also models; cim.feedback: cells feeds back only the read and thermal noise",
                  what);
+  // The noise stage cim does not model itself (cells): the read noise as the run drew it, and the
+  // converter's thermal noise (thermal_sigma_lsb steps); quantization, clipping and the converter's
+  // static errors are modelled, the IR drop too.
+  const DeviceConfig& device = stats.config.device;
+  const bool read_noise = device.read_noise_sigma > 0 || device.read_noise_current_sigma > 0;
   std::map<std::string, MeasuredNoise> out;
   for (const NetworkLayerStats& layer : stats.layers) {
     if (!layer.cim) continue;
     const CimLayerStats& c = *layer.cim;
     const IntervalFigures& iv = c.adc_interval;
     const double step = stats.config.adc.ideal ? 0.0 : (iv.hi - iv.lo) / levels;
-    auto without_quantization = [&](double sigma) { return std::sqrt(std::max(0.0, sigma * sigma - step * step / 12.0)); };
     MeasuredNoise& n = out[layer.name];
     if (!cells) {
-      n.partial_sum_sigma = without_quantization(c.error.std);
+      n.partial_sum_sigma = std::sqrt(std::max(0.0, c.error.std * c.error.std - step * step / 12.0));
       continue;
     }
+    if (read_noise && !c.read_error)
+      throw InputError(what + ": layer " + layer.name +
+                       " has no read_error although its run had read noise (a stats file of an older "
+                       "cimsim?); rerun cimsim run --stats, or set cim.feedback: partial_sums in the experiment");
+    const double read = c.read_error ? c.read_error->std : 0.0;
+    const double thermal = stats.config.adc.thermal_sigma_lsb * step;
+    n.partial_sum_sigma = std::sqrt(read * read + thermal * thermal);
     if (!c.device_levels) {
-      if (!stats.config.device.programming_ideal())
+      if (!device.programming_ideal())
         throw InputError(what + ": layer " + layer.name +
                          " has no device_levels although its run programmed the cells with device variation "
                          "(a stats file of an older cimsim?); rerun cimsim run --stats, or set cim.feedback: "
                          "partial_sums in the experiment");
-      n.partial_sum_sigma = without_quantization(c.residual_error ? c.residual_error->std : c.error.std);
       continue;
     }
     const std::vector<DeviceLevelFigures>& lv = *c.device_levels;
@@ -54,7 +64,6 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
       n.level_mean.push_back(lv[l].mean);
       n.level_std.push_back(lv[l].std);
     }
-    n.partial_sum_sigma = without_quantization(c.residual_error ? c.residual_error->std : c.error.std);
   }
   if (out.empty()) throw InputError(what + ": no CIM layer in 'layers'");
   return out;

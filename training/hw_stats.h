@@ -2,16 +2,15 @@
 // statistics"): from the stats JSON of `cimsim run --stats` (docs/stats.md), what each CIM layer
 // injects. Two rules:
 //   cells (default): each cell programmed to level L gets L + mean_L + std_L z (z a fresh standard
-//     normal per cell and forward), mean_L and std_L the layer's measured `device_levels`; plus
-//     Gaussian noise on every partial sum of std sqrt(max(0, r^2 - step^2 / 12)), r the layer's
-//     `residual_error.std` (the error against the programmed partial sums: read and converter noise,
-//     quantization; with bit-line effects also without the IR drop, which stage cim models exactly).
-//     Without programmed devices (no device_levels), r is `residual_error.std` when the file has it
-//     (bit-line effects), else `error.std`.
+//     normal per cell and forward), mean_L and std_L the layer's measured `device_levels` (none
+//     without programmed devices); plus Gaussian noise on every partial sum of std
+//     sqrt(read^2 + (thermal_sigma_lsb step)^2), read the layer's `read_error.std` (0 without read
+//     noise): the noise that stage 2 does not model itself. Quantization, clipping, the converter's
+//     static errors and the IR drop it models, so they are not fed back.
 //   partial_sums: Gaussian noise on every partial sum of std sqrt(max(0, e^2 - step^2 / 12)), e the
 //     layer's `error.std` (device and converter error together), no per-cell perturbation.
 // step = (hi - lo) / (2^adc_bits - 1) of the interval and adc_bits the measuring run used (0 for an
-// ideal converter): the uniform quantization error, which stage 2 models exactly, taken out.
+// ideal converter); partial_sums takes the uniform quantization error, step^2 / 12, out.
 #pragma once
 
 #include <map>

@@ -233,8 +233,12 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
     out.error->ideal.add(values.data(), ideal.data(), n);
     // With programmed devices or bit-line effects: the error that is neither from programming nor
     // from the IR drop (docs/stats.md residual_error).
-    if (histograms_ && (tile_.ideal.size() > 0 || hw_.device.bitline_effects()))
+    const bool programmed_sums = tile_.ideal.size() > 0 || hw_.device.bitline_effects();
+    if (histograms_ && programmed_sums)
       out.error->programmed.add(values.data(), (noisy_read_ ? scratch.y_programmed : y).data(), n);
+    // With read noise: the converter's input against the sums before it (docs/stats.md read_error).
+    if (histograms_ && noisy_read_)
+      out.error->read.add(y.data(), (programmed_sums ? scratch.y_programmed : scratch.y_ideal).data(), n);
   } else if (!fused) {
     values.resize(std::size_t(n));
     for (int c = 0; c < signals_; ++c)

@@ -81,21 +81,30 @@ HistogramFigures PartialSumHistogram::figures() const {
   return {first_edge_, width_, counts(), underflow(), overflow()};
 }
 
-void ErrorAccumulator::add(const double* value, const float* ideal, int64_t n) {
+namespace {
+
+template <class V>
+void add_errors(ErrorAccumulator& a, const V* value, const float* ideal, int64_t n) {
   double s = 0, s2 = 0, signal = 0;
 #pragma omp simd reduction(+ : s, s2, signal)
   for (int64_t i = 0; i < n; ++i) {
     const double y = ideal[i];
-    const double e = value[i] - y;
+    const double e = double(value[i]) - y;
     s += e;
     s2 += e * e;
     signal += y * y;
   }
-  count += n;
-  sum += s;
-  sum_sq += s2;
-  signal_sq += signal;
+  a.count += n;
+  a.sum += s;
+  a.sum_sq += s2;
+  a.signal_sq += signal;
 }
+
+}  // namespace
+
+void ErrorAccumulator::add(const double* value, const float* ideal, int64_t n) { add_errors(*this, value, ideal, n); }
+
+void ErrorAccumulator::add(const float* value, const float* ideal, int64_t n) { add_errors(*this, value, ideal, n); }
 
 void ErrorAccumulator::merge(const ErrorAccumulator& o) {
   count += o.count;
@@ -186,6 +195,7 @@ void ConversionStats::merge(const ConversionStats& o) {
   histogram.merge(o.histogram);
   error.merge(o.error);
   residual.merge(o.residual);
+  read.merge(o.read);
   events.merge(o.events);
   tally.merge(o.tally);
   saturations += o.saturations;

@@ -49,6 +49,7 @@ struct ErrorAccumulator {
   int64_t count = 0;
   double sum = 0, sum_sq = 0, signal_sq = 0;
   void add(const double* value, const float* ideal, int64_t n);
+  void add(const float* value, const float* ideal, int64_t n);  // the same for float values
   void merge(const ErrorAccumulator& o);
   double mean() const;
   double stddev() const;
@@ -81,13 +82,15 @@ class IntegerTally {
   std::vector<int64_t> counts_;
 };
 
-// The error sums of one (transaction, macro, slice): against the ideal partial sum, and, with
-// programmed devices, against the partial sum over the programmed conductances before read noise.
+// The error sums of one (transaction, macro, slice): against the ideal partial sum; with
+// programmed devices, against the partial sum over the programmed conductances before read noise;
+// with read noise, the converter's input against the same sum before read noise (the read noise).
 struct ErrorSums {
-  ErrorAccumulator ideal, programmed;
+  ErrorAccumulator ideal, programmed, read;
   void merge(const ErrorSums& o) {
     ideal.merge(o.ideal);
     programmed.merge(o.programmed);
+    read.merge(o.read);
   }
 };
 
@@ -96,6 +99,7 @@ struct ConversionStats {
   PartialSumHistogram histogram;
   ErrorAccumulator error;
   ErrorAccumulator residual;  // v - the partial sum over the programmed conductances (ErrorSums::programmed)
+  ErrorAccumulator read;      // the ADC's input - the same sum before read noise (ErrorSums::read)
   EnergyEvents events;
   IntegerTally tally;  // folded into the above by fold()
   // Accumulator register updates (shift-add and adder tree) that the accumulator_bits bound clamped.

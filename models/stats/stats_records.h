@@ -123,6 +123,9 @@ struct CimLayerStats {
   // quantization and clipping: the error that is not from programming).
   std::optional<std::vector<DeviceLevelFigures>> device_levels;
   std::optional<ErrorFigures> residual_error;
+  // With read noise: the converter's input against the same partial sum before read noise (the read
+  // noise as drawn, current-dependent included; stage cim's --hw-stats injects it).
+  std::optional<ErrorFigures> read_error;
   template <class V>
   void fields(V& v) {
     v("name", name);
@@ -149,6 +152,7 @@ struct CimLayerStats {
     v("accumulator_saturations", accumulator_saturations);
     v("device_levels", device_levels);
     v("residual_error", residual_error);
+    v("read_error", read_error);
   }
 };
 

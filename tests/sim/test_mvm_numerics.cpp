@@ -45,7 +45,12 @@ TEST_P(MvmStatistics, ResidualErrorIsTheReadNoiseAndDeviceLevelsAreCounted) {
   if (read_sigma == 0) {
     EXPECT_TRUE(f.residual_error->exact);  // an ideal converter of noise-free programmed sums
     EXPECT_GT(f.error.std, 0.1);           // the device error, measured against the target levels
+    EXPECT_FALSE(f.read_error.has_value());
   } else {
+    // an ideal converter passes its input on: the read error is the residual
+    ASSERT_TRUE(f.read_error.has_value());
+    EXPECT_EQ(f.read_error->std, f.residual_error->std);
+    EXPECT_EQ(f.read_error->mean, f.residual_error->mean);
     EXPECT_NEAR(f.residual_error->std, read_sigma, 4 * read_sigma / std::sqrt(2.0 * double(conversions)));
     EXPECT_NEAR(f.residual_error->mean, 0.0, 4 * read_sigma / std::sqrt(double(conversions)));
     EXPECT_GT(f.error.std, f.residual_error->std);
@@ -81,7 +86,27 @@ TEST(MvmStatistics, CurrentDependentReadNoiseHasVarianceProportionalToTheCurrent
   // The residual (against the sums before read noise) is the read noise here: equal to the error.
   ASSERT_TRUE(f.residual_error.has_value());
   EXPECT_EQ(f.residual_error->std, f.error.std);
+  ASSERT_TRUE(f.read_error.has_value());
+  EXPECT_EQ(f.read_error->std, f.error.std);
   EXPECT_FALSE(f.device_levels.has_value());  // no programmed cells
+}
+
+// With a finite converter, read_error is the read noise alone while the residual also holds the
+// quantization and clipping (docs/stats.md): 3-bit ADC over [-8, 8] (step 16 / 7, so uniform
+// quantization alone is 0.66), read noise 0.5.
+TEST(MvmStatistics, ReadErrorIsTheReadNoiseBeforeTheConverter) {
+  HwParams p;
+  p.adc_bits = 3;
+  p.device_extra = "  program_lognormal_sigma: 0.1\n  read_noise_sigma: 0.5\n";
+  p.interval = "{lo: -8, hi: 8}";
+  const testing::Operands o = testing::random_operands(p, 40, 12, 300, 9);
+  Eigen::MatrixXd y;
+  const CimLayerStats f = run_mvm(testing::make_hw(p), o.weights, o.x, y, MvmOptions{}).figures();
+  ASSERT_TRUE(f.read_error && f.residual_error);
+  const double n = double(f.conversions);
+  EXPECT_NEAR(f.read_error->std, 0.5, 4 * 0.5 / std::sqrt(2.0 * n));
+  EXPECT_NEAR(f.read_error->mean, 0.0, 4 * 0.5 / std::sqrt(n));
+  EXPECT_GT(f.residual_error->std, 0.7);  // quantization and clipping on top of the read noise
 }
 
 // Current-dependent read noise and the IR drop do not depend on how the vectors are cut into

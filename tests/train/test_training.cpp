@@ -181,11 +181,13 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
   cim_layer("conv1", 2.5, -7, 7);
   cim_layer("fc3", 0.5, 0, 70);
   std::ofstream(path) << to_json_record(stats).dump();
-  // Ideal devices: both rules inject the error less the quantization error, and no cell error.
+  // Ideal devices: partial_sums injects the error less the quantization error; cells injects only
+  // noise stage cim does not model (none here: no read or thermal noise); no cell error either way.
   for (const std::string feedback : {"partial_sums", "cells"}) {
     const auto m = measured_noise_from_stats(path, feedback, 1);
     ASSERT_EQ(m.size(), 2u);
-    EXPECT_DOUBLE_EQ(m.at("conv1").partial_sum_sigma, std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // step 14 / 7 = 2
+    EXPECT_DOUBLE_EQ(m.at("conv1").partial_sum_sigma,
+                     feedback == "cells" ? 0.0 : std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // step 14 / 7 = 2
     EXPECT_EQ(m.at("fc3").partial_sum_sigma, 0.0);  // below the quantization error
     EXPECT_TRUE(m.at("conv1").level_mean.empty());
   }
@@ -219,7 +221,7 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
   EXPECT_THROW(measured_noise_from_stats(path, "cells", 1), InputError);
 }
 
-TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheResidualNoise) {
+TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheReadNoise) {
   const std::string dir = temp_dir("stats-cells");
   fs::create_directories(dir);
   const std::string path = dir + "/stats.json";
@@ -242,10 +244,28 @@ TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheResidualNoise) {
   const MeasuredNoise cells = measured_noise_from_stats(path, "cells", 3).at("conv1");
   EXPECT_EQ(cells.level_mean, (std::vector<double>{0.14, 0.0, -0.01, -0.14}));
   EXPECT_EQ(cells.level_std, (std::vector<double>{0.2, 0.35, 0.35, 0.2}));
-  EXPECT_DOUBLE_EQ(cells.partial_sum_sigma, std::sqrt(2.5 * 2.5 - 4.0 / 12.0));  // the residual, step 2
+  // no read or thermal noise in the run: the residual error (quantization, clipping) is stage 2's own
+  EXPECT_EQ(cells.partial_sum_sigma, 0.0);
   const MeasuredNoise sums = measured_noise_from_stats(path, "partial_sums", 3).at("conv1");
   EXPECT_DOUBLE_EQ(sums.partial_sum_sigma, std::sqrt(81.0 - 4.0 / 12.0));  // the whole error
   EXPECT_TRUE(sums.level_mean.empty());
+
+  // With read noise and converter thermal noise: the measured read noise and thermal_sigma_lsb steps.
+  hw.device_extra += "  read_noise_sigma: 0.5\n";
+  stats.config = cimsim::testing::make_hw(hw);
+  stats.config.adc.thermal_sigma_lsb = 0.5;
+  std::ofstream(path) << to_json_record(stats).dump();
+  try {  // an older file without read_error
+    measured_noise_from_stats(path, "cells", 3);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("has no read_error"), std::string::npos) << e.what();
+  }
+  l.cim->read_error = ErrorFigures{};
+  l.cim->read_error->std = 0.6;
+  std::ofstream(path) << to_json_record(stats).dump();
+  EXPECT_DOUBLE_EQ(measured_noise_from_stats(path, "cells", 3).at("conv1").partial_sum_sigma,
+                   std::sqrt(0.6 * 0.6 + 1.0 * 1.0));  // thermal: 0.5 of a step of 2
 
   // Other cells on the training hardware: an error naming the level counts.
   try {
