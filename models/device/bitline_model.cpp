@@ -6,6 +6,32 @@
 
 namespace cimsim {
 
+namespace {
+
+// The usual slice of vectors (models/macro/macro_numerics.h kSliceVectors).
+constexpr Eigen::Index kFullSlice = 32;
+
+// J and C of bit line b for W vectors (digits W x rows, column-major) with W fixed at compile time,
+// so the running sums stay in registers across the rows; the same operations in the same order as
+// the general loop.
+template <Eigen::Index W>
+void running_sums(const float* digits, Eigen::Index rows, const Eigen::Ref<const Eigen::MatrixXd>& sides,
+                  Eigen::Index b, double* J_out, double* C_out) {
+  double J[W] = {}, C[W] = {};
+  for (Eigen::Index k = 0; k < rows; ++k) {
+    const double g = sides(k, b);
+    const float* x = digits + k * W;
+    for (Eigen::Index v = 0; v < W; ++v) {
+      J[v] += double(x[v]) * g;
+      C[v] += J[v] * J[v];
+    }
+  }
+  std::copy(J, J + W, J_out);
+  std::copy(C, C + W, C_out);
+}
+
+}  // namespace
+
 void bitline_sums(const Eigen::MatrixXf& digits, const Eigen::Ref<const Eigen::MatrixXd>& sides, bool analog,
                   double wire_resistance, int segments_after, Eigen::MatrixXf& y, Eigen::MatrixXd* current) {
   const Eigen::Index count = digits.rows(), rows = digits.cols(), bitlines = sides.cols();
@@ -31,14 +57,18 @@ void bitline_sums(const Eigen::MatrixXf& digits, const Eigen::Ref<const Eigen::M
   std::vector<double> J(n), C(n), plus(n), plus_current(n);
   const double after = double(segments_after);
   for (Eigen::Index b = 0; b < bitlines; ++b) {
-    std::fill(J.begin(), J.end(), 0.0);
-    std::fill(C.begin(), C.end(), 0.0);
-    for (Eigen::Index k = 0; k < rows; ++k) {
-      const double g = sides(k, b);
-      const float* x = digits.col(k).data();
-      for (Eigen::Index v = 0; v < count; ++v) {
-        J[std::size_t(v)] += double(x[v]) * g;
-        C[std::size_t(v)] += J[std::size_t(v)] * J[std::size_t(v)];
+    if (count == kFullSlice) {
+      running_sums<kFullSlice>(digits.data(), rows, sides, b, J.data(), C.data());
+    } else {
+      std::fill(J.begin(), J.end(), 0.0);
+      std::fill(C.begin(), C.end(), 0.0);
+      for (Eigen::Index k = 0; k < rows; ++k) {
+        const double g = sides(k, b);
+        const float* x = digits.col(k).data();
+        for (Eigen::Index v = 0; v < count; ++v) {
+          J[std::size_t(v)] += double(x[v]) * g;
+          C[std::size_t(v)] += J[std::size_t(v)] * J[std::size_t(v)];
+        }
       }
     }
     const bool second_side = analog && b % 2 == 1;
