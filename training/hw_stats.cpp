@@ -9,6 +9,31 @@
 #include "stats/stats_records.h"
 
 namespace cimsim::train {
+namespace {
+
+// Cells of population moments: count, sum of errors, sum of squared errors.
+struct LevelMoments {
+  double cells = 0, sum = 0, sum_sq = 0;
+  void add(const DeviceLevelFigures& f) {
+    const double n = double(f.cells);
+    cells += n;
+    sum += n * f.mean;
+    sum_sq += n * (f.std * f.std + f.mean * f.mean);
+  }
+  double mean() const { return cells > 0 ? sum / cells : 0.0; }
+  double std() const { return cells > 0 ? std::sqrt(std::max(0.0, sum_sq / cells - mean() * mean())) : 0.0; }
+};
+
+// The pooled moments of level l, or of the nearest level with cells (the lower one of two as near).
+const LevelMoments& nearest_measured(const std::vector<LevelMoments>& pooled, std::size_t l) {
+  for (std::size_t d = 0; d < pooled.size(); ++d) {
+    if (l >= d && pooled[l - d].cells > 0) return pooled[l - d];
+    if (l + d < pooled.size() && pooled[l + d].cells > 0) return pooled[l + d];
+  }
+  return pooled[l];  // no cells at all: zero error
+}
+
+}  // namespace
 
 std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string& path, const std::string& feedback,
                                                                int max_level) {
@@ -27,6 +52,7 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
   const DeviceConfig& device = stats.config.device;
   const bool read_noise = device.read_noise_sigma > 0 || device.read_noise_current_sigma > 0;
   std::map<std::string, MeasuredNoise> out;
+  std::map<std::string, const std::vector<DeviceLevelFigures>*> measured_levels;
   for (const NetworkLayerStats& layer : stats.layers) {
     if (!layer.cim) continue;
     const CimLayerStats& c = *layer.cim;
@@ -58,11 +84,28 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
                        std::to_string(int(lv.size()) - 1) + " but the cells of --hw have levels 0.." +
                        std::to_string(max_level) + "; measure on hardware with the same macro.cell_bits");
     for (std::size_t l = 0; l < lv.size(); ++l) {
-      if (lv[l].level != int(l) || !std::isfinite(lv[l].mean) || !(lv[l].std >= 0) || !std::isfinite(lv[l].std))
+      if (lv[l].level != int(l) || lv[l].cells < 0 || !std::isfinite(lv[l].mean) || !(lv[l].std >= 0) ||
+          !std::isfinite(lv[l].std))
         throw InputError(what + ": layer " + layer.name + ": device_levels[" + std::to_string(l) +
-                         "] is not level " + std::to_string(l) + " with a finite mean and std >= 0; rerun cimsim run --stats");
-      n.level_mean.push_back(lv[l].mean);
-      n.level_std.push_back(lv[l].std);
+                         "] is not level " + std::to_string(l) +
+                         " with cells >= 0, a finite mean and std >= 0; rerun cimsim run --stats");
+    }
+    measured_levels[layer.name] = &lv;
+  }
+  if (!measured_levels.empty()) {
+    // Levels with few cells in a layer (or none: training may move weights there) take the level's
+    // moments pooled over every layer of the run (one device model), else the nearest level's.
+    std::vector<LevelMoments> pooled(std::size_t(max_level) + 1);
+    for (const auto& [name, lv] : measured_levels)
+      for (std::size_t l = 0; l < lv->size(); ++l) pooled[l].add((*lv)[l]);
+    for (const auto& [name, lv] : measured_levels) {
+      MeasuredNoise& n = out[name];
+      for (std::size_t l = 0; l < lv->size(); ++l) {
+        const DeviceLevelFigures& own = (*lv)[l];
+        const bool enough = own.cells >= kMinLevelCells;
+        n.level_mean.push_back(enough ? own.mean : nearest_measured(pooled, l).mean());
+        n.level_std.push_back(enough ? own.std : nearest_measured(pooled, l).std());
+      }
     }
   }
   if (out.empty()) throw InputError(what + ": no CIM layer in 'layers'");

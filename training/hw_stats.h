@@ -3,7 +3,9 @@
 // injects. Two rules:
 //   cells (default): each cell programmed to level L gets L + mean_L + std_L z (z a fresh standard
 //     normal per cell and forward), mean_L and std_L the layer's measured `device_levels` (none
-//     without programmed devices); plus Gaussian noise on every partial sum of std
+//     without programmed devices); a level with fewer than kMinLevelCells cells in the layer takes
+//     the level's moments pooled over every layer of the file, or, with no cells at that level in
+//     any layer, those of the nearest level that has some (the lower of two as near); plus Gaussian noise on every partial sum of std
 //     sqrt(read^2 + (thermal_sigma_lsb step)^2), read the layer's `read_error.std` (0 without read
 //     noise): the noise that stage 2 does not model itself. Quantization, clipping, the converter's
 //     static errors and the IR drop it models, so they are not fed back.
@@ -13,11 +15,15 @@
 // ideal converter); partial_sums takes the uniform quantization error, step^2 / 12, out.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
 
 namespace cimsim::train {
+
+// A layer's own per-level error statistics need this many cells; fewer take the pooled ones.
+constexpr int64_t kMinLevelCells = 100;
 
 struct MeasuredNoise {
   double partial_sum_sigma = 0;            // MAC units

@@ -287,5 +287,42 @@ TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheReadNoise) {
   EXPECT_NO_THROW(measured_noise_from_stats(path, "partial_sums", 3));
 }
 
+// Levels with fewer than kMinLevelCells cells in a layer take the level's moments pooled over the
+// file's layers; a level without cells anywhere takes the nearest level's (docs/training.md).
+TEST(Training, CellsFeedbackPoolsSparseLevels) {
+  const std::string dir = temp_dir("stats-pooled");
+  fs::create_directories(dir);
+  const std::string path = dir + "/stats.json";
+  RunStats stats;
+  cimsim::testing::HwParams hw;
+  hw.cell_bits = 2;
+  hw.device_extra = "  stuck_at_0: 0.01\n";
+  stats.config = cimsim::testing::make_hw(hw);
+  auto layer = [&](const std::string& name, std::vector<DeviceLevelFigures> levels) {
+    NetworkLayerStats& l = stats.layers.emplace_back();
+    l.name = name;
+    l.cim.emplace();
+    l.cim->adc_interval = {-7, 7, false};
+    l.cim->device_levels = std::move(levels);
+  };
+  layer("a", {{0, 500, 0.14, 0.2}, {1, 1000, 0.1, 0.3}, {2, 200, 0.0, 0.35}, {3, 0, 0.0, 0.0}});
+  layer("b", {{0, 300, 0.13, 0.21}, {1, 10, -0.5, 0.0}, {2, 0, 0.0, 0.0}, {3, 0, 0.0, 0.0}});
+  std::ofstream(path) << to_json_record(stats).dump();
+  const auto m = measured_noise_from_stats(path, "cells", 3);
+  // a: its own levels 0-2 (100 cells or more); level 3 has none anywhere: level 2's pooled moments
+  EXPECT_EQ(m.at("a").level_mean, (std::vector<double>{0.14, 0.1, 0.0, 0.0}));
+  EXPECT_EQ(m.at("a").level_std, (std::vector<double>{0.2, 0.3, 0.35, 0.35}));
+  // b: level 0 its own; level 1 (10 cells) pooled with a's 1,000; levels 2 and 3 a's level 2
+  const double mean1 = (1000 * 0.1 + 10 * -0.5) / 1010;
+  const double std1 = std::sqrt((1000 * (0.09 + 0.01) + 10 * 0.25) / 1010 - mean1 * mean1);
+  ASSERT_EQ(m.at("b").level_mean.size(), 4u);
+  EXPECT_EQ(m.at("b").level_mean[0], 0.13);
+  EXPECT_NEAR(m.at("b").level_mean[1], mean1, 1e-12);
+  EXPECT_NEAR(m.at("b").level_std[1], std1, 1e-12);
+  EXPECT_EQ(m.at("b").level_mean[2], 0.0);
+  EXPECT_NEAR(m.at("b").level_std[2], 0.35, 1e-12);
+  EXPECT_NEAR(m.at("b").level_std[3], 0.35, 1e-12);
+}
+
 }  // namespace
 }  // namespace cimsim::train
