@@ -58,13 +58,20 @@ std::string run_self(const std::vector<std::string>& args, const std::string& lo
 
 void run_plot_script(const std::string& name, const std::vector<std::string>& args, const std::string& what) {
   const std::string script = (self_path().parent_path() / name).string();
+  if (!std::filesystem::is_regular_file(script))
+    throw InputError(what + ": " + script + " does not exist: cimsim runs its plot scripts from beside its " +
+                     "own binary; run the build's cimsim, or copy tools/" + name + " there");
   std::vector<std::string> script_args{script};
   script_args.insert(script_args.end(), args.begin(), args.end());
   const int status = wait_status(spawn_process("/usr/bin/python3", script_args, "", {}, "/usr/bin/python3"));
-  if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw InputError(
-        what + ": " + script + " failed (exit status " + std::to_string(WEXITSTATUS(status)) +
-        "; 127: /usr/bin/python3 is missing; it needs python3-matplotlib, installed by tools/setup.sh)");
+  if (status < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    const int code = status >= 0 && WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    throw InputError(what + ": " + script + " failed (" +
+                     (code == 127 ? std::string("/usr/bin/python3 is missing; tools/setup.sh installs it with "
+                                                "python3-matplotlib")
+                                  : "exit status " + std::to_string(code) + "; its messages are above") +
+                     ")");
+  }
 }
 
 std::string hash_of(const std::string& text) {

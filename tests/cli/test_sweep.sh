@@ -276,4 +276,19 @@ expect_error "resume of nothing" "--resume" "no sweep.json" -- \
 expect_error "missing sweep file" "no-such.yaml" -- "$cimsim" sweep "$work/no-such.yaml" --out "$work/bad"
 check "no output after the bad commands" test ! -e "$work/bad"
 
+# A cimsim binary without its plot scripts beside it: the sweep's points run and are kept (a rerun
+# resumes from them), and the plot step fails with one error naming the missing script and the fix.
+mkdir -p "$work/lone"
+cp "$cimsim" "$work/lone/cimsim"
+cat >"$work/lone.yaml" <<YAML
+hw: $hw
+model: $model
+limit: 8
+vary:
+  macro.adc_bits: [5]
+YAML
+expect_error "plot script missing" "sweep_plot.py does not exist" "copy tools/sweep_plot.py there" -- \
+  "$work/lone/cimsim" sweep "$work/lone.yaml" --out "$work/lone-out"
+check "its points kept" test -n "$(ls "$work/lone-out/points")"
+
 cli_summary
