@@ -102,9 +102,14 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
       MeasuredNoise& n = out[name];
       for (std::size_t l = 0; l < lv->size(); ++l) {
         const DeviceLevelFigures& own = (*lv)[l];
-        const bool enough = own.cells >= kMinLevelCells;
-        n.level_mean.push_back(enough ? own.mean : nearest_measured(pooled, l).mean());
-        n.level_std.push_back(enough ? own.std : nearest_measured(pooled, l).std());
+        if (own.cells >= kMinLevelCells) {
+          n.level_mean.push_back(own.mean);
+          n.level_std.push_back(own.std);
+        } else {
+          const LevelMoments& shared = nearest_measured(pooled, l);
+          n.level_mean.push_back(shared.mean());
+          n.level_std.push_back(shared.std());
+        }
       }
     }
   }

@@ -39,6 +39,13 @@ std::string temp_dir(const std::string& name) {
   return dir.string();
 }
 
+// A fresh directory's stats.json path, for a stats file the test writes.
+std::string stats_file(const std::string& name) {
+  const std::string dir = temp_dir(name);
+  fs::create_directories(dir);
+  return dir + "/stats.json";
+}
+
 TEST(Training, EpochOrderIsASeededPermutation) {
   const std::vector<int64_t> a = epoch_order(1000, 5, 0), b = epoch_order(1000, 5, 0);
   EXPECT_EQ(a, b);
@@ -163,9 +170,7 @@ TEST(Training, StageCimNeedsTheHardware) {
 // The simulator's measured error becomes each layer's injected partial-sum noise, as
 // docs/training.md states: sqrt(std^2 - step^2 / 12) with the run's interval and adc_bits.
 TEST(Training, InjectedNoiseFollowsTheStatsFile) {
-  const std::string dir = temp_dir("stats");
-  fs::create_directories(dir);
-  const std::string path = dir + "/stats.json";
+  const std::string path = stats_file("stats");
   RunStats stats;
   cimsim::testing::HwParams hw;
   hw.adc_bits = 3;
@@ -222,9 +227,7 @@ TEST(Training, InjectedNoiseFollowsTheStatsFile) {
 }
 
 TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheReadNoise) {
-  const std::string dir = temp_dir("stats-cells");
-  fs::create_directories(dir);
-  const std::string path = dir + "/stats.json";
+  const std::string path = stats_file("stats-cells");
   RunStats stats;
   cimsim::testing::HwParams hw;
   hw.adc_bits = 3;
@@ -290,9 +293,7 @@ TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheReadNoise) {
 // Levels with fewer than kMinLevelCells cells in a layer take the level's moments pooled over the
 // file's layers; a level without cells anywhere takes the nearest level's (docs/training.md).
 TEST(Training, CellsFeedbackPoolsSparseLevels) {
-  const std::string dir = temp_dir("stats-pooled");
-  fs::create_directories(dir);
-  const std::string path = dir + "/stats.json";
+  const std::string path = stats_file("stats-pooled");
   RunStats stats;
   cimsim::testing::HwParams hw;
   hw.cell_bits = 2;
