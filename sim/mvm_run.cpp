@@ -46,7 +46,7 @@ ErrorFigures error_figures(const ErrorAccumulator& e) {
 
 }  // namespace
 
-void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrixRef& inputs,
                            const std::string& weights_name, const std::string& inputs_name) {
   const int wmax = (1 << (hw.macro.weight_bits - 1)) - 1;
   const int xmax = (1 << hw.macro.input_bits) - 1;
@@ -142,7 +142,7 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
   return r;
 }
 
-LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrixRef& inputs,
                     Eigen::MatrixXd& outputs, const MvmOptions& options) {
   const int batch = std::max(1, std::min<int>(options.batch, int(inputs.rows())));
   const TraceWindow window =

@@ -59,10 +59,10 @@ LayerReport report_layer(const LayerEngine& engine, const HwConfig& hw, const st
                          int64_t vectors, std::optional<double> leakage_seconds);
 
 // Throws InputError when W or X do not fit the hardware's bit widths or each other.
-void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+void validate_mvm_operands(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrixRef& inputs,
                            const std::string& weights_name, const std::string& inputs_name);
 
-LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrix& inputs,
+LayerReport run_mvm(const HwConfig& hw, const Eigen::MatrixXi& weights, const IntMatrixRef& inputs,
                     Eigen::MatrixXd& outputs, const MvmOptions& options);
 
 }  // namespace cimsim

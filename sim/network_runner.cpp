@@ -55,11 +55,12 @@ class NetworkController : public sc_core::sc_module {
     report_.layers.resize(bundle.layers.size());
     SC_HAS_PROCESS(NetworkController);
     SC_THREAD(run);
+    if (options.progress) set_stack_size(kProgressStackBytes);
   }
 
   const LayerEngine* engine(std::size_t i) const { return engines_[i].get(); }
   const TraceWindow& window() const { return window_; }
-  // What the layer-by-layer order threw, if anything.
+  // What the run threw, if anything.
   std::exception_ptr error() const { return error_; }
   void trace(TraceSink& sink) {
     for (auto& e : engines_)
@@ -128,6 +129,7 @@ class NetworkController : public sc_core::sc_module {
 
   // A line every few seconds on long runs: images done, share, and the time left at this pace.
   void report_progress(int64_t done, int64_t count) {
+    if (options_.progress) options_.progress(done, count);
     const auto now = std::chrono::steady_clock::now();
     const double since_start = std::chrono::duration<double>(now - started_).count();
     if (done < count && std::chrono::duration<double>(now - last_report_).count() < 3.0) return;
@@ -196,10 +198,18 @@ class NetworkController : public sc_core::sc_module {
       return;
     }
     started_ = last_report_ = std::chrono::steady_clock::now();
-    if (hw_.chip.dataflow == Dataflow::kPipelined) {
-      run_pipelined();
-      return;
+    try {
+      if (hw_.chip.dataflow == Dataflow::kPipelined)
+        run_pipelined();
+      else
+        run_in_batches();
+    } catch (...) {
+      error_ = std::current_exception();  // rethrown by run_network as it was thrown
+      sc_core::sc_stop();
     }
+  }
+
+  void run_in_batches() {
     const int64_t count = data_.count;
     report_.logits.resize(count, bundle_.classes);
     std::vector<Tensor> outputs(bundle_.layers.size());
@@ -255,9 +265,22 @@ class NetworkController : public sc_core::sc_module {
         if (src >= 0) ++readers_[std::size_t(src)];
     started_ = last_report_ = std::chrono::steady_clock::now();
     report_.logits.resize(data_.count, bundle_.classes);
-    for (std::size_t i = 0; i < layers; ++i) sc_core::sc_spawn([this, i] { stage(i); });
+    sc_core::sc_spawn_options spawn;
+    if (options_.progress) spawn.set_stack_size(int(kProgressStackBytes));
+    for (std::size_t i = 0; i < layers; ++i)
+      sc_core::sc_spawn([this, i] { stage_or_stop(i); }, nullptr, &spawn);
     while (finished_stages_ < layers) wait(stage_finished_);
     sc_core::sc_stop();
+  }
+
+  // A stage's error ends the run; the first is rethrown by run_network.
+  void stage_or_stop(std::size_t i) {
+    try {
+      stage(i);
+    } catch (...) {
+      if (!error_) error_ = std::current_exception();
+      sc_core::sc_stop();
+    }
   }
 
   void stage(std::size_t i) {
@@ -336,6 +359,7 @@ NetworkReport run_network(const HwConfig& configured, const ModelBundle& bundle,
     controller.trace(trace->sink());
   }
   sc_core::sc_start();
+  if (controller.error()) std::rethrow_exception(controller.error());
   if (trace) {
     trace->close();
     if (!options.outputs) own_outputs.commit();

@@ -30,7 +30,13 @@ struct NetworkOptions {
   // Partial-sum histograms of every layer (for the stats file); off saves their cost (the
   // histograms in the report are then empty unless the partial sums are integers).
   bool histograms = true;
+  // Called after every batch with the images done and the images in all (run_network; not by
+  // calibrate_network). What it throws ends the run and is rethrown by run_network as it was
+  // thrown. It runs on the simulation's own thread stack, which is then kProgressStackBytes.
+  std::function<void(int64_t done, int64_t count)> progress;
 };
+
+inline constexpr std::size_t kProgressStackBytes = std::size_t(16) << 20;
 
 struct NetworkLayerReport {
   std::string name, type;
@@ -117,7 +123,7 @@ struct NetworkReport {
 // chip.macros; InputError naming the files and the fix.
 void check_bundle_fits(const HwConfig& hw, const ModelBundle& bundle);
 
-// Elaborates and simulates (once per process) `count` images of `data` from the first.
+// Elaborates and simulates (once per process, or per SimulationSession) every image of `data`.
 NetworkReport run_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                           const NetworkOptions& options);
 
@@ -130,7 +136,7 @@ using IntervalChooser = std::function<AdcInterval(const BundleLayer& layer, cons
 // the outputs the later layers see. Every draw is keyed as in run_network, so each layer measures
 // exactly what it measures in run_network with the earlier layers' chosen intervals. Keeps every
 // image's outputs of a layer in memory until its last consumer has run. Elaborates and simulates
-// once per process, like run_network; no trace, histograms always on.
+// once per process (or SimulationSession), like run_network; no trace, histograms always on.
 void calibrate_network(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                        const NetworkOptions& options, const IntervalChooser& choose);
 

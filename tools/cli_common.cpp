@@ -129,6 +129,18 @@ void warn_if_misconfigured(const LayerReport& layer, const HwConfig& hw) {
                  layer.name, 100.0 * saturated, layer.stats.saturations, updates, hw.macro.accumulator_bits);
 }
 
+void warn_if_network_only_keys(const HwConfig& hw) {
+  if (!hw.chip.duplicate.empty() || hw.chip.duplicate_auto || hw.chip.dataflow == Dataflow::kPipelined)
+    spdlog::warn(
+        "{}: chip.duplicate and chip.dataflow apply to networks (cimsim run); cimsim mvm runs its one "
+        "layer on one copy, MVMs back to back",
+        hw.source);
+  if (hw.buffer.bytes_per_cycle > 0 || hw.buffer.pj_per_byte > 0)
+    spdlog::warn("{}: buffer.* applies to networks (cimsim run: activations between layers); cimsim mvm has "
+                 "no activation buffer and ignores it",
+                 hw.source);
+}
+
 void warn_if_implausible_device(const HwConfig& hw) {
   const DeviceConfig& d = hw.device;
   const auto warn = [&](const char* key, double value, double limit, const char* typical) {

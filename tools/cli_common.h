@@ -34,6 +34,10 @@ void warn_if_misconfigured(const LayerReport& layer, const HwConfig& hw);
 // g_max, program_lognormal_sigma > 0.5, drift_nu > 0.2): almost surely a unit mistake.
 void warn_if_implausible_device(const HwConfig& hw);
 
+// Warnings for keys that only networks use (chip.duplicate, chip.dataflow, buffer.*), for one layer
+// (cimsim mvm), which ignores them.
+void warn_if_network_only_keys(const HwConfig& hw);
+
 // CLI::Range for a real option that also refuses nan and infinities (which pass CLI::Range).
 CLI::Validator finite_range(double lo, double hi);
 

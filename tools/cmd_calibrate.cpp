@@ -8,11 +8,11 @@
 #include <functional>
 #include <memory>
 
-#include "adc/adc_calibration.h"
 #include "adc/calibration_file.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "io/output_files.h"
+#include "model_calibration.h"
 #include "network_runner.h"
 
 namespace cimsim::cli {
@@ -38,74 +38,25 @@ void print_intervals(const CalibrationFile& file) {
   }
 }
 
-PartialSumCounts counts_of(const PartialSumHistogram& h) {
-  PartialSumCounts c;
-  c.first_edge = h.first_edge();
-  c.bin_width = h.bin_width();
-  c.counts = h.counts();
-  c.underflow = h.underflow();
-  c.overflow = h.overflow();
-  return c;
-}
-
 int calibrate(const CalibrateArgs& args) {
-  CalibrationSpec spec;
-  spec.method = parse_calibration_method(args.method);
-  spec.percentile = args.percentile;
   std::vector<std::string> overrides = args.overrides;
-  overrides.push_back("adc.ideal=false");  // the partial sums reach a converter to calibrate
+  overrides.push_back(kCalibrationOverride);  // the partial sums reach a converter to calibrate
   const HwConfig hw = load_hw_config(args.hw, overrides);
   const ModelBundle bundle = load_model_bundle(args.model);
   check_bundle_fits(hw, bundle);
-  warn_if_implausible_device(hw);
-  if (std::none_of(bundle.layers.begin(), bundle.layers.end(), [](const BundleLayer& l) { return l.is_cim(); }))
-    throw InputError(bundle.manifest + ": the model has no conv2d or linear layer, so no ADC to calibrate");
   const data::Dataset data = load_data(args.data, args.split, args.limit);
   OutputFiles outputs;
   const std::string out_temp = outputs.stage(args.out);
-  spdlog::info("calibrate: model '{}' on '{}', {} images of {} ({}), method {}", bundle.name, hw.name,
-               data.count, data.name, args.split, args.method);
-
-  NetworkOptions options;
-  options.seed = args.seed;
-  options.batch = args.batch;
-  options.histograms = true;
-  const AdcInterval full = hw.full_interval();
-  spec.adc_bits = hw.macro.adc_bits;
-  spec.full_lo = full.lo;
-  spec.full_hi = full.hi;
-  CalibrationFile file;
-  file.method = spec.method;
-  file.percentile = args.percentile;
-  file.zero_level = args.zero_level;
-  file.adc_bits = hw.macro.adc_bits;
-  file.hw = args.hw;
-  file.model = args.model;
-  file.data = args.data + " " + args.split;
-  file.images = data.count;
-  // Layer by layer in order: layer k's partial sums are measured over the full range with layers
-  // 0..k-1 on their chosen intervals, so each distribution is the one its ADC will see.
-  calibrate_network(
-      hw, bundle, data, options, [&](const BundleLayer& layer, const ConversionStats& measured) {
-        const PartialSumCounts sums = counts_of(measured.histogram);
-        AdcInterval chosen;
-        try {
-          chosen = calibrate_interval(sums, spec);
-        } catch (const InputError& e) {
-          throw InputError("layer " + layer.name + ": " + e.what());
-        }
-        if (args.zero_level &&
-            !move_zero_onto_level(chosen.lo, chosen.hi, spec.adc_bits, spec.full_lo, spec.full_hi))
-          spdlog::warn("layer {}: --zero-level: the interval [{:.4f}, {:.4f}] is left as chosen: 0 lies more "
-                       "than half a step outside it, or moving it would leave the converter's full range",
-                       layer.name, chosen.lo, chosen.hi);
-        const ClipFractions clips = clip_fractions(sums, chosen.lo, chosen.hi);
-        file.layers.push_back(LayerCalibration{layer.name, chosen.lo, chosen.hi, clips.low, clips.high,
-                                               quantization_mse(sums, chosen.lo, chosen.hi, spec.adc_bits),
-                                               quantization_mse(sums, full.lo, full.hi, spec.adc_bits)});
-        spdlog::info("calibrate: {} [{:.4f}, {:.4f}]", layer.name, chosen.lo, chosen.hi);
-        return chosen;
-      });
+  CalibrationSetup setup;
+  setup.method = args.method;
+  setup.percentile = args.percentile;
+  setup.zero_level = args.zero_level;
+  setup.seed = args.seed;
+  setup.batch = args.batch;
+  setup.hw = args.hw;
+  setup.model = args.model;
+  setup.data = args.data + " " + args.split;
+  const CalibrationFile file = calibrate_model(hw, bundle, data, setup);
   {
     std::ofstream out(out_temp);
     out << calibration_yaml(file);

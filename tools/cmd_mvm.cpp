@@ -49,15 +49,7 @@ int run(const MvmArgs& args) {
   const auto wall_start = std::chrono::steady_clock::now();
   const HwConfig hw = load_hw_config(args.hw, args.overrides);
   warn_if_implausible_device(hw);
-  if (!hw.chip.duplicate.empty() || hw.chip.duplicate_auto || hw.chip.dataflow == Dataflow::kPipelined)
-    spdlog::warn(
-        "{}: chip.duplicate and chip.dataflow apply to networks (cimsim run); cimsim mvm runs its one "
-        "layer on one copy, MVMs back to back",
-        hw.source);
-  if (hw.buffer.bytes_per_cycle > 0 || hw.buffer.pj_per_byte > 0)
-    spdlog::warn("{}: buffer.* applies to networks (cimsim run: activations between layers); cimsim mvm has "
-                 "no activation buffer and ignores it",
-                 hw.source);
+  warn_if_network_only_keys(hw);
   const auto weights =
       to_int_matrix<Eigen::MatrixXi>(npy::read_int_matrix(args.weights, "weights"), args.weights);
   const auto inputs = to_int_matrix<IntMatrix>(npy::read_int_matrix(args.inputs, "inputs"), args.inputs);

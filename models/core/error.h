@@ -14,6 +14,13 @@ class InputError : public std::runtime_error {
   explicit InputError(const std::string& what) : std::runtime_error(what) {}
 };
 
+// A file system error (an output directory that cannot be created, a read-only file system) as one
+// message naming its path and the fix.
+inline std::string filesystem_error_message(const std::filesystem::filesystem_error& e) {
+  return e.path1().string() + ": " + e.code().message() +
+         "; check the path, and that its file system is writable and has space (" + e.what() + ")";
+}
+
 // The programs' one error exit: returns body()'s exit code; an InputError prints "error: <what>"
 // and gives 2; a file system error (an output directory that cannot be created, a read-only file
 // system) names its path and gives 2 too; any other exception prints "error: <what>" and gives 1.
@@ -25,8 +32,7 @@ int exit_code_of(Body&& body) {
     std::cerr << "error: " << e.what() << "\n";
     return 2;
   } catch (const std::filesystem::filesystem_error& e) {
-    std::cerr << "error: " << e.path1().string() << ": " << e.code().message()
-              << "; check the path, and that its file system is writable and has space (" << e.what() << ")\n";
+    std::cerr << "error: " << filesystem_error_message(e) << "\n";
     return 2;
   } catch (const std::exception& e) {
     std::cerr << "error: " << e.what() << "\n";

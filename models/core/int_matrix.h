@@ -11,5 +11,7 @@ namespace cimsim {
 
 using IntMatrix = Eigen::Matrix<int32_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
 using InputMatrix = Eigen::Matrix<uint16_t, Eigen::Dynamic, Eigen::Dynamic, Eigen::ColMajor>;
+// A row-major int32 matrix in place: an IntMatrix, or a caller's buffer (a NumPy array) uncopied.
+using IntMatrixRef = Eigen::Ref<const IntMatrix>;
 
 }  // namespace cimsim

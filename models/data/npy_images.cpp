@@ -10,6 +10,14 @@ namespace cimsim::data {
 
 Dataset load_npy_images(const std::string& images_path, const std::string& labels_path, int64_t limit) {
   const npy::Array images = npy::read(images_path);
+  check_image_array(images, images_path);
+  const npy::Array labels = npy::read(labels_path);
+  Dataset d = dataset_of_arrays(images, images_path, &labels, labels_path, limit);
+  d.name = "npy:" + images_path;
+  return d;
+}
+
+void check_image_array(const npy::Array& images, const std::string& images_path) {
   if (images.shape.size() != 4 || images.size() == 0) {
     throw InputError(images_path + ": expected a non-empty N x C x H x W array of images; save them with "
                                    "np.save(path, x) where x.shape is (N, C, H, W) (add a channel axis "
@@ -21,18 +29,25 @@ Dataset load_npy_images(const std::string& images_path, const std::string& label
     throw InputError(images_path + ": images of dtype " + images.descr +
                      "; save uint8 pixels (0..255) or float32 values (x.astype(np.float32))");
   }
-  const npy::Array labels = npy::read(labels_path);
-  if (labels.shape.size() != 1 || !labels.integral) {
-    throw InputError(labels_path + ": expected a 1-D integer array of class labels (shape (N,)), got dtype " +
-                     labels.descr + " with " + std::to_string(labels.shape.size()) + " dimensions");
+}
+
+Dataset dataset_of_arrays(const npy::Array& images, const std::string& images_path, const npy::Array* labels,
+                          const std::string& labels_path, int64_t limit) {
+  check_image_array(images, images_path);
+  if (labels) {
+    if (labels->shape.size() != 1 || !labels->integral) {
+      throw InputError(labels_path + ": expected a 1-D integer array of class labels (shape (N,)), got dtype " +
+                       labels->descr + " with " + std::to_string(labels->shape.size()) + " dimensions");
+    }
+    if (labels->shape[0] != images.shape[0]) {
+      throw InputError(labels_path + ": " + std::to_string(labels->shape[0]) + " labels for " +
+                       std::to_string(images.shape[0]) + " images in " + images_path +
+                       "; give one label per image");
+    }
   }
-  if (labels.shape[0] != images.shape[0]) {
-    throw InputError(labels_path + ": " + std::to_string(labels.shape[0]) + " labels for " +
-                     std::to_string(images.shape[0]) + " images in " + images_path +
-                     "; give one label per image");
-  }
+  const bool pixels = images.descr == "|u1";
   Dataset d;
-  d.name = "npy:" + images_path;
+  d.name = images_path;
   d.count = samples_to_read(images.shape[0], limit);
   d.channels = images.shape[1];
   d.height = images.shape[2];
@@ -52,9 +67,10 @@ Dataset load_npy_images(const std::string& images_path, const std::string& label
       d.values[i] = float(v);
     }
   }
+  if (!labels) return d;
   int32_t top = 0;
   for (int64_t i = 0; i < d.count; ++i) {
-    const double v = labels.values[std::size_t(i)];
+    const double v = labels->values[std::size_t(i)];
     if (v < 0 || v >= 2147483647.0)
       throw InputError(labels_path + ": label " + std::to_string(i) + " is " + std::to_string(int64_t(v)) +
                        "; labels are class indices from 0");

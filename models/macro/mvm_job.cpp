@@ -10,7 +10,7 @@ uint64_t next_job_serial() {
   return next.fetch_add(1);
 }
 
-InputMatrix to_input_matrix(const IntMatrix& inputs) {
+InputMatrix to_input_matrix(const IntMatrixRef& inputs) {
   // Transpose into column-major uint16 in 64 x 64 blocks (a plain strided cast thrashes the cache).
   constexpr Eigen::Index kBlock = 64;
   InputMatrix out(inputs.rows(), inputs.cols());

@@ -28,7 +28,7 @@ struct MvmJob {
 uint64_t next_job_serial();
 
 // Converts B x K inputs to the engine's column-major uint16 form (values must fit 16 bits).
-InputMatrix to_input_matrix(const IntMatrix& inputs);
+InputMatrix to_input_matrix(const IntMatrixRef& inputs);
 
 struct Step {
   int index = 0;        // position in the macro's step sequence
