@@ -1,6 +1,7 @@
 // Running one matrix-vector layer (`cimsim mvm`): validates the operands, maps the layer, builds
 // and simulates the SystemC model, and reports outputs, cycles, energy and conversion statistics.
-// A SystemC simulation is elaborated once per process, so run_mvm runs at most once per process.
+// A SystemC simulation is elaborated once per process, so run_mvm runs at most once per process
+// (or once per SimulationSession, simulation_session.h).
 #pragma once
 
 #include <Eigen/Core>
