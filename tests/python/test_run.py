@@ -102,7 +102,7 @@ def test_gil_is_released(cimsim):
     ticks = []
 
     def work():
-        cimsim.run(HW, MODEL, limit=256)
+        cimsim.run(HW, MODEL, limit=2000)  # about 0.5 s of simulation here
         done.set()
 
     worker = threading.Thread(target=work)
@@ -159,3 +159,25 @@ def test_bad_input(cimsim, tmp_path):
         cimsim.run(HW, MODEL, limit=2, seed=-1)
     with pytest.raises(cimsim.InputError, match="no-model"):
         cimsim.run(HW, str(tmp_path / "no-model"))
+
+
+def vcd_body(path):
+    """A VCD file without its $date section (the one part that differs between two runs)."""
+    text = open(path).read()
+    start = text.index("$date")
+    return text[:start] + text[text.index("$end", start) + 4:]
+
+
+def test_trace_equals_the_command_lines(cimsim, tmp_path):
+    mine, theirs = str(tmp_path / "mine.vcd"), str(tmp_path / "theirs.vcd")
+    cimsim.run(HW, MODEL, limit=2, batch=2, trace=mine, trace_window="0:3000", trace_adcs="0,1")
+    cli("run", "--hw", HW, "--model", MODEL, "--limit", "2", "--batch", "2", "--trace", theirs, "--trace-window",
+        "0:3000", "--trace-adcs", "0,1")
+    assert "$enddefinitions" in open(mine).read()
+    assert vcd_body(mine) == vcd_body(theirs)
+    with pytest.raises(cimsim.InputError) as python:
+        cimsim.run(HW, MODEL, limit=2, trace=mine, trace_window="30:10")
+    assert str(python.value) == cli_error("run", "--hw", HW, "--model", MODEL, "--limit", "2", "--trace", theirs,
+                                          "--trace-window", "30:10")
+    with pytest.raises(cimsim.InputError, match="--trace-adcs needs --trace"):
+        cimsim.run(HW, MODEL, limit=2, trace_adcs="0")

@@ -12,6 +12,7 @@
 #include <fstream>
 #include <memory>
 #include <optional>
+#include <tuple>
 
 #include "adc/calibration_file.h"
 #include "adc/layer_interval.h"
@@ -129,7 +130,8 @@ std::function<void(int64_t, int64_t)> progress_hook(const py::object* callback) 
 
 RunResult run(const Hardware& hw, const ModelBundle& bundle, const py::object& images,
               const py::object& labels, const std::string& split, int64_t limit, uint64_t seed, int64_t batch,
-              const std::optional<Calibration>& calib, bool histograms, const py::object& progress) {
+              const std::optional<Calibration>& calib, bool histograms, const py::object& progress,
+              const std::string& trace, const std::string& trace_window, const std::string& trace_adcs) {
   follow_python_log_level();
   check_range("batch", batch, 1, 1 << 16);
   HwConfig config = hw.config;
@@ -145,6 +147,12 @@ RunResult run(const Hardware& hw, const ModelBundle& bundle, const py::object& i
   options.batch = int(batch);
   options.histograms = histograms;
   options.progress = progress_hook(&progress);
+  // A trace as `cimsim run --trace` writes it: staged, and in place only when the run succeeded.
+  OutputFiles outputs;
+  options.outputs = &outputs;
+  options.trace_path = trace;
+  std::tie(options.trace_from, options.trace_to) = cli::parse_trace_window(trace, trace_window);
+  std::tie(options.trace_adcs, options.trace_all_adcs) = cli::parse_trace_adcs(trace, trace_adcs, config);
   RunResult result;
   result.labelled = !data.labels.empty();
   {
@@ -155,6 +163,7 @@ RunResult run(const Hardware& hw, const ModelBundle& bundle, const py::object& i
     result.report = std::move(run.report);
     result.stats = std::move(run.stats);
   }
+  outputs.commit();
   return result;
 }
 
@@ -354,7 +363,7 @@ PYBIND11_MODULE(_core, m) {
         py::arg("layer") = "mvm");
   m.def("run", &run, py::arg("hw"), py::arg("bundle"), py::arg("images"), py::arg("labels"), py::arg("split"),
         py::arg("limit"), py::arg("seed"), py::arg("batch"), py::arg("calib"), py::arg("histograms"),
-        py::arg("progress"));
+        py::arg("progress"), py::arg("trace"), py::arg("trace_window"), py::arg("trace_adcs"));
   m.def("calibrate", &calibrate, py::arg("hw"), py::arg("bundle"), py::arg("images"), py::arg("labels"),
         py::arg("split"), py::arg("limit"), py::arg("method"), py::arg("percentile"), py::arg("zero_level"),
         py::arg("seed"), py::arg("batch"));

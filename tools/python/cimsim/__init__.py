@@ -47,7 +47,7 @@ def mvm(hw, W, X, *, seed=1, batch=4096, layer="mvm"):
 
 
 def run(hw, bundle, images="fashion-mnist", labels=None, *, split="test", limit=None, seed=1, batch=64,
-        calib=None, histograms=True, progress=None):
+        calib=None, histograms=True, progress=None, trace=None, trace_window=None, trace_adcs=None):
     """A model bundle over images on the simulated chip, as `cimsim run` does it.
 
     hw: a HwConfig or a config path; bundle: a Bundle or a bundle directory; images: a data set as
@@ -55,7 +55,9 @@ def run(hw, bundle, images="fashion-mnist", labels=None, *, split="test", limit=
     train) or an N x C x H x W array (uint8 pixels, taken as pixel / 255, or float32 values) with
     optional integer `labels`. limit: the first N images only. calib: a Calibration (from
     calibrate() or Calibration.load) or a calibration file. progress: called as
-    progress(images_done, images_in_all) after every batch. Ctrl-C stops the run.
+    progress(images_done, images_in_all) after every batch. Ctrl-C stops the run. trace: a VCD file
+    (a bare name goes under traces/), with trace_window "FROM:TO" cycles and trace_adcs "all" or
+    "0,3", as `cimsim run --trace` takes them.
 
     Returns a RunResult: logits (N x classes), predictions, accuracy and correct (None without
     labels), cycles_per_image, latency_cycles, energy_per_image_pj, images_per_second, stats (the
@@ -64,7 +66,7 @@ def run(hw, bundle, images="fashion-mnist", labels=None, *, split="test", limit=
     if isinstance(calib, str):
         calib = Calibration.load(calib)
     return _core.run(_hw(hw), _bundle(bundle), images, labels, split, _limit(limit), seed, batch, calib, histograms,
-                     progress)
+                     progress, trace or "", trace_window or "", trace_adcs or "")
 
 
 def calibrate(hw, bundle, images="fashion-mnist", labels=None, *, split="train", limit=1000, method="mse",
