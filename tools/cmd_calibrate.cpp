@@ -4,7 +4,6 @@
 // the other in one simulation (calibrate_network).
 #include <spdlog/spdlog.h>
 
-#include <fstream>
 #include <functional>
 #include <memory>
 
@@ -57,11 +56,7 @@ int calibrate(const CalibrateArgs& args) {
   setup.model = args.model;
   setup.data = args.data + " " + args.split;
   const CalibrationFile file = calibrate_model(hw, bundle, data, setup);
-  {
-    std::ofstream out(out_temp);
-    out << calibration_yaml(file);
-    if (!out.flush()) throw InputError(args.out + ": cannot write the calibration file; check the directory");
-  }
+  write_calibration(out_temp, args.out, file);
   outputs.commit();
   if (spdlog::should_log(spdlog::level::info)) print_intervals(file);
   fmt::print("wrote {} ({} layers, {} images)\n", args.out, file.layers.size(), file.images);  // even with -q

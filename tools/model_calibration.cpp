@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <fstream>
 
 #include "adc/adc_calibration.h"
 #include "cli_common.h"
@@ -79,6 +80,12 @@ CalibrationFile calibrate_model(const HwConfig& hw, const ModelBundle& bundle, c
         return chosen;
       });
   return file;
+}
+
+void write_calibration(const std::string& staged, const std::string& path, const CalibrationFile& file) {
+  std::ofstream out(staged);
+  out << calibration_yaml(file);
+  if (!out.flush()) throw InputError(path + ": cannot write the calibration file; check the directory");
 }
 
 }  // namespace cimsim::cli

@@ -27,6 +27,10 @@ struct CalibrationSetup {
 CalibrationFile calibrate_model(const HwConfig& hw, const ModelBundle& bundle, const data::Dataset& data,
                                 const CalibrationSetup& setup);
 
+// Writes the calibration file's text (calibration_yaml) to `staged` (an OutputFiles temporary);
+// InputError naming `path` when it cannot.
+void write_calibration(const std::string& staged, const std::string& path, const CalibrationFile& file);
+
 // The override that load_hw_config needs for calibration: the converters not ideal.
 inline constexpr const char* kCalibrationOverride = "adc.ideal=false";
 

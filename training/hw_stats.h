@@ -5,10 +5,11 @@
 //     normal per cell and forward), mean_L and std_L the layer's measured `device_levels` (none
 //     without programmed devices); a level with fewer than kMinLevelCells cells in the layer takes
 //     the level's moments pooled over every layer of the file, or, with no cells at that level in
-//     any layer, those of the nearest level that has some (the lower of two as near); plus Gaussian noise on every partial sum of std
-//     sqrt(read^2 + (thermal_sigma_lsb step)^2), read the layer's `read_error.std` (0 without read
-//     noise): the noise that stage 2 does not model itself. Quantization, clipping, the converter's
-//     static errors and the IR drop it models, so they are not fed back.
+//     any layer, those of the nearest level that has some (the lower of two as near); plus
+//     Gaussian noise on every partial sum of std sqrt(read^2 + (thermal_sigma_lsb step)^2), read
+//     the layer's `read_error.std` (0 without read noise): the noise that stage 2 does not model
+//     itself. Quantization, clipping, the converter's static errors and the IR drop it models, so
+//     they are not fed back.
 //   partial_sums: Gaussian noise on every partial sum of std sqrt(max(0, e^2 - step^2 / 12)), e the
 //     layer's `error.std` (device and converter error together), no per-cell perturbation.
 // step = (hi - lo) / (2^adc_bits - 1) of the interval and adc_bits the measuring run used (0 for an

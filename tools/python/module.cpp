@@ -9,7 +9,6 @@
 #include <pybind11/stl.h>
 
 #include <filesystem>
-#include <fstream>
 #include <memory>
 #include <optional>
 #include <tuple>
@@ -190,7 +189,6 @@ Calibration calibrate(const Hardware& hw, const ModelBundle& bundle, const py::o
   setup.hw = hw.path;
   setup.model = bundle.dir;
   setup.data = spec == "array" ? "array" : spec + " " + split;
-  parse_calibration_method(method);  // before the simulation
   Calibration out;
   {
     py::gil_scoped_release release;
@@ -236,12 +234,7 @@ py::dict calibration_layers(const CalibrationFile& file) {
 
 void save_calibration(const Calibration& c, const std::string& path) {
   OutputFiles outputs;
-  const std::string temp = outputs.stage(path);
-  {
-    std::ofstream out(temp);
-    out << calibration_yaml(c.file);
-    if (!out.flush()) throw InputError(path + ": cannot write the calibration file; check the directory");
-  }
+  cli::write_calibration(outputs.stage(path), path, c.file);
   outputs.commit();
 }
 
@@ -356,7 +349,7 @@ PYBIND11_MODULE(_core, m) {
                              [](const RunResult& r) { return r.stats.images_per_second; })
       .def_property_readonly("stats", [](const RunResult& r) { return to_python(to_json_record(r.stats)); })
       .def_property_readonly("layers", [](const RunResult& r) -> py::object {
-        return to_python(to_json_record(r.stats))["layers"];
+        return to_python(to_json_record(r.stats).at("layers"));
       });
 
   m.def("mvm", &mvm, py::arg("hw"), py::arg("W"), py::arg("X"), py::arg("seed") = 1, py::arg("batch") = 4096,

@@ -16,10 +16,8 @@ std::string shape_text(const py::array& a) {
 
 std::string dtype_text(const py::array& a) { return py::str(a.dtype()).cast<std::string>(); }
 
-// The checks of npy::read_int_matrix and of cimsim mvm's int32 conversion.
-using WideMatrix = py::array_t<int64_t, py::array::c_style | py::array::forcecast>;
-
-WideMatrix checked_int_matrix(const py::array& a, const std::string& name) {
+// The checks of npy::read_int_matrix and of cimsim mvm's int32 conversion, then the int32 copy.
+IntMatrix checked_int_matrix(const py::array& a, const std::string& name) {
   const char kind = a.dtype().kind();
   if (kind != 'i' && kind != 'u')
     throw InputError(name + ": has dtype " + dtype_text(a) + "; " + name +
@@ -27,35 +25,33 @@ WideMatrix checked_int_matrix(const py::array& a, const std::string& name) {
   if (a.ndim() != 2)
     throw InputError(name + ": " + name + " must be a 2-D array but the shape is " + shape_text(a) +
                      ": pass arr.reshape(rows, cols)");
+  const auto too_wide = [&](py::ssize_t i) {
+    return InputError(name + ": value at [" + std::to_string(i / a.shape(1)) + ", " +
+                      std::to_string(i % a.shape(1)) +
+                      "] does not fit a 32-bit integer; it cannot be a quantized weight or input");
+  };
+  constexpr int64_t kMax = std::numeric_limits<int32_t>::max();
   if (kind == 'u' && a.dtype().itemsize() == 8) {  // values above 2^63 do not fit int64: check them first
     const auto u = py::array_t<uint64_t, py::array::c_style>::ensure(a);
     if (!u) throw py::error_already_set();
-    const uint64_t* p = u.data();
     for (py::ssize_t i = 0; i < u.size(); ++i)
-      if (p[i] > uint64_t(std::numeric_limits<int32_t>::max()))
-        throw InputError(name + ": value at [" + std::to_string(i / a.shape(1)) + ", " +
-                         std::to_string(i % a.shape(1)) +
-                         "] does not fit a 32-bit integer; it cannot be a quantized weight or input");
+      if (u.data()[i] > uint64_t(kMax)) throw too_wide(i);
   }
-  auto wide = WideMatrix::ensure(a);  // uint64 values above 2^63 were refused above
+  const auto wide = py::array_t<int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
   if (!wide) throw py::error_already_set();
-  const int64_t* p = wide.data();
-  for (py::ssize_t i = 0; i < wide.size(); ++i)
-    if (p[i] > std::numeric_limits<int32_t>::max() || p[i] < -int64_t(std::numeric_limits<int32_t>::max()))
-      throw InputError(name + ": value at [" + std::to_string(i / a.shape(1)) + ", " +
-                       std::to_string(i % a.shape(1)) +
-                       "] does not fit a 32-bit integer; it cannot be a quantized weight or input");
-  return wide;
+  IntMatrix m(a.shape(0), a.shape(1));
+  for (py::ssize_t i = 0; i < wide.size(); ++i) {
+    const int64_t v = wide.data()[i];
+    if (v > kMax || v < -kMax) throw too_wide(i);
+    m.data()[i] = int32_t(v);  // both in C order
+  }
+  return m;
 }
 
 }  // namespace
 
 Eigen::MatrixXi weight_matrix(const py::array& a, const std::string& name) {
-  const auto wide = checked_int_matrix(a, name);
-  Eigen::MatrixXi m(wide.shape(0), wide.shape(1));
-  for (py::ssize_t r = 0; r < wide.shape(0); ++r)
-    for (py::ssize_t c = 0; c < wide.shape(1); ++c) m(r, c) = int32_t(wide.at(r, c));
-  return m;
+  return checked_int_matrix(a, name);
 }
 
 Eigen::Map<const IntMatrix> input_matrix(const py::array& a, const std::string& name, IntMatrix& storage) {
@@ -63,10 +59,7 @@ Eigen::Map<const IntMatrix> input_matrix(const py::array& a, const std::string& 
       a.ndim() == 2 && a.dtype().is(py::dtype::of<int32_t>()) && (a.flags() & py::array::c_style) != 0;
   if (in_place)
     return Eigen::Map<const IntMatrix>(static_cast<const int32_t*>(a.data()), a.shape(0), a.shape(1));
-  const auto wide = checked_int_matrix(a, name);
-  storage.resize(wide.shape(0), wide.shape(1));
-  for (py::ssize_t r = 0; r < wide.shape(0); ++r)
-    for (py::ssize_t c = 0; c < wide.shape(1); ++c) storage(r, c) = int32_t(wide.at(r, c));
+  storage = checked_int_matrix(a, name);
   return Eigen::Map<const IntMatrix>(storage.data(), storage.rows(), storage.cols());
 }
 

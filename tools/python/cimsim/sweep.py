@@ -12,9 +12,8 @@ from ._core import InputError
 
 def _column(values):
     """int64 if every cell is an integer, else float64 if every cell is a number (empty: nan), else str."""
-    cells = [v for v in values if v != ""]
     try:
-        if len(cells) == len(values):
+        if "" not in values:
             return np.array([int(v) for v in values], dtype=np.int64)
     except ValueError:
         pass
