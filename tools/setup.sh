@@ -15,6 +15,7 @@ packages=(
   gtkwave python3 python3-numpy python3-matplotlib dataset-fashion-mnist
   python3-onnx python3-pytest python3-yaml  # the import tests (ONNX files built with onnx.helper)
   pybind11-dev python3-pandas  # the Python module (import cimsim); load_sweep gives a DataFrame with pandas
+  python3-torch  # cimsim.torch: the trainer's layers in PyTorch scripts (the same LibTorch 1.13 as libtorch-dev)
   clang-14 libclang-rt-14-dev libomp-14-dev  # tools/fuzz.sh: libFuzzer and the sanitizer runtimes, OpenMP for clang
   slurm-wlm munge  # the Slurm sweep test (tests/slurm)
   strace  # fault injection (a failing rename) in the robustness tests (tests/robustness)

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "bundle/bundle_mapping.h"
+#include "core/error.h"
 
 namespace cimsim::train {
 
@@ -38,6 +39,60 @@ NetworkImpl::NetworkImpl(ModelBundle graph) : graph_(std::move(graph)) {
     }
     nodes_.push_back(node);
   }
+}
+
+namespace {
+
+// Whether `node` holds the module layer `l` needs, with its geometry and bits.
+bool node_fits(const BundleLayer& l, NetworkNode& node, const BundleBits& bits) {
+  auto quantizer_bits_fit = [&](CimLayer& cim) {
+    return cim.weight_quantizer->qmax() == (int64_t(1) << (bits.weight - 1)) - 1 &&
+           cim.input_quantizer->qmax() == (int64_t(1) << bits.input) - 1 &&
+           cim.input_signed == l.input_signed;
+  };
+  switch (l.type) {
+    case LayerType::kConv2d: {
+      if (!node.conv || node.linear || node.batchnorm) return false;
+      const CimConv2dImpl& c = *node.conv;
+      const auto w = c.conv->weight.sizes();
+      return w[0] == l.out_channels && w[1] * c.groups == l.in_channels && w[2] == l.kernel[0] &&
+             w[3] == l.kernel[1] && c.stride->at(0) == l.stride[0] && c.stride->at(1) == l.stride[1] &&
+             c.padding->at(0) == l.padding[0] && c.padding->at(1) == l.padding[1] && c.groups == l.groups &&
+             quantizer_bits_fit(*node.conv);
+    }
+    case LayerType::kLinear: {
+      if (!node.linear || node.conv || node.batchnorm) return false;
+      const auto w = node.linear->linear->weight.sizes();
+      return w[0] == l.out_features && w[1] == l.in_features && quantizer_bits_fit(*node.linear);
+    }
+    case LayerType::kBatchNorm:
+      return node.batchnorm && !node.conv && !node.linear && node.batchnorm->weight.size(0) == l.channels;
+    default:
+      return !node.conv && !node.linear && !node.batchnorm;
+  }
+}
+
+}  // namespace
+
+NetworkImpl::NetworkImpl(ModelBundle graph, std::vector<NetworkNode> nodes)
+    : graph_(std::move(graph)), nodes_(std::move(nodes)) {
+  if (nodes_.size() != graph_.layers.size())
+    throw InputError("network: " + std::to_string(nodes_.size()) + " modules for " +
+                     std::to_string(graph_.layers.size()) + " layers; give one node per layer");
+  for (std::size_t i = 0; i < graph_.layers.size(); ++i) {
+    const BundleLayer& l = graph_.layers[i];
+    NetworkNode& node = nodes_[i];
+    if (!node_fits(l, node, graph_.bits))
+      throw InputError(
+          "network: layer " + l.name + " (" + layer_type_name(l.type) +
+          ") is given a module of another type, geometry or bit width; give the layer's own module");
+    if (node.conv) register_module(l.name, node.conv);
+    if (node.linear) register_module(l.name, node.linear);
+    if (node.batchnorm) register_module(l.name, node.batchnorm);
+  }
+  // Quantized when every CIM layer is (the modules carry their stage).
+  quantized_ = std::all_of(nodes_.begin(), nodes_.end(),
+                           [](NetworkNode& n) { return !n.cim() || n.cim()->quantized; });
 }
 
 torch::Tensor NetworkImpl::forward(const torch::Tensor& images) {

@@ -33,6 +33,10 @@ class NetworkImpl : public torch::nn::Module {
  public:
   // `graph` supplies the layers (weights in it are ignored); its bits set the quantizers' widths.
   explicit NetworkImpl(ModelBundle graph);
+  // The network of `graph` over modules that exist already (shared, not copied: the Python layers of
+  // cimsim.torch), one node per layer; a conv2d, linear or batchnorm layer's node holds its module
+  // with the layer's geometry (InputError naming the layer otherwise), other layers' nodes are empty.
+  NetworkImpl(ModelBundle graph, std::vector<NetworkNode> nodes);
 
   // images: [B, C, H, W] normalised as graph().input says; returns [B, classes] logits.
   torch::Tensor forward(const torch::Tensor& images);

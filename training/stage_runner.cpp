@@ -47,19 +47,26 @@ std::optional<HwConfig> load_hardware(const ExperimentConfig& config, const RunO
   return hw;
 }
 
-// Stage cim's noise (docs/training.md): the hardware's device model, redrawn every forward; with
-// --hw-stats, instead, what the simulator measured per layer, under cim.feedback (hw_stats.h).
-// With --calib, each layer's learned interval starts from the calibration (cimsim calibrate).
-void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path, const std::string& feedback,
-                     const std::string& calib_path) {
+}  // namespace
+
+std::vector<std::string> full_range_layers(const ModelBundle& graph, const HwConfig& hw) {
+  std::vector<std::string> full;
+  if (hw.adc.ideal) return full;
+  for (const BundleLayer& l : graph.layers)
+    if (l.is_cim() && hw.interval_for(l.name).full) full.push_back(l.name);
+  return full;
+}
+
+void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path,
+                     const std::string& feedback, const std::optional<CalibrationFile>& calib,
+                     const std::string& calib_source) {
   std::map<std::string, AdcInterval> start;
-  if (!calib_path.empty()) {
-    const CalibrationFile calib = load_calibration(calib_path);
-    check_calibration_applies(calib, calib_path, hw, net.graph());
-    start = calibration_intervals(calib);
+  if (calib) {
+    check_calibration_applies(*calib, calib_source, hw, net.graph());
+    start = calibration_intervals(*calib);
     for (const auto& [layer, interval] : start)
       spdlog::info("layer {}: ADC interval starts at [{:.4f}, {:.4f}] ({})", layer, interval.lo, interval.hi,
-                   calib_path);
+                   calib_source);
   }
   CimNoise noise;
   std::map<std::string, MeasuredNoise> measured;
@@ -79,13 +86,14 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
   }
 }
 
+namespace {
+
 // Stage cim from full-range intervals learns them from a poor start (13% on the tiny experiment
 // where a calibrated start gives 69%): say so, and how to start from calibrated ones.
 void warn_if_full_range(const ModelBundle& graph, const HwConfig& hw, const std::string& calib_path) {
-  if (!calib_path.empty() || hw.adc.ideal) return;
+  if (!calib_path.empty()) return;
   std::string full;
-  for (const BundleLayer& l : graph.layers)
-    if (l.is_cim() && hw.interval_for(l.name).full) full += (full.empty() ? "" : ", ") + l.name;
+  for (const std::string& name : full_range_layers(graph, hw)) full += (full.empty() ? "" : ", ") + name;
   if (full.empty()) return;
   spdlog::warn("--stage cim: the ADC intervals of {} start at the full range, where few of the {}-bit ADC's "
                "levels are used; run cimsim calibrate on the --from bundle and pass --calib (docs/training.md)",
@@ -285,7 +293,9 @@ StageResult run_stage(const ExperimentConfig& experiment, const RunOptions& opti
   result.net = build_network(config, seed, options.resume ? std::string() : options.from, options.stage, graph);
   NetworkImpl& net = *result.net;
   if (options.stage == Stage::kCim) {
-    put_on_hardware(net, *hw, options.hw_stats_path, config.cim.feedback, options.calib_path);
+    std::optional<CalibrationFile> calib;
+    if (!options.calib_path.empty()) calib = load_calibration(options.calib_path);
+    put_on_hardware(net, *hw, options.hw_stats_path, config.cim.feedback, calib, options.calib_path);
     if (!options.resume) warn_if_full_range(net.graph(), *hw, options.calib_path);
     if (!config.cim.learn_intervals) {
       net.freeze_adc_intervals();

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "adc/calibration_file.h"
 #include "experiment_config.h"
 #include "metrics_log.h"
 #include "network.h"
@@ -47,6 +48,16 @@ std::optional<ModelBundle> bundle_graph(const std::string& from, const std::stri
 // `from` (a bundle: its weights and, at equal bits, its steps; or an earlier run's checkpoint).
 Network build_network(const ExperimentConfig& config, uint64_t seed, const std::string& from, Stage stage,
                       const std::optional<ModelBundle>& graph = std::nullopt);
+// Stage cim's hardware (docs/training.md): every CIM layer of `net` computes on `hw`'s macros. Its
+// noise is the hardware's device model, redrawn every forward; with `hw_stats_path`, instead, what the
+// simulator measured per layer, under `feedback` (hw_stats.h). With `calib` (checked against `hw` and
+// the graph; `calib_source` names it in messages), each layer's learned interval starts from it.
+void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path,
+                     const std::string& feedback, const std::optional<CalibrationFile>& calib,
+                     const std::string& calib_source);
+// The CIM layers of `graph` whose ADC interval on `hw` is the full range (none with an ideal ADC):
+// stage cim learns theirs from a poor start.
+std::vector<std::string> full_range_layers(const ModelBundle& graph, const HwConfig& hw);
 // Where a run keeps the graph of a network that came from a bundle.
 inline constexpr const char* kGraphDir = "graph";
 

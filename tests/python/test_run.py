@@ -39,6 +39,28 @@ def test_equals_the_command_line(cimsim, tmp_path, overrides):
     assert mine["inputs"] == {"hw": HW, "model": MODEL, "data": "fashion-mnist", "split": "test"}
 
 
+def test_shape_only_networks_equal_the_command_lines(cimsim, tmp_path):
+    arch = cimsim.architecture("lenet5", HW, width=0.5, seed=3)
+    out = tmp_path / "arch"
+    cli("run", "--hw", HW, "--model", "arch:lenet5:0.5", "--seed", "3", "--limit", "8", "--out", str(out))
+    result = cimsim.run(HW, arch, limit=8, seed=3)
+    np.testing.assert_array_equal(result.logits, np.load(out / "logits.npy"))
+    assert result.cycles_per_image == json.load(open(out / "stats.json"))["cycles_per_image"]
+    assert arch.input_shape == (1, 28, 28) and arch.classes == 10
+    random = cimsim.Bundle.load(MODEL).shape_only(cimsim.HwConfig.load(HW), 3)
+    out = tmp_path / "shape-only"
+    cli("run", "--hw", HW, "--model", MODEL, "--shape-only", "--seed", "3", "--limit", "8", "--out", str(out))
+    np.testing.assert_array_equal(cimsim.run(HW, random, limit=8, seed=3).logits, np.load(out / "logits.npy"))
+    assert not np.array_equal(cimsim.run(HW, MODEL, limit=8, seed=3).logits, np.load(out / "logits.npy"))
+    with pytest.raises(cimsim.InputError) as python:
+        cimsim.architecture("lenet7", HW)
+    assert str(python.value) == cli_error("run", "--hw", HW, "--model", "arch:lenet7", "--limit", "1")
+    with pytest.raises(cimsim.InputError, match="width = -1"):
+        cimsim.architecture("vgg8", HW, width=-1)
+    with pytest.raises(cimsim.InputError, match="input_shape"):
+        cimsim.architecture("vgg8", HW, input_shape=(28, 28))
+
+
 def test_image_arrays_give_the_data_sets_numbers(cimsim):
     images, labels = fashion_mnist_test(40)
     hw = cimsim.HwConfig.load(HW, overrides=VARIATION)
@@ -53,6 +75,23 @@ def test_image_arrays_give_the_data_sets_numbers(cimsim):
     np.testing.assert_array_equal(unlabelled.logits, named.logits[:8])
     few = cimsim.run(hw, MODEL, images, labels, seed=2, limit=5)
     assert few.images == 5
+
+
+def test_load_images_reads_the_data_sets(cimsim):
+    images, labels = fashion_mnist_test(40)
+    loaded, loaded_labels = cimsim.load_images("fashion-mnist", split="test", limit=40)
+    assert loaded.dtype == np.uint8 and loaded.shape == (40, 1, 28, 28) and loaded_labels.dtype == np.int64
+    np.testing.assert_array_equal(loaded, images)
+    np.testing.assert_array_equal(loaded_labels, labels)
+    train, _ = cimsim.load_images(limit=3)
+    assert train.shape == (3, 1, 28, 28) and not np.array_equal(train, images[:3])
+    with pytest.raises(cimsim.InputError, match="split 'val'"):
+        cimsim.load_images(split="val")
+    with pytest.raises(cimsim.InputError, match="limit = 0"):
+        cimsim.load_images(limit=0)
+    with pytest.raises(cimsim.InputError) as python:
+        cimsim.load_images("mnist:/nonexistent", split="test")
+    assert str(python.value) == cli_error("run", "--hw", HW, "--model", MODEL, "--data", "mnist:/nonexistent")
 
 
 def test_runs_repeat_in_one_process(cimsim):

@@ -93,5 +93,35 @@ TEST(BundleRoundTrip, MismatchedBundlesAreRejected) {
   EXPECT_THROW(export_bundle(*net), InputError);
 }
 
+// A network over another network's modules (cimsim.torch's view of a Python model) shares them: the
+// same forward, its stage taken from the modules; modules that do not fit a layer are refused.
+TEST(BundleRoundTrip, NetworkOverExistingModulesSharesThem) {
+  const ExperimentConfig c = config("lenet5");
+  torch::manual_seed(2);
+  Network net(architecture(c));
+  net->set_quantized(true);
+  net->eval();
+  Network view(net->graph(), net->nodes());
+  EXPECT_TRUE(view->quantized());
+  EXPECT_EQ(view->parameters().size(), net->parameters().size());
+  EXPECT_EQ(view->parameters()[0].data_ptr(), net->parameters()[0].data_ptr());
+  const torch::Tensor images = torch::rand({4, 1, 28, 28});
+  torch::NoGradGuard no_grad;
+  EXPECT_TRUE(torch::equal(view->forward(images), net->forward(images)));
+
+  std::vector<NetworkNode> swapped = net->nodes();
+  std::swap(swapped[0], swapped[3]);  // conv1 and conv2: other geometry
+  try {
+    Network bad(net->graph(), swapped);
+    FAIL() << "no error";
+  } catch (const InputError& e) {
+    EXPECT_NE(std::string(e.what()).find("layer conv1 (conv2d) is given a module of another type, geometry"),
+              std::string::npos)
+        << e.what();
+  }
+  std::vector<NetworkNode> fewer(net->nodes().begin(), net->nodes().end() - 1);
+  EXPECT_THROW(Network(net->graph(), fewer), InputError);
+}
+
 }  // namespace
 }  // namespace cimsim::train

@@ -7,7 +7,9 @@
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -15,6 +17,7 @@
 
 #include "adc/calibration_file.h"
 #include "adc/layer_interval.h"
+#include "bundle/shape_only.h"
 #include "cli_common.h"
 #include "core/error.h"
 #include "data/npy_images.h"
@@ -25,6 +28,7 @@
 #include "py_arrays.h"
 #include "py_json.h"
 #include "py_logging.h"
+#include "py_types.h"
 #include "report_handler.h"
 #include "simulation_session.h"
 
@@ -34,19 +38,6 @@ extern "C" __attribute__((visibility("default"))) int sc_main(int, char**) { ret
 
 namespace cimsim::python {
 namespace {
-
-// A hardware config with what it was loaded from, so that a calibration's intervals can be laid
-// over the same file and overrides.
-struct Hardware {
-  std::string path;
-  std::vector<std::string> overrides;
-  HwConfig config;
-};
-
-struct Calibration {
-  std::string path;  // the file it was read from, or "" when calibrate() made it
-  CalibrationFile file;
-};
 
 struct RunResult {
   NetworkReport report;
@@ -117,6 +108,40 @@ data::Dataset dataset_of(const py::object& images, const py::object& labels, con
   return data::dataset_of_arrays(image_array, "images", &label_array, "labels", limit);
 }
 
+// `cimsim run --model arch:NAME[:WIDTH]`'s network: the architecture for `input_shape` images and
+// `classes` outputs, seeded random weights at the hardware's bits (models/bundle/shape_only.h).
+std::shared_ptr<ModelBundle> architecture(const std::string& name, const Hardware& hw,
+                                          const std::vector<int>& input_shape, int classes, double width,
+                                          uint64_t seed) {
+  if (input_shape.size() != 3 || *std::min_element(input_shape.begin(), input_shape.end()) < 1)
+    throw InputError("input_shape: give [channels, height, width], each 1 or more");
+  check_range("classes", classes, 2, 1 << 20);
+  if (!(width > 0 && width <= 16))
+    throw InputError("width = " + std::to_string(width) + " is outside (0, 16]; give a value in it");
+  static int scratch = 0;
+  const BundleBits bits{hw.config.macro.weight_bits, hw.config.macro.input_bits};
+  auto bundle = std::make_shared<ModelBundle>(
+      architecture_bundle(name, width, input_shape, classes, bits,
+                          (std::filesystem::temp_directory_path() /
+                           ("cimsim_arch_" + std::to_string(::getpid()) + "_" + std::to_string(++scratch)))
+                              .string()));
+  randomize_weights(*bundle, bits, seed);
+  return bundle;
+}
+
+// A named data set's images (N x C x H x W: uint8 pixels, or float32 values) and labels (int64), as
+// `cimsim run --data NAME` reads them.
+py::tuple load_images(const std::string& name, const std::string& split, int64_t limit) {
+  std::string spec;
+  const data::Dataset d = dataset_of(py::str(name), py::none(), split, limit, spec);
+  const std::vector<py::ssize_t> shape{d.count, d.channels, d.height, d.width};
+  py::array images = d.is_float() ? py::array(py::array_t<float>(shape, d.values.data()))
+                                  : py::array(py::array_t<uint8_t>(shape, d.images.data()));
+  py::array_t<int64_t> labels(d.count);
+  std::copy(d.labels.begin(), d.labels.end(), labels.mutable_data());
+  return py::make_tuple(images, labels);
+}
+
 // The progress hook of a run: Ctrl-C (a pending KeyboardInterrupt) ends it, then the caller's
 // callback, if any, gets (images done, images in all).
 std::function<void(int64_t, int64_t)> progress_hook(const py::object* callback) {
@@ -136,8 +161,7 @@ RunResult run(const Hardware& hw, const ModelBundle& bundle, const py::object& i
   HwConfig config = hw.config;
   if (calib) {
     config = load_hw_config(hw.path, interval_overrides(&calib->file, hw.overrides));
-    check_calibration_applies(calib->file, calib->path.empty() ? "the calibration" : calib->path, config,
-                              bundle);
+    check_calibration_applies(calib->file, calib->source(), config, bundle);
   }
   std::string spec;
   const data::Dataset data = dataset_of(images, labels, split, limit, spec);
@@ -299,6 +323,17 @@ PYBIND11_MODULE(_core, m) {
           "load",
           [](const std::string& dir) { return std::make_shared<ModelBundle>(load_model_bundle(dir)); },
           py::arg("dir"))
+      .def_static("architecture", &architecture, py::arg("name"), py::arg("hw"), py::arg("input_shape"),
+                  py::arg("classes"), py::arg("width"), py::arg("seed"))
+      .def(
+          "shape_only",
+          [](const ModelBundle& b, const Hardware& hw, uint64_t seed) {
+            auto out = std::make_shared<ModelBundle>(b);
+            randomize_weights(*out, BundleBits{hw.config.macro.weight_bits, hw.config.macro.input_bits},
+                              seed);
+            return out;
+          },
+          py::arg("hw"), py::arg("seed"))
       .def_readonly("dir", &ModelBundle::dir)
       .def_readonly("name", &ModelBundle::name)
       .def_readonly("classes", &ModelBundle::classes)
@@ -357,6 +392,7 @@ PYBIND11_MODULE(_core, m) {
   m.def("run", &run, py::arg("hw"), py::arg("bundle"), py::arg("images"), py::arg("labels"), py::arg("split"),
         py::arg("limit"), py::arg("seed"), py::arg("batch"), py::arg("calib"), py::arg("histograms"),
         py::arg("progress"), py::arg("trace"), py::arg("trace_window"), py::arg("trace_adcs"));
+  m.def("load_images", &load_images, py::arg("name"), py::arg("split"), py::arg("limit"));
   m.def("calibrate", &calibrate, py::arg("hw"), py::arg("bundle"), py::arg("images"), py::arg("labels"),
         py::arg("split"), py::arg("limit"), py::arg("method"), py::arg("percentile"), py::arg("zero_level"),
         py::arg("seed"), py::arg("batch"));

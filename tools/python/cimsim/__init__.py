@@ -15,8 +15,8 @@ from ._core import Bundle, Calibration, HwConfig, InputError, RunResult
 from .sweep import load_sweep
 
 __version__ = _core.version
-__all__ = ["Bundle", "Calibration", "HwConfig", "InputError", "RunResult", "calibrate", "load_sweep", "mvm",
-           "run"]
+__all__ = ["Bundle", "Calibration", "HwConfig", "InputError", "RunResult", "architecture", "calibrate",
+           "load_images", "load_sweep", "mvm", "run"]
 
 
 def _hw(hw):
@@ -33,6 +33,22 @@ def _limit(limit):
     if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
         raise InputError(f"limit = {limit!r}: give a whole number of images, 1 or more (None: all)")
     return limit
+
+
+def architecture(name, hw, *, input_shape=(1, 28, 28), classes=10, width=1.0, seed=1):
+    """A shape-only network, as `cimsim run --model arch:NAME:WIDTH` makes it: "lenet5", "vgg8" or
+    "resnet20" at `width` for `input_shape` [C, H, W] images and `classes` outputs, with seeded random
+    weights at the hardware's bits (docs/model-bundle.md, "Shape-only runs"): for cycles, energy
+    and area, not accuracy. Bundle.shape_only(hw, seed) does the same to any bundle's graph."""
+    return Bundle.architecture(name, _hw(hw), list(input_shape), classes, float(width), seed)
+
+
+def load_images(name="fashion-mnist", *, split="train", limit=None):
+    """A data set's images and labels as `cimsim run --data NAME` reads them ("fashion-mnist",
+    "mnist:DIR", "cifar10:DIR", ...; split "train" or "test"; limit: the first N only). Returns
+    (images, labels): N x C x H x W uint8 pixels (float32 values for a float data set) and int64
+    labels, NumPy arrays."""
+    return _core.load_images(name, split, _limit(limit))
 
 
 def mvm(hw, W, X, *, seed=1, batch=4096, layer="mvm"):
