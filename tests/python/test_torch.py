@@ -2,6 +2,7 @@
 converted model's exact-order double forward with the C++ trainer's network on the exported bundle
 and with the simulator (cimsim.run) on it."""
 
+import logging
 import warnings
 
 import numpy as np
@@ -11,7 +12,7 @@ torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
-from conftest import HW, fashion_mnist_test  # noqa: E402
+from conftest import HW, cli, fashion_mnist_test  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -168,6 +169,29 @@ def test_fixed_intervals_and_full_range_warning(ct, cimsim):
     assert model.conv1.state()["adc_interval"] == start
     with pytest.raises(cimsim.InputError, match="on the macros already"):
         ct.set_stage(model, "qat")
+
+
+def test_measured_statistics_feed_stage_cim(ct, cimsim, tmp_path, caplog):
+    model = converted(ct, cimsim)
+    pixels, x, y = images()
+    ct.set_stage(model, "qat")
+    train_steps(ct, model, x, y)
+    hw = cimsim.HwConfig.load(HW, overrides={"device.program_sigma": 0.05})
+    bundle = ct.export(model, tmp_path / "qat")
+    stats = tmp_path / "stats.json"
+    cli("run", "--hw", HW, "--set", "device.program_sigma=0.05", "--model", str(tmp_path / "qat"), "--limit", "16",
+        "--stats", str(stats))
+    calib = cimsim.calibrate(hw, bundle, pixels, limit=32)
+    with caplog.at_level(logging.INFO, logger="cimsim"):
+        ct.set_stage(model, "cim", calib=calib, hw_stats=str(stats))
+    assert "layer conv1: injected partial-sum noise" in caplog.text and "cell error per level" in caplog.text
+    before = model.fc2.weight.detach().clone()
+    train_steps(ct, model, x, y, steps=2)
+    assert not torch.equal(model.fc2.weight.detach(), before)
+    with pytest.raises(cimsim.InputError, match="feedback 'cell'"):
+        ct.set_stage(model, "cim", hw_stats=str(stats), feedback="cell")
+    with pytest.raises(cimsim.InputError, match="stats-missing.json"):
+        ct.set_stage(model, "cim", calib=calib, hw_stats=str(tmp_path / "stats-missing.json"))
 
 
 def test_noise_injection_is_seeded(ct, cimsim):

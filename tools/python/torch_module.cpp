@@ -20,6 +20,7 @@
 #include "cim_layers.h"
 #include "core/error.h"
 #include "network.h"
+#include "py_logging.h"
 #include "py_types.h"
 #include "stage_runner.h"
 
@@ -199,6 +200,7 @@ Network load_network(const std::string& dir) {
 }
 
 std::shared_ptr<ModelBundle> export_network(Network& n, const std::string& dir) {
+  follow_python_log_level();
   const ModelBundle bundle = train::export_bundle(*n.net);
   write_model_bundle_atomically(bundle, dir);
   return std::make_shared<ModelBundle>(load_model_bundle(dir));
@@ -206,6 +208,7 @@ std::shared_ptr<ModelBundle> export_network(Network& n, const std::string& dir) 
 
 void put_on_hardware(Network& n, const Hardware& hw, const std::optional<Calibration>& calib,
                      const std::string& hw_stats, const std::string& feedback) {
+  follow_python_log_level();
   std::optional<CalibrationFile> file;
   if (calib) file = calib->file;
   train::put_on_hardware(*n.net, hw.config, hw_stats, feedback, file, calib ? calib->source() : "");
