@@ -12,7 +12,6 @@
 #include <omp.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
-#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
@@ -103,10 +102,8 @@ int run(int argc, char* argv[]) {
   cimsim::HwConfig hw = cimsim::load_hw_config(preset, overrides);
 
   // ResNet-20 (models/bundle/architectures.h) with seeded random 4-bit weights (shape_only.h).
-  cimsim::ModelBundle bundle = cimsim::architecture_bundle(
-      "resnet20", 1.0, {1, 28, 28}, 10, cimsim::BundleBits{4, 4},
-      "/tmp/cimsim_bench_resnet20_" + std::to_string(::getpid()));
-  cimsim::randomize_weights(bundle, cimsim::BundleBits{4, 4}, 7);
+  cimsim::ModelBundle bundle =
+      cimsim::shape_only_architecture("resnet20", 1.0, {1, 28, 28}, 10, cimsim::BundleBits{4, 4}, 7);
   if (macros_factor > 0) {  // automatic duplication within a multiple of the macros the network needs
     int64_t minimum = 0;
     for (const BundleLayer& l : bundle.layers)

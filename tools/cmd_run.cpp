@@ -2,7 +2,6 @@
 // energy and per-layer conversion statistics.
 #include <spdlog/spdlog.h>
 
-#include <unistd.h>
 
 #include <chrono>
 #include <filesystem>
@@ -37,7 +36,7 @@ struct RunArgs {
 // --model arch:NAME[:WIDTH], or a bundle directory; with --shape-only or arch:, random weights at the
 // hardware's bits (models/bundle/shape_only.h).
 ModelBundle model_of(const RunArgs& args, const HwConfig& hw, const data::Dataset& data) {
-  const BundleBits bits{hw.macro.weight_bits, hw.macro.input_bits};
+  const BundleBits bits = bundle_bits(hw.macro);
   if (args.model.rfind("arch:", 0) != 0) {
     ModelBundle bundle = load_model_bundle(args.model);
     if (args.shape_only) randomize_weights(bundle, bits, args.seed);
@@ -57,11 +56,9 @@ ModelBundle model_of(const RunArgs& args, const HwConfig& hw, const data::Datase
       throw InputError("--model " + args.model + ": the width after the second ':' must be a number, e.g. arch:vgg8:0.5");
   }
   const int classes = data.num_classes > 1 ? data.num_classes : 10;
-  ModelBundle bundle = architecture_bundle(
-      spec.substr(0, colon), width, {int(data.channels), int(data.height), int(data.width)}, classes, bits,
-      (std::filesystem::temp_directory_path() / ("cimsim_arch_" + std::to_string(::getpid()))).string());
-  randomize_weights(bundle, bits, args.seed);
-  return bundle;
+  return shape_only_architecture(spec.substr(0, colon), width,
+                                 {int(data.channels), int(data.height), int(data.width)}, classes, bits,
+                                 args.seed);
 }
 
 // Per layer and image: the energy by component (the layer's macros, its digital operations, its

@@ -35,17 +35,19 @@ const LevelMoments& nearest_measured(const std::vector<LevelMoments>& pooled, st
 
 }  // namespace
 
-std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string& path, const std::string& feedback,
-                                                               int max_level) {
-  const std::string what = "--hw-stats " + path;
+std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string& path,
+                                                               const std::string& feedback, int max_level,
+                                                               const FeedbackWording& wording) {
+  const std::string what = wording.file + " " + path;
   const RunStats stats = load_run_stats(path, what);
   // The converter of the run that measured the error.
   const double levels = double((1 << stats.config.macro.adc_bits) - 1);
   const bool cells = feedback == "cells";
   if (!cells && stats.config.device.wire_resistance > 0)
-    spdlog::warn("{}: the measured error includes the bit lines' IR drop (device.wire_resistance), which stage "
-                 "cim also models; cim.feedback: cells feeds back only the read and thermal noise",
-                 what);
+    spdlog::warn(
+        "{}: the measured error includes the bit lines' IR drop (device.wire_resistance), which stage "
+        "cim also models; {} feeds back only the read and thermal noise",
+        what, wording.cells);
   // The noise stage cim does not model itself (cells): the read noise as the run drew it, and the
   // converter's thermal noise (thermal_sigma_lsb steps); quantization, clipping and the converter's
   // static errors are modelled, the IR drop too.
@@ -66,7 +68,8 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
     if (read_noise && !c.read_error)
       throw InputError(what + ": layer " + layer.name +
                        " has no read_error although its run had read noise (a stats file of an older "
-                       "cimsim?); rerun cimsim run --stats, or set cim.feedback: partial_sums in the experiment");
+                       "cimsim?); rerun cimsim run --stats, or " +
+                       wording.partial_sums);
     const double read = c.read_error ? c.read_error->std : 0.0;
     const double thermal = stats.config.adc.thermal_sigma_lsb * step;
     n.partial_sum_sigma = std::sqrt(read * read + thermal * thermal);
@@ -74,15 +77,16 @@ std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string
       if (!device.programming_ideal())
         throw InputError(what + ": layer " + layer.name +
                          " has no device_levels although its run programmed the cells with device variation "
-                         "(a stats file of an older cimsim?); rerun cimsim run --stats, or set cim.feedback: "
-                         "partial_sums in the experiment");
+                         "(a stats file of an older cimsim?); rerun cimsim run --stats, or " +
+                         wording.partial_sums);
       continue;
     }
     const std::vector<DeviceLevelFigures>& lv = *c.device_levels;
     if (int(lv.size()) != max_level + 1)
       throw InputError(what + ": layer " + layer.name + " has device_levels for levels 0.." +
-                       std::to_string(int(lv.size()) - 1) + " but the cells of --hw have levels 0.." +
-                       std::to_string(max_level) + "; measure on hardware with the same macro.cell_bits");
+                       std::to_string(int(lv.size()) - 1) +
+                       " but the training hardware's cells have levels 0.." + std::to_string(max_level) +
+                       "; measure on hardware with the same macro.cell_bits");
     for (std::size_t l = 0; l < lv.size(); ++l) {
       if (lv[l].level != int(l) || lv[l].cells < 0 || !std::isfinite(lv[l].mean) || !(lv[l].std >= 0) ||
           !std::isfinite(lv[l].std))

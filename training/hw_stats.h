@@ -31,11 +31,20 @@ struct MeasuredNoise {
   std::vector<double> level_mean, level_std;  // per target level 0 .. g_max; empty: no cell perturbation
 };
 
+// How messages name the statistics file and the two feedback rules: the command line's flag and
+// experiment key, or a caller's own (cimsim.torch: its arguments).
+struct FeedbackWording {
+  std::string file = "--hw-stats";                                                // "<file> <path>: ..."
+  std::string cells = "cim.feedback: cells";                                      // names the rule "cells"
+  std::string partial_sums = "set cim.feedback: partial_sums in the experiment";  // how to choose the other
+};
+
 // Layer name -> what it injects under `feedback` ("cells" or "partial_sums"). `max_level` is the
 // training hardware's largest cell level, which the measured levels must match. InputError naming
 // the file and the field for a missing or malformed file, or one without the per-level statistics
 // "cells" needs.
-std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string& path, const std::string& feedback,
-                                                               int max_level);
+std::map<std::string, MeasuredNoise> measured_noise_from_stats(const std::string& path,
+                                                               const std::string& feedback, int max_level,
+                                                               const FeedbackWording& wording = {});
 
 }  // namespace cimsim::train

@@ -59,7 +59,7 @@ std::vector<std::string> full_range_layers(const ModelBundle& graph, const HwCon
 
 void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path,
                      const std::string& feedback, const std::optional<CalibrationFile>& calib,
-                     const std::string& calib_source) {
+                     const std::string& calib_source, const FeedbackWording& wording) {
   std::map<std::string, AdcInterval> start;
   if (calib) {
     check_calibration_applies(*calib, calib_source, hw, net.graph());
@@ -74,7 +74,7 @@ void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw
     noise.program_sigma = hw.device.program_sigma;
     noise.program_lognormal_sigma = hw.device.program_lognormal_sigma;
   } else {
-    measured = measured_noise_from_stats(hw_stats_path, feedback, int(hw.macro.max_cell_level()));
+    measured = measured_noise_from_stats(hw_stats_path, feedback, int(hw.macro.max_cell_level()), wording);
   }
   net.set_hardware(hw, noise, start, measured);
   for (const auto& [layer, m] : measured) {

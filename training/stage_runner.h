@@ -11,6 +11,7 @@
 
 #include "adc/calibration_file.h"
 #include "experiment_config.h"
+#include "hw_stats.h"
 #include "metrics_log.h"
 #include "network.h"
 
@@ -52,9 +53,10 @@ Network build_network(const ExperimentConfig& config, uint64_t seed, const std::
 // noise is the hardware's device model, redrawn every forward; with `hw_stats_path`, instead, what the
 // simulator measured per layer, under `feedback` (hw_stats.h). With `calib` (checked against `hw` and
 // the graph; `calib_source` names it in messages), each layer's learned interval starts from it.
+// `wording` names the statistics file and the feedback rules in messages.
 void put_on_hardware(NetworkImpl& net, const HwConfig& hw, const std::string& hw_stats_path,
                      const std::string& feedback, const std::optional<CalibrationFile>& calib,
-                     const std::string& calib_source);
+                     const std::string& calib_source, const FeedbackWording& wording = {});
 // The CIM layers of `graph` whose ADC interval on `hw` is the full range (none with an ideal ADC):
 // stage cim learns theirs from a poor start.
 std::vector<std::string> full_range_layers(const ModelBundle& graph, const HwConfig& hw);

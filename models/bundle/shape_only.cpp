@@ -1,6 +1,9 @@
 #include "bundle/shape_only.h"
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cmath>
 #include <filesystem>
 
@@ -44,7 +47,7 @@ void randomize_weights(ModelBundle& b, BundleBits bits, uint64_t seed) {
 }
 
 ModelBundle architecture_bundle(const std::string& name, double width, const std::vector<int>& input_shape,
-                                int classes, BundleBits bits, const std::string& scratch_dir) {
+                                int classes, BundleBits bits) {
   const auto& names = architecture_names();
   if (std::find(names.begin(), names.end(), name) == names.end())
     throw InputError("arch:" + name + ": unknown architecture; use arch:lenet5, arch:vgg8 or arch:resnet20");
@@ -62,6 +65,12 @@ ModelBundle architecture_bundle(const std::string& name, double width, const std
     last.weight_scale.assign(std::size_t(classes), 1.0);
     last.bias.assign(std::size_t(classes), 0.0);
   }
+  // Unique within the process (a counter) and among processes (the pid).
+  static std::atomic<int> scratch_count{0};
+  const std::string scratch_dir =
+      (std::filesystem::temp_directory_path() /
+       ("cimsim_arch_" + std::to_string(::getpid()) + "_" + std::to_string(++scratch_count)))
+          .string();
   std::error_code ec;
   std::filesystem::remove_all(scratch_dir, ec);
   b.write(scratch_dir);
@@ -70,6 +79,14 @@ ModelBundle architecture_bundle(const std::string& name, double width, const std
   loaded.dir.clear();
   loaded.manifest = "arch:" + name;
   return loaded;
+}
+
+ModelBundle shape_only_architecture(const std::string& name, double width,
+                                    const std::vector<int>& input_shape, int classes, BundleBits bits,
+                                    uint64_t seed) {
+  ModelBundle bundle = architecture_bundle(name, width, input_shape, classes, bits);
+  randomize_weights(bundle, bits, seed);
+  return bundle;
 }
 
 }  // namespace cimsim

@@ -19,10 +19,17 @@ namespace cimsim {
 void randomize_weights(ModelBundle& bundle, BundleBits bits, uint64_t seed);
 
 // "lenet5", "vgg8" or "resnet20" (models/bundle/architectures.h) at `width` for [C, H, W] images with
-// mean 0 and std 1 and `classes` outputs, zero weights, output shapes inferred (through `scratch_dir`,
-// removed afterwards). InputError for another name.
+// mean 0 and std 1 and `classes` outputs, zero weights, output shapes inferred (through a scratch
+// directory under the system's temporary directory, removed afterwards). InputError for another
+// name or a width outside (0, 16].
 ModelBundle architecture_bundle(const std::string& name, double width, const std::vector<int>& input_shape,
-                                int classes, BundleBits bits, const std::string& scratch_dir);
+                                int classes, BundleBits bits);
+// The same with randomize_weights(seed): `cimsim run --model arch:NAME:WIDTH`'s network.
+ModelBundle shape_only_architecture(const std::string& name, double width,
+                                    const std::vector<int>& input_shape, int classes, BundleBits bits,
+                                    uint64_t seed);
+// A hardware's integer widths as a bundle's.
+inline BundleBits bundle_bits(const MacroConfig& macro) { return {macro.weight_bits, macro.input_bits}; }
 
 // The names architecture_bundle knows.
 const std::vector<std::string>& architecture_names();

@@ -55,7 +55,7 @@ def test_shape_only_networks_equal_the_command_lines(cimsim, tmp_path):
     with pytest.raises(cimsim.InputError) as python:
         cimsim.architecture("lenet7", HW)
     assert str(python.value) == cli_error("run", "--hw", HW, "--model", "arch:lenet7", "--limit", "1")
-    with pytest.raises(cimsim.InputError, match="width = -1"):
+    with pytest.raises(cimsim.InputError, match="the width multiplier must be in \\(0, 16\\]"):
         cimsim.architecture("vgg8", HW, width=-1)
     with pytest.raises(cimsim.InputError, match="input_shape"):
         cimsim.architecture("vgg8", HW, input_shape=(28, 28))

@@ -275,7 +275,7 @@ TEST(Training, CellsFeedbackTakesThePerLevelErrorsAndTheReadNoise) {
     measured_noise_from_stats(path, "cells", 1);
     FAIL() << "no error";
   } catch (const InputError& e) {
-    EXPECT_NE(std::string(e.what()).find("levels 0..3 but the cells of --hw have levels 0..1"), std::string::npos)
+    EXPECT_NE(std::string(e.what()).find("levels 0..3 but the training hardware's cells have levels 0..1"), std::string::npos)
         << e.what();
   }
   // Programmed devices without per-level statistics (an older stats file): cells cannot be fed back.

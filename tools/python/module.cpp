@@ -116,17 +116,8 @@ std::shared_ptr<ModelBundle> architecture(const std::string& name, const Hardwar
   if (input_shape.size() != 3 || *std::min_element(input_shape.begin(), input_shape.end()) < 1)
     throw InputError("input_shape: give [channels, height, width], each 1 or more");
   check_range("classes", classes, 2, 1 << 20);
-  if (!(width > 0 && width <= 16))
-    throw InputError("width = " + std::to_string(width) + " is outside (0, 16]; give a value in it");
-  static int scratch = 0;
-  const BundleBits bits{hw.config.macro.weight_bits, hw.config.macro.input_bits};
-  auto bundle = std::make_shared<ModelBundle>(
-      architecture_bundle(name, width, input_shape, classes, bits,
-                          (std::filesystem::temp_directory_path() /
-                           ("cimsim_arch_" + std::to_string(::getpid()) + "_" + std::to_string(++scratch)))
-                              .string()));
-  randomize_weights(*bundle, bits, seed);
-  return bundle;
+  return std::make_shared<ModelBundle>(
+      shape_only_architecture(name, width, input_shape, classes, bundle_bits(hw.config.macro), seed));
 }
 
 // A named data set's images (N x C x H x W: uint8 pixels, or float32 values) and labels (int64), as
@@ -329,8 +320,7 @@ PYBIND11_MODULE(_core, m) {
           "shape_only",
           [](const ModelBundle& b, const Hardware& hw, uint64_t seed) {
             auto out = std::make_shared<ModelBundle>(b);
-            randomize_weights(*out, BundleBits{hw.config.macro.weight_bits, hw.config.macro.input_bits},
-                              seed);
+            randomize_weights(*out, bundle_bits(hw.config.macro), seed);
             return out;
           },
           py::arg("hw"), py::arg("seed"))

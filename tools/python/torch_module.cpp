@@ -61,9 +61,9 @@ std::shared_ptr<CimConv2dImpl> make_conv(int in_channels, int out_channels, std:
       throw InputError("padding = " + std::to_string(padding[std::size_t(i)]) + ": give 0 or more");
   }
   if (in_channels % groups != 0 || out_channels % groups != 0)
-    throw InputError("groups = " + std::to_string(groups) + " divides neither in_channels " +
-                     std::to_string(in_channels) + " nor out_channels " + std::to_string(out_channels) +
-                     " evenly; give a common divisor");
+    throw InputError("groups = " + std::to_string(groups) + " must divide both in_channels " +
+                     std::to_string(in_channels) + " and out_channels " + std::to_string(out_channels) +
+                     "; give a common divisor");
   return std::make_shared<CimConv2dImpl>(in_channels, out_channels, kernel, stride, padding, bias,
                                          quant_bits(weight_bits, input_bits, input_signed), groups);
 }
@@ -211,13 +211,31 @@ void put_on_hardware(Network& n, const Hardware& hw, const std::optional<Calibra
   follow_python_log_level();
   std::optional<CalibrationFile> file;
   if (calib) file = calib->file;
-  train::put_on_hardware(*n.net, hw.config, hw_stats, feedback, file, calib ? calib->source() : "");
+  const train::FeedbackWording wording{"hw_stats", "feedback='cells'", "pass feedback='partial_sums'"};
+  train::put_on_hardware(*n.net, hw.config, hw_stats, feedback, file, calib ? calib->source() : "", wording);
 }
 
 template <typename Module>
 auto forward_without_gil(Module& m, const torch::Tensor& x) {
   py::gil_scoped_release release;
   return m.forward(x);
+}
+
+// A trainer layer as a torch.nn.Module class (a torch.nn.cpp.ModuleWrapper), its forward run
+// without the GIL.
+template <typename Impl>
+torch::python::detail::PyModuleClass<Impl> bind_layer(py::module& m, const char* name) {
+  return torch::python::bind_module<Impl, true>(m, name)
+      .def("forward", &forward_without_gil<Impl>)
+      .def("__call__", &forward_without_gil<Impl>);
+}
+
+// The same for a CIM layer, with its float weight and bias.
+template <typename Impl>
+torch::python::detail::PyModuleClass<Impl> bind_cim_layer(py::module& m, const char* name) {
+  return bind_layer<Impl>(m, name)
+      .def("float_weight", [](Impl& l) { return l.float_weight(); })
+      .def("float_bias", [](Impl& l) { return l.float_bias(); });
 }
 
 }  // namespace
@@ -231,32 +249,22 @@ PYBIND11_MODULE(_torch, m) {
   m.doc() = "cimsim's trainer layers for PyTorch (use the package: import cimsim.torch)";
   py::module::import("cimsim._core");  // HwConfig, Calibration, Bundle and InputError's translation
 
-  torch::python::bind_module<CimConv2dImpl, true>(m, "CimConv2d")
+  bind_cim_layer<CimConv2dImpl>(m, "CimConv2d")
       .def(py::init(&make_conv), arg("in_channels"), arg("out_channels"), arg("kernel_size"), arg("stride"),
            arg("padding"), arg("bias"), arg("groups"), arg("weight_bits"), arg("input_bits"),
            arg("input_signed"))
-      .def("forward", &forward_without_gil<CimConv2dImpl>)
-      .def("__call__", &forward_without_gil<CimConv2dImpl>)
-      .def("state", &conv_geometry)
-      .def("float_weight", [](CimConv2dImpl& c) { return c.float_weight(); })
-      .def("float_bias", [](CimConv2dImpl& c) { return c.float_bias(); });
-  torch::python::bind_module<CimLinearImpl, true>(m, "CimLinear")
+      .def("state", &conv_geometry);
+  bind_cim_layer<CimLinearImpl>(m, "CimLinear")
       .def(py::init(&make_linear), arg("in_features"), arg("out_features"), arg("bias"), arg("weight_bits"),
            arg("input_bits"), arg("input_signed"))
-      .def("forward", &forward_without_gil<CimLinearImpl>)
-      .def("__call__", &forward_without_gil<CimLinearImpl>)
-      .def("state", &linear_geometry)
-      .def("float_weight", [](CimLinearImpl& l) { return l.float_weight(); })
-      .def("float_bias", [](CimLinearImpl& l) { return l.float_bias(); });
-  torch::python::bind_module<FoldableBatchNormImpl, true>(m, "FoldableBatchNorm")
+      .def("state", &linear_geometry);
+  bind_layer<FoldableBatchNormImpl>(m, "FoldableBatchNorm")
       .def(py::init([](int channels, double eps, double momentum) {
              check_positive("num_features", channels);
              if (!(eps >= 0)) throw InputError("eps = " + std::to_string(eps) + ": give 0 or more");
              return std::make_shared<FoldableBatchNormImpl>(channels, eps, momentum);
            }),
            arg("num_features"), arg("eps"), arg("momentum"))
-      .def("forward", &forward_without_gil<FoldableBatchNormImpl>)
-      .def("__call__", &forward_without_gil<FoldableBatchNormImpl>)
       .def("channels", [](FoldableBatchNormImpl& b) { return b.weight.size(0); });
 
   m.def("avgpool_ordered", &train::avgpool_ordered, arg("x"), arg("kernel"), arg("stride"));
@@ -271,7 +279,6 @@ PYBIND11_MODULE(_torch, m) {
       .def("set_exact", [](Network& n, bool exact) { n.net->set_exact(exact); })
       .def("full_range_layers",
            [](Network& n, const Hardware& hw) { return train::full_range_layers(n.net->graph(), hw.config); })
-      .def("freeze_adc_intervals", [](Network& n) { n.net->freeze_adc_intervals(); })
       .def("step_parameters", [](Network& n) { return n.net->step_parameters(); })
       .def("other_parameters", [](Network& n) { return n.net->other_parameters(); })
       .def("export", &export_network, arg("dir"))
