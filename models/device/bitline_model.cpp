@@ -11,23 +11,33 @@ namespace {
 // The usual slice of vectors (models/macro/macro_numerics.h kSliceVectors).
 constexpr Eigen::Index kFullSlice = 32;
 
-// J and C of bit line b for W vectors (digits W x rows, column-major) with W fixed at compile time,
-// so the running sums stay in registers across the rows; the same operations in the same order as
-// the general loop.
+// J and C of bit line b for `count` vectors (digits count x rows, column-major). With W > 0 (count
+// == W, fixed at compile time) the running sums stay in registers across the rows; W == 0 sums in
+// J_out and C_out. The same operations in the same order either way.
 template <Eigen::Index W>
-void running_sums(const float* digits, Eigen::Index rows, const Eigen::Ref<const Eigen::MatrixXd>& sides,
-                  Eigen::Index b, double* J_out, double* C_out) {
-  double J[W] = {}, C[W] = {};
+void running_sums(const float* digits, Eigen::Index count, Eigen::Index rows,
+                  const Eigen::Ref<const Eigen::MatrixXd>& sides, Eigen::Index b, double* J_out, double* C_out) {
+  constexpr bool fixed = W > 0;
+  const Eigen::Index n = fixed ? W : count;
+  double J_local[fixed ? W : 1] = {}, C_local[fixed ? W : 1] = {};
+  double* J = fixed ? J_local : J_out;
+  double* C = fixed ? C_local : C_out;
+  if (!fixed) {
+    std::fill(J, J + n, 0.0);
+    std::fill(C, C + n, 0.0);
+  }
   for (Eigen::Index k = 0; k < rows; ++k) {
     const double g = sides(k, b);
-    const float* x = digits + k * W;
-    for (Eigen::Index v = 0; v < W; ++v) {
+    const float* x = digits + k * n;
+    for (Eigen::Index v = 0; v < n; ++v) {
       J[v] += double(x[v]) * g;
       C[v] += J[v] * J[v];
     }
   }
-  std::copy(J, J + W, J_out);
-  std::copy(C, C + W, C_out);
+  if (fixed) {
+    std::copy(J, J + n, J_out);
+    std::copy(C, C + n, C_out);
+  }
 }
 
 }  // namespace
@@ -57,20 +67,10 @@ void bitline_sums(const Eigen::MatrixXf& digits, const Eigen::Ref<const Eigen::M
   std::vector<double> J(n), C(n), plus(n), plus_current(n);
   const double after = double(segments_after);
   for (Eigen::Index b = 0; b < bitlines; ++b) {
-    if (count == kFullSlice) {
-      running_sums<kFullSlice>(digits.data(), rows, sides, b, J.data(), C.data());
-    } else {
-      std::fill(J.begin(), J.end(), 0.0);
-      std::fill(C.begin(), C.end(), 0.0);
-      for (Eigen::Index k = 0; k < rows; ++k) {
-        const double g = sides(k, b);
-        const float* x = digits.col(k).data();
-        for (Eigen::Index v = 0; v < count; ++v) {
-          J[std::size_t(v)] += double(x[v]) * g;
-          C[std::size_t(v)] += J[std::size_t(v)] * J[std::size_t(v)];
-        }
-      }
-    }
+    if (count == kFullSlice)
+      running_sums<kFullSlice>(digits.data(), count, rows, sides, b, J.data(), C.data());
+    else
+      running_sums<0>(digits.data(), count, rows, sides, b, J.data(), C.data());
     const bool second_side = analog && b % 2 == 1;
     const Eigen::Index signal = analog ? b / 2 : b;
     for (Eigen::Index v = 0; v < count; ++v) {

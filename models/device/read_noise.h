@@ -12,10 +12,15 @@ namespace cimsim {
 
 struct ReadNoise {
   double sigma = 0;
+  // The part that grows with the bit line's current (device.read_noise_current_sigma): with it,
+  // y[i]'s std is sqrt(sigma^2 + current_sigma^2 |current[i]|), |current| in MAC units.
+  double current_sigma = 0;
 
+  bool active() const { return sigma > 0 || current_sigma > 0; }
   // Adds noise to y[i] for i in [0, n); the draw for y[i] uses index index_base + i * index_stride.
-  void apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base,
-             uint64_t index_stride) const;
+  // `current` (n entries) is read only when current_sigma > 0.
+  void apply(float* y, std::int64_t n, const CounterRng& rng, uint64_t index_base, uint64_t index_stride,
+             const double* current = nullptr) const;
 };
 
 }  // namespace cimsim

@@ -39,7 +39,7 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
       seed_(seed),
       layer_id_(layer_id),
       tile_(program_tile(hw, weights, mapping, macro, seed, layer_id + (uint64_t(copy) << 32))),
-      read_noise_{hw.device.read_noise_sigma} {
+      read_noise_{hw.device.read_noise_sigma, hw.device.read_noise_current_sigma} {
   const MacroConfig& m = hw.macro;
   // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
   // digits and levels fit it.
@@ -60,7 +60,7 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
     }
   }
   signals_ = col_tile_->col_count * m.slices() * m.signals_per_pair();
-  noisy_read_ = hw.device.read_noise_sigma > 0 || hw.device.read_noise_current_sigma > 0;
+  noisy_read_ = read_noise_.active();
   integer_sums_ = tile_.ideal.size() == 0 && !noisy_read_ && !hw.device.bitline_effects() && adc.has_table();
   saturation_ = accumulator_bound(m);
   for (int s = 0; s < m.slices(); ++s) slice_scales_.push_back(std::ldexp(1.0, s * m.cell_bits));
@@ -111,28 +111,32 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
       integer_gemm(digits, tile_.ideal.middleRows(local_row, group.size), y_ideal);
     }
   };
+  // The partial sums of the programmed conductances, exactly: fixed point scaled to integers (the
+  // float GEMM is exact, sums below 2^24, and so is the power-of-two scaling back) or in double
+  // (every product and partial sum exact, so y does not depend on the GEMM's summation order;
+  // rounded once to float).
+  auto programmed_sums = [&] {
+    if (tile_.programmed_scaled.size() > 0) {
+      integer_gemm(digits, tile_.programmed_scaled.middleRows(local_row, group.size), y);
+      y *= float(std::ldexp(1.0, -kConductanceFractionBits));
+    } else {
+      scratch.digits_double = digits.cast<double>();
+      scratch.y_exact.noalias() = scratch.digits_double * tile_.programmed.middleRows(local_row, group.size);
+      y = scratch.y_exact.cast<float>();
+    }
+  };
+  const DeviceConfig& device = hw_.device;
   bool separate_ideal = false;
-  if (tile_.programmed_scaled.size() > 0) {
-    // Fixed point scaled to integers: the float GEMM is exact (sums below 2^24), and so is the
-    // power-of-two scaling back; identical to the double path below.
-    integer_gemm(digits, tile_.programmed_scaled.middleRows(local_row, group.size), y);
-    y *= float(std::ldexp(1.0, -kConductanceFractionBits));
-    ideal_sums();
-    separate_ideal = true;
-  } else if (tile_.programmed.size() > 0) {
-    // Fixed-point conductances times integer digits: every product and partial sum is exact in
-    // double, so y does not depend on the GEMM's summation order; rounded once to float.
-    scratch.digits_double = digits.cast<double>();
-    scratch.y_exact.noalias() = scratch.digits_double * tile_.programmed.middleRows(local_row, group.size);
-    y = scratch.y_exact.cast<float>();
+  if (tile_.programmed_scaled.size() > 0 || tile_.programmed.size() > 0) {
+    // With bit-line effects bitline_sums computes y from the cells (below): no GEMM for it here.
+    if (!device.bitline_effects()) programmed_sums();
     ideal_sums();
     separate_ideal = true;
   } else {
     integer_gemm(digits, tile_.actual.middleRows(local_row, group.size), y);
   }
-  const DeviceConfig& device = hw_.device;
   if (device.bitline_effects()) {
-    // The sums again, per physical bit line with the wire's IR drop (docs/numerics.md section 7).
+    // y per physical bit line from the cells, with the wire's IR drop (docs/numerics.md section 7).
     if (!separate_ideal) {
       y_ideal = y;  // ideal devices: the linear sum over the target levels
       separate_ideal = true;
@@ -152,27 +156,10 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
         seed_, {uint64_t(RngTag::kReadNoise), layer_id_, uint64_t(step.group), uint64_t(step.phase + job.pass * hw_.macro.phases())});
     const uint64_t base = noise_base(job, first);
     const uint64_t stride = noise_stride(job);
-    if (device.read_noise_current_sigma > 0) {
-      // std sqrt(sigma^2 + c^2 |I|), |I| the signal's bit-line current(s); the same draw z.
-      const double s2 = device.read_noise_sigma * device.read_noise_sigma;
-      const double c2 = device.read_noise_current_sigma * device.read_noise_current_sigma;
-      std::array<double, 512> z;  // the draws in blocks, through the vectorised generator
-      for (int c = 0; c < y.cols(); ++c) {
-        float* col = y.col(c).data();
-        const double* current = scratch.current.col(c).data();
-        for (int i0 = 0; i0 < count; i0 += int(z.size())) {
-          const int n = std::min(int(z.size()), count - i0);
-          rng.normals(base + uint64_t(c) + uint64_t(i0) * stride, stride, n, z.data());
-          for (int i = i0; i < i0 + n; ++i) {
-            const double sigma = std::sqrt(s2 + c2 * current[i]);
-            col[i] = float(double(col[i]) + sigma * z[std::size_t(i - i0)]);
-          }
-        }
-      }
-    } else {
-      for (int c = 0; c < y.cols(); ++c)
-        read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride);
-    }
+    const bool by_current = read_noise_.current_sigma > 0;
+    for (int c = 0; c < y.cols(); ++c)
+      read_noise_.apply(y.col(c).data(), count, rng, base + uint64_t(c), stride,
+                        by_current ? scratch.current.col(c).data() : nullptr);
   }
   return separate_ideal;
 }
