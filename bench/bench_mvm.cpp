@@ -1,14 +1,17 @@
 // Benchmark (not a test): one K = 1152 (128 ch x 3 x 3), N = 128 layer over B = 4096 vectors at
 // input_bits 4, dac_bits 1, weight_bits 4, cell_bits 1, rows_per_cycle 64, adc_bits 5 through the
 // SystemC macros, against Eigen's float GEMM on the same total work (B x K x N x phases x slices)
-// in the same run. Prints both rates, their ratio and the peak resident memory.
+// in the same run, and against the simulator's u8 x s8 kernel (VNNI) on that work: the machine's
+// integer rate. Prints the rates, the ratios and the peak resident memory.
 //   build/bench/bench_mvm [--vectors B] [--hw configs/hw/rram-neurosim-128.yaml] [--gemm-reps 3] [--batch
 //   256]
+#include <omp.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -16,6 +19,7 @@
 
 #include "config/hw_config.h"
 #include "core/rng.h"
+#include "macro/byte_gemm.h"
 #include "mvm_run.h"
 #include "report_handler.h"
 
@@ -23,6 +27,52 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+struct Int8Rate {
+  double seconds = 1e30;  // best of the repetitions
+  const char* kernel = "";
+  int threads = 1;
+};
+
+// The machine's integer rate on the same work: the simulator's own u8 x s8 kernel (byte_gemm.h:
+// AVX-512 VNNI four-way dot products where the CPU has them) over rows x depth one-bit digits times
+// depth x cols one-bit levels, 32 rows a call, the calls spread over all threads.
+Int8Rate int8_rate(int rows, int depth, int cols, int reps) {
+  const cimsim::CounterRng rng(7, {uint64_t(cimsim::RngTag::kTestData)});
+  std::vector<uint16_t> inputs(std::size_t(rows) * std::size_t(depth));
+  for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i] = uint16_t(rng.bits(i) & 1);
+  std::vector<const uint16_t*> columns(static_cast<std::size_t>(depth));
+  for (int k = 0; k < depth; ++k)
+    columns[std::size_t(k)] = inputs.data() + std::size_t(k) * std::size_t(rows);
+  const cimsim::PackedDigits digits = cimsim::pack_digits(columns, rows, 0, 1);
+  Eigen::MatrixXf levels(depth, cols);
+  for (int k = 0; k < depth; ++k)
+    for (int c = 0; c < cols; ++c)
+      levels(k, c) = float(int(rng.bits(1u << 31 | uint64_t(k) * cols + c) % 3) - 1);
+  const cimsim::PackedLevels packed = cimsim::pack_levels(levels);
+  Int8Rate rate;
+#ifdef __AVX512VNNI__
+  rate.kernel = "AVX-512 VNNI";
+#else
+  rate.kernel = "portable loops";
+#endif
+  rate.threads = omp_get_max_threads();
+  const int blocks = (rows + cimsim::kByteGemmVectors - 1) / cimsim::kByteGemmVectors;
+  for (int rep = 0; rep < reps; ++rep) {
+    const auto t0 = std::chrono::steady_clock::now();
+#pragma omp parallel
+    {
+      Eigen::MatrixXf y;
+#pragma omp for schedule(static)
+      for (int b = 0; b < blocks; ++b) {
+        const int first = b * cimsim::kByteGemmVectors;
+        cimsim::byte_gemm(digits, first, std::min(cimsim::kByteGemmVectors, rows - first), packed, y);
+      }
+    }
+    rate.seconds = std::min(rate.seconds, seconds_since(t0));
+  }
+  return rate;
 }
 
 }  // namespace
@@ -36,7 +86,8 @@ int sc_main(int argc, char* argv[]) {
   CLI::App app{"cimsim benchmark: one layer's MVMs through the SystemC macros against Eigen's GEMM"};
   app.add_option("--vectors", vectors, "input vectors B (default 4096)")->check(CLI::Range(1, 1 << 24));
   app.add_option("--hw", hw_path, "hardware preset (default configs/hw/rram-neurosim-128.yaml)");
-  app.add_option("--gemm-reps", gemm_reps, "repetitions of the Eigen GEMM (default 3)")->check(CLI::Range(1, 1000));
+  app.add_option("--gemm-reps", gemm_reps, "repetitions of the Eigen GEMM (default 3)")
+      ->check(CLI::Range(1, 1000));
   app.add_option("--batch", batch, "vectors per transaction (default 256)")->check(CLI::Range(1, 1 << 16));
   app.add_option("--set", extra, "further config overrides, dotted.key=value (repeatable)");
   CLI11_PARSE(app, argc, argv);
@@ -79,6 +130,7 @@ int sc_main(int argc, char* argv[]) {
   }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
+  const Int8Rate int8 = int8_rate(vectors * hw.macro.phases(), K, N * hw.macro.slices(), gemm_reps);
 
   std::printf("devices %s (program_sigma %g, read_noise_sigma %g), ADC SQNR %.2f dB\n",
               hw.device.ideal() ? "ideal" : "non-ideal", hw.device.program_sigma, hw.device.read_noise_sigma,
@@ -90,6 +142,9 @@ int sc_main(int argc, char* argv[]) {
   std::printf("eigen gemm  %8.3f s  %8.2f GMAC/s (fp32, Eigen %d threads)\n", gemm_s, work / gemm_s * 1e-9,
               Eigen::nbThreads());
   std::printf("ratio simulator/gemm = %.3f (target >= 0.5)\n", gemm_s / sim_s);
+  std::printf("int8 kernel %8.3f s  %8.2f GMAC/s (u8 x s8 byte_gemm, %s, %d threads)\n", int8.seconds,
+              work / int8.seconds * 1e-9, int8.kernel, int8.threads);
+  std::printf("ratio simulator/int8 = %.3f (target >= 0.5)\n", int8.seconds / sim_s);
   std::printf("peak resident memory = %.1f MiB after the simulation, %.1f MiB with the GEMM baseline\n",
               double(sim_usage.ru_maxrss) / 1024.0, double(usage.ru_maxrss) / 1024.0);
   std::printf("checksum %.17g\n", Y.sum() + C(0, 0) * 0);
