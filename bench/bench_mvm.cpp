@@ -5,13 +5,11 @@
 // integer rate. Prints the rates, the ratios and the peak resident memory.
 //   build/bench/bench_mvm [--vectors B] [--hw configs/hw/rram-neurosim-128.yaml] [--gemm-reps 3] [--batch
 //   256]
-#include <omp.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 
 #include <CLI/CLI.hpp>
 #include <Eigen/Core>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -19,7 +17,7 @@
 
 #include "config/hw_config.h"
 #include "core/rng.h"
-#include "macro/byte_gemm.h"
+#include "int8_rate.h"
 #include "mvm_run.h"
 #include "report_handler.h"
 
@@ -27,52 +25,6 @@ namespace {
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
-
-struct Int8Rate {
-  double seconds = 1e30;  // best of the repetitions
-  const char* kernel = "";
-  int threads = 1;
-};
-
-// The machine's integer rate on the same work: the simulator's own u8 x s8 kernel (byte_gemm.h:
-// AVX-512 VNNI four-way dot products where the CPU has them) over rows x depth one-bit digits times
-// depth x cols one-bit levels, 32 rows a call, the calls spread over all threads.
-Int8Rate int8_rate(int rows, int depth, int cols, int reps) {
-  const cimsim::CounterRng rng(7, {uint64_t(cimsim::RngTag::kTestData)});
-  std::vector<uint16_t> inputs(std::size_t(rows) * std::size_t(depth));
-  for (std::size_t i = 0; i < inputs.size(); ++i) inputs[i] = uint16_t(rng.bits(i) & 1);
-  std::vector<const uint16_t*> columns(static_cast<std::size_t>(depth));
-  for (int k = 0; k < depth; ++k)
-    columns[std::size_t(k)] = inputs.data() + std::size_t(k) * std::size_t(rows);
-  const cimsim::PackedDigits digits = cimsim::pack_digits(columns, rows, 0, 1);
-  Eigen::MatrixXf levels(depth, cols);
-  for (int k = 0; k < depth; ++k)
-    for (int c = 0; c < cols; ++c)
-      levels(k, c) = float(int(rng.bits(1u << 31 | uint64_t(k) * cols + c) % 3) - 1);
-  const cimsim::PackedLevels packed = cimsim::pack_levels(levels);
-  Int8Rate rate;
-#ifdef __AVX512VNNI__
-  rate.kernel = "AVX-512 VNNI";
-#else
-  rate.kernel = "portable loops";
-#endif
-  rate.threads = omp_get_max_threads();
-  const int blocks = (rows + cimsim::kByteGemmVectors - 1) / cimsim::kByteGemmVectors;
-  for (int rep = 0; rep < reps; ++rep) {
-    const auto t0 = std::chrono::steady_clock::now();
-#pragma omp parallel
-    {
-      Eigen::MatrixXf y;
-#pragma omp for schedule(static)
-      for (int b = 0; b < blocks; ++b) {
-        const int first = b * cimsim::kByteGemmVectors;
-        cimsim::byte_gemm(digits, first, std::min(cimsim::kByteGemmVectors, rows - first), packed, y);
-      }
-    }
-    rate.seconds = std::min(rate.seconds, seconds_since(t0));
-  }
-  return rate;
 }
 
 }  // namespace
@@ -130,7 +82,8 @@ int sc_main(int argc, char* argv[]) {
   }
   struct rusage usage {};
   getrusage(RUSAGE_SELF, &usage);
-  const Int8Rate int8 = int8_rate(vectors * hw.macro.phases(), K, N * hw.macro.slices(), gemm_reps);
+  const cimsim::bench::Int8Rate int8 =
+      cimsim::bench::int8_rate(vectors * hw.macro.phases(), K, N * hw.macro.slices(), gemm_reps);
 
   std::printf("devices %s (program_sigma %g, read_noise_sigma %g), ADC SQNR %.2f dB\n",
               hw.device.ideal() ? "ideal" : "non-ideal", hw.device.program_sigma, hw.device.read_noise_sigma,

@@ -28,6 +28,7 @@
 #include "config/hw_config.h"
 #include "bundle/shape_only.h"
 #include "data/idx_reader.h"
+#include "int8_rate.h"
 #include "network_runner.h"
 #include "report_handler.h"
 
@@ -39,10 +40,12 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// The limit: every CIM layer's work as fp32 GEMMs, (pixels x phases x images) x K x (N x slices),
-// timed on a 64-image slice and scaled to all images.
+// The limits: every CIM layer's work as fp32 GEMMs, (pixels x phases x images) x K x (N x slices),
+// and as the simulator's u8 x s8 kernel on the same shapes (int8_rate.h), timed on a 64-image slice
+// and scaled to all images.
 struct Limit {
-  double gemm_s = 0, array_macs = 0;
+  double gemm_s = 0, int8_s = 0, array_macs = 0;
+  const char* int8_kernel = "";
   int64_t cim_layers = 0, macros = 0;
 };
 
@@ -67,6 +70,10 @@ Limit gemm_limit(const cimsim::HwConfig& hw, const cimsim::ModelBundle& bundle,
       best = std::min(best, seconds_since(g0));
     }
     limit.gemm_s += best * double(data.count) / double(slice);
+    const cimsim::bench::Int8Rate int8 =
+        cimsim::bench::int8_rate(a.rows(), a.cols(), w.cols(), std::max(limit_reps, 1));
+    limit.int8_s += int8.seconds * double(data.count) / double(slice);
+    limit.int8_kernel = int8.kernel;
     limit.array_macs +=
         double(a.rows()) * double(a.cols()) * double(w.cols()) * double(data.count) / double(slice);
   }
@@ -137,6 +144,10 @@ int run(int argc, char* argv[]) {
   if (limit_reps > 0) {
     std::printf("eigen gemm  %8.1f s for the same work = %8.1f images/s  (%.2f GMAC/s, %d thread)\n", gemm_s,
                 double(data.count) / gemm_s, array_macs / gemm_s * 1e-9, Eigen::nbThreads());
+    std::printf("int8 kernel %8.1f s for the same work = %8.1f images/s  (%.2f GMAC/s, u8 x s8 byte_gemm, %s)\n",
+                limit.int8_s, double(data.count) / limit.int8_s, array_macs / limit.int8_s * 1e-9,
+                limit.int8_kernel);
+    std::printf("ratio simulator/int8 = %.3f (target >= 0.5)\n", limit.int8_s / sim_s);
     std::printf("ratio simulator/gemm = %.3f (target >= 0.4); ", gemm_s / sim_s);
   } else {
     std::printf("eigen gemm and ratio: not measured (--limit-reps 0); ");
