@@ -37,18 +37,14 @@ inline Int8Rate int8_rate(int64_t rows, int64_t depth, int64_t cols, int reps) {
       levels(k, c) = float(int(rng.bits(uint64_t(1) << 62 | uint64_t(k * cols + c)) % 3) - 1);
   const PackedLevels packed = pack_levels(levels);
   Int8Rate rate;
-#ifdef __AVX512VNNI__
-  rate.kernel = "AVX-512 VNNI";
-#else
-  rate.kernel = "portable loops";
-#endif
+  rate.kernel = byte_kernel_name(byte_kernel_best());
   rate.threads = omp_get_max_threads();
   const int blocks = int((rows + kByteGemmVectors - 1) / kByteGemmVectors);
   for (int rep = 0; rep < reps; ++rep) {
     const auto t0 = std::chrono::steady_clock::now();
 #pragma omp parallel
     {
-      Eigen::MatrixXf y;
+      IntSums y;
 #pragma omp for schedule(static)
       for (int b = 0; b < blocks; ++b) {
         const int first = b * kByteGemmVectors;

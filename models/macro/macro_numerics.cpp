@@ -15,10 +15,12 @@ namespace {
 // Working memory of the thread converting a slice.
 struct SliceScratch {
   Eigen::MatrixXf y, y_ideal;              // vectors x ADC inputs
+  IntSums sums;                            // y when every partial sum is an integer
   Eigen::MatrixXf y_programmed;            // y before read noise (the residual error's reference)
   Eigen::MatrixXd current;                 // vectors x ADC inputs: the bit lines' currents (bitline_sums)
   Eigen::MatrixXd digits_double, y_exact;  // the double path of programmed conductances
   std::vector<double> values;              // vectors x ADC inputs, column-major
+  std::vector<double> scales;              // per slice: the step's shift-add scale
 };
 thread_local SliceScratch scratch;
 
@@ -41,16 +43,23 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
       tile_(program_tile(hw, weights, mapping, macro, seed, layer_id + (uint64_t(copy) << 32))),
       read_noise_{hw.device.read_noise_sigma, hw.device.read_noise_current_sigma} {
   const MacroConfig& m = hw.macro;
-  // With device variation the ideal partial sums need their own GEMM: the byte kernel's, when
-  // digits and levels fit it.
+  noisy_read_ = read_noise_.active();
+  integer_sums_ = tile_.ideal.size() == 0 && !noisy_read_ && !hw.device.bitline_effects() && adc.has_table();
+  // The byte kernel's levels, packed per row group of the tile: with device variation the target
+  // levels (the ideal partial sums beside the programmed ones), which must fit it; when every
+  // partial sum is an integer the cells' levels, if they fit.
+  const Eigen::MatrixXf* byte_levels = nullptr;
   if (!hw.device.programming_ideal() && m.dac_bits <= 8 && m.cell_bits <= 7) {
     if (!byte_gemm_fits(m.dac_bits, tile_.ideal))
       throw std::logic_error("MacroNumerics: ideal levels do not fit the byte kernel");
-    for (int g = 0; g < row_tile_->num_groups; ++g) {
-      const RowGroup& group = mapping.groups[std::size_t(row_tile_->first_group + g)];
-      ideal_packed_.push_back(
-          pack_levels(tile_.ideal.middleRows(group.begin - row_tile_->row_begin, group.size)));
-    }
+    byte_levels = &tile_.ideal;
+  } else if (integer_sums_ && byte_gemm_fits(m.dac_bits, tile_.actual)) {
+    byte_levels = &tile_.actual;
+  }
+  for (int g = 0; byte_levels && g < row_tile_->num_groups; ++g) {
+    const RowGroup& group = mapping.groups[std::size_t(row_tile_->first_group + g)];
+    packed_levels_.push_back(
+        pack_levels(byte_levels->middleRows(group.begin - row_tile_->row_begin, group.size)));
   }
   int index = 0;
   for (int local = 0; local < row_tile_->num_groups; ++local) {
@@ -60,8 +69,6 @@ MacroNumerics::MacroNumerics(const HwConfig& hw, const LayerMapping& mapping, in
     }
   }
   signals_ = col_tile_->col_count * m.slices() * m.signals_per_pair();
-  noisy_read_ = read_noise_.active();
-  integer_sums_ = tile_.ideal.size() == 0 && !noisy_read_ && !hw.device.bitline_effects() && adc.has_table();
   saturation_ = accumulator_bound(m);
   for (int s = 0; s < m.slices(); ++s) slice_scales_.push_back(std::ldexp(1.0, s * m.cell_bits));
 }
@@ -105,8 +112,8 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
   Eigen::MatrixXf& y_ideal = scratch.y_ideal;
   // The ideal partial sums (target levels, no noise) when they differ from y.
   auto ideal_sums = [&] {
-    if (!ideal_packed_.empty()) {
-      byte_gemm(step_digits.packed, 0, count, ideal_packed_[std::size_t(step.local_group)], y_ideal);
+    if (!packed_levels_.empty()) {
+      byte_gemm(step_digits.packed, 0, count, packed_levels_[std::size_t(step.local_group)], y_ideal);
     } else {
       integer_gemm(digits, tile_.ideal.middleRows(local_row, group.size), y_ideal);
     }
@@ -164,6 +171,19 @@ bool MacroNumerics::bitlines(const Step& step, const MvmJob& job, int first,
   return separate_ideal;
 }
 
+void MacroNumerics::integer_bitlines(const Step& step, const StepDigits& step_digits, int count,
+                                     bool as_float) const {
+  if (!packed_levels_.empty()) {
+    byte_gemm(step_digits.packed, 0, count, packed_levels_[std::size_t(step.local_group)], scratch.sums);
+    if (as_float) scratch.y = scratch.sums.cast<float>();
+  } else {
+    const RowGroup& group = mapping_.groups[std::size_t(step.group)];
+    integer_gemm(step_digits.values, tile_.actual.middleRows(group.begin - row_tile_->row_begin, group.size),
+                 scratch.y);
+    scratch.sums = scratch.y.cast<int32_t>();
+  }
+}
+
 void MacroNumerics::accumulate(double* registers, int count, double scale, const double* value,
                                const double* minus, int64_t& saturations) const {
   // Plain loops (vectorised): the same operations in the same order as the formula.
@@ -193,9 +213,15 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   const CounterRng thermal(
       seed_, {uint64_t(RngTag::kAdcThermal), layer_id_, uint64_t(step.group), uint64_t(step.phase + job.pass * hw_.macro.phases())});
   const RowGroup& group = mapping_.groups[std::size_t(step.group)];
-  const StepDigits& digits =
-      digit_cache.get(job, group, step.group, step.phase, m.dac_bits, first, count, !ideal_packed_.empty());
-  const bool separate_ideal = bitlines(step, job, first, digits);
+  const bool bytes = !packed_levels_.empty();
+  const StepDigits& digits = digit_cache.get(job, group, step.group, step.phase, m.dac_bits, first, count,
+                                             DigitForms{!(integer_sums_ && bytes), bytes});
+  bool separate_ideal = false;
+  if (integer_sums_) {
+    integer_bitlines(step, digits, count, probe != nullptr);
+  } else {
+    separate_ideal = bitlines(step, job, first, digits);
+  }
   const Eigen::MatrixXf& y = scratch.y;
   const Eigen::MatrixXf& ideal = separate_ideal ? scratch.y_ideal : y;
   // Every ADC input's value over the slice's vectors (column c of `values` for input c), with its
@@ -229,7 +255,8 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   } else if (!fused) {
     values.resize(std::size_t(n));
     for (int c = 0; c < signals_; ++c)
-      counts.tally.add(y.col(c).data(), adc_.table_value(), values.data() + int64_t(c) * count, count);
+      counts.tally.add(scratch.sums.col(c).data(), adc_.table_value(), values.data() + int64_t(c) * count,
+                       count);
   }
   // Shift-add: result of slice s in phase p times 2^(p dac_bits) 2^(s cell_bits) (exact powers of
   // two), pointers hoisted out of the loop over the tile's outputs.
@@ -238,19 +265,29 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   const Eigen::Index register_stride = out.registers->rows();
   const double* const value = values.data();
   const int outputs = col_tile_->col_count;
-  for (int output = 0; output < outputs; ++output) {
-    double* const reg = registers + output * register_stride;
-    for (int s = 0; s < slices; ++s) {
-      const double scale = phase_scale * slice_scales_[std::size_t(s)];
-      const int pair = output * slices + s;
-      if (fused) {
-        // Table lookup, tally and shift-add in one pass (same arithmetic, same order).
-        counts.tally.add_accumulate(y.data() + int64_t(pair) * count, adc_.table_value(), reg, scale, count);
-      } else if (pair_signals == 1) {
-        accumulate(reg, count, scale, value + int64_t(pair) * count, nullptr, counts.saturations);
-      } else {
-        accumulate(reg, count, scale, value + int64_t(2 * pair) * count,
-                   value + int64_t(2 * pair + 1) * count, counts.saturations);
+  if (fused) {
+    // Table lookup, tally and shift-add of an output's slices in one pass (same arithmetic, same
+    // order: slice 0 first).
+    std::vector<double>& scales = scratch.scales;
+    scales.resize(std::size_t(slices));
+    for (int s = 0; s < slices; ++s) scales[std::size_t(s)] = phase_scale * slice_scales_[std::size_t(s)];
+    for (int output = 0; output < outputs; ++output) {
+      counts.tally.add_accumulate(scratch.sums.data() + int64_t(output) * slices * count, count, slices,
+                                  adc_.table_value(), registers + output * register_stride, scales.data(),
+                                  count);
+    }
+  } else {
+    for (int output = 0; output < outputs; ++output) {
+      double* const reg = registers + output * register_stride;
+      for (int s = 0; s < slices; ++s) {
+        const double scale = phase_scale * slice_scales_[std::size_t(s)];
+        const int pair = output * slices + s;
+        if (pair_signals == 1) {
+          accumulate(reg, count, scale, value + int64_t(pair) * count, nullptr, counts.saturations);
+        } else {
+          accumulate(reg, count, scale, value + int64_t(2 * pair) * count,
+                     value + int64_t(2 * pair + 1) * count, counts.saturations);
+        }
       }
     }
   }
@@ -258,20 +295,18 @@ void MacroNumerics::convert_step(const Step& step, const MvmJob& job, int first,
   const int64_t bitlines_used = int64_t(col_tile_->col_count) * m.bitlines_per_output();
   counts.events.dac_row_drives += int64_t(group.size) * count;
   counts.events.cell_reads += int64_t(group.size) * bitlines_used * count;
-  count_nonzero_drives(group, digits, count, counts.events);
+  count_nonzero_drives(group, digits, counts.events);
   counts.events.shift_add_ops += ops;
   counts.events.adc_conversions += n;
   if (probe) record_probe(job, thermal, y, values.data(), *out.registers, *probe);
 }
 
-void MacroNumerics::count_nonzero_drives(const RowGroup& group, const StepDigits& digits, int count,
+void MacroNumerics::count_nonzero_drives(const RowGroup& group, const StepDigits& digits,
                                          EnergyEvents& events) const {
   const int32_t* conducting = tile_.conducting.data() + (group.begin - row_tile_->row_begin);
   int64_t drives = 0, reads = 0;
   for (int r = 0; r < group.size; ++r) {
-    const float* digit = digits.values.col(r).data();
-    int64_t nonzero = 0;
-    for (int i = 0; i < count; ++i) nonzero += digit[i] != 0.0f;
+    const int64_t nonzero = digits.nonzero[std::size_t(r)];
     drives += nonzero;
     reads += nonzero * conducting[r];
   }

@@ -84,9 +84,11 @@ class MacroNumerics {
   // noise; y_ideal with the target levels and no noise, filled only when that differs from y
   // (then returns true).
   bool bitlines(const Step& step, const MvmJob& job, int first, const StepDigits& digits) const;
+  // The partial sums of `step` when every one is an integer (integer_sums_), into the thread's
+  // scratch sums (and its float y as well if `as_float`): the byte kernel's when the levels fit it.
+  void integer_bitlines(const Step& step, const StepDigits& digits, int count, bool as_float) const;
   // The row drives of `digits` whose digit is not 0, and their reads of conducting cells.
-  void count_nonzero_drives(const RowGroup& group, const StepDigits& digits, int count,
-                            EnergyEvents& events) const;
+  void count_nonzero_drives(const RowGroup& group, const StepDigits& digits, EnergyEvents& events) const;
   void record_probe(const MvmJob& job, const CounterRng& thermal, const Eigen::MatrixXf& y,
                     const double* values, const Eigen::MatrixXd& registers, StepProbe& probe) const;
   // registers[i] += scale * (value[i] - minus[i]) (minus may be null), saturating if configured
@@ -105,9 +107,9 @@ class MacroNumerics {
   const AdcTransfer& adc_;
   uint64_t seed_, layer_id_;
   TileConductances tile_;
-  // tile_.ideal packed per row group of the tile (local group order) for the byte kernel; empty
-  // when the ideal partial sums need no separate GEMM or do not fit it.
-  std::vector<PackedLevels> ideal_packed_;
+  // The byte kernel's levels per row group of the tile (local group order): tile_.ideal under
+  // device variation, tile_.actual when every partial sum is an integer; empty when it is not used.
+  std::vector<PackedLevels> packed_levels_;
   ReadNoise read_noise_;
   std::vector<Step> steps_;
   int signals_ = 0;

@@ -68,9 +68,12 @@ class IntegerTally {
   int32_t lo() const { return lo_; }
   // y[i] must be integers in [lo, hi]. Also looks up value[i] = table[y[i] - lo] (the ADC
   // output), fused into the same pass since both index by the partial sum.
-  void add(const float* y, const double* table, double* value, int64_t n);
-  // The same, with the lookup going straight into shift-add registers: acc[i] += table[..] * scale.
-  void add_accumulate(const float* y, const double* table, double* acc, double scale, int64_t n);
+  void add(const int32_t* y, const double* table, double* value, int64_t n);
+  // The same for `columns` columns of y (column c at y + c * stride), with the lookups going
+  // straight into shift-add registers: acc[i] += table[y[c * stride + i] - lo] * scales[c] for
+  // c = 0, 1, ... in that order (each product rounded, then added).
+  void add_accumulate(const int32_t* y, int64_t stride, int columns, const double* table, double* acc,
+                      const double* scales, int64_t n);
   int64_t count(int32_t value) const;
   // Adds the other tally's counts (same range, or an inactive one).
   void merge(const IntegerTally& other);

@@ -1,6 +1,7 @@
 // The crossbar's fast paths must give the same bits as the plain definitions they replace.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <random>
 
 #include "../support/test_configs.h"
@@ -61,9 +62,14 @@ TEST(IntegerGemm, ScaledConductancePathEqualsExactDoublePath) {
   EXPECT_FALSE(exact == (d * tile.ideal));  // the device models did change the sums
 }
 
-// The byte kernel for the ideal partial sums: any batch slice of 32, any depth (padded quads),
-// any column count, the extreme digits (255) and signed levels (+-127).
+// The byte kernels (the portable loops, and AVX-512 VNNI where the CPU has it), float and int32
+// output: any batch slice of 32, any depth (padded quads), any column count, the extreme digits
+// (255) and signed levels (+-127).
 TEST(ByteGemm, EqualsIntegerGemmOnEverySlice) {
+  std::vector<ByteKernel> kernels = {ByteKernel::kPortable};
+  if (byte_kernel_best() != ByteKernel::kPortable) kernels.push_back(byte_kernel_best());
+  std::printf("byte kernels tested: %s%s\n", byte_kernel_name(kernels.front()),
+              kernels.size() > 1 ? ", AVX-512 VNNI" : " (this CPU has no AVX-512 VNNI)");
   for (int dac_bits : {1, 4, 8}) {
     for (int depth : {1, 3, 9, 64, 130}) {
       for (int cols : {1, 8, 13, 64}) {
@@ -89,13 +95,19 @@ TEST(ByteGemm, EqualsIntegerGemmOnEverySlice) {
         ASSERT_TRUE(byte_gemm_fits(dac_bits, g));
         const PackedDigits pd = pack_digits(columns, batch, shift, mask);
         const PackedLevels pl = pack_levels(g);
-        for (int first = 0; first < batch; first += 32) {
-          const int count = std::min(32 + (first == 0 ? 32 : 0), batch - first);
-          Eigen::MatrixXf y, expected;
-          byte_gemm(pd, first, count, pl, y);
-          integer_gemm(d.middleRows(first, count), g, expected);
-          ASSERT_TRUE(y == expected) << dac_bits << " " << depth << " " << cols << " " << first;
-          if (first == 0) first += 32;
+        for (ByteKernel kernel : kernels) {
+          for (int first = 0; first < batch; first += 32) {
+            const int count = std::min(32 + (first == 0 ? 32 : 0), batch - first);
+            Eigen::MatrixXf y, expected;
+            IntSums sums;
+            byte_gemm(pd, first, count, pl, y, kernel);
+            byte_gemm(pd, first, count, pl, sums, kernel);
+            integer_gemm(d.middleRows(first, count), g, expected);
+            ASSERT_TRUE(y == expected)
+                << byte_kernel_name(kernel) << " " << dac_bits << " " << depth << " " << cols << " " << first;
+            ASSERT_TRUE(sums.cast<float>() == expected) << byte_kernel_name(kernel);
+            if (first == 0) first += 32;
+          }
         }
       }
     }
