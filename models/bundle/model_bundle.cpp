@@ -220,18 +220,17 @@ BundleLayer read_layer(YamlSection& s, int index, const ModelBundle& b, LayerFil
            "give every layer its own name");
   }
   const std::string type = s.text("type");
-  const std::vector<std::string>& types = layer_type_names();
-  const auto known = std::find(types.begin(), types.end(), type);
-  if (known == types.end()) {
+  const std::optional<LayerType> known = layer_type_of(type);
+  if (!known) {
     std::string list, best;
-    for (const auto& t : types) {
+    for (const auto& t : layer_type_names()) {
       list += (list.empty() ? "" : ", ") + t;
       if (best.empty() && edit_distance(type, t) <= 2) best = t;
     }
     s.fail("type", "unknown layer type '" + type + "'",
            (best.empty() ? std::string() : "did you mean '" + best + "'? ") + "known types: " + list);
   }
-  l.type = static_cast<LayerType>(known - types.begin());
+  l.type = *known;
   l.inputs = read_inputs(s, l, index, b);
   read_type_keys(s, l, f);
   s.finish();
@@ -269,6 +268,13 @@ YAML::Node parse_manifest(const std::string& dir, const std::string& manifest) {
 }
 
 }  // namespace
+
+std::optional<LayerType> layer_type_of(const std::string& name) {
+  const std::vector<std::string>& names = layer_type_names();
+  const auto it = std::find(names.begin(), names.end(), name);
+  if (it == names.end()) return std::nullopt;
+  return static_cast<LayerType>(it - names.begin());
+}
 
 const std::vector<std::string>& layer_type_names() {
   static const std::vector<std::string> kNames = {"conv2d",  "linear",         "batchnorm", "relu", "maxpool",

@@ -6,6 +6,7 @@
 
 #include <Eigen/Core>
 #include <array>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,8 @@ const char* layer_type_name(LayerType type);
 // The elements of a tensor of shape [C, H, W] or [F]: the product of the dimensions.
 int64_t shape_elements(const std::vector<int>& shape);
 const std::vector<std::string>& layer_type_names();
+// The type a manifest spelling names; nothing for an unknown spelling.
+std::optional<LayerType> layer_type_of(const std::string& name);
 
 struct BundleInput {
   std::vector<int> shape;    // [C, H, W] of one image

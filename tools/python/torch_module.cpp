@@ -7,7 +7,6 @@
 #include <pybind11/stl.h>
 #include <torch/python.h>
 
-#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <memory>
@@ -122,10 +121,9 @@ BundleLayer layer_of(const py::dict& spec) {
   BundleLayer l;
   l.name = spec["name"].cast<std::string>();
   const std::string type = spec["type"].cast<std::string>();
-  const std::vector<std::string>& names = layer_type_names();
-  const auto it = std::find(names.begin(), names.end(), type);
-  if (it == names.end()) throw InputError("layer " + l.name + ": unknown type " + type);
-  l.type = LayerType(it - names.begin());
+  const std::optional<LayerType> known = layer_type_of(type);
+  if (!known) throw InputError("layer " + l.name + ": unknown type " + type);
+  l.type = *known;
   l.inputs = spec["inputs"].cast<std::vector<int>>();
   auto pair = [&](const char* key, std::array<int, 2>& out) {
     if (spec.contains(key)) {
