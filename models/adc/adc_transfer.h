@@ -29,6 +29,11 @@ struct AdcCounters {
   }
 };
 
+// The loop of AdcTransfer::convert for a converter without errors: the contract's division per
+// sample (portable), or AVX-512 comparisons of y against the code thresholds (below); the same bits.
+enum class AdcKernel { kPortable, kAvx512 };
+AdcKernel adc_kernel_best();  // AVX-512 where the CPU has it, detected once
+
 class AdcTransfer {
  public:
   AdcTransfer(const MacroConfig& macro, const AdcConfig& adc, const AdcInterval& interval);
@@ -42,8 +47,9 @@ class AdcTransfer {
 
   // Converts y[i * stride_unused..] for i in [0, n): value[i] from y[i]. Thermal draws use index
   // noise_base + i * noise_stride of `thermal`. Counts conversions and clips into `counters`.
+  // y must be finite.
   void convert(const float* y, double* value, int64_t n, AdcCounters& counters, const CounterRng& thermal,
-               uint64_t noise_base, uint64_t noise_stride) const;
+               uint64_t noise_base, uint64_t noise_stride, AdcKernel kernel = adc_kernel_best()) const;
   // The code one sample converts to, given its thermal-noise draw z (0 without noise); for the
   // trace of the first replica. For an ideal converter: the code a converter of adc_bits over
   // the interval would give (the value used is y itself).
@@ -66,6 +72,18 @@ class AdcTransfer {
   double lo_, hi_, step_;
   int max_code_;
   AdcNonidealities errors_;
+  // Without converter errors, t(y) = round_half_even((double(y) - lo) / step) never falls as y
+  // grows, so t(y) >= k exactly when y >= rise_[k]: the smallest finite float reaching k (-inf
+  // when every finite float does, +inf when none does), k = 0 .. max_code + 1, found once by
+  // bisection with the contract's formula. The vector loop computes t approximately, within one
+  // code, and corrects it with these: up_[c] = rise_[c + 1] (+inf for c = max_code) and
+  // down_[c] = rise_[c] (-inf for c = 0), padded with +inf / -inf to at least 32 entries. Empty
+  // when the interval is too far from 0 for the approximation (|lo| or |hi| over 2^20 steps) or
+  // the converter has errors.
+  std::vector<float> rise_, up_, down_;
+  double rounded(float y) const { return std::rint((double(y) - lo_) / step_); }
+  void find_thresholds();
+
   int table_lo_ = 0;
   std::vector<double> table_value_;
   std::vector<int8_t> table_clip_;

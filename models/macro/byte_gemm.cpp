@@ -7,8 +7,9 @@
 #include <type_traits>
 #include <utility>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-#define CIMSIM_BYTE_GEMM_VNNI 1  // compiled with the target attribute, run only where the CPU has it
+#include "core/cpu_features.h"
+
+#ifdef CIMSIM_X86_KERNELS
 #include <immintrin.h>
 #endif
 
@@ -80,7 +81,7 @@ void block_portable(const uint8_t* d, int quads, int vectors, const int8_t* l, i
   }
 }
 
-#ifdef CIMSIM_BYTE_GEMM_VNNI
+#ifdef CIMSIM_X86_KERNELS
 template <int Cols, typename Out>
 __attribute__((target("avx512f,avx512bw,avx512vnni"))) void block_vnni(const uint8_t* d, int quads,
                                                                        int vectors, const int8_t* l, int cols,
@@ -126,7 +127,7 @@ template <typename Out, int... Cols>
 constexpr std::array<Block<Out>, sizeof...(Cols)> portable_blocks(std::integer_sequence<int, Cols...>) {
   return {block_portable<Cols + 1, Out>...};
 }
-#ifdef CIMSIM_BYTE_GEMM_VNNI
+#ifdef CIMSIM_X86_KERNELS
 template <typename Out, int... Cols>
 constexpr std::array<Block<Out>, sizeof...(Cols)> vnni_blocks(std::integer_sequence<int, Cols...>) {
   return {block_vnni<Cols + 1, Out>...};
@@ -141,7 +142,7 @@ void byte_gemm_into(const PackedDigits& digits, int first, int count, const Pack
   static constexpr auto kPortable = portable_blocks<Out>(std::make_integer_sequence<int, kCols>());
   const Block<Out>* blocks = kPortable.data();
   if (kernel == ByteKernel::kVnni) {
-#ifdef CIMSIM_BYTE_GEMM_VNNI
+#ifdef CIMSIM_X86_KERNELS
     static constexpr auto kVnni = vnni_blocks<Out>(std::make_integer_sequence<int, kCols>());
     blocks = kVnni.data();
 #else
@@ -163,14 +164,8 @@ void byte_gemm_into(const PackedDigits& digits, int first, int count, const Pack
 }  // namespace
 
 ByteKernel byte_kernel_best() {
-#ifdef CIMSIM_BYTE_GEMM_VNNI
-  static const ByteKernel best = __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw")
-                                     ? ByteKernel::kVnni
-                                     : ByteKernel::kPortable;
-  return best;
-#else
-  return ByteKernel::kPortable;
-#endif
+  const CpuFeatures& cpu = cpu_features();
+  return cpu.avx512vnni && cpu.avx512bw ? ByteKernel::kVnni : ByteKernel::kPortable;
 }
 
 const char* byte_kernel_name(ByteKernel kernel) {

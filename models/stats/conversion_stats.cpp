@@ -5,7 +5,9 @@
 #include <limits>
 #include <stdexcept>
 
-#if defined(__x86_64__)
+#include "core/cpu_features.h"
+
+#ifdef CIMSIM_X86_KERNELS
 #include <immintrin.h>
 #endif
 
@@ -146,50 +148,58 @@ void IntegerTally::add(const int32_t* y, const double* table, double* value, int
 
 namespace {
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#ifdef CIMSIM_X86_KERNELS
 // The lookups and sums of add_accumulate, eight vectors per AVX-512 gather, each register loaded
 // and stored once for all columns; every product rounded before its sum, in column order, as in
-// the plain loop (no fused multiply-add).
+// the plain loop (no fused multiply-add). table[y - lo] for y in [lo, hi].
 __attribute__((target("avx512f"))) void lookup_accumulate_avx512(const int32_t* y, int64_t stride,
-                                                                 int columns, const double* table,
+                                                                 int columns, int32_t lo, const double* table,
                                                                  double* acc, const double* scales,
                                                                  int64_t n) {
+  const __m256i offset = _mm256_set1_epi32(lo);
   int64_t i = 0;
   for (; i + 8 <= n; i += 8) {
     __m512d sum = _mm512_loadu_pd(acc + i);
     for (int c = 0; c < columns; ++c) {
-      const __m256i at = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + c * stride + i));
+      const __m256i at =
+          _mm256_sub_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(y + c * stride + i)), offset);
       const __m512d value = _mm512_mask_i32gather_pd(_mm512_setzero_pd(), 0xff, at, table, 8);
       sum = _mm512_add_pd(sum, _mm512_mul_pd(value, _mm512_set1_pd(scales[c])));
     }
     _mm512_storeu_pd(acc + i, sum);
   }
   for (; i < n; ++i)
-    for (int c = 0; c < columns; ++c) acc[i] += table[y[c * stride + i]] * scales[c];
+    for (int c = 0; c < columns; ++c) acc[i] += table[y[c * stride + i] - lo] * scales[c];
 }
-const bool kGatherAvx512 = __builtin_cpu_supports("avx512f");
 #endif
 
 }  // namespace
 
+TallyKernel tally_kernel_best() {
+  return cpu_features().avx512f ? TallyKernel::kAvx512 : TallyKernel::kPortable;
+}
+
 void IntegerTally::add_accumulate(const int32_t* y, int64_t stride, int columns, const double* table,
-                                  double* acc, const double* scales, int64_t n) {
-  int64_t* counts = counts_.data() - lo_;  // counts[y] for y in [lo, hi]
-  const double* value = table - lo_;
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
-  if (kGatherAvx512) {
+                                  double* acc, const double* scales, int64_t n, TallyKernel kernel) {
+  int64_t* counts = counts_.data();
+  const int32_t lo = lo_;
+  if (kernel == TallyKernel::kAvx512) {
+#ifdef CIMSIM_X86_KERNELS
     // The lookups vectorised, the counting (a scatter with conflicts) left scalar.
-    lookup_accumulate_avx512(y, stride, columns, value, acc, scales, n);
+    lookup_accumulate_avx512(y, stride, columns, lo, table, acc, scales, n);
     for (int c = 0; c < columns; ++c)
-      for (int64_t i = 0; i < n; ++i) ++counts[y[c * stride + i]];
+      for (int64_t i = 0; i < n; ++i) ++counts[y[c * stride + i] - lo];
     return;
-  }
+#else
+    throw std::logic_error("IntegerTally::add_accumulate: no AVX-512 kernel on this architecture");
 #endif
+  }
   for (int c = 0; c < columns; ++c) {
     const int32_t* yc = y + c * stride;
     for (int64_t i = 0; i < n; ++i) {
-      acc[i] += value[yc[i]] * scales[c];
-      ++counts[yc[i]];
+      const int32_t at = yc[i] - lo;
+      acc[i] += table[at] * scales[c];
+      ++counts[at];
     }
   }
 }

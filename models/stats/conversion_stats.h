@@ -61,6 +61,10 @@ struct ErrorAccumulator {
 // sum is an integer (ideal cells, no read noise) and the converter is deterministic, this tally
 // determines the histogram, the clip counts and the error statistics exactly, so the hot loop
 // only counts. fold() turns it into those statistics.
+// The loop of IntegerTally::add_accumulate: AVX-512 gathers, or plain loops; the same bits.
+enum class TallyKernel { kPortable, kAvx512 };
+TallyKernel tally_kernel_best();  // AVX-512 where the CPU has it, detected once
+
 class IntegerTally {
  public:
   void init(int32_t lo, int32_t hi);
@@ -73,7 +77,7 @@ class IntegerTally {
   // straight into shift-add registers: acc[i] += table[y[c * stride + i] - lo] * scales[c] for
   // c = 0, 1, ... in that order (each product rounded, then added).
   void add_accumulate(const int32_t* y, int64_t stride, int columns, const double* table, double* acc,
-                      const double* scales, int64_t n);
+                      const double* scales, int64_t n, TallyKernel kernel = tally_kernel_best());
   int64_t count(int32_t value) const;
   // Adds the other tally's counts (same range, or an inactive one).
   void merge(const IntegerTally& other);

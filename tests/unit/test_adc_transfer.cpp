@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cfloat>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -115,6 +116,49 @@ TEST(AdcTransfer, ClipCountersUseRoundedCode) {
   EXPECT_EQ(c.conversions, 17);
   EXPECT_EQ(c.clipped_low, 1 + 2);
   EXPECT_EQ(c.clipped_high, 2);
+}
+
+// The AVX-512 loop (threshold comparisons) against the division loop, bit for bit, where the CPU
+// has it: random samples over and around the interval, every code boundary and its neighbouring
+// floats, integers, fixed-point sums, zeros, denormals, huge values; lengths with vector tails.
+TEST(AdcTransfer, VectorKernelEqualsDivisionLoop) {
+  using cimsim::AdcKernel;
+  if (cimsim::adc_kernel_best() == AdcKernel::kPortable) GTEST_SKIP() << "no AVX-512 on this CPU";
+  const CounterRng rng(11, {uint64_t(cimsim::RngTag::kTestData)});
+  const std::vector<std::string> intervals = {
+      "{lo: -3.7, hi: 12.9}", "{lo: 0, hi: 64}",           "{lo: -64, hi: 64}",
+      "{lo: -5, hi: 2}",      "{lo: 1000, hi: 1003.5}",    "{lo: -0.001, hi: 0.002}",
+      "{lo: 2.25, hi: 3.5}",  "{lo: 1e7, hi: 1.0000001e7}"};  // the last: |lo| over 2^20 steps
+  uint64_t draw = 0;
+  for (int bits : {1, 2, 3, 4, 5, 6, 8}) {
+    for (const std::string& interval : intervals) {
+      const AdcTransfer adc = transfer(make(bits, interval));
+      const double lo = adc.lo(), hi = adc.hi(), step = adc.step(), span = hi - lo;
+      std::vector<float> y = {0.0f, -0.0f, 1e-40f, -1e-40f, 1e30f, -1e30f, FLT_MAX, -FLT_MAX};
+      for (int i = 0; i < 3000; ++i) y.push_back(float(lo - 2 * span + 5 * span * rng.uniform(draw++)));
+      for (int k = -2; k <= adc.max_code() + 2; ++k) {
+        float boundary = float(lo + (k + 0.5) * step);
+        for (int u = 0; u < 3; ++u) boundary = std::nextafter(boundary, -FLT_MAX);
+        for (int u = 0; u < 7; ++u, boundary = std::nextafter(boundary, FLT_MAX)) y.push_back(boundary);
+      }
+      for (double v = std::floor(lo - span); v <= hi + span && y.size() < 20000;
+           v += std::max(1.0, span / 500))
+        y.push_back(float(v));
+      for (int i = 0; i < 500; ++i)
+        y.push_back(float(std::ldexp(std::floor(ldexp(lo + span * rng.uniform(draw++), 16)), -16)));
+      for (std::size_t n : {y.size(), std::size_t(1), std::size_t(15), std::size_t(17), std::size_t(33)}) {
+        std::vector<double> fast(n), slow(n);
+        AdcCounters cf, cs;
+        adc.convert(y.data(), fast.data(), int64_t(n), cf, kNoRng, 0, 0, AdcKernel::kAvx512);
+        adc.convert(y.data(), slow.data(), int64_t(n), cs, kNoRng, 0, 0, AdcKernel::kPortable);
+        for (std::size_t i = 0; i < n; ++i)
+          ASSERT_EQ(fast[i], slow[i]) << bits << " bits " << interval << " y=" << y[i];
+        ASSERT_EQ(cf.clipped_low, cs.clipped_low) << bits << " bits " << interval;
+        ASSERT_EQ(cf.clipped_high, cs.clipped_high) << bits << " bits " << interval;
+        ASSERT_EQ(cf.conversions, cs.conversions);
+      }
+    }
+  }
 }
 
 TEST(AdcTransfer, IdealPassesThrough) {

@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iostream>
 #include <limits>
 #include <string>
 #include <vector>
@@ -157,9 +158,9 @@ TEST(IntegerTally, CountsIntegersAndLooksUpTable) {
 // The fused lookup, tally and shift-add (vectorised where the CPU has AVX-512) equals the plain
 // loop of its contract bit for bit: columns in order, each product rounded before its sum, for
 // lengths that are and are not multiples of the vector width.
-TEST(IntegerTally, AddAccumulateEqualsThePlainLoop) {
+// Each kernel against the plain loop, over ranges below and above zero (the table indexed by y - lo).
+void check_add_accumulate(TallyKernel kernel, int32_t lo, int32_t hi) {
   const CounterRng rng(9, {uint64_t(RngTag::kTestData)});
-  const int32_t lo = -40, hi = 40;
   std::vector<double> table(std::size_t(hi - lo + 1));
   for (std::size_t i = 0; i < table.size(); ++i) table[i] = 0.1 * double(i) + rng.uniform(i);  // inexact sums
   for (int64_t n : {1, 7, 8, 32, 45}) {
@@ -174,7 +175,7 @@ TEST(IntegerTally, AddAccumulateEqualsThePlainLoop) {
       acc[std::size_t(i)] = expected[std::size_t(i)] = rng.uniform(5000 + uint64_t(i));
     IntegerTally tally;
     tally.init(lo, hi);
-    tally.add_accumulate(y.data(), stride, columns, table.data(), acc.data(), scales.data(), n);
+    tally.add_accumulate(y.data(), stride, columns, table.data(), acc.data(), scales.data(), n, kernel);
     std::vector<int64_t> counts(table.size(), 0);
     for (int c = 0; c < columns; ++c) {
       for (int64_t i = 0; i < n; ++i) {
@@ -185,6 +186,17 @@ TEST(IntegerTally, AddAccumulateEqualsThePlainLoop) {
     }
     for (int64_t i = 0; i < n; ++i) ASSERT_EQ(acc[std::size_t(i)], expected[std::size_t(i)]) << n << " " << i;
     for (int32_t v = lo; v <= hi; ++v) ASSERT_EQ(tally.count(v), counts[std::size_t(v - lo)]) << v;
+  }
+}
+
+TEST(IntegerTally, AddAccumulateEqualsThePlainLoop) {
+  // The portable loops always, the AVX-512 gathers where the CPU has them.
+  std::vector<TallyKernel> kernels = {TallyKernel::kPortable};
+  if (tally_kernel_best() != TallyKernel::kPortable) kernels.push_back(tally_kernel_best());
+  std::cout << "IntegerTally::add_accumulate kernels checked: " << kernels.size() << "\n";
+  for (TallyKernel kernel : kernels) {
+    check_add_accumulate(kernel, -40, 40);
+    check_add_accumulate(kernel, 3, 60);
   }
 }
 

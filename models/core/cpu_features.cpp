@@ -1,0 +1,24 @@
+#include "core/cpu_features.h"
+
+namespace cimsim {
+
+namespace {
+
+CpuFeatures detect() {
+  CpuFeatures f;
+#ifdef CIMSIM_X86_KERNELS
+  f.avx512f = __builtin_cpu_supports("avx512f");
+  f.avx512bw = __builtin_cpu_supports("avx512bw");
+  f.avx512vnni = __builtin_cpu_supports("avx512vnni");
+#endif
+  return f;
+}
+
+}  // namespace
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = detect();
+  return features;
+}
+
+}  // namespace cimsim
