@@ -152,7 +152,7 @@ int run(int argc, char* argv[]) {
   } else {
     std::printf("eigen gemm and ratio: not measured (--limit-reps 0); ");
   }
-  std::printf("10,000 images would take %.0f s (target < 180)\n", sim_s * 10000.0 / double(data.count));
+  std::printf("10,000 images would take %.0f s (target <= 60, issue 20)\n", sim_s * 10000.0 / double(data.count));
   std::printf("peak resident memory = %.1f MiB; top-1 of the random network %.1f%%\n",
               double(usage.ru_maxrss) / 1024.0, 100.0 * report.accuracy());
   // The simulated chip's figures (issue 15's targets: compare --set chip.dataflow=pipelined with
