@@ -2,10 +2,11 @@
 // Fashion-MNIST in stage fp32, stage qat and stage cim (4-bit weights and inputs, 1-bit cells,
 // rows_per_cycle 64, 5-bit ADC) with dac_bits 4 (one input phase) and dac_bits 1 (bit-serial),
 // and each stage's ratio to fp32.
-//   OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1 build/bench/bench_train [--steps 10] [--rounds 5] [--batch
-//   128]
+//   OMP_WAIT_POLICY=passive OPENBLAS_NUM_THREADS=1 OPENBLAS_CORETYPE=SkylakeX build/bench/bench_train
+//       [--steps 10] [--rounds 5] [--batch 128]
 //       [--arch lenet5|resnet20|all] [--threads 2] [--dac-bits 4,1] [--profile PREFIX] [--set KEY=VALUE]
-// (the environment `cimsim train` sets for the trainer). Each stage's figure is the median over
+// (the environment `cimsim train` sets for the trainer; OPENBLAS_CORETYPE=Haswell on CPUs with AVX2
+// and no AVX-512, tools/cmd_train.cpp). Each stage's figure is the median over
 // rounds of its time per step. --profile writes each timed run's operator trace (LibTorch's
 // profiler, Chrome trace format) to PREFIX-ARCH-STAGE.json; the profiler slows the run.
 #include <torch/csrc/autograd/profiler_legacy.h>
@@ -151,7 +152,7 @@ int main(int argc, char* argv[]) {
       std::printf("%-9s %-28s %9.1f ms/step  (%.2fx fp32)\n", arch.c_str(), stage.label.c_str(),
                   1e3 * stage.median(), stage.median() / t_fp32);
     }
-    std::printf("%-9s target: stage cim at one phase <= 4x fp32\n", arch.c_str());
+    std::printf("%-9s target: stage cim at one phase <= 2x fp32 (issue 20)\n", arch.c_str());
   }
   return 0;
 }

@@ -14,6 +14,11 @@ struct CpuFeatures {
   bool avx512f = false;
   bool avx512bw = false;
   bool avx512vnni = false;
+  bool avx512cd = false;
+  bool avx512dq = false;
+  bool avx512vl = false;
+  bool avx2 = false;
+  bool fma = false;
 };
 
 const CpuFeatures& cpu_features();

@@ -199,4 +199,22 @@ check "nothing written for a bad holdout" test ! -e "$work/allheld"
 mkdir -p "$work/alone" && cp "$cimsim" "$work/alone/cimsim"
 expect_error "trainer missing" "cimsim-train, which does not exist" -- "$work/alone/cimsim" train --config "$tiny"
 
+# 4. The trainer's environment: passive OpenMP waits, one OpenBLAS thread, and OpenBLAS's kernels named
+# by the CPU's instructions (not its model), each unless the user set it. A stand-in cimsim-train
+# prints what it receives.
+printf '#!/bin/sh\nenv\n' >"$work/alone/cimsim-train" && chmod +x "$work/alone/cimsim-train"
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+has() { for f in "$@"; do grep -qw "$f" <<<"$flags" || return 1; done; }
+if has avx512f avx512cd avx512bw avx512dq avx512vl; then core=SkylakeX; elif has avx2 fma; then core=Haswell; else core=; fi
+env -u OPENBLAS_CORETYPE -u OMP_WAIT_POLICY -u OPENBLAS_NUM_THREADS "$work/alone/cimsim" train >"$work/env.txt" 2>&1
+check "trainer gets OMP_WAIT_POLICY=passive" grep -qx 'OMP_WAIT_POLICY=passive' "$work/env.txt"
+check "trainer gets OPENBLAS_NUM_THREADS=1" grep -qx 'OPENBLAS_NUM_THREADS=1' "$work/env.txt"
+if [ -n "$core" ]; then
+  check "trainer gets OPENBLAS_CORETYPE=$core" grep -qx "OPENBLAS_CORETYPE=$core" "$work/env.txt"
+else
+  check "no OPENBLAS_CORETYPE without AVX2" bash -c "! grep -q OPENBLAS_CORETYPE '$work/env.txt'"
+fi
+OPENBLAS_CORETYPE=Prescott "$work/alone/cimsim" train >"$work/env-user.txt" 2>&1
+check "the user's OPENBLAS_CORETYPE is kept" grep -qx 'OPENBLAS_CORETYPE=Prescott' "$work/env-user.txt"
+
 cli_summary
