@@ -78,8 +78,9 @@ class AdcTransfer {
   // bisection with the contract's formula. The vector loop computes t approximately, within one
   // code, and corrects it with these: up_[c] = rise_[c + 1] (+inf for c = max_code) and
   // down_[c] = rise_[c] (-inf for c = 0), padded with +inf / -inf to at least 32 entries. Empty
-  // when the interval is too far from 0 for the approximation (|lo| or |hi| over 2^20 steps) or
-  // the converter has errors.
+  // (the division loop then) for an ideal converter or one with errors, when |lo| is over 2^20
+  // steps (too far from 0 for the approximation), step is outside [1e-30, 1e30] or max_code is
+  // over 2^16.
   std::vector<float> rise_, up_, down_;
   double rounded(float y) const { return std::rint((double(y) - lo_) / step_); }
   void find_thresholds();

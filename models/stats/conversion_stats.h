@@ -57,14 +57,14 @@ struct ErrorAccumulator {
   double sqnr_db() const;
 };
 
-// Counts of integer partial sums, one counter per integer in [lo, lo + size): when every partial
-// sum is an integer (ideal cells, no read noise) and the converter is deterministic, this tally
-// determines the histogram, the clip counts and the error statistics exactly, so the hot loop
-// only counts. fold() turns it into those statistics.
 // The loop of IntegerTally::add_accumulate: AVX-512 gathers, or plain loops; the same bits.
 enum class TallyKernel { kPortable, kAvx512 };
 TallyKernel tally_kernel_best();  // AVX-512 where the CPU has it, detected once
 
+// Counts of integer partial sums, one counter per integer in [lo, lo + size): when every partial
+// sum is an integer (ideal cells, no read noise) and the converter is deterministic, this tally
+// determines the histogram, the clip counts and the error statistics exactly, so the hot loop
+// only counts. fold() turns it into those statistics.
 class IntegerTally {
  public:
   void init(int32_t lo, int32_t hi);

@@ -155,10 +155,9 @@ TEST(IntegerTally, CountsIntegersAndLooksUpTable) {
   for (std::size_t i = 0; i < y.size(); ++i) ASSERT_EQ(value[i], table[std::size_t(y[i] + 2)]);
 }
 
-// The fused lookup, tally and shift-add (vectorised where the CPU has AVX-512) equals the plain
-// loop of its contract bit for bit: columns in order, each product rounded before its sum, for
-// lengths that are and are not multiples of the vector width.
-// Each kernel against the plain loop, over ranges below and above zero (the table indexed by y - lo).
+// The fused lookup, tally and shift-add of `kernel` equals the plain loop of its contract bit for
+// bit: columns in order, each product rounded before its sum, for lengths that are and are not
+// multiples of the vector width, over [lo, hi] (the table indexed by y - lo).
 void check_add_accumulate(TallyKernel kernel, int32_t lo, int32_t hi) {
   const CounterRng rng(9, {uint64_t(RngTag::kTestData)});
   std::vector<double> table(std::size_t(hi - lo + 1));
